@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+// MeanField: training Transformers, ResNets and two-layer nets in the mean-field regime.
+//
+// Architecture (data flows one way, top to bottom):
+//   meanfield (CLI) → MeanField (models, training, experiments) → MeanFieldCore (tensors, autodiff)
+//   → MeanFieldKernels (GEMM, threads, BLAS loader) → per-CPU micro-kernels + CMeanFieldSupport (C shims).
+//
+// Code generation for the host CPU (see docs/architecture.md, "Kernels and CPU dispatch"):
+// the GEMM micro-kernels live in small targets compiled for a fixed instruction-set level
+// (x86-64-v4 = AVX-512, x86-64-v3 = AVX2+FMA). The driver in MeanFieldKernels picks one at run time
+// from CPUID, so one binary runs on any x86-64 CPU and uses AVX-512 where the CPU has it. On other
+// architectures (arm64 Linux, macOS) only the portable kernel is built.
+import PackageDescription
+
+/// Kernel targets are optimized even in debug builds: `swift test` builds in debug, and an
+/// unoptimized SIMD kernel runs ~500x slower (shared/SWIFT-PERFORMANCE.md, "Traps").
+let kernelOptimization: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"]),
+]
+
+var targets: [Target] = [
+    .target(
+        name: "CMeanFieldSupport",
+        cSettings: [.unsafeFlags(["-O2"])]
+    ),
+    .target(
+        name: "MeanFieldCore",
+        dependencies: [
+            "MeanFieldKernels",
+            .product(name: "Numerics", package: "swift-numerics"),
+        ],
+        swiftSettings: [.unsafeFlags(["-O", "-wmo"], .when(configuration: .debug))]
+    ),
+    .target(
+        name: "MeanField",
+        dependencies: ["MeanFieldCore"]
+    ),
+    .executableTarget(
+        name: "meanfield",
+        dependencies: [
+            "MeanField",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]
+    ),
+    .testTarget(name: "MeanFieldKernelsTests", dependencies: ["MeanFieldKernels"]),
+    .testTarget(name: "MeanFieldCoreTests", dependencies: ["MeanFieldCore"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "MeanFieldTests", dependencies: ["MeanField"]),
+]
+
+#if arch(x86_64)
+// Micro-kernels compiled for x86-64-v4 (AVX-512) and x86-64-v3 (AVX2 + FMA). They are only ever
+// called after a CPUID check (MeanFieldKernels/CPUDispatch.swift), so building them never makes the
+// binary require these instruction sets.
+targets += [
+    .target(
+        name: "MeanFieldKernelsAVX512",
+        swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=x86-64-v4", "-Xcc", "-mprefer-vector-width=512"])]
+    ),
+    .target(
+        name: "MeanFieldKernelsAVX2",
+        swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=x86-64-v3"])]
+    ),
+    .target(
+        name: "MeanFieldKernels",
+        dependencies: ["CMeanFieldSupport", "MeanFieldKernelsAVX512", "MeanFieldKernelsAVX2"],
+        swiftSettings: [.swiftLanguageMode(.v5)] + kernelOptimization
+    ),
+]
+#else
+targets += [
+    .target(
+        name: "MeanFieldKernels",
+        dependencies: ["CMeanFieldSupport"],
+        swiftSettings: [.swiftLanguageMode(.v5)] + kernelOptimization
+    ),
+]
+#endif
+
+let package = Package(
+    name: "MeanField",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "MeanFieldCore", targets: ["MeanFieldCore"]),
+        .library(name: "MeanField", targets: ["MeanField"]),
+        .executable(name: "meanfield", targets: ["meanfield"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: targets
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `meanfield` command-line tool: a thin layer that parses flags and calls the MeanField library.
+@main
+struct MeanFieldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meanfield",
+        abstract: "Train Transformers, ResNets and two-layer nets in the mean-field regime.",
+        subcommands: [Demo.self, Bench.self]
+    )
+}
