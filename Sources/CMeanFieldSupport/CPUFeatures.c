@@ -1,0 +1,36 @@
+// CPU feature detection for the run-time choice of GEMM micro-kernel (see docs/architecture.md).
+#define _GNU_SOURCE
+#include "CMeanFieldSupport.h"
+#include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
+int mf_cpu_max_level(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    // __builtin_cpu_supports checks CPUID and (for AVX/AVX-512) that the OS saves the wider registers.
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        return MF_CPU_LEVEL_AVX512;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("f16c")) {
+        return MF_CPU_LEVEL_AVX2;
+    }
+#endif
+    return MF_CPU_LEVEL_PORTABLE;
+}
+
+int mf_cpu_count(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        int count = CPU_COUNT(&set);
+        if (count > 0) return count;
+    }
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
+}

@@ -1,0 +1,57 @@
+// C-level support for MeanFieldKernels: CPU feature detection and a small persistent thread pool.
+//
+// Why C: C11 atomics and pthreads give a well-defined memory model on every platform we build for
+// (Swift's `Synchronization.Atomic` needs macOS 15, the package supports macOS 13), and
+// `pthread_setaffinity_np` is not exposed by Swift's Glibc module.
+#ifndef CMEANFIELDSUPPORT_H
+#define CMEANFIELDSUPPORT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels, ordered: a CPU that supports a level supports all lower ones.
+enum {
+    MF_CPU_LEVEL_PORTABLE = 0, ///< Whatever the compiler targets by default (SSE2 on x86-64, NEON on arm64).
+    MF_CPU_LEVEL_AVX2 = 1,     ///< x86-64-v3: AVX2 + FMA (+ BMI, F16C, ...).
+    MF_CPU_LEVEL_AVX512 = 2,   ///< x86-64-v4: AVX-512 F/BW/CD/DQ/VL.
+};
+
+/// The highest level this CPU and OS support (CPUID + XGETBV via `__builtin_cpu_supports`).
+int mf_cpu_max_level(void);
+
+/// Number of logical CPUs this process may run on (affinity mask if available, else online CPUs).
+int mf_cpu_count(void);
+
+/// Task body called by the pool: `body(context, index)`.
+typedef void (*mf_task_body)(void *context, long index);
+
+/// Runs `body(context, i)` for every i in 0..<count on the persistent pool; the calling thread
+/// participates. Indices are handed out dynamically (atomic counter), so any `i` may run on any
+/// thread, in any order; every index runs exactly once and the call returns when all have finished.
+/// Called from inside a task (re-entrant), or while another thread is using the pool, or with a
+/// pool of one thread, it runs the loop serially on the calling thread.
+void mf_pool_run(long count, mf_task_body body, void *context);
+
+/// Sets the number of threads that `mf_pool_run` uses (callers included); starts or parks workers.
+/// Values < 1 are treated as 1. Must not be called from inside a task.
+void mf_pool_set_threads(int threads);
+
+/// The number of threads `mf_pool_run` uses (the caller included).
+int mf_pool_threads(void);
+
+/// Whether the calling thread is currently running a pool task (used to run nested loops serially).
+int mf_pool_in_task(void);
+
+/// Returns a 64-byte-aligned scratch buffer of at least `bytes` bytes, reusing released ones (GEMM
+/// packing buffers are megabytes: allocating them per call costs page faults). `*capacity` receives
+/// the buffer's real size, to pass back to `mf_scratch_release`. Thread-safe. NULL if out of memory.
+void *mf_scratch_acquire(unsigned long bytes, unsigned long *capacity);
+
+/// Gives a buffer from `mf_scratch_acquire` back for reuse (or frees it when the cache is full).
+void mf_scratch_release(void *buffer, unsigned long capacity);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,85 @@
+// The micro-kernel table: which tile, which cache blocking, for each CPU level and scalar type.
+#if canImport(MeanFieldKernelsAVX512)
+import MeanFieldKernelsAVX512
+#endif
+#if canImport(MeanFieldKernelsAVX2)
+import MeanFieldKernelsAVX2
+#endif
+
+/// One GEMM micro-kernel and the cache blocking that goes with it (GotoBLAS/BLIS scheme: a
+/// `depthBlock × columns` packed B micro-panel stays in L1, a `rowBlock × depthBlock` block of A in L2,
+/// a `depthBlock × columnBlock` packed block of B in L3).
+struct MicroKernel<Scalar> {
+    /// (depth, a, aRowStride, aDepthStride, packedB, c, ldc, alpha, beta): C[rows×columns] ←
+    /// alpha · A · B + beta · C (layout: Shared/MicroKernelBodies.swift).
+    typealias Function = (Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>,
+                          UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
+
+    /// The instruction-set level the kernel was compiled for.
+    let level: CPULevel
+    /// MR: rows of the register tile.
+    let rows: Int
+    /// NR: columns of the register tile (two SIMD vectors).
+    let columns: Int
+    /// KC: depth of one packed panel.
+    let depthBlock: Int
+    /// MC: rows of A per L2-resident block (a multiple of `rows`).
+    let rowBlock: Int
+    /// NC: columns of B per packed block (a multiple of `columns`).
+    let columnBlock: Int
+    let function: Function
+}
+
+/// The scalar types the GEMM supports (Float, Double).
+protocol GemmScalar: BinaryFloatingPoint {
+    /// The micro-kernel for `level` (which must be in `CPULevel.available`).
+    static func microKernel(for level: CPULevel) -> MicroKernel<Self>
+}
+
+extension Float: GemmScalar {
+    static func microKernel(for level: CPULevel) -> MicroKernel<Float> {
+        switch level {
+        case .avx512:
+            #if canImport(MeanFieldKernelsAVX512)
+            return MicroKernel(level: .avx512, rows: 8, columns: 32, depthBlock: 256, rowBlock: 192,
+                               columnBlock: 4096, function: AVX512Kernels.floatMicroKernel)
+            #else
+            fallthrough
+            #endif
+        case .avx2:
+            #if canImport(MeanFieldKernelsAVX2)
+            return MicroKernel(level: .avx2, rows: 6, columns: 16, depthBlock: 256, rowBlock: 144,
+                               columnBlock: 4096, function: AVX2Kernels.floatMicroKernel)
+            #else
+            fallthrough
+            #endif
+        case .portable:
+            return MicroKernel(level: .portable, rows: 6, columns: 8, depthBlock: 256, rowBlock: 96,
+                               columnBlock: 4096, function: PortableKernels.floatMicroKernel)
+        }
+    }
+}
+
+extension Double: GemmScalar {
+    static func microKernel(for level: CPULevel) -> MicroKernel<Double> {
+        switch level {
+        case .avx512:
+            #if canImport(MeanFieldKernelsAVX512)
+            return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 96,
+                               columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel)
+            #else
+            fallthrough
+            #endif
+        case .avx2:
+            #if canImport(MeanFieldKernelsAVX2)
+            return MicroKernel(level: .avx2, rows: 6, columns: 8, depthBlock: 256, rowBlock: 72,
+                               columnBlock: 2048, function: AVX2Kernels.doubleMicroKernel)
+            #else
+            fallthrough
+            #endif
+        case .portable:
+            return MicroKernel(level: .portable, rows: 6, columns: 4, depthBlock: 256, rowBlock: 48,
+                               columnBlock: 2048, function: PortableKernels.doubleMicroKernel)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+// Micro-kernels for the portable level, compiled with the module's default target (SSE2 on x86-64,
+// NEON on arm64): 6 × 8 `Float` tiles (SIMD4) and 6 × 4 `Double` tiles (SIMD2), 12 accumulators that
+// fit in 16 vector registers. Operand layout: Shared/MicroKernelBodies.swift.
+
+enum PortableKernels {
+    #if arch(x86_64) || arch(i386)
+    /// Generic x86-64 has no FMA instruction (see `MultiplyAddStrategy`).
+    typealias MultiplyAdd = SeparateMultiplyAdd
+    #else
+    typealias MultiplyAdd = FusedMultiplyAdd
+    #endif
+
+    static let floatTile = (rows: 6, columns: 8)
+    static let doubleTile = (rows: 6, columns: 4)
+
+    /// C[6×8] ← alpha · A[6×depth] · Bpacked[depth×8] + beta · C.
+    static func floatMicroKernel(
+        depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel6Rows(SIMD4<Float>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+
+    /// C[6×4] ← alpha · A[6×depth] · Bpacked[depth×4] + beta · C.
+    static func doubleMicroKernel(
+        depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel6Rows(SIMD2<Double>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+}

@@ -1,0 +1,205 @@
+// The pure-Swift GEMM driver: cache blocking, packing and threading around a SIMD micro-kernel.
+//
+// Loop nest (GotoBLAS/BLIS), for C[m×n] = alpha·op(A)[m×k]·op(B)[k×n] + beta·C:
+//   for jc in columns of C, step NC:            packed B block (KC×NC) in L3
+//     for pc in depth, step KC:                 C += A[:, pc] · B[pc, jc]  (beta applied at pc = 0)
+//       pack B[pc, jc] into NR-wide panels      (parallel over panels)
+//       pack A[:, pc] into MR-high panels       (parallel; skipped for narrow C, see below)
+//       for each task (block of MR-panels × block of NR-panels), in parallel:
+//         for jr: for ir: micro-kernel          (B micro-panel in L1, A block in L2)
+// Reproducibility: tasks partition the output tiles, tile boundaries depend only on the shape, and
+// every C element sums its k terms in the same order (pc blocks in order, p in order inside a block),
+// so results are bitwise identical for any thread count.
+// Narrow C (n ≤ `directAMaxColumns`, e.g. Transformer projections 8320×64·64×64): A is read in place
+// by the micro-kernel (row stride lda) instead of being packed: each A panel is used by only a few
+// B panels, so packing it would cost as much memory traffic as the multiplication itself.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CMeanFieldSupport
+
+/// Tuning constants of the Swift GEMM driver, measured on the development machine (see
+/// benchmarks/RESULTS.md).
+enum SwiftGemmTuning {
+    /// Below this many FLOPs (2mnk) a GEMM runs on the calling thread only (≈ 10 µs of work).
+    static let parallelFlopThreshold = 1 << 20
+    /// C at most this wide: A is not packed (read in place by the micro-kernel).
+    static let directAMaxColumns = 256
+    /// Packing jobs smaller than this many elements run serially.
+    static let parallelPackingThreshold = 1 << 14
+}
+
+/// How the output tiles of one (jc, pc) step are split into tasks.
+struct TilePartition {
+    let rowPanelsPerTask: Int
+    let rowTasks: Int
+    let columnPanelsPerTask: Int
+    let columnTasks: Int
+    var taskCount: Int { rowTasks * columnTasks }
+
+    /// Splits rows into L2-sized blocks (≤ `rowBlockPanels`), into a multiple of `threads` equal
+    /// blocks when threaded; splits columns too when there are fewer row blocks than threads.
+    init(rowPanels: Int, columnPanels: Int, rowBlockPanels: Int, threads: Int) {
+        var rowTasks = (rowPanels + rowBlockPanels - 1) / rowBlockPanels
+        if threads > 1 { rowTasks = min(rowPanels, (rowTasks + threads - 1) / threads * threads) }
+        let rowPanelsPerTask = (rowPanels + rowTasks - 1) / rowTasks
+        rowTasks = (rowPanels + rowPanelsPerTask - 1) / rowPanelsPerTask
+        var columnTasks = 1
+        if threads > 1 && rowTasks < threads {
+            columnTasks = min(columnPanels, (threads + rowTasks - 1) / rowTasks)
+        }
+        let columnPanelsPerTask = (columnPanels + columnTasks - 1) / columnTasks
+        self.rowPanelsPerTask = rowPanelsPerTask
+        self.rowTasks = rowTasks
+        self.columnPanelsPerTask = columnPanelsPerTask
+        self.columnTasks = (columnPanels + columnPanelsPerTask - 1) / columnPanelsPerTask
+    }
+}
+
+/// C ← beta · C for an m×n matrix with row stride ldc; beta == 0 writes zeros without reading C.
+func scaleMatrix<Scalar: BinaryFloatingPoint>(_ c: UnsafeMutablePointer<Scalar>, rows: Int, columns: Int,
+                                               ldc: Int, beta: Scalar) {
+    if beta == 1 { return }
+    for row in 0..<rows {
+        let line = c + row * ldc
+        if beta == 0 {
+            for column in 0..<columns { line[column] = 0 }
+        } else {
+            for column in 0..<columns { line[column] *= beta }
+        }
+    }
+}
+
+/// Runs `body` for 0..<count on the pool when `parallel`, else serially on this thread.
+@inline(__always)
+func forEachIndex(_ count: Int, parallel: Bool, _ body: (Int) -> Void) {
+    if parallel {
+        Threading.parallelFor(count, body)
+    } else {
+        for index in 0..<count { body(index) }
+    }
+}
+
+/// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C with the given micro-kernel on up to `threads`
+/// threads. Arguments as in `Gemm.gemm`.
+func swiftGemm<Scalar: GemmScalar>(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
+    beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int,
+    kernel: MicroKernel<Scalar>, threads: Int
+) {
+    guard m > 0, n > 0 else { return }
+    if k == 0 || alpha == 0 {
+        scaleMatrix(c, rows: m, columns: n, ldc: ldc, beta: beta)
+        return
+    }
+    let tileRows = kernel.rows, tileColumns = kernel.columns
+    let flops = 2 * m * n * k
+    let threaded = threads > 1 && flops >= SwiftGemmTuning.parallelFlopThreshold && !Threading.isInsideParallelLoop
+    let taskThreads = threaded ? threads : 1
+    let directA = n <= SwiftGemmTuning.directAMaxColumns
+    let rowPanels = (m + tileRows - 1) / tileRows
+    let fullRowPanels = m / tileRows
+    let maxDepth = min(kernel.depthBlock, k)
+    let maxColumnPanels = (min(kernel.columnBlock, n) + tileColumns - 1) / tileColumns
+    let packedBCount = maxColumnPanels * maxDepth * tileColumns
+    let packedACount = (directA ? 1 : rowPanels) * maxDepth * tileRows
+
+    var capacity: UInt = 0
+    let byteCount = (packedBCount + packedACount) * MemoryLayout<Scalar>.stride + 64
+    guard let raw = mf_scratch_acquire(UInt(byteCount), &capacity) else {
+        fatalError("Gemm: cannot allocate \(byteCount) bytes of packing space")
+    }
+    defer { mf_scratch_release(raw, capacity) }
+    let packedB = raw.bindMemory(to: Scalar.self, capacity: packedBCount + packedACount)
+    let packedA = packedB + packedBCount
+
+    for columnStart in stride(from: 0, to: n, by: kernel.columnBlock) {
+        let blockColumns = min(kernel.columnBlock, n - columnStart)
+        let columnPanels = (blockColumns + tileColumns - 1) / tileColumns
+        for depthStart in stride(from: 0, to: k, by: kernel.depthBlock) {
+            let depth = min(kernel.depthBlock, k - depthStart)
+            let stepBeta: Scalar = depthStart == 0 ? beta : 1
+
+            // Pack B[depthStart ..< +depth, columnStart ..< +blockColumns] into NR-wide panels.
+            let packBInParallel = threaded && blockColumns * depth >= SwiftGemmTuning.parallelPackingThreshold
+            forEachIndex(columnPanels, parallel: packBInParallel) { panel in
+                let firstColumn = columnStart + panel * tileColumns
+                packBPanel(b, ldb: ldb, transposed: transposeB, depthStart: depthStart, columnStart: firstColumn,
+                           depth: depth, width: min(tileColumns, n - firstColumn), panelWidth: tileColumns,
+                           into: packedB + panel * depth * tileColumns)
+            }
+            // Pack A[:, depthStart ..< +depth] into MR-high panels (only the ragged last one if direct).
+            if directA {
+                if fullRowPanels < rowPanels {
+                    packAPanel(a, lda: lda, transposed: transposeA, rowStart: fullRowPanels * tileRows,
+                               depthStart: depthStart, height: m - fullRowPanels * tileRows, depth: depth,
+                               panelHeight: tileRows, into: packedA)
+                }
+            } else {
+                let packAInParallel = threaded && m * depth >= SwiftGemmTuning.parallelPackingThreshold
+                forEachIndex(rowPanels, parallel: packAInParallel) { panel in
+                    let firstRow = panel * tileRows
+                    packAPanel(a, lda: lda, transposed: transposeA, rowStart: firstRow, depthStart: depthStart,
+                               height: min(tileRows, m - firstRow), depth: depth, panelHeight: tileRows,
+                               into: packedA + panel * depth * tileRows)
+                }
+            }
+
+            let partition = TilePartition(rowPanels: rowPanels, columnPanels: columnPanels,
+                                          rowBlockPanels: max(1, kernel.rowBlock / tileRows), threads: taskThreads)
+            forEachIndex(partition.taskCount, parallel: threaded) { task in
+                let rowTask = task % partition.rowTasks, columnTask = task / partition.rowTasks
+                let firstRowPanel = rowTask * partition.rowPanelsPerTask
+                let endRowPanel = min(rowPanels, firstRowPanel + partition.rowPanelsPerTask)
+                let firstColumnPanel = columnTask * partition.columnPanelsPerTask
+                let endColumnPanel = min(columnPanels, firstColumnPanel + partition.columnPanelsPerTask)
+                for columnPanel in firstColumnPanel..<endColumnPanel {
+                    let column = columnStart + columnPanel * tileColumns
+                    let width = min(tileColumns, n - column)
+                    let bPanel = UnsafePointer(packedB + columnPanel * depth * tileColumns)
+                    for rowPanel in firstRowPanel..<endRowPanel {
+                        let row = rowPanel * tileRows
+                        let height = min(tileRows, m - row)
+                        // The A operand: in place (direct), or a packed panel.
+                        let aPanel: UnsafePointer<Scalar>, aRowStride: Int, aDepthStride: Int
+                        if directA && rowPanel < fullRowPanels {
+                            if transposeA {
+                                (aPanel, aRowStride, aDepthStride) = (a + depthStart * lda + row, 1, lda)
+                            } else {
+                                (aPanel, aRowStride, aDepthStride) = (a + row * lda + depthStart, lda, 1)
+                            }
+                        } else {
+                            let panelIndex = directA ? 0 : rowPanel
+                            (aPanel, aRowStride, aDepthStride) =
+                                (UnsafePointer(packedA + panelIndex * depth * tileRows), 1, tileRows)
+                        }
+                        let cTile = c + row * ldc + column
+                        if height == tileRows && width == tileColumns {
+                            kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, cTile, ldc, alpha, stepBeta)
+                        } else {
+                            // Ragged edge: full tile into a scratch tile, then copy the valid part.
+                            withUnsafeTemporaryAllocation(of: Scalar.self, capacity: tileRows * tileColumns) { tile in
+                                let tilePointer = tile.baseAddress!
+                                kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, tilePointer,
+                                                tileColumns, 1, 0)
+                                for r in 0..<height {
+                                    let source = tilePointer + r * tileColumns, destination = cTile + r * ldc
+                                    if stepBeta == 0 {
+                                        for j in 0..<width { destination[j] = alpha * source[j] }
+                                    } else {
+                                        for j in 0..<width { destination[j] = alpha * source[j] + stepBeta * destination[j] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+// GEMM micro-kernels compiled for x86-64-v3 (AVX2 + FMA). Only call these after a CPUID check
+// (MeanFieldKernels/CPUDispatch.swift): they contain AVX2 and FMA instructions.
+
+/// Micro-kernels for CPUs with AVX2 + FMA: 6 × 16 `Float` tiles (12 `SIMD8<Float>` accumulators) and
+/// 6 × 8 `Double` tiles (12 `SIMD4<Double>` accumulators). Operand layout: `MicroKernelBodies.swift`.
+public enum AVX2Kernels {
+    /// Rows × columns of the `Float` tile.
+    public static let floatTile = (rows: 6, columns: 16)
+    /// Rows × columns of the `Double` tile.
+    public static let doubleTile = (rows: 6, columns: 8)
+
+    /// C[6×16] ← alpha · A[6×depth] · Bpacked[depth×16] + beta · C.
+    public static func floatMicroKernel(
+        depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel6Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+
+    /// C[6×8] ← alpha · A[6×depth] · Bpacked[depth×8] + beta · C.
+    public static func doubleMicroKernel(
+        depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel6Rows(SIMD4<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+// GEMM micro-kernels compiled for x86-64-v4 (AVX-512). Only call these after a CPUID check
+// (MeanFieldKernels/CPUDispatch.swift): they contain AVX-512 instructions.
+
+/// Micro-kernels for CPUs with AVX-512: 8 × 32 `Float` tiles (16 `SIMD16<Float>` accumulators) and
+/// 8 × 16 `Double` tiles (16 `SIMD8<Double>` accumulators). Operand layout: `MicroKernelBodies.swift`.
+public enum AVX512Kernels {
+    /// Rows × columns of the `Float` tile.
+    public static let floatTile = (rows: 8, columns: 32)
+    /// Rows × columns of the `Double` tile.
+    public static let doubleTile = (rows: 8, columns: 16)
+
+    /// C[8×32] ← alpha · A[8×depth] · Bpacked[depth×32] + beta · C.
+    public static func floatMicroKernel(
+        depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel8Rows(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+
+    /// C[8×16] ← alpha · A[8×depth] · Bpacked[depth×16] + beta · C.
+    public static func doubleMicroKernel(
+        depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel8Rows(SIMD8<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+// Generic bodies of the GEMM micro-kernels. This one file is compiled into three modules
+// (MeanFieldKernelsAVX512 with -march=x86-64-v4, MeanFieldKernelsAVX2 with -march=x86-64-v3, and
+// MeanFieldKernels for the portable level) through symbolic links, so that each copy is specialized
+// and vectorized for its instruction set. Every function is `@inline(__always)`: the concrete entry
+// points in each module (`FloatKernels.swift` / `DoubleKernels.swift`, or `PortableKernels.swift`) fix
+// the SIMD type, and this code is compiled only there.
+//
+// Operand layout seen by a micro-kernel computing one ROWS × (2·W) tile of C (W = V.scalarCount):
+//   A: element (r, p) at a[r * aRowStride + p * aDepthStride]   (packed panel: aRowStride = 1,
+//      aDepthStride = ROWS; unpacked row-major A: aRowStride = lda, aDepthStride = 1)
+//   B: packed panel, element (p, j) at b[p * 2W + j], j in 0..<2W
+//   C: row-major tile, element (r, j) at c[r * ldc + j]
+//   C ← alpha · Σ_p A(r, p) B(p, j) + beta · C   (beta == 0: C's old contents are never read)
+// The depth loop accumulates in the order p = 0, 1, …, depth-1, whatever the thread count.
+
+@inline(__always)
+func loadVector<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>) -> V {
+    UnsafeRawPointer(pointer).loadUnaligned(as: V.self)
+}
+
+@inline(__always)
+func storeVector<V: SIMD>(_ vector: V, _ pointer: UnsafeMutablePointer<V.Scalar>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: V.self)
+}
+
+/// How a micro-kernel computes a · b + c. `FusedMultiplyAdd` compiles to one FMA instruction where
+/// the target has FMA (AVX2, AVX-512, arm64); without it (generic x86-64) it would become a libm call
+/// per element (~100× slower), so the portable x86-64 kernel uses `SeparateMultiplyAdd`.
+protocol MultiplyAddStrategy {
+    static func multiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: BinaryFloatingPoint
+}
+
+/// a · b + c with one rounding (one FMA instruction).
+enum FusedMultiplyAdd: MultiplyAddStrategy {
+    @inline(__always)
+    static func multiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: BinaryFloatingPoint {
+        c.addingProduct(a, b)
+    }
+}
+
+/// a · b + c with two roundings (a multiply, then an add).
+enum SeparateMultiplyAdd: MultiplyAddStrategy {
+    @inline(__always)
+    static func multiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: BinaryFloatingPoint {
+        a * b + c
+    }
+}
+
+/// Writes one tile row (two vectors): C ← alpha · acc + beta · C, not reading C when beta == 0.
+@inline(__always)
+func storeTileRow<V: SIMD>(
+    _ c: UnsafeMutablePointer<V.Scalar>, _ first: V, _ second: V, alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    if beta == 0 {
+        storeVector(first * alpha, c)
+        storeVector(second * alpha, c + V.scalarCount)
+    } else {
+        storeVector(first * alpha + loadVector(V.self, c) * beta, c)
+        storeVector(second * alpha + loadVector(V.self, c + V.scalarCount) * beta, c + V.scalarCount)
+    }
+}
+
+/// 8 × 2W tile (AVX-512: 8×32 Float with SIMD16, 8×16 Double with SIMD8): 16 accumulators.
+@inline(__always)
+func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, c: UnsafeMutablePointer<V.Scalar>, ldc: Int, alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
+    var aPointer = a
+    var bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer)
+        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let a0 = V(repeating: aPointer[0])
+        c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
+        let a1 = V(repeating: aPointer[1 * aRowStride])
+        c10 = M.multiplyAdd(a1, b0, c10); c11 = M.multiplyAdd(a1, b1, c11)
+        let a2 = V(repeating: aPointer[2 * aRowStride])
+        c20 = M.multiplyAdd(a2, b0, c20); c21 = M.multiplyAdd(a2, b1, c21)
+        let a3 = V(repeating: aPointer[3 * aRowStride])
+        c30 = M.multiplyAdd(a3, b0, c30); c31 = M.multiplyAdd(a3, b1, c31)
+        let a4 = V(repeating: aPointer[4 * aRowStride])
+        c40 = M.multiplyAdd(a4, b0, c40); c41 = M.multiplyAdd(a4, b1, c41)
+        let a5 = V(repeating: aPointer[5 * aRowStride])
+        c50 = M.multiplyAdd(a5, b0, c50); c51 = M.multiplyAdd(a5, b1, c51)
+        let a6 = V(repeating: aPointer[6 * aRowStride])
+        c60 = M.multiplyAdd(a6, b0, c60); c61 = M.multiplyAdd(a6, b1, c61)
+        let a7 = V(repeating: aPointer[7 * aRowStride])
+        c70 = M.multiplyAdd(a7, b0, c70); c71 = M.multiplyAdd(a7, b1, c71)
+        aPointer += aDepthStride
+        bPointer += 2 * V.scalarCount
+    }
+    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
+    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
+    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
+    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
+    storeTileRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
+    storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
+    storeTileRow(c + 6 * ldc, c60, c61, alpha: alpha, beta: beta)
+    storeTileRow(c + 7 * ldc, c70, c71, alpha: alpha, beta: beta)
+}
+
+/// 6 × 2W tile (AVX2: 6×16 Float with SIMD8, 6×8 Double with SIMD4; portable: SIMD4 / SIMD2):
+/// 12 accumulators, which with 2 B vectors and 1 broadcast fits in 16 vector registers.
+@inline(__always)
+func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, c: UnsafeMutablePointer<V.Scalar>, ldc: Int, alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var aPointer = a
+    var bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer)
+        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let a0 = V(repeating: aPointer[0])
+        c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
+        let a1 = V(repeating: aPointer[1 * aRowStride])
+        c10 = M.multiplyAdd(a1, b0, c10); c11 = M.multiplyAdd(a1, b1, c11)
+        let a2 = V(repeating: aPointer[2 * aRowStride])
+        c20 = M.multiplyAdd(a2, b0, c20); c21 = M.multiplyAdd(a2, b1, c21)
+        let a3 = V(repeating: aPointer[3 * aRowStride])
+        c30 = M.multiplyAdd(a3, b0, c30); c31 = M.multiplyAdd(a3, b1, c31)
+        let a4 = V(repeating: aPointer[4 * aRowStride])
+        c40 = M.multiplyAdd(a4, b0, c40); c41 = M.multiplyAdd(a4, b1, c41)
+        let a5 = V(repeating: aPointer[5 * aRowStride])
+        c50 = M.multiplyAdd(a5, b0, c50); c51 = M.multiplyAdd(a5, b1, c51)
+        aPointer += aDepthStride
+        bPointer += 2 * V.scalarCount
+    }
+    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
+    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
+    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
+    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
+    storeTileRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
+    storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
+}
+
+/// Calls `kernel` with constant strides in the common packed-A case (aRowStride = 1,
+/// aDepthStride = rows), so that the compiler folds the row offsets into the load instructions.
+@inline(__always)
+func withPackedStrideSpecialization(
+    rows: Int, aRowStride: Int, aDepthStride: Int, _ kernel: (_ aRowStride: Int, _ aDepthStride: Int) -> Void
+) {
+    if aRowStride == 1 && aDepthStride == rows {
+        if rows == 8 { kernel(1, 8) } else if rows == 6 { kernel(1, 6) } else { kernel(1, rows) }
+    } else {
+        kernel(aRowStride, aDepthStride)
+    }
+}
