@@ -143,6 +143,9 @@ extension Variable {
 
     public func split(axis: Int, sizes: [Int]) -> [Variable] {
         let resolved = normalizedAxis(axis, rank: value.rank, op: "split", shape: shape)
+        guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[resolved] else {
+            shapeFailure("split", "sizes \(sizes) do not add up to extent \(shape[resolved]) of axis \(resolved) in shape \(shape)")
+        }
         var start = 0
         return sizes.map { size in
             defer { start += size }

@@ -27,7 +27,7 @@ func batchedMatmul<T: TensorScalar>(_ a: Tensor<T>, _ b: Tensor<T>, transposeA: 
         shapeFailure("matmul", "inner dimensions differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "") give k = \(k) vs \(kB)")
     }
     let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
-    let batchShape = batchA == batchB ? batchA : broadcastShape(batchA, batchB, op: "matmul (batch axes)")
+    let batchShape = batchA == batchB ? batchA : broadcastShape(batchA, batchB, op: "matmul (batch axes of shapes \(a.shape) and \(b.shape))")
     let batchCount = batchShape.reduce(1, *)
     let stridesA = broadcastStrides(batchA, to: batchShape), stridesB = broadcastStrides(batchB, to: batchShape)
     let matrixA = rowsA * colsA, matrixB = rowsB * colsB, matrixC = m * n
