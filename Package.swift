@@ -15,7 +15,7 @@ import PackageDescription
 /// Kernel targets are optimized even in debug builds: `swift test` builds in debug, and an
 /// unoptimized SIMD kernel runs ~500x slower (shared/SWIFT-PERFORMANCE.md, "Traps").
 let kernelOptimization: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"]),
+    .unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "1"]),
 ]
 
 var targets: [Target] = [
@@ -29,11 +29,11 @@ var targets: [Target] = [
             "MeanFieldKernels",
             .product(name: "Numerics", package: "swift-numerics"),
         ],
-        swiftSettings: [.unsafeFlags(["-O", "-wmo"], .when(configuration: .debug))]
+        swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
     ),
     .target(
         name: "MeanField",
-        dependencies: ["MeanFieldCore"]
+        dependencies: ["MeanFieldCore", "MeanFieldKernels"]
     ),
     .executableTarget(
         name: "meanfield",
@@ -54,11 +54,11 @@ var targets: [Target] = [
 targets += [
     .target(
         name: "MeanFieldKernelsAVX512",
-        swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=x86-64-v4", "-Xcc", "-mprefer-vector-width=512"])]
+        swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "1", "-Xcc", "-march=x86-64-v4", "-Xcc", "-mprefer-vector-width=512"])]
     ),
     .target(
         name: "MeanFieldKernelsAVX2",
-        swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-Xcc", "-march=x86-64-v3"])]
+        swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "1", "-Xcc", "-march=x86-64-v3"])]
     ),
     .target(
         name: "MeanFieldKernels",
