@@ -34,3 +34,40 @@ int mf_cpu_count(void) {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     return online > 0 ? (int)online : 1;
 }
+
+#include <time.h>
+
+static double seconds_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+double mf_measure_clock_ghz(int milliseconds) {
+#if defined(__x86_64__)
+    const long additions_per_round = 16;
+    double best = 0;
+    for (int trial = 0; trial < 3; trial++) {
+        long rounds = 0, value = 0;
+        double start = seconds_now(), elapsed = 0;
+        while (elapsed * 3000.0 < milliseconds) {
+            for (int i = 0; i < 100000; i++) {
+                __asm__ volatile(
+                    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                    "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                    : "+r"(value));
+            }
+            rounds += 100000;
+            elapsed = seconds_now() - start;
+        }
+        double ghz = (double)(rounds * additions_per_round) / elapsed * 1e-9;
+        if (ghz > best) best = ghz;
+    }
+    return best;
+#else
+    (void)milliseconds;
+    return 0;
+#endif
+}

@@ -23,6 +23,10 @@ int mf_cpu_max_level(void);
 /// Number of logical CPUs this process may run on (affinity mask if available, else online CPUs).
 int mf_cpu_count(void);
 
+/// Measures the core clock of the calling thread in GHz by timing a chain of dependent integer
+/// additions (one cycle each on x86-64), for about `milliseconds`; 0 where not implemented (non-x86).
+double mf_measure_clock_ghz(int milliseconds);
+
 /// Task body called by the pool: `body(context, index)`.
 typedef void (*mf_task_body)(void *context, long index);
 

@@ -1,0 +1,63 @@
+import ArgumentParser
+import MeanField
+
+/// `meanfield bench`: performance benchmarks.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks of the numeric core.",
+        subcommands: [GemmBench.self]
+    )
+}
+
+/// `meanfield bench gemm`: GEMM GFLOP/s per backend, size and thread count, as a fraction of peak.
+struct GemmBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "FP32 GEMM throughput (GFLOP/s, min/median/max over repeats) per backend, size and thread count."
+    )
+
+    @Flag(help: "Print exactly one JSON object on stdout (progress goes to stderr).")
+    var json = false
+
+    @Option(help: "Comma-separated square sizes n (n×n·n×n). Default: 128,256,512,1024,2048.")
+    var sizes: String = "128,256,512,1024,2048"
+
+    @Option(help: "Comma-separated thread counts. Default: 1,2.")
+    var threads: String = "1,2"
+
+    @Option(help: "Comma-separated backends among swift, blas, auto. Default: swift,blas.")
+    var backends: String = "swift,blas"
+
+    @Option(help: "Timed samples per case (each at least 50 ms). Default: 5.")
+    var repeats: Int = 5
+
+    @Flag(help: "Skip the Transformer shapes (8320×64·64×64, batched 65×16·16×65, ...).")
+    var noTransformerShapes = false
+
+    func run() throws {
+        var configuration = GemmBenchmarkConfiguration()
+        configuration.sizes = try parseList(sizes, name: "--sizes") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        configuration.threads = try parseList(threads, name: "--threads") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        configuration.backends = try parseList(backends, name: "--backends") { GemmBenchmark.backend(named: $0) }
+        configuration.repeats = max(1, repeats)
+        configuration.includeTransformerShapes = !noTransformerShapes
+        let peak = GemmBenchmark.machinePeak()
+        if !json {
+            print(GemmBenchmark.header(peak))
+            print(GemmBenchmark.backendDescription())
+        }
+        let report = GemmBenchmark.run(configuration, peak: peak) { line in
+            if json { GemmBenchmark.printToStandardError(line) } else { print(line) }
+        }
+        if json { print(GemmBenchmark.json(report)) }
+    }
+
+    private func parseList<Value>(_ text: String, name: String, _ parse: (String) -> Value?) throws -> [Value] {
+        let values = text.split(separator: ",").map { String($0.filter { $0 != " " }) }
+        let parsed = values.compactMap(parse)
+        guard !parsed.isEmpty, parsed.count == values.count else {
+            throw ValidationError("\(name): cannot parse '\(text)'")
+        }
+        return parsed
+    }
+}
