@@ -65,7 +65,8 @@ def binary_cases():
     cases = []
     functions = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide}
     pairs = [([3, 4], [3, 4]), ([3, 4], [4]), ([3, 1], [1, 4]), ([2, 1, 3], [4, 1]), ([1], [2, 3]),
-             ([], [2, 3]), ([2, 3], []), ([1, 1], [1]), ([2, 3, 1], [2, 1, 4]), ([4, 1, 1], [3, 1])]
+             ([], [2, 3]), ([2, 3], []), ([1, 1], [1]), ([2, 3, 1], [2, 1, 4]), ([4, 1, 1], [3, 1]),
+             ([3, 4], [3, 1]), ([3, 1], [3, 4]), ([2, 3, 4], [2, 1, 1]), ([4], [3, 1])]
     for function, numpy_function in functions.items():
         for shape_a, shape_b in pairs:
             a = draw(shape_a)

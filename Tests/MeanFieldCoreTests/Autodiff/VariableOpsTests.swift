@@ -32,6 +32,7 @@ struct GradientCase: CustomTestStringConvertible, Sendable {
 let broadcastingShapePairs: [([Int], [Int])] = [
     ([3, 4], [3, 4]), ([3, 4], [4]), ([4], [3, 4]), ([3, 1], [1, 4]), ([2, 1, 3], [4, 1]),
     ([1], [2, 3]), ([], [2, 3]), ([2, 3], []), ([1, 1], [1]), ([], []), ([2, 3, 1], [2, 1, 4]),
+    ([3, 4], [3, 1]), ([2, 3, 4], [2, 1, 1]),
 ]
 
 let arithmeticCases: [GradientCase] = broadcastingShapePairs.flatMap { shapeA, shapeB -> [GradientCase] in
