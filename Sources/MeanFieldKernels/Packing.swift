@@ -17,6 +17,14 @@ func packBPanel<Scalar: BinaryFloatingPoint>(
             source += ldb
             destination += panelWidth
         }
+    } else if width == panelWidth {
+        // Walk all columns of the panel together so that the writes are contiguous.
+        let source = b + columnStart * ldb + depthStart
+        var destination = panel
+        for step in 0..<depth {
+            for column in 0..<panelWidth { destination[column] = source[column * ldb + step] }
+            destination += panelWidth
+        }
     } else {
         for column in 0..<width {
             let source = b + (columnStart + column) * ldb + depthStart
@@ -39,11 +47,19 @@ func packAPanel<Scalar: BinaryFloatingPoint>(
     height: Int, depth: Int, panelHeight: Int, into panel: UnsafeMutablePointer<Scalar>
 ) {
     if !transposed {
-        for row in 0..<height {
-            let source = a + (rowStart + row) * lda + depthStart
-            for step in 0..<depth { panel[step * panelHeight + row] = source[step] }
-        }
-        if height < panelHeight {
+        // Walk all rows of the panel together so that the writes are contiguous.
+        if height == panelHeight {
+            let source = a + rowStart * lda + depthStart
+            var destination = panel
+            for step in 0..<depth {
+                for row in 0..<panelHeight { destination[row] = source[row * lda + step] }
+                destination += panelHeight
+            }
+        } else {
+            for row in 0..<height {
+                let source = a + (rowStart + row) * lda + depthStart
+                for step in 0..<depth { panel[step * panelHeight + row] = source[step] }
+            }
             for step in 0..<depth {
                 for row in height..<panelHeight { panel[step * panelHeight + row] = 0 }
             }
