@@ -7,11 +7,11 @@ import Testing
 
 @Test func eulerStepIsTheMeanFieldUpdate() {
     var store = ParameterStore<Double>()
-    store.set("w", Tensor(shape: [2, 2], scalars: [1, -2, 3, 0.5]), particles: 4)
+    store.set("w", Tensor(shape: [2, 2], scalars: [1, -2, 3, 0.5]), flowScale: 12)
     let gradient = Tensor<Double>(shape: [2, 2], scalars: [0.1, 0.2, -0.3, 0.4])
-    let flow = GradientFlow(learningRate: 0.05, weightDecay: 0.2, layers: 3)
+    let flow = GradientFlow(learningRate: 0.05, weightDecay: 0.2)
     flow.step(&store, gradients: [gradient])
-    // θ ← θ − η (L M ∇R + λ θ), L = 3, M = 4.
+    // θ ← θ − η (L M ∇R + λ θ), flow scale L·M = 12.
     let expected = zip([1, -2, 3, 0.5], gradient.scalars).map { theta, g in theta - 0.05 * (12 * g + 0.2 * theta) }
     for (value, reference) in zip(store["w"].scalars, expected) { #expect(abs(value - reference) < 1e-15) }
     // Q = R + (λ/2) Σ|θ|²/(L M).
@@ -26,7 +26,7 @@ import Testing
     let task = InContextRegression(inputDimension: 3, examples: 6)
     var random = PhiloxRandom(seed: 1)
     let batch: (tokens: Tensor<Double>, targets: Tensor<Double>) = task.sample(16, random: &random)
-    let flow = GradientFlow(learningRate: 0.002, weightDecay: 0.01, layers: config.layers)
+    let flow = GradientFlow(learningRate: 0.002, weightDecay: 0.01)
     var previous = Double.infinity
     for _ in 0..<100 {
         let variables = store.names.map { Variable(store[$0]) }

@@ -79,19 +79,41 @@ private func constants(_ store: ParameterStore<Double>) -> [String: Variable<Dou
     #expect(difference < 1e-12)
 }
 
-@Test(arguments: [ScoreMap.softmax, .linear], [0, 3])
-func wholeModelGradientMatchesFiniteDifferences(scoreMap: ScoreMap, ffnUnits: Int) {
-    let config = TransformerConfig(dimension: 3, heads: 2, ffnUnits: ffnUnits, layers: 2, scoreMap: scoreMap, activation: .gelu, initStd: 0.4)
+/// Configurations the gradient check covers: merged/factored, every score map, with/without FF,
+/// pre-norm on/off, α = 1 and ½, regression and classification readouts.
+private let gradientConfigs: [TransformerConfig] = [
+    TransformerConfig(dimension: 3, heads: 2, ffnUnits: 0, layers: 2, scoreMap: .softmax, initStd: 0.4),
+    TransformerConfig(dimension: 3, heads: 2, ffnUnits: 3, layers: 2, scoreMap: .linear, activation: .gelu, initStd: 0.4),
+    TransformerConfig(dimension: 3, heads: 2, ffnUnits: 3, layers: 2, scoreMap: .relu, activation: .silu, initStd: 0.4),
+    TransformerConfig(dimension: 3, heads: 2, ffnUnits: 2, layers: 2, attention: .factored, headDimension: 2,
+                      residualExponent: 0.5, activation: .tanh, preNorm: true, initStd: 0.5),
+    TransformerConfig(dimension: 4, heads: 3, ffnUnits: 0, layers: 1, attention: .factored, headDimension: 2,
+                      scoreMap: .linear, activation: .sigmoid, initStd: 0.5),
+    TransformerConfig(dimension: 3, heads: 2, ffnUnits: 2, layers: 2, preNorm: true, readout: .classification, classes: 3, initStd: 0.5),
+]
+
+@Test(arguments: gradientConfigs.indices)
+func wholeModelGradientMatchesFiniteDifferences(configIndex: Int) {
+    let config = gradientConfigs[configIndex]
     let model = MeanFieldTransformer(config: config)
-    let store: ParameterStore<Double> = model.initialParameters(seed: 21)
+    var store: ParameterStore<Double> = model.initialParameters(seed: 21)
+    if config.readout == .classification {  // the readout starts at zero; move it off zero
+        var random = PhiloxRandom(seed: 99)
+        store[MeanFieldTransformer.readoutWeightName] = random.normal([config.classes, config.dimension])
+        store[MeanFieldTransformer.readoutBiasName] = random.normal([config.classes])
+    }
     var random = PhiloxRandom(seed: 4)
-    let tokens: Tensor<Double> = random.normal([2, 3, 4])
+    let tokens: Tensor<Double> = random.normal([2, config.dimension, 4])
     let targets: Tensor<Double> = random.normal([2])
 
     func loss(_ store: ParameterStore<Double>, track: Bool) -> (Variable<Double>, [Variable<Double>]) {
         let variables = store.names.map { Variable(store[$0], requiresGradient: track) }
-        let prediction = model.regressionReadout(model.forward(Variable.constant(tokens),
-            parameters: Dictionary(uniqueKeysWithValues: zip(store.names, variables))), labelRow: 2)
+        let byName = Dictionary(uniqueKeysWithValues: zip(store.names, variables))
+        let output = model.forward(Variable.constant(tokens), parameters: byName)
+        if config.readout == .classification {
+            return (model.classificationReadout(output, parameters: byName).crossEntropy(labels: [2, 0]), variables)
+        }
+        let prediction = model.regressionReadout(output, labelRow: 2)
         return ((prediction - Variable.constant(targets)).squared().mean() * 0.5, variables)
     }
     let (value, variables) = loss(store, track: true)
@@ -108,7 +130,33 @@ func wholeModelGradientMatchesFiniteDifferences(scoreMap: ScoreMap, ffnUnits: In
             let numeric = (loss(plus, track: false).0.value.scalar - loss(minus, track: false).0.value.scalar) / (2 * step)
             let exact = analytic[index].scalars[element]
             let error = abs(numeric - exact) / max(1e-4, abs(numeric) + abs(exact))
-            #expect(error < 1e-6, "\(name)[\(element)]: finite difference \(numeric) vs autodiff \(exact)")
+            #expect(error < 1e-6, "config \(configIndex), \(name)[\(element)]: finite difference \(numeric) vs autodiff \(exact)")
         }
     }
+}
+
+@Test func mergedAndFactoredHeadsAgreeWhenWeightsCorrespond() {
+    // With d_h = D, W_OV = O·V and W_KQ = Kᵀ·Q, the two head forms compute the same function
+    // (merged with τ = √D matches factored's 1/√d_h score scale).
+    let D = 4
+    let factored = MeanFieldTransformer(config: TransformerConfig(dimension: D, heads: 3, ffnUnits: 2, layers: 2, attention: .factored, headDimension: D, initStd: 0.5))
+    let merged = MeanFieldTransformer(config: TransformerConfig(dimension: D, heads: 3, ffnUnits: 2, layers: 2, attention: .merged, temperature: Double(D).squareRoot(), initStd: 0.5))
+    let factoredStore: ParameterStore<Double> = factored.initialParameters(seed: 17)
+    var mergedStore: ParameterStore<Double> = merged.initialParameters(seed: 17)
+    for layer in 0..<2 {
+        let q = factoredStore[MeanFieldTransformer.queryName(layer)], k = factoredStore[MeanFieldTransformer.keyName(layer)]
+        let v = factoredStore[MeanFieldTransformer.valueName(layer)], o = factoredStore[MeanFieldTransformer.outputName(layer)]
+        mergedStore[MeanFieldTransformer.keyQueryName(layer)] = k.matmul(q, transposeSelf: true)
+        mergedStore[MeanFieldTransformer.outputValueName(layer)] = o.matmul(v)
+        for name in [MeanFieldTransformer.ffnInName(layer), MeanFieldTransformer.ffnBiasName(layer), MeanFieldTransformer.ffnOutName(layer)] {
+            mergedStore[name] = factoredStore[name]
+        }
+    }
+    var random = PhiloxRandom(seed: 6)
+    let tokens = Variable<Double>.constant(random.normal([3, D, 5]))
+    let a = factored.forward(tokens, parameters: constants(factoredStore)).value
+    let b = merged.forward(tokens, parameters: constants(mergedStore)).value
+    let difference = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()!
+    #expect(difference < 1e-12)
+    #expect(a.scalars.map(abs).max()! > 0.1)
 }

@@ -15,6 +15,8 @@ public struct GemmBenchmarkConfiguration: Sendable {
     public var repeats: Int = 5
     /// Also measure the Transformer shapes (`GemmBenchmark.transformerShapes`).
     public var includeTransformerShapes = true
+    /// Only shapes whose name contains this text (nil: all).
+    public var shapeFilter: String? = nil
     /// Minimum duration of one sample, in seconds (small products are repeated to reach it).
     public var minimumSampleSeconds = 0.05
 
@@ -106,6 +108,7 @@ public enum GemmBenchmark {
         let peak = peak ?? machinePeak()
         var shapes = configuration.sizes.map { GemmShape(name: "square \($0)", m: $0, n: $0, k: $0) }
         if configuration.includeTransformerShapes { shapes += transformerShapes }
+        if let filter = configuration.shapeFilter { shapes = shapes.filter { $0.name.contains(filter) } }
         var measurements: [GemmMeasurement] = []
         for threads in configuration.threads {
             Threading.threadCount = min(threads, Threading.processorCount)

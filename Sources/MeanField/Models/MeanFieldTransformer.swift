@@ -1,90 +1,138 @@
 import MeanFieldCore
 
-/// The mean-field Transformer of PAPERS §1.2 with merged heads, written on the autodiff core.
+/// The mean-field Transformer of PAPERS §1.2–1.3 written on the autodiff core: the reference
+/// implementation every faster path is checked against.
 ///
 /// Tokens are columns: `H ∈ R^{B×D×n}` (batch, dimension, tokens). Layer ℓ applies
-///   H ← H + (1/L^α)·(1/M) Σ_j W_OV,j · H · softmax(Hᵀ W_KQ,j H / τ)      (softmax over keys)
+///   H ← H + (1/L^α)·(1/M) Σ_j W_OV,j · H · A_j(H),   A_j = softmax_keys(Hᵀ W_KQ,j H / τ)  (§1.2)
 ///   H ← H + (1/L^α)·(1/M′) Σ_j a_j σ(b_jᵀ H + c_j)
-/// with all M heads of a layer computed as one batched product (the heads axis is a tensor axis:
-/// "all heads of layer ℓ" is a view, not a loop).
+/// with all M heads of a layer computed as one batched product over a heads axis: "all heads of
+/// layer ℓ" is one tensor, not a loop.
 public struct MeanFieldTransformer: Sendable {
     public let config: TransformerConfig
 
     public init(config: TransformerConfig) { self.config = config }
 
-    /// Parameter names of layer `layer`.
-    public static func keyQueryName(_ layer: Int) -> String { "layer\(layer).attention.keyQuery" }
-    public static func outputValueName(_ layer: Int) -> String { "layer\(layer).attention.outputValue" }
-    public static func ffnInName(_ layer: Int) -> String { "layer\(layer).ffn.in" }
-    public static func ffnBiasName(_ layer: Int) -> String { "layer\(layer).ffn.bias" }
-    public static func ffnOutName(_ layer: Int) -> String { "layer\(layer).ffn.out" }
+    // Parameter names. Each particle tensor has the layer's heads (or units) on axis 0.
+    public static func keyQueryName(_ layer: Int) -> String { "layer\(layer).attention.keyQuery" }       // [M, D, D]
+    public static func outputValueName(_ layer: Int) -> String { "layer\(layer).attention.outputValue" } // [M, D, D]
+    public static func queryName(_ layer: Int) -> String { "layer\(layer).attention.query" }             // [M, d_h, D]
+    public static func keyName(_ layer: Int) -> String { "layer\(layer).attention.key" }                 // [M, d_h, D]
+    public static func valueName(_ layer: Int) -> String { "layer\(layer).attention.value" }             // [M, d_h, D]
+    public static func outputName(_ layer: Int) -> String { "layer\(layer).attention.output" }           // [M, D, d_h]
+    public static func ffnInName(_ layer: Int) -> String { "layer\(layer).ffn.in" }                      // [M′, D]  (b)
+    public static func ffnBiasName(_ layer: Int) -> String { "layer\(layer).ffn.bias" }                  // [M′]     (c)
+    public static func ffnOutName(_ layer: Int) -> String { "layer\(layer).ffn.out" }                    // [M′, D]  (a)
+    public static let readoutWeightName = "readout.weight"                                                 // [C, D]
+    public static let readoutBiasName = "readout.bias"                                                     // [C]
 
-    /// Draws the initial particles i.i.d. from ρ₀ = N(0, initStd²) entry-wise (PAPERS §1.4), one
-    /// Philox stream per parameter tensor (stream = 1 + its index), so adding a layer never changes
-    /// the draws of the others.
+    /// Draws the initial particles i.i.d. from ρ₀ = N(0, σ²) entry-wise (PAPERS §1.4), σ =
+    /// `config.resolvedInitStd`, one Philox stream per parameter tensor (stream = 1 + its index), so
+    /// the draws of one tensor never depend on the size of another. The readout starts at zero.
     public func initialParameters<Scalar: TensorScalar>(seed: UInt64, as _: Scalar.Type = Scalar.self) -> ParameterStore<Scalar> {
         var store = ParameterStore<Scalar>()
-        let D = config.dimension, M = config.heads, units = config.ffnUnits
-        let std = Scalar(config.initStd)
+        let D = config.dimension, M = config.heads, units = config.ffnUnits, width = config.headDimension
+        let std = Scalar(config.resolvedInitStd)
         var streamIndex: UInt64 = 1
         func draw(_ shape: [Int]) -> Tensor<Scalar> {
             var random = PhiloxRandom(seed: seed, stream: streamIndex)
             streamIndex += 1
             return random.normal(shape, standardDeviation: std)
         }
+        let headScale = Double(config.layers * M), unitScale = Double(config.layers * units)
         for layer in 0..<config.layers {
-            store.set(Self.keyQueryName(layer), draw([M, D, D]), particles: M)
-            store.set(Self.outputValueName(layer), draw([M, D, D]), particles: M)
-            if units > 0 {
-                store.set(Self.ffnInName(layer), draw([units, D]), particles: units)
-                store.set(Self.ffnBiasName(layer), draw([units]), particles: units)
-                store.set(Self.ffnOutName(layer), draw([units, D]), particles: units)
+            switch config.attention {
+            case .merged:
+                store.set(Self.keyQueryName(layer), draw([M, D, D]), flowScale: headScale)
+                store.set(Self.outputValueName(layer), draw([M, D, D]), flowScale: headScale)
+            case .factored:
+                store.set(Self.queryName(layer), draw([M, width, D]), flowScale: headScale)
+                store.set(Self.keyName(layer), draw([M, width, D]), flowScale: headScale)
+                store.set(Self.valueName(layer), draw([M, width, D]), flowScale: headScale)
+                store.set(Self.outputName(layer), draw([M, D, width]), flowScale: headScale)
             }
+            if units > 0 {
+                store.set(Self.ffnInName(layer), draw([units, D]), flowScale: unitScale)
+                store.set(Self.ffnBiasName(layer), draw([units]), flowScale: unitScale)
+                store.set(Self.ffnOutName(layer), draw([units, D]), flowScale: unitScale)
+            }
+        }
+        if config.readout == .classification {
+            store.set(Self.readoutWeightName, .zeros([config.classes, D]), flowScale: 1)
+            store.set(Self.readoutBiasName, .zeros([config.classes]), flowScale: 1)
         }
         return store
     }
 
-    /// The output tokens `H^{(L)}` for input tokens `tokens` (`[B, D, n]`), given the parameters as
-    /// autodiff variables (keyed like the store).
+    /// The output tokens `H^{(L)}` (`[B, D, n]`) for input tokens `tokens` (`[B, D, n]`), with the
+    /// parameters given as autodiff variables keyed like the store.
     public func forward<Scalar: TensorScalar>(_ tokens: Variable<Scalar>, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
         let shape = tokens.shape
         precondition(shape.count == 3 && shape[1] == config.dimension,
                      "MeanFieldTransformer.forward: tokens must be [batch, \(config.dimension), tokens], got \(shape)")
-        let (batch, D, n) = (shape[0], shape[1], shape[2])
         let step = Scalar(config.residualStep)
-        let inverseTemperature = Scalar(1 / config.temperature)
         var H = tokens
         for layer in 0..<config.layers {
-            // Attention half-step. Hb: [B, 1, D, n]; weights [M, D, D] broadcast against the batch.
-            let Hb = H.reshaped([batch, 1, D, n])
-            let keyQuery = parameters[Self.keyQueryName(layer)]!, outputValue = parameters[Self.outputValueName(layer)]!
-            let projected = keyQuery.matmul(Hb)                                      // [B, M, D, n] = W_KQ H
-            let scores = Hb.matmul(projected, transposeSelf: true) * inverseTemperature // [B, M, n, n] = Hᵀ W_KQ H / τ
-            let weights: Variable<Scalar>
-            switch config.scoreMap {
-            case .softmax: weights = scores.softmax(axis: 2)                           // over keys i, per query column j
-            case .linear: weights = scores
-            }
-            let values = outputValue.matmul(Hb)                                       // [B, M, D, n] = W_OV H
-            let heads = values.matmul(weights)                                        // [B, M, D, n]
-            H = H + heads.mean(alongAxes: [1]) * step
-            // Feed-forward half-step: Z = b H + c ([B, M′, n]); out = aᵀ σ(Z) / M′ ([B, D, n]).
+            H = H + attentionAverage(config.preNorm ? Self.normalizedTokens(H) : H, layer: layer, parameters: parameters) * step
             if config.ffnUnits > 0 {
-                let inWeights = parameters[Self.ffnInName(layer)]!, bias = parameters[Self.ffnBiasName(layer)]!
-                let outWeights = parameters[Self.ffnOutName(layer)]!
-                let preActivation = inWeights.matmul(H) + bias.reshaped([config.ffnUnits, 1])
-                let activated = preActivation.map(config.activation.unaryFunction)
-                let out = outWeights.matmul(activated, transposeSelf: true)           // [B, D, n]
-                H = H + out * (step / Scalar(config.ffnUnits))
+                H = H + feedForwardAverage(config.preNorm ? Self.normalizedTokens(H) : H, layer: layer, parameters: parameters) * step
             }
         }
         return H
     }
 
-    /// Regression readout ŷ = [H^{(L)}]_{d+1, N+1} (PAPERS §1.3): the label coordinate (`labelRow`)
-    /// of the last (query) token, for each batch element: shape `[B]`.
+    /// (1/M) Σ_j f(X; θ_j) for the heads of `layer`, `X`: `[B, D, n]`.
+    func attentionAverage<Scalar: TensorScalar>(_ X: Variable<Scalar>, layer: Int, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
+        let (batch, D, n) = (X.shape[0], X.shape[1], X.shape[2])
+        let Xb = X.reshaped([batch, 1, D, n])                                       // broadcast over heads
+        let scores: Variable<Scalar>, values: Variable<Scalar>
+        switch config.attention {
+        case .merged:
+            let projected = parameters[Self.keyQueryName(layer)]!.matmul(Xb)          // [B, M, D, n] = W_KQ X
+            scores = Xb.matmul(projected, transposeSelf: true)                          // [B, M, n, n] = Xᵀ W_KQ X
+            values = parameters[Self.outputValueName(layer)]!.matmul(Xb)              // [B, M, D, n] = W_OV X
+        case .factored:
+            let queries = parameters[Self.queryName(layer)]!.matmul(Xb)               // [B, M, d_h, n] = Q X
+            let keys = parameters[Self.keyName(layer)]!.matmul(Xb)                    // [B, M, d_h, n] = K X
+            scores = keys.matmul(queries, transposeSelf: true)                          // [B, M, n, n] = (K X)ᵀ (Q X)
+            let valueVectors = parameters[Self.valueName(layer)]!.matmul(Xb)          // [B, M, d_h, n] = V X
+            values = parameters[Self.outputName(layer)]!.matmul(valueVectors)         // [B, M, D, n] = O V X
+        }
+        let scaled = scores * Scalar(config.scoreScale)
+        let weights: Variable<Scalar>
+        switch config.scoreMap {
+        case .softmax: weights = scaled.softmax(axis: 2)                               // over keys i, per query column j
+        case .linear: weights = scaled
+        case .relu: weights = scaled.relu() * (1 / Scalar(n))
+        }
+        return values.matmul(weights).mean(alongAxes: [1])                             // [B, D, n]
+    }
+
+    /// (1/M′) Σ_j a_j σ(b_jᵀ X + c_j) for the units of `layer`, `X`: `[B, D, n]`.
+    func feedForwardAverage<Scalar: TensorScalar>(_ X: Variable<Scalar>, layer: Int, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
+        let inWeights = parameters[Self.ffnInName(layer)]!, bias = parameters[Self.ffnBiasName(layer)]!
+        let outWeights = parameters[Self.ffnOutName(layer)]!
+        let preActivation = inWeights.matmul(X) + bias.reshaped([config.ffnUnits, 1])  // [B, M′, n]
+        let activated = preActivation.map(config.activation.unaryFunction)
+        return outWeights.matmul(activated, transposeSelf: true) * (1 / Scalar(config.ffnUnits))  // [B, D, n]
+    }
+
+    /// Layer norm of each token (column) over D: `[B, D, n]` → `[B, D, n]`.
+    static func normalizedTokens<Scalar: TensorScalar>(_ H: Variable<Scalar>) -> Variable<Scalar> {
+        H.permuted([0, 2, 1]).layerNormalized().permuted([0, 2, 1])
+    }
+
+    /// Regression readout ŷ = [H^{(L)}]_{d+1, N+1} (PAPERS §1.3): coordinate `labelRow` of the last
+    /// (query) token, for each batch element: shape `[B]`.
     public func regressionReadout<Scalar: TensorScalar>(_ output: Variable<Scalar>, labelRow: Int) -> Variable<Scalar> {
         let shape = output.shape
         return output.slice(axis: 1, labelRow..<(labelRow + 1)).slice(axis: 2, (shape[2] - 1)..<shape[2]).reshaped([shape[0]])
+    }
+
+    /// Classification readout (PAPERS §1.3): logits `[B, C]` = mean over tokens of H^{(L)}, times
+    /// Wᵀ, plus b.
+    public func classificationReadout<Scalar: TensorScalar>(_ output: Variable<Scalar>, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
+        let pooled = output.mean(alongAxes: [2])                                       // [B, D]
+        return pooled.matmul(parameters[Self.readoutWeightName]!, transposeOther: true) + parameters[Self.readoutBiasName]!
     }
 }

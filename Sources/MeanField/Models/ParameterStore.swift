@@ -2,22 +2,24 @@ import MeanFieldCore
 
 /// All parameters of a model in one ordered store of named tensors. Optimizers, weight decay,
 /// checkpoints and particle snapshots walk this one store (STYLE.md, "one flat parameter buffer
-/// with named views"). Each tensor holds the particles of one layer along its first axis.
+/// with named views"). A tensor of particles holds one layer's heads (or units) along its first
+/// axis, so "all heads of layer ℓ" is that tensor.
 public struct ParameterStore<Scalar: TensorScalar>: Sendable, Equatable {
     /// Parameter names in a fixed order (the order of creation).
     public private(set) var names: [String] = []
     private var tensors: [String: Tensor<Scalar>] = [:]
-    /// For each name, the number of particles its layer averages over (M or M′): the mean-field
-    /// gradient flow scales that parameter's gradient by L·(this count) (PAPERS §1.4).
-    public private(set) var particleCounts: [String: Int] = [:]
+    /// For each name, the mean-field velocity scale of PAPERS §1.4: L·M for a tensor of particles
+    /// whose layer averages M of them (the flow moves it by −η(L·M ∇R + λθ)); 1 for parameters that
+    /// are not particles (e.g. a classification readout).
+    public private(set) var flowScales: [String: Double] = [:]
 
     public init() {}
 
-    /// Adds (or replaces) a parameter.
-    public mutating func set(_ name: String, _ tensor: Tensor<Scalar>, particles: Int) {
+    /// Adds (or replaces) a parameter with its mean-field velocity scale.
+    public mutating func set(_ name: String, _ tensor: Tensor<Scalar>, flowScale: Double) {
         if tensors[name] == nil { names.append(name) }
         tensors[name] = tensor
-        particleCounts[name] = particles
+        flowScales[name] = flowScale
     }
 
     public subscript(name: String) -> Tensor<Scalar> {
@@ -32,6 +34,9 @@ public struct ParameterStore<Scalar: TensorScalar>: Sendable, Equatable {
             tensors[name] = newValue
         }
     }
+
+    /// Whether a parameter called `name` exists.
+    public func contains(_ name: String) -> Bool { tensors[name] != nil }
 
     /// Total number of scalars.
     public var scalarCount: Int { names.reduce(0) { $0 + tensors[$1]!.count } }

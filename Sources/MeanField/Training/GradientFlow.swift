@@ -2,33 +2,30 @@ import MeanFieldCore
 
 /// Explicit Euler discretisation of the mean-field gradient flow (PAPERS §1.4):
 ///   θ_{ℓ,j} ← θ_{ℓ,j} − η (L·M ∇_{θ_{ℓ,j}} R + λ θ_{ℓ,j}),
-/// where M is the number of particles the parameter's layer averages (heads or units) and λ the
-/// weight decay. The L·M factor makes particle velocities O(1), so one step advances mean-field
-/// time by η whatever the width and depth. ∇R is the plain gradient of the (unregularised) risk;
-/// the λθ term is the gradient of (λ/2)·(1/(LM))Σ|θ|² scaled by LM.
+/// where L·M is the parameter's flow scale (``ParameterStore/flowScales``) and λ the weight decay.
+/// The L·M factor makes particle velocities O(1), so one step advances mean-field time by η
+/// whatever the width and depth. ∇R is the plain gradient of the unregularised risk; the λθ term is
+/// the gradient of (λ/2)·Σ|θ|²/(L·M) scaled by L·M.
 public struct GradientFlow: Sendable {
     /// Time step η (mean-field time per step).
     public var learningRate: Double
     /// Weight decay λ.
     public var weightDecay: Double
-    /// Number of layers L.
-    public var layers: Int
 
-    public init(learningRate: Double, weightDecay: Double, layers: Int) {
+    public init(learningRate: Double, weightDecay: Double) {
         self.learningRate = learningRate
         self.weightDecay = weightDecay
-        self.layers = layers
     }
 
     /// One Euler step on every parameter of `store`, given ∇R for each (same order as `store.names`).
     public func step<Scalar: TensorScalar>(_ store: inout ParameterStore<Scalar>, gradients: [Tensor<Scalar>]) {
         for (name, gradient) in zip(store.names, gradients) {
-            let velocityScale = Scalar(layers * store.particleCounts[name]!)
+            let velocityScale = Scalar(store.flowScales[name]!)
             var theta = store[name]
             let decay = 1 - Scalar(learningRate * weightDecay)
+            let eta = Scalar(learningRate)
             theta.withUnsafeMutableBufferPointer { values in
                 gradient.withUnsafeBufferPointer { grad in
-                    let eta = Scalar(learningRate)
                     for i in 0..<values.count { values[i] = decay * values[i] - eta * velocityScale * grad[i] }
                 }
             }
@@ -36,12 +33,13 @@ public struct GradientFlow: Sendable {
         }
     }
 
-    /// The regularised objective Q = R + (λ/2)·Σ_θ |θ|² / (L·M_θ) (PAPERS §1.3).
+    /// The regularised objective Q = R + (λ/2)·Σ_θ |θ|² / (L·M_θ) (PAPERS §1.3): the empirical
+    /// (λ/2)∫|θ|² dρ.
     public func objective<Scalar: TensorScalar>(risk: Double, store: ParameterStore<Scalar>) -> Double {
         var penalty = 0.0
         for name in store.names {
             let squared = store[name].scalars.reduce(0.0) { $0 + Double($1) * Double($1) }
-            penalty += squared / Double(layers * store.particleCounts[name]!)
+            penalty += squared / store.flowScales[name]!
         }
         return risk + weightDecay / 2 * penalty
     }

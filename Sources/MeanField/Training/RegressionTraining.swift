@@ -61,7 +61,7 @@ public enum RegressionTraining {
         var evalRandom = PhiloxRandom(seed: config.seed, stream: 1_000_001)
         let eval: (tokens: Tensor<Float>, targets: Tensor<Float>) = task.sample(config.evalSize, random: &evalRandom)
         var orderRandom = PhiloxRandom(seed: config.seed, stream: 1_000_002)
-        let flow = GradientFlow(learningRate: config.learningRate, weightDecay: config.weightDecay, layers: config.model.layers)
+        let flow = GradientFlow(learningRate: config.learningRate, weightDecay: config.weightDecay)
         let progress = showProgress ? ProgressLine(total: config.steps) : nil
         let started = Date()
 
