@@ -54,6 +54,7 @@ public enum RegressionTraining {
         let task = InContextRegression(inputDimension: config.inputDimension, examples: config.examples,
                                        noise: config.noise, tokenDimension: config.model.dimension)
         let model = MeanFieldTransformer(config: config.model)
+        var engine = AutodiffEngine<Float>(config: config.model)
         var store: ParameterStore<Float> = model.initialParameters(seed: config.seed)
         // Data streams are disjoint from parameter streams (ids ≥ 1_000_000).
         var dataRandom = PhiloxRandom(seed: config.seed, stream: 1_000_000)
@@ -66,9 +67,7 @@ public enum RegressionTraining {
         let started = Date()
 
         func risk(_ tokens: Tensor<Float>, _ targets: Tensor<Float>, _ store: ParameterStore<Float>) -> Double {
-            let parameters = Dictionary(uniqueKeysWithValues: store.names.map { ($0, Variable.constant(store[$0])) })
-            let prediction = model.regressionReadout(model.forward(Variable.constant(tokens), parameters: parameters), labelRow: task.labelRow)
-            return Double((prediction.value - targets).squared().mean().scalar) / 2
+            engine.evaluate(store, tokens: tokens, targets: .regression(values: targets, labelRow: task.labelRow)).risk
         }
 
         var order: [Int] = []
@@ -84,17 +83,12 @@ public enum RegressionTraining {
             cursor += indices.count
             let tokens = train.tokens.gathering(indices, alongAxis: 0), targets = train.targets.gathering(indices, alongAxis: 0)
 
-            let parameters = store.names.map { Variable(store[$0]) }
-            let byName = Dictionary(uniqueKeysWithValues: zip(store.names, parameters))
-            let prediction = model.regressionReadout(model.forward(Variable.constant(tokens), parameters: byName), labelRow: task.labelRow)
-            let loss = (prediction - Variable.constant(targets)).squared().mean() * 0.5
-            let batchRisk = Double(loss.value.scalar)
+            let (batchRisk, grads) = engine.riskAndGradients(store, tokens: tokens, targets: .regression(values: targets, labelRow: task.labelRow))
             guard batchRisk.isFinite else {
                 throw RunError("step \(step): training risk R is \(batchRisk) (diverged); lower --lr (now \(config.learningRate)) or raise --weight-decay")
             }
             if step == 0 { initialRisk = batchRisk }
             lastRisk = batchRisk
-            let grads = gradients(of: loss, withRespectTo: parameters)
 
             if step % config.logEvery == 0 || step == config.steps {
                 let gradientNorm = grads.reduce(0.0) { total, g in g.scalars.reduce(total) { $0 + Double($1) * Double($1) } }.squareRoot()

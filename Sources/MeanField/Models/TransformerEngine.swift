@@ -1,0 +1,56 @@
+import MeanFieldCore
+
+/// What a batch is scored against (PAPERS §1.3).
+public enum Targets<Scalar: TensorScalar>: Sendable {
+    /// Regression: ŷ = [H^{(L)}]_{labelRow, last token}; R = ½·mean(ŷ − y)². `values`: `[B]`.
+    case regression(values: Tensor<Scalar>, labelRow: Int)
+    /// Classification: logits from the mean-pooled tokens; R = mean cross-entropy. `labels`: B ints.
+    case classification(labels: [Int])
+}
+
+/// Computes the risk R of a batch and its gradient ∇R with respect to every parameter of a store.
+/// The trainer and every experiment talk to a model only through this: the autodiff reference
+/// (``AutodiffEngine``) and hand-fused fast paths are interchangeable, and tests check that they agree.
+public protocol TransformerEngine {
+    associatedtype Scalar: TensorScalar
+    /// The model this engine computes.
+    var config: TransformerConfig { get }
+    /// R and ∇R (one tensor per parameter, in `store.names` order, each of its parameter's shape).
+    /// `tokens`: `[B, D, n]`.
+    mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, gradients: [Tensor<Scalar>])
+    /// R and the model outputs (predictions `[B]` or logits `[B, C]`) without gradients.
+    mutating func evaluate(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, outputs: Tensor<Scalar>)
+}
+
+/// The reference engine: ``MeanFieldTransformer`` on the reverse-mode autodiff core.
+public struct AutodiffEngine<Scalar: TensorScalar>: TransformerEngine {
+    public let model: MeanFieldTransformer
+    public var config: TransformerConfig { model.config }
+
+    public init(config: TransformerConfig) { model = MeanFieldTransformer(config: config) }
+
+    public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, gradients: [Tensor<Scalar>]) {
+        let variables = store.names.map { Variable(store[$0]) }
+        let (risk, _) = riskGraph(Dictionary(uniqueKeysWithValues: zip(store.names, variables)), tokens: tokens, targets: targets)
+        return (Double(risk.value.scalar), gradients(of: risk, withRespectTo: variables))
+    }
+
+    public mutating func evaluate(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, outputs: Tensor<Scalar>) {
+        let constants = Dictionary(uniqueKeysWithValues: store.names.map { ($0, Variable.constant(store[$0])) })
+        let (risk, outputs) = riskGraph(constants, tokens: tokens, targets: targets)
+        return (Double(risk.value.scalar), outputs.value)
+    }
+
+    /// R = ½·mean(ŷ − y)² (regression) or mean cross-entropy (classification), and the outputs.
+    func riskGraph(_ parameters: [String: Variable<Scalar>], tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Variable<Scalar>, outputs: Variable<Scalar>) {
+        let output = model.forward(Variable.constant(tokens), parameters: parameters)
+        switch targets {
+        case let .regression(values, labelRow):
+            let prediction = model.regressionReadout(output, labelRow: labelRow)
+            return ((prediction - Variable.constant(values)).squared().mean() * Scalar(0.5), prediction)
+        case let .classification(labels):
+            let logits = model.classificationReadout(output, parameters: parameters)
+            return (logits.crossEntropy(labels: labels), logits)
+        }
+    }
+}
