@@ -31,6 +31,23 @@ struct ParallelTests {
         }
     }
 
+    /// Like ``expectSameBits`` for matrix products (m, n, k). When the current backend sends one of
+    /// them to OpenBLAS (env MEANFIELD_GEMM=blas, or `auto` with m, n, k ≥ 512 and OpenBLAS
+    /// installed), a difference is recorded as a known issue: OpenBLAS does not promise the same bits
+    /// on 1 and 2 threads, and on this machine it does not give them.
+    static func expectSameBitsUnlessOpenBLAS<T: TensorScalar>(_ label: String, products: [(Int, Int, Int)],
+                                                             sourceLocation: SourceLocation = #_sourceLocation,
+                                                             _ body: () -> [Tensor<T>]) {
+        let usesOpenBLAS = products.contains { m, n, k in Gemm.resolvedBackend(Gemm.backend, m: m, n: n, k: k) == .blas }
+        if usesOpenBLAS {
+            withKnownIssue("OpenBLAS results depend on its thread count", isIntermittent: true) {
+                expectSameBits(label, sourceLocation: sourceLocation, body)
+            }
+        } else {
+            expectSameBits(label, sourceLocation: sourceLocation, body)
+        }
+    }
+
     static let large: Tensor<Float> = {
         var random = TestRandom(seed: 31)
         return random.tensor([96, 64, 24], -4, 4).converted(to: Float.self)  // 147 456 elements
@@ -95,10 +112,29 @@ struct ParallelTests {
         let a = random.tensor([300, 200]).converted(to: Float.self), b = random.tensor([200, 260]).converted(to: Float.self)
         let batchA = random.tensor([64, 65, 16]), batchB = random.tensor([64, 65, 16])
         let shared = random.tensor([16, 40])
-        Self.expectSameBits("matmul Float") { [a.matmul(b), a.matmul(a, transposeOther: true), b.matmul(b, transposeSelf: true)] }
-        Self.expectSameBits("matmul Double") {
+        Self.expectSameBitsUnlessOpenBLAS("matmul Float", products: [(300, 260, 200), (300, 300, 200), (260, 260, 200)]) {
+            [a.matmul(b), a.matmul(a, transposeOther: true), b.matmul(b, transposeSelf: true)]
+        }
+        Self.expectSameBitsUnlessOpenBLAS("matmul Double", products: [(65, 65, 16), (65, 40, 16), (16, 16, 65)]) {
             [batchA.matmul(batchB, transposeOther: true), batchA.matmul(shared), batchA.matmul(batchB, transposeSelf: true)]
         }
+    }
+
+    @Test("Matmul large enough for every kernel path (≥ 512), on the Swift GEMM backend")
+    func largeMatmulSwiftBackend() {
+        var random = TestRandom(seed: 35)
+        let a = random.tensor([520, 530]).converted(to: Float.self), b = random.tensor([530, 516]).converted(to: Float.self)
+        let original = Gemm.backend
+        defer { Gemm.backend = original }
+        Gemm.backend = .swift
+        Self.expectSameBits("matmul ≥ 512, Swift backend") { [a.matmul(b), a.matmul(a, transposeOther: true)] }
+    }
+
+    @Test("Matmul ≥ 512 on the default backend")
+    func largeMatmulDefaultBackend() {
+        var random = TestRandom(seed: 36)
+        let a = random.tensor([520, 530]).converted(to: Float.self), b = random.tensor([530, 516]).converted(to: Float.self)
+        Self.expectSameBitsUnlessOpenBLAS("matmul ≥ 512, default backend", products: [(520, 516, 530)]) { [a.matmul(b)] }
     }
 
     @Test("Permute and transpose of a large tensor")
