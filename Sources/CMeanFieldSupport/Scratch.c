@@ -9,7 +9,19 @@ static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *cached_buffers[MF_SCRATCH_SLOTS];
 static unsigned long cached_capacities[MF_SCRATCH_SLOTS];
 
+// One buffer per thread, taken and given back without a lock: batched small GEMMs on two threads
+// would otherwise contend on `scratch_lock` for every product.
+static _Thread_local void *thread_buffer;
+static _Thread_local unsigned long thread_capacity;
+#define MF_THREAD_BUFFER_MAX (1UL << 20)
+
 void *mf_scratch_acquire(unsigned long bytes, unsigned long *capacity) {
+    if (thread_buffer && thread_capacity >= bytes) {
+        void *buffer = thread_buffer;
+        *capacity = thread_capacity;
+        thread_buffer = 0;
+        return buffer;
+    }
     pthread_mutex_lock(&scratch_lock);
     int best = -1;
     for (int slot = 0; slot < MF_SCRATCH_SLOTS; slot++) {
@@ -34,6 +46,15 @@ void *mf_scratch_acquire(unsigned long bytes, unsigned long *capacity) {
 
 void mf_scratch_release(void *buffer, unsigned long capacity) {
     if (!buffer) return;
+    if (capacity <= MF_THREAD_BUFFER_MAX && (!thread_buffer || thread_capacity < capacity)) {
+        void *previous = thread_buffer;
+        unsigned long previous_capacity = thread_capacity;
+        thread_buffer = buffer;
+        thread_capacity = capacity;
+        if (!previous) return;
+        buffer = previous; // hand the smaller one to the shared cache
+        capacity = previous_capacity;
+    }
     pthread_mutex_lock(&scratch_lock);
     int victim = -1;
     for (int slot = 0; slot < MF_SCRATCH_SLOTS; slot++) {

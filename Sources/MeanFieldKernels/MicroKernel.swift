@@ -48,7 +48,8 @@ extension Float: GemmScalar {
             #endif
         case .avx2:
             #if canImport(MeanFieldKernelsAVX2)
-            return MicroKernel(level: .avx2, rows: 6, columns: 16, depthBlock: 256, rowBlock: 144,
+            // KC = 512, MC = 72: best of KC ∈ {128…1024} × MC ∈ {36…288} on Zen 3 (benchmarks/RESULTS.md).
+            return MicroKernel(level: .avx2, rows: 6, columns: 16, depthBlock: 512, rowBlock: 72,
                                columnBlock: 4096, function: AVX2Kernels.floatMicroKernel)
             #else
             fallthrough
@@ -72,7 +73,7 @@ extension Double: GemmScalar {
             #endif
         case .avx2:
             #if canImport(MeanFieldKernelsAVX2)
-            return MicroKernel(level: .avx2, rows: 6, columns: 8, depthBlock: 256, rowBlock: 72,
+            return MicroKernel(level: .avx2, rows: 6, columns: 8, depthBlock: 512, rowBlock: 36,
                                columnBlock: 2048, function: AVX2Kernels.doubleMicroKernel)
             #else
             fallthrough

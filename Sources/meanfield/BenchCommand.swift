@@ -34,6 +34,9 @@ struct GemmBench: ParsableCommand {
     @Flag(help: "Skip the Transformer shapes (8320×64·64×64, batched 65×16·16×65, ...).")
     var noTransformerShapes = false
 
+    @Option(help: "Only the shapes whose name contains this text (e.g. 'scores', 'square 1024').")
+    var only: String?
+
     func run() throws {
         var configuration = GemmBenchmarkConfiguration()
         configuration.sizes = try parseList(sizes, name: "--sizes") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
@@ -41,6 +44,7 @@ struct GemmBench: ParsableCommand {
         configuration.backends = try parseList(backends, name: "--backends") { GemmBenchmark.backend(named: $0) }
         configuration.repeats = max(1, repeats)
         configuration.includeTransformerShapes = !noTransformerShapes
+        configuration.shapeFilter = only
         let peak = GemmBenchmark.machinePeak()
         if !json {
             print(GemmBenchmark.header(peak))
