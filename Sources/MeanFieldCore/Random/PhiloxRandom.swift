@@ -94,7 +94,9 @@ public struct PhiloxRandom: Sendable, RandomNumberGenerator {
         let count = shape.reduce(1, *)
         let start = consume(count, as: T.self)
         let unit = unitUniforms(count, startBlock: start, as: T.self)
-        return Tensor(shape: shape, scalars: unit.map { low + (high - low) * $0 })
+        // low + (high − low)·u can round up to high; keep the documented half-open range.
+        let largest = Swift.max(low, high.nextDown)
+        return Tensor(shape: shape, scalars: unit.map { Swift.min(low + (high - low) * $0, largest) })
     }
 
     /// A tensor of i.i.d. normal values N(mean, standardDeviation²) (Box–Muller, see above).

@@ -100,6 +100,18 @@ struct PhiloxRandomTests {
         #expect(shifted.scalars.allSatisfy { $0 >= -3 && $0 < -1 })
     }
 
+    @Test("uniform never returns high, even where low + (high − low)·u rounds up to it")
+    func uniformExcludesHigh() {
+        // With high − low = 2⁻²² above 1, a quarter of the unit draws round to high in Float.
+        var generator = PhiloxRandom(seed: 8)
+        let floatHigh: Float = 1 + 0x1p-22
+        let floats: Tensor<Float> = generator.uniform([4096], low: 1, high: floatHigh)
+        #expect(floats.scalars.allSatisfy { $0 >= 1 && $0 < floatHigh })
+        let doubleHigh: Double = 1 + 0x1p-51
+        let doubles: Tensor<Double> = generator.uniform([4096], low: 1, high: doubleHigh)
+        #expect(doubles.scalars.allSatisfy { $0 >= 1 && $0 < doubleHigh })
+    }
+
     @Test("Normal moments: mean, variance, kurtosis within 5 standard errors", arguments: [1, 2] as [UInt64])
     func normalMoments(seed: UInt64) {
         var generator = PhiloxRandom(seed: seed, stream: 4)
