@@ -65,6 +65,9 @@ public struct GemmBenchmarkReport: Codable, Sendable {
     public var backendDescription: String
     public var openBLASCore: String?
     public var repeats: Int
+    /// Cost of one `Threading.parallelFor(threads) { _ in }` on the largest thread count measured, µs
+    /// (median of 5 runs of 20 000 calls; the workers are awake, as between the phases of a GEMM).
+    public var parallelForOverheadMicroseconds: Double
     public var measurements: [GemmMeasurement]
 }
 
@@ -130,9 +133,27 @@ public enum GemmBenchmark {
                 }
             }
         }
+        Threading.threadCount = min(configuration.threads.max() ?? 1, Threading.processorCount)
+        let overhead = parallelForOverhead()
+        progress(String(format: "parallelFor overhead, %d threads: %.2f µs per call", Threading.threadCount, overhead))
         return GemmBenchmarkReport(machine: peak, backendDescription: Gemm.backendDescription(),
                                    openBLASCore: Gemm.isBLASAvailable ? openBLASCoreName() : nil,
-                                   repeats: configuration.repeats, measurements: measurements)
+                                   repeats: configuration.repeats, parallelForOverheadMicroseconds: overhead,
+                                   measurements: measurements)
+    }
+
+    /// Median time of an empty `parallelFor` over `threadCount` indices, in µs.
+    public static func parallelForOverhead() -> Double {
+        let calls = 20_000, clock = ContinuousClock()
+        let count = Threading.threadCount
+        var samples: [Double] = []
+        for _ in 0..<5 {
+            let elapsed = clock.measure {
+                for _ in 0..<calls { Threading.parallelFor(count) { _ in } }
+            }
+            samples.append(seconds(elapsed) / Double(calls) * 1e6)
+        }
+        return samples.sorted()[samples.count / 2]
     }
 
     private static func openBLASCoreName() -> String? {
