@@ -103,7 +103,10 @@ let matmulCases: [GradientCase] = matmulLayouts.flatMap { batchA, batchB, m, k, 
             $0[0].matmul($0[1], transposeSelf: transposeA, transposeOther: transposeB)
         }
     }
-}
+} + [
+    GradientCase("Gram matrix x·xᵀ (one variable on both sides)", shapes: [[2, 3, 4]]) { $0[0].matmul($0[0], transposeOther: true) },
+    GradientCase("xᵀ·x", shapes: [[3, 2]]) { $0[0].matmul($0[0], transposeSelf: true) },
+]
 
 let shapeCases: [GradientCase] = [
     GradientCase("reshape with an inferred extent", shapes: [[2, 3, 4]]) { $0[0].reshaped([4, -1]) },

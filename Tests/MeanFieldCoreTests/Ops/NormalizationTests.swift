@@ -22,6 +22,21 @@ struct NormalizationTests {
         expectClose(x.logSoftmax(axis: axis).exp(), y, relative: 1e-14, absolute: 0, "exp(logSoftmax) axis \(axis)")
     }
 
+    @Test("Masked entries (−∞) get probability 0 and log-probability −∞; the rest renormalise")
+    func maskedEntries() {
+        let x = Tensor<Double>(shape: [2, 3], scalars: [0, -.infinity, 1, -.infinity, 2, -.infinity])
+        let e = Double.exp(1)
+        expectClose(x.softmax(axis: 1), Tensor(shape: [2, 3], scalars: [1 / (1 + e), 0, e / (1 + e), 0, 1, 0]),
+                    relative: 1e-15, absolute: 0, "masked softmax")
+        let logarithm = x.logSoftmax(axis: 1)
+        #expect(logarithm[0, 1] == -.infinity && logarithm[1, 0] == -.infinity && logarithm[1, 1] == 0)
+        #expect(Swift.abs(logarithm[0, 0] + Double.log(1 + e)) <= 1e-15)
+        let masked = Variable(x)
+        let gradient = gradients(of: (masked.softmax(axis: 1) * Variable.constant(Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]))).sum(),
+                                 withRespectTo: [masked])[0]
+        #expect(gradient.scalars.allSatisfy(\.isFinite) && gradient[0, 1] == 0 && gradient[1, 1] == 0)
+    }
+
     @Test("Layer-norm rows have mean 0 and variance σ²/(σ² + ε)")
     func layerNormMoments() {
         var random = TestRandom(seed: 13)
