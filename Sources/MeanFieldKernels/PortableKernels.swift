@@ -34,4 +34,27 @@ enum PortableKernels {
                              b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
+
+    /// 8 × 8 `Float` tile with the 8-row body that the AVX-512 kernels use. Not used for speed (16
+    /// accumulators spill on SSE2): it lets tests check `microKernel8Rows` on any CPU.
+    static func floatEightRowMicroKernel(
+        depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel8Rows(SIMD4<Float>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
+
+    /// 8 × 4 `Double` tile with the 8-row body (tests only, see `floatEightRowMicroKernel`).
+    static func doubleEightRowMicroKernel(
+        depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel8Rows(SIMD2<Double>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
+                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    }
 }
