@@ -3,8 +3,11 @@
 /// bitwise-identical results on 1 and on 2 threads. The reference is the 1-thread result. Also the
 /// chunking itself: every index exactly once, in chunks that depend only on the count.
 ///
-/// The suite is serialized because it sets the process-wide `Threading.threadCount`; no other
-/// suite in this target changes it.
+/// The suite is serialized because it sets the process-wide `Threading.threadCount` (and once
+/// `Gemm.backend`); no other suite in this target changes them. Swift Testing cannot serialize
+/// across suites, so MeanFieldKernelsTests' ThreadingTests, which also sets the thread count, may
+/// overlap with this suite in a full `swift test`: results here cannot depend on that (every op
+/// must give the same bits at any count), but a read-back of the count in either suite could.
 import Testing
 import MeanFieldKernels
 @testable import MeanFieldCore

@@ -100,6 +100,14 @@ struct PhiloxRandomTests {
         #expect(shifted.scalars.allSatisfy { $0 >= -3 && $0 < -1 })
     }
 
+    @Test("Empty draws have the requested shape and consume no blocks")
+    func emptyDraws() {
+        var generator = PhiloxRandom(seed: 1)
+        let uniform: Tensor<Float> = generator.uniform([2, 0])
+        let normal: Tensor<Double> = generator.normal([0])
+        #expect(uniform.shape == [2, 0] && normal.shape == [0] && generator.blockOffset == 0)
+    }
+
     @Test("uniform never returns high, even where low + (high − low)·u rounds up to it")
     func uniformExcludesHigh() {
         // With high − low = 2⁻²² above 1, a quarter of the unit draws round to high in Float.
