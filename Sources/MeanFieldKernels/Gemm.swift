@@ -27,13 +27,15 @@ public enum Gemm {
     /// The backend that actually runs an m×n×k product under `requested`: `blas` without OpenBLAS
     /// becomes `swift`; `auto` applies the rule measured in benchmarks/RESULTS.md: OpenBLAS for
     /// large, square-ish products when its core is at least as wide as our kernel's CPU level, the
-    /// Swift kernel otherwise (small and skinny products, where its lower per-call cost wins).
+    /// Swift kernel otherwise (small and skinny products, where its lower per-call cost wins, and any
+    /// product inside a `Threading.parallelFor` body, e.g. one head of a batched attention product).
     public static func resolvedBackend(_ requested: GemmBackend, m: Int, n: Int, k: Int) -> GemmBackend {
         switch requested {
         case .swift: return .swift
         case .blas: return isBLASAvailable ? .blas : .swift
         case .auto:
-            guard let library = OpenBLAS.library else { return .swift }
+            // Inside a parallel loop each product runs on one thread; OpenBLAS would start its own.
+            guard !Threading.isInsideParallelLoop, let library = OpenBLAS.library else { return .swift }
             let coreIsAsWide = (library.coreLevel ?? .portable) >= CPULevel.active
             let smallest = min(m, n, k)
             return coreIsAsWide && smallest >= AutoRule.minimumBLASDimension ? .blas : .swift
