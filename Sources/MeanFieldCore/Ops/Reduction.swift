@@ -86,7 +86,13 @@ func reduceAxis<T: TensorScalar>(_ reduction: Reduction, _ x: Tensor<T>, axis: I
                         for l in 0..<length { for i in 0..<inner { row[i] += block[l * inner + i] } }
                     case .max:
                         for i in 0..<inner { row[i] = block[i] }
-                        for l in 1..<Swift.max(length, 1) { for i in 0..<inner { row[i] = Swift.max(row[i], block[l * inner + i]) } }
+                        // Swift.max(x, NaN) is x: test for NaN so that it propagates, as in NumPy.
+                        for l in 1..<Swift.max(length, 1) {
+                            for i in 0..<inner {
+                                let value = block[l * inner + i]
+                                if value >= row[i] || value.isNaN { row[i] = value }
+                            }
+                        }
                     case .logSumExp:
                         for i in 0..<inner {
                             var maximum = -T.infinity
