@@ -96,7 +96,10 @@ func reduceAxis<T: TensorScalar>(_ reduction: Reduction, _ x: Tensor<T>, axis: I
                     case .logSumExp:
                         for i in 0..<inner {
                             var maximum = -T.infinity
-                            for l in 0..<length { maximum = Swift.max(maximum, block[l * inner + i]) }
+                            for l in 0..<length {
+                                let value = block[l * inner + i]
+                                if value > maximum || value.isNaN { maximum = value }  // NaN propagates
+                            }
                             if !maximum.isFinite { row[i] = maximum; continue }
                             var total: T = 0
                             for l in 0..<length { total += T.exp(block[l * inner + i] - maximum) }

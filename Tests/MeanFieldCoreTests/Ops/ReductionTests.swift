@@ -33,13 +33,15 @@ struct ReductionTests {
         #expect(infinite.scalar == -.infinity)
     }
 
-    @Test("A NaN anywhere along the axis makes max NaN, as in NumPy, wherever it sits")
+    @Test("A NaN anywhere along the axis makes max and logSumExp NaN, as in NumPy, wherever it sits")
     func maxPropagatesNaN() {
         let x = Tensor<Float>(shape: [3, 3], scalars: [1, .nan, 2, .nan, 1, 2, 1, 2, .nan])
         #expect(x.max(alongAxes: [1]).scalars.allSatisfy { $0.isNaN })
         #expect(x.max().scalar.isNaN)
         #expect(x.max(alongAxes: [0]).scalars.allSatisfy { $0.isNaN })
         #expect(Tensor<Double>([1, 3, 2]).max().scalar == 3)
+        #expect(x.logSumExp(alongAxes: [1]).scalars.allSatisfy { $0.isNaN })
+        #expect(Tensor<Double>([.nan]).logSumExp().scalar.isNaN && Tensor<Double>([.nan, -.infinity]).logSumExp().scalar.isNaN)
     }
 
     @Test("Reducing a rank-0 tensor over no axes returns it unchanged")
