@@ -33,7 +33,12 @@ var targets: [Target] = [
     ),
     .target(
         name: "MeanField",
-        dependencies: ["MeanFieldCore", "MeanFieldKernels"]
+        dependencies: [
+            "MeanFieldCore", "MeanFieldKernels",
+            // Run configuration files (`meanfield train --config`): YAML and TOML parsers.
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]
     ),
     .executableTarget(
         name: "meanfield",
@@ -87,6 +92,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: targets
 )

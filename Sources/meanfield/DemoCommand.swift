@@ -64,21 +64,16 @@ struct Demo: ParsableCommand {
         config.weightDecay = weightDecay
         config.batchSize = batchSize
         let path = out ?? "runs/demo-" + Self.timestamp()
-        do {
-            let directory = try RunDirectory(path: path)
-            try directory.writeJSON("config.json", config)
-            try directory.writeJSON("manifest.json", RunManifest.current(seed: seed, scalarType: "f32"))
-            let model = config.model
-            print("MeanField demo: in-context linear regression (d = \(config.inputDimension), N = \(config.examples)), "
-                  + "Transformer D = \(model.dimension), M = \(model.heads) heads, M′ = \(model.ffnUnits) units, L = \(model.layers) layers")
-            print("GEMM: \(Gemm.backendDescription())")
-            let summary = try RegressionTraining.run(config, directory: directory)
-            print(String(format: "Reached training risk R = %.5f (from %.4f) at mean-field time t = %.1f; evaluation risk %.5f; %.1f s.",
-                         summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
-            print("Run files: \(directory.url.path) (config.json, manifest.json, metrics.jsonl, summary.json)")
-        } catch let error as RunError {
-            throw ValidationError(error.description)
-        }
+        let resolved = try TrainConfig(config).resolved(defaultThreads: Threading.threadCount)
+        let model = resolved.model
+        print("MeanField demo: in-context linear regression (d = \(resolved.inputDim), N = \(resolved.examples)), "
+              + "Transformer D = \(model.dimension), M = \(model.heads) heads, M′ = \(model.ffnUnits) units, L = \(model.layers) layers")
+        print("GEMM: \(Gemm.backendDescription())")
+        var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: model))
+        let summary = try trainer.run(directory: path)
+        print(String(format: "Reached training risk R = %.5f (from %.4f) at mean-field time t = %.1f; evaluation risk %.5f; %.1f s.",
+                     summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
+        print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
     }
 
     static func timestamp() -> String {

@@ -9,8 +9,12 @@ public final class ProgressLine {
     private let interactive = isatty(STDERR_FILENO) != 0
     private let interval: TimeInterval
 
-    public init(total: Int) {
+    private let first: Int
+
+    /// `start`: the step the run starts from (a resumed run), so the rate counts this session's steps only.
+    public init(total: Int, start: Int = 0) {
         self.total = total
+        self.first = start
         self.interval = isatty(STDERR_FILENO) != 0 ? 0.1 : 5
     }
 
@@ -20,7 +24,7 @@ public final class ProgressLine {
         guard now.timeIntervalSince(lastPrint) >= interval || completed == total else { return }
         lastPrint = now
         let elapsed = now.timeIntervalSince(start)
-        let rate = Double(completed) / max(elapsed, 1e-9)
+        let rate = Double(completed - first) / max(elapsed, 1e-9)
         let remaining = rate > 0 ? Double(total - completed) / rate : 0
         let line = "step \(completed)/\(total)  \(fields)  \(String(format: "%.1f", rate)) steps/s  elapsed \(Self.clock(elapsed))  ETA \(Self.clock(remaining))"
         FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))

@@ -10,7 +10,10 @@ public struct RunDirectory {
 
     /// Creates the folder (and parents) and an empty metrics log. Fails with a one-line reason if the
     /// folder cannot be written.
-    public init(path: String) throws {
+    ///
+    /// `keepingMetrics` (for resuming a run): instead of starting an empty log, keep the lines of
+    /// the existing `metrics.jsonl` for which it returns true (rewritten atomically) and append after them.
+    public init(path: String, keepingMetrics keep: ((Substring) -> Bool)? = nil) throws {
         url = URL(fileURLWithPath: path, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -18,10 +21,17 @@ public struct RunDirectory {
             throw RunError("cannot create run directory \(path): \(error.localizedDescription); pass a writable --out")
         }
         let metrics = url.appendingPathComponent("metrics.jsonl")
-        guard FileManager.default.createFile(atPath: metrics.path, contents: nil),
+        var kept = Data()
+        if let keep, let old = FileManager.default.contents(atPath: metrics.path) {
+            for line in String(decoding: old, as: UTF8.self).split(separator: "\n") where keep(line) {
+                kept.append(contentsOf: Array((line + "\n").utf8))
+            }
+        }
+        guard (try? kept.write(to: metrics, options: .atomic)) != nil,
               let handle = try? FileHandle(forWritingTo: metrics) else {
             throw RunError("cannot write \(metrics.path); pass a writable --out")
         }
+        handle.seekToEndOfFile()
         metricsHandle = handle
     }
 
@@ -41,6 +51,11 @@ public struct RunDirectory {
     public func appendMetrics(_ record: [String: Double]) {
         let body = record.keys.sorted().map { key in "\"\(key)\":\(Self.jsonNumber(record[key]!))" }.joined(separator: ",")
         metricsHandle.write(Data(("{" + body + "}\n").utf8))
+    }
+
+    /// Appends one metrics record given as a complete JSON object (one line) and flushes it.
+    public func appendMetricsLine(_ json: String) {
+        metricsHandle.write(Data((json + "\n").utf8))
     }
 
     static func jsonNumber(_ value: Double) -> String {

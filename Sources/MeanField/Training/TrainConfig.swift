@@ -1,0 +1,292 @@
+import Foundation
+
+/// Everything that defines a `meanfield train` run, as one flat set of keys. Each key is also a
+/// command-line flag (`heads` ↔ `--heads`) and a key of a `--config` file (TOML, JSON or YAML;
+/// `ffn_units` may be written for `ffn-units`). The resolved config (``resolved()``) is saved as
+/// `config.json` in the run directory and in every checkpoint; it is itself a valid `--config` file.
+public struct TrainConfig: Codable, Sendable, Equatable {
+    // Task (PAPERS §1.1).
+    /// Only `icl-regression` for now.
+    public var task = "icl-regression"
+    /// Input dimension d.
+    public var inputDim = 3
+    /// In-context examples per prompt, N.
+    public var examples = 8
+    /// Label noise standard deviation.
+    public var noise = 0.0
+    /// Prompts in the fixed training set; 0 = fresh prompts every step.
+    public var trainSize = 32
+    /// Prompts in the evaluation set.
+    public var evalSize = 64
+
+    // Model (PAPERS §1.2–1.3).
+    /// Token dimension D ≥ d + 1 (nil = d + 1).
+    public var tokenDim: Int? = nil
+    public var heads = 8
+    public var ffnUnits = 8
+    public var layers = 2
+    /// Head width d_h of factored heads (nil = D).
+    public var headDim: Int? = nil
+    public var attention = AttentionKind.merged
+    public var score = ScoreMap.softmax
+    public var activation = Activation.relu
+    public var preNorm = false
+    public var residualExponent = 1.0
+    public var temperature = 1.0
+    /// Std of the Gaussian initial particles (nil = 1/√D).
+    public var initStd: Double? = nil
+
+    // Optimization (PAPERS §1.4).
+    public var optimizer = OptimizerKind.adamw
+    /// Peak learning rate η (mean-field time per step).
+    public var lr = 0.01
+    public var schedule = ScheduleShape.constant
+    public var warmupSteps = 0
+    /// Cosine floor η_min.
+    public var minLr = 0.0
+    /// Step schedule: multiply η by `decay-factor` every `decay-every` steps.
+    public var decayEvery = 1000
+    public var decayFactor = 0.1
+    /// Weight decay λ of Q = R + (λ/2)∫|θ|² dρ.
+    public var weightDecay = 0.0
+    /// SGD momentum μ.
+    public var momentum = 0.9
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    public var epsilon = 1e-8
+    /// Total steps (updates); when `epochs` > 0 it is epochs × steps per epoch.
+    public var steps = 300
+    /// Passes over the fixed training set (0 = the run is given in steps).
+    public var epochs = 0
+    /// Prompts per step; 0 = the whole training set (full batch).
+    public var batchSize = 0
+    public var seed: UInt64 = 0
+
+    // Run.
+    /// Worker threads (nil = all cores).
+    public var threads: Int? = nil
+    /// Write a checkpoint every this many steps (0 = only at the end).
+    public var checkpointEvery = 0
+    /// Log metrics every this many steps.
+    public var logEvery = 10
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case task, inputDim = "input-dim", examples, noise, trainSize = "train-size", evalSize = "eval-size"
+        case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
+        case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std"
+        case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
+        case decayFactor = "decay-factor", weightDecay = "weight-decay", momentum, beta1, beta2, epsilon
+        case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
+    }
+
+    /// Every key a config file may use (and flag it corresponds to).
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    /// The model this config describes.
+    public var model: TransformerConfig {
+        TransformerConfig(dimension: tokenDim ?? inputDim + 1, heads: heads, ffnUnits: ffnUnits, layers: layers,
+                          attention: attention, headDimension: headDim, temperature: temperature,
+                          residualExponent: residualExponent, scoreMap: score, activation: activation,
+                          preNorm: preNorm, initStd: initStd)
+    }
+
+    /// Prompts per step after resolving 0 = full batch.
+    public var resolvedBatchSize: Int { batchSize == 0 ? trainSize : batchSize }
+
+    /// Steps per pass over the fixed training set (the last partial batch of an epoch is dropped,
+    /// so every step sees the same number of prompts).
+    public var stepsPerEpoch: Int { trainSize == 0 ? 1 : max(1, trainSize / resolvedBatchSize) }
+
+    /// The optimizer settings.
+    public var optimizerSettings: OptimizerSettings {
+        OptimizerSettings(kind: optimizer, weightDecay: weightDecay, momentum: momentum, beta1: beta1, beta2: beta2, epsilon: epsilon)
+    }
+
+    /// The learning-rate schedule over `steps` updates.
+    public var learningRateSchedule: LearningRateSchedule {
+        LearningRateSchedule(shape: schedule, baseRate: lr, warmupSteps: warmupSteps, minimumRate: minLr,
+                             decayEvery: decayEvery, decayFactor: decayFactor, totalSteps: steps)
+    }
+
+    // MARK: Setting keys from text (flags and config files share this path)
+
+    /// Sets `key` from its text form. `source` names where the value came from in errors:
+    /// "--heads" for a flag, "run.toml: key 'heads'" for a file. Every bad value is one line that
+    /// names the source and what is accepted.
+    public mutating func set(_ key: String, _ text: String, source: String) throws {
+        let canonical = key.replacingOccurrences(of: "_", with: "-")
+        guard let codingKey = CodingKeys(rawValue: canonical) else {
+            throw RunError("\(source): unknown key '\(key)'; known keys: \(Self.keys.joined(separator: ", "))")
+        }
+        let value = text.trimmingCharacters(in: .whitespaces)
+        func integer(atLeast minimum: Int) throws -> Int {
+            guard let number = Int(value) ?? Double(value).flatMap({ $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil }),
+                  number >= minimum else { throw RunError("\(source): expected an integer ≥ \(minimum), got '\(text)'") }
+            return number
+        }
+        func number(_ accepted: String, _ isAccepted: (Double) -> Bool) throws -> Double {
+            guard let number = Double(value), number.isFinite, isAccepted(number) else {
+                throw RunError("\(source): expected \(accepted), got '\(text)'")
+            }
+            return number
+        }
+        func choice<Choice: RawRepresentable & CaseIterable>(_: Choice.Type) throws -> Choice where Choice.RawValue == String {
+            guard let result = Choice(rawValue: value.lowercased()) else {
+                throw RunError("\(source): expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+            }
+            return result
+        }
+        func isAuto() -> Bool { ["", "auto", "null", "nil", "none"].contains(value.lowercased()) }
+        switch codingKey {
+        case .task:
+            guard value == "icl-regression" else { throw RunError("\(source): expected icl-regression (the only task so far), got '\(text)'") }
+            task = value
+        case .inputDim: inputDim = try integer(atLeast: 1)
+        case .examples: examples = try integer(atLeast: 1)
+        case .noise: noise = try number("a number ≥ 0", { $0 >= 0 })
+        case .trainSize: trainSize = try integer(atLeast: 0)
+        case .evalSize: evalSize = try integer(atLeast: 1)
+        case .tokenDim: tokenDim = isAuto() ? nil : try integer(atLeast: 2)
+        case .heads: heads = try integer(atLeast: 1)
+        case .ffnUnits: ffnUnits = try integer(atLeast: 0)
+        case .layers: layers = try integer(atLeast: 1)
+        case .headDim: headDim = isAuto() ? nil : try integer(atLeast: 1)
+        case .attention: attention = try choice(AttentionKind.self)
+        case .score: score = try choice(ScoreMap.self)
+        case .activation: activation = try choice(Activation.self)
+        case .preNorm:
+            switch value.lowercased() {
+            case "true", "yes", "on", "1": preNorm = true
+            case "false", "no", "off", "0": preNorm = false
+            default: throw RunError("\(source): expected true or false, got '\(text)'")
+            }
+        case .residualExponent: residualExponent = try number("a number > 0 (1 = PAPERS §1.2, 0.5 = depth-μP)", { $0 > 0 })
+        case .temperature: temperature = try number("a number > 0", { $0 > 0 })
+        case .initStd: initStd = isAuto() ? nil : try number("a number > 0 or 'auto' (1/√D)", { $0 > 0 })
+        case .optimizer: optimizer = try choice(OptimizerKind.self)
+        case .lr: lr = try number("a number > 0", { $0 > 0 })
+        case .schedule: schedule = try choice(ScheduleShape.self)
+        case .warmupSteps: warmupSteps = try integer(atLeast: 0)
+        case .minLr: minLr = try number("a number ≥ 0", { $0 >= 0 })
+        case .decayEvery: decayEvery = try integer(atLeast: 1)
+        case .decayFactor: decayFactor = try number("a number in (0, 1]", { $0 > 0 && $0 <= 1 })
+        case .weightDecay: weightDecay = try number("a number ≥ 0", { $0 >= 0 })
+        case .momentum: momentum = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
+        case .beta1: beta1 = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
+        case .beta2: beta2 = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
+        case .epsilon: epsilon = try number("a number > 0", { $0 > 0 })
+        case .steps: steps = try integer(atLeast: 1)
+        case .epochs: epochs = try integer(atLeast: 0)
+        case .batchSize: batchSize = try integer(atLeast: 0)
+        case .seed:
+            guard let number = UInt64(value) else { throw RunError("\(source): expected an integer in 0...\(UInt64.max), got '\(text)'") }
+            seed = number
+        case .threads: threads = isAuto() ? nil : try integer(atLeast: 1)
+        case .checkpointEvery: checkpointEvery = try integer(atLeast: 0)
+        case .logEvery: logEvery = try integer(atLeast: 1)
+        }
+    }
+
+    /// Applies `(key, text)` pairs from one source in order. Giving both `steps` and `epochs` in
+    /// one source is an error; across sources the later one wins (a flag `--epochs` overrides a
+    /// file's `steps`).
+    public mutating func apply(_ values: [(key: String, text: String)], source: (String) -> String) throws {
+        let canonical = values.map { $0.key.replacingOccurrences(of: "_", with: "-") }
+        if canonical.contains("steps") && canonical.contains("epochs"),
+           let epochsText = values.first(where: { $0.key == "epochs" })?.text, epochsText.trimmingCharacters(in: .whitespaces) != "0" {
+            // A resolved config.json lists both; accept it when steps = epochs × steps per epoch (checked in resolved()).
+            epochsGivenWithSteps = true
+        }
+        for (key, text) in values {
+            try set(key, text, source: source(key))
+            let name = key.replacingOccurrences(of: "_", with: "-")
+            if name == "steps", !canonical.contains("epochs") { epochs = 0 }
+        }
+    }
+
+    /// Set when one source gave both steps and epochs (checked for consistency in ``resolved()``).
+    private var epochsGivenWithSteps = false
+
+    /// Fills every default that depends on other keys (D, d_h, σ₀, threads, steps from epochs) and
+    /// checks the keys against each other. Errors are one line naming the flags involved.
+    public func resolved(defaultThreads: Int) throws -> TrainConfig {
+        var config = self
+        let dimension = tokenDim ?? inputDim + 1
+        guard dimension >= inputDim + 1 else {
+            throw RunError("--token-dim \(dimension) is smaller than --input-dim + 1 = \(inputDim + 1); the tokens hold (x, y)")
+        }
+        config.tokenDim = dimension
+        config.headDim = headDim ?? dimension
+        config.initStd = initStd ?? 1 / Double(dimension).squareRoot()
+        config.threads = threads ?? defaultThreads
+        if trainSize == 0 {
+            guard batchSize >= 1 else { throw RunError("--batch-size must be ≥ 1 with --train-size 0 (fresh prompts each step); got \(batchSize)") }
+            guard epochs == 0 else { throw RunError("--epochs needs a fixed training set (--train-size ≥ 1); with --train-size 0 give --steps") }
+        } else {
+            guard batchSize <= trainSize else {
+                throw RunError("--batch-size \(batchSize) is larger than --train-size \(trainSize); use at most \(trainSize) (0 = full batch)")
+            }
+        }
+        if epochs > 0 {
+            let fromEpochs = epochs * config.stepsPerEpoch
+            if epochsGivenWithSteps && steps != fromEpochs {
+                throw RunError("--steps \(steps) and --epochs \(epochs) disagree (\(epochs) epochs are \(fromEpochs) steps); give only one")
+            }
+            config.steps = fromEpochs
+        }
+        if schedule == .warmup && warmupSteps == 0 {
+            throw RunError("--schedule warmup needs --warmup-steps ≥ 1")
+        }
+        if attention == .factored && headDim == nil { config.headDim = dimension }
+        config.epochsGivenWithSteps = false
+        return config
+    }
+
+    /// The resolved config as pretty, key-sorted JSON (what `config.json` holds).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Decodes a config.json written by ``jsonData()`` (through the same key checks as any file).
+    public static func fromJSON(_ data: Data, name: String) throws -> TrainConfig {
+        var config = TrainConfig()
+        try config.apply(ConfigFile.parse(data, format: .json, name: name), source: { "\(name): key '\($0)'" })
+        return config
+    }
+}
+
+extension TrainConfig {
+    /// The `meanfield train` config of a ``RegressionRunConfig`` (the demo's): Euler gradient flow
+    /// with a constant step, checkpoint at the end.
+    public init(_ run: RegressionRunConfig) {
+        self.init()
+        inputDim = run.inputDimension
+        examples = run.examples
+        noise = run.noise
+        trainSize = run.trainSize
+        evalSize = run.evalSize
+        tokenDim = run.model.dimension
+        heads = run.model.heads
+        ffnUnits = run.model.ffnUnits
+        layers = run.model.layers
+        headDim = run.model.headDimension
+        attention = run.model.attention
+        score = run.model.scoreMap
+        activation = run.model.activation
+        preNorm = run.model.preNorm
+        residualExponent = run.model.residualExponent
+        temperature = run.model.temperature
+        initStd = run.model.initStd
+        optimizer = .euler
+        lr = run.learningRate
+        weightDecay = run.weightDecay
+        steps = run.steps
+        batchSize = run.batchSize
+        seed = run.seed
+        logEvery = run.logEvery
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import MeanFieldCore
+
+/// The outcome of a `meanfield train` run (saved as `summary.json`).
+public struct TrainSummary: Codable, Sendable {
+    /// "completed", "diverged" (a NaN/Inf stopped it) or "halted" (stopped on request, tests).
+    public var status: String
+    public var steps: Int
+    public var meanFieldTime: Double
+    public var initialTrainRisk: Double
+    /// R on the whole fixed training set at the end (the last batch's R with fresh prompts).
+    public var finalTrainRisk: Double
+    public var finalObjective: Double
+    public var finalEvalRisk: Double
+    public var resumedFromStep: Int?
+    public var lastCheckpoint: String?
+    public var message: String?
+    public var wallSeconds: Double
+}
+
+/// The training loop of `meanfield train` (and `meanfield demo`): in-context regression
+/// (PAPERS §1.1) on any ``TransformerEngine``, with any ``Optimizer`` and learning-rate schedule,
+/// in mean-field time (PAPERS §1.4).
+///
+/// Step k (k = 0 … steps) computes R and ∇R at θ_k on its batch, then: checks R, Q and ∇R for
+/// NaN/Inf; logs a metrics line (every `log-every` steps and at the end) with t = Σ_{i<k} η_i;
+/// writes a checkpoint of θ_k (every `checkpoint-every` steps and at the end); and, for k < steps,
+/// updates θ_k → θ_{k+1}. A checkpoint of step k therefore holds θ_k with the optimizer state after
+/// k updates; resuming from it truncates `metrics.jsonl` to the steps before k and replays step k,
+/// so the log is the one an uninterrupted run writes, byte for byte.
+public struct Trainer<Engine: TransformerEngine> {
+    public typealias Scalar = Engine.Scalar
+    /// The resolved config (``TrainConfig/resolved(defaultThreads:)``).
+    public let config: TrainConfig
+    public var engine: Engine
+    public var showProgress = true
+    /// Stop after this step as if the process were killed (no final checkpoint or summary): tests.
+    public var haltAfterStep: Int?
+
+    public init(config: TrainConfig, engine: Engine) {
+        self.config = config
+        self.engine = engine
+    }
+
+    /// Trains into the run directory `path`: `config.json`, `manifest.json`, `metrics.jsonl`,
+    /// `checkpoints/step-NNNNNNNN.safetensors`, `summary.json`. With `resume`, continues from the
+    /// last checkpoint in `path/checkpoints`.
+    public mutating func run(directory path: String, resume: Bool = false) throws -> TrainSummary {
+        let started = Date()
+        let checkpointDirectory = path + "/checkpoints"
+        let gitCommit = MeanFieldVersion.gitCommit()
+        var data = RegressionData<Scalar>(config: config)
+        let labelRow = data.task.labelRow
+        var store: ParameterStore<Scalar>
+        var optimizer: any Optimizer<Scalar>
+        var startStep = 0, meanFieldTime = 0.0, initialRisk = Double.nan
+        var lastCheckpoint: String?
+
+        let directory: RunDirectory
+        if resume {
+            guard let latest = TrainingCheckpoint<Scalar>.latest(in: checkpointDirectory) else {
+                throw RunError("--resume \(path): no checkpoint in \(checkpointDirectory); start the run anew without --resume")
+            }
+            let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
+            try Self.checkResumable(checkpoint.config, as: config, path: latest.path)
+            guard checkpoint.step <= config.steps else {
+                throw RunError("--resume \(path): the run is already at step \(checkpoint.step); give --steps > \(checkpoint.step) to continue it")
+            }
+            store = checkpoint.parameters
+            optimizer = config.optimizerSettings.make(for: store)
+            try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
+            startStep = checkpoint.step
+            meanFieldTime = checkpoint.meanFieldTime
+            initialRisk = checkpoint.initialRisk
+            lastCheckpoint = latest.path
+            directory = try RunDirectory(path: path, keepingMetrics: { line in Self.loggedStep(line).map { $0 < startStep } ?? false })
+            try directory.writeAtomically("config.json", config.jsonData())
+            try directory.writeJSON(String(format: "manifest-resume-step-%08d.json", startStep),
+                                    RunManifest.current(seed: config.seed, scalarType: Self.scalarName))
+        } else {
+            directory = try RunDirectory(path: path)
+            try? FileManager.default.removeItem(atPath: checkpointDirectory)
+            try directory.writeAtomically("config.json", config.jsonData())
+            try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: Self.scalarName))
+            store = MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
+            optimizer = config.optimizerSettings.make(for: store)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw RunError("cannot create \(checkpointDirectory): \(error.localizedDescription); pass a writable --out")
+        }
+
+        let schedule = config.learningRateSchedule
+        let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
+        let progress = showProgress ? ProgressLine(total: config.steps, start: startStep) : nil
+        var lastRisk = Double.nan
+
+        func evaluate(_ set: (tokens: Tensor<Scalar>, targets: Tensor<Scalar>)) -> Double {
+            engine.evaluate(store, tokens: set.tokens, targets: .regression(values: set.targets, labelRow: labelRow)).risk
+        }
+        func summary(_ status: String, message: String?) -> TrainSummary {
+            let finalRisk = data.train.map { evaluate($0) } ?? lastRisk
+            return TrainSummary(status: status, steps: config.steps, meanFieldTime: meanFieldTime, initialTrainRisk: initialRisk,
+                                finalTrainRisk: finalRisk, finalObjective: penalty.objective(risk: finalRisk, store: store),
+                                finalEvalRisk: evaluate(data.eval), resumedFromStep: resume ? startStep : nil,
+                                lastCheckpoint: lastCheckpoint, message: message, wallSeconds: Date().timeIntervalSince(started))
+        }
+
+        for step in startStep...config.steps {
+            let batch = data.batch(step: step)
+            let (risk, gradients) = engine.riskAndGradients(store, tokens: batch.tokens, targets: .regression(values: batch.targets, labelRow: labelRow))
+            let objective = penalty.objective(risk: risk, store: store)
+            let gradientNorm = TrainingMetrics.squaredNorm(gradients).squareRoot()
+            if step == 0 { initialRisk = risk }
+            lastRisk = risk
+
+            // A NaN or Inf stops the run; the last checkpoint written is the last good one.
+            let bad: String? = !risk.isFinite ? "training risk R is \(risk)"
+                : !objective.isFinite ? "objective Q is \(objective)"
+                : !gradientNorm.isFinite ? "gradient of '\(Self.firstNonFinite(gradients, names: store.names))' is not finite"
+                : nil
+            if let bad {
+                progress?.finish()
+                let kept = lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written (use --checkpoint-every)"
+                let message = "step \(step): \(bad) (diverged); \(kept); lower --lr (now \(config.lr)) or raise --weight-decay"
+                try directory.writeJSON("summary.json", summary("diverged", message: message))
+                throw RunError(message)
+            }
+
+            if step % config.logEvery == 0 || step == config.steps {
+                let spread = TrainingMetrics.particleSpread(store, layers: config.layers)
+                var lists = ["spread_attention": spread.attention]
+                if !spread.ffn.isEmpty { lists["spread_ffn"] = spread.ffn }
+                directory.appendMetricsLine(TrainingMetrics.jsonLine([
+                    "step": Double(step), "t": meanFieldTime, "lr": schedule.rate(atUpdate: step), "R": risk, "Q": objective,
+                    "eval_R": evaluate(data.eval), "grad_norm": gradientNorm, "param_norm": store.squaredNorm.squareRoot(),
+                ], lists: lists))
+            }
+            let checkpointDue = config.checkpointEvery > 0 && step % config.checkpointEvery == 0
+            if (checkpointDue || step == config.steps) && !(resume && step == startStep) {
+                let file = checkpointDirectory + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
+                try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
+                                       optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
+                                       initialRisk: initialRisk, randomState: data.randomState(beforeStep: step))
+                    .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
+                lastCheckpoint = file
+            }
+            progress?.update(completed: step, fields: String(format: "t=%.3f  R=%.5g", meanFieldTime, risk))
+            if step == haltAfterStep {
+                progress?.finish()
+                return summary("halted", message: "halted after step \(step)")
+            }
+            if step < config.steps {
+                let rate = schedule.rate(atUpdate: step)
+                optimizer.step(&store, gradients: gradients, learningRate: rate)
+                meanFieldTime += rate
+            }
+        }
+        progress?.finish()
+        let result = summary("completed", message: nil)
+        try directory.writeJSON("summary.json", result)
+        return result
+    }
+
+    static var scalarName: String { MemoryLayout<Scalar>.size == 4 ? "f32" : "f64" }
+
+    /// The `"step"` of a metrics line, or nil.
+    static func loggedStep(_ line: Substring) -> Int? {
+        guard let range = line.range(of: "\"step\":") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// A resumed run must be the same run: only the length and the logging may change.
+    static func checkResumable(_ saved: TrainConfig, as current: TrainConfig, path: String) throws {
+        var a = saved, b = current
+        a.steps = 0; b.steps = 0; a.epochs = 0; b.epochs = 0; a.threads = nil; b.threads = nil
+        a.logEvery = 1; b.logEvery = 1; a.checkpointEvery = 0; b.checkpointEvery = 0
+        guard a == b else {
+            let differing = TrainConfig.keys.filter { key in
+                (try? JSONSerialization.jsonObject(with: a.jsonData()) as? [String: Any])?[key].map { "\($0)" }
+                    != (try? JSONSerialization.jsonObject(with: b.jsonData()) as? [String: Any])?[key].map { "\($0)" }
+            }
+            throw RunError("\(path) was written by a run with another config (\(differing.joined(separator: ", "))); --resume accepts only --steps, --epochs, --threads, --log-every, --checkpoint-every")
+        }
+    }
+
+    static func firstNonFinite(_ gradients: [Tensor<Scalar>], names: [String]) -> String {
+        for (name, gradient) in zip(names, gradients) where gradient.scalars.contains(where: { !$0.isFinite }) { return name }
+        return names.first ?? "?"
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import MeanField
+import MeanFieldKernels
+
+/// `meanfield train`: trains the mean-field Transformer (PAPERS §1) on a task, in mean-field time.
+/// Every setting is a flag and a key of a `--config` file (TOML, JSON or YAML); flags override the
+/// file. Values are checked by the library (``TrainConfig/set(_:_:source:)``), so a bad flag and a
+/// bad file value get the same one-line message.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a mean-field Transformer (PAPERS §1) and write a run directory.",
+        discussion: """
+        Writes OUT/config.json (the resolved config; a valid --config file), manifest.json (seed, versions, \
+        git commit, machine), metrics.jsonl (step, t, R, Q, eval_R, grad_norm, param_norm, spread per layer), \
+        checkpoints/step-NNNNNNNN.safetensors and summary.json.
+        Examples:
+          meanfield train --steps 300 --out runs/small
+          meanfield train --config run.toml --lr 0.005 --out runs/a
+          meanfield train --resume runs/a --steps 600
+        """)
+
+    // Task.
+    @Option(help: "Task: icl-regression (in-context linear regression, PAPERS §1.1).") var task: String?
+    @Option(help: "Input dimension d (default 3).") var inputDim: String?
+    @Option(help: "In-context examples per prompt, N (default 8).") var examples: String?
+    @Option(help: "Label noise standard deviation (default 0).") var noise: String?
+    @Option(help: "Prompts in the fixed training set; 0 = fresh prompts each step (default 32).") var trainSize: String?
+    @Option(help: "Prompts in the evaluation set (default 64).") var evalSize: String?
+
+    // Model.
+    @Option(help: "Token dimension D ≥ d+1 (default d+1).") var tokenDim: String?
+    @Option(help: "Attention heads per layer, M (default 8).") var heads: String?
+    @Option(help: "Feed-forward units per layer, M′; 0 = attention only (default 8).") var ffnUnits: String?
+    @Option(help: "Layers, L (default 2).") var layers: String?
+    @Option(help: "Head width d_h of factored heads (default D).") var headDim: String?
+    @Option(help: "Heads: merged (W_KQ, W_OV) or factored (Q, K, V, O) (default merged).") var attention: String?
+    @Option(help: "Score map: softmax, linear or relu (default softmax).") var score: String?
+    @Option(help: "Feed-forward activation: relu, gelu, tanh, sigmoid or silu (default relu).") var activation: String?
+    @Flag(inversion: .prefixedNo, help: "Pre-norm: layer-normalise each block's input (off-theory; default off).") var preNorm: Bool?
+    @Option(help: "Residual exponent α: steps of 1/L^α; 1 = PAPERS §1.2, 0.5 = depth-μP (default 1).") var residualExponent: String?
+    @Option(help: "Softmax temperature τ (default 1).") var temperature: String?
+    @Option(help: "Std of the Gaussian initial particles, or auto = 1/√D (default auto).") var initStd: String?
+
+    // Optimization.
+    @Option(help: "Optimizer: euler (gradient flow), sgd (momentum) or adamw (default adamw).") var optimizer: String?
+    @Option(help: "Learning rate η = mean-field time per step (default 0.01).") var lr: String?
+    @Option(help: "Schedule: constant, cosine, warmup or step (default constant).") var schedule: String?
+    @Option(help: "Linear warmup steps, any schedule (default 0).") var warmupSteps: String?
+    @Option(help: "Cosine floor η_min (default 0).") var minLr: String?
+    @Option(help: "Step schedule: decay every this many steps (default 1000).") var decayEvery: String?
+    @Option(help: "Step schedule: decay factor γ in (0, 1] (default 0.1).") var decayFactor: String?
+    @Option(help: "Weight decay λ of Q = R + (λ/2)∫|θ|²dρ, decoupled (default 0).") var weightDecay: String?
+    @Option(help: "SGD momentum μ in [0, 1) (default 0.9).") var momentum: String?
+    @Option(help: "AdamW β₁ (default 0.9).") var beta1: String?
+    @Option(help: "AdamW β₂ (default 0.999).") var beta2: String?
+    @Option(help: "AdamW ε (default 1e-8).") var epsilon: String?
+    @Option(help: "Steps (updates) (default 300).") var steps: String?
+    @Option(help: "Epochs over the fixed training set (instead of --steps).") var epochs: String?
+    @Option(help: "Prompts per step; 0 = full batch (default 0).") var batchSize: String?
+    @Option(help: "Random seed: parameters, data, batch order (default 0).") var seed: String?
+
+    // Run.
+    @Option(help: "Worker threads (default: all cores).") var threads: String?
+    @Option(help: "Run directory (default runs/train-<date>-<time>).") var out: String?
+    @Option(help: "Continue the run in this directory from its last checkpoint (only --steps, --epochs, --threads, --log-every, --checkpoint-every may change).") var resume: String?
+    @Option(help: "Config file: .toml, .json or .yaml with the flags' names as keys; flags override it.") var config: String?
+    @Option(help: "Checkpoint every this many steps; 0 = only at the end (default 0).") var checkpointEvery: String?
+    @Option(help: "Log a metrics line every this many steps (default 10).") var logEvery: String?
+
+    /// The flags given on the command line, as (key, text).
+    var givenFlags: [(key: String, text: String)] {
+        let all: [(String, String?)] = [
+            ("task", task), ("input-dim", inputDim), ("examples", examples), ("noise", noise), ("train-size", trainSize),
+            ("eval-size", evalSize), ("token-dim", tokenDim), ("heads", heads), ("ffn-units", ffnUnits), ("layers", layers),
+            ("head-dim", headDim), ("attention", attention), ("score", score), ("activation", activation),
+            ("pre-norm", preNorm.map { $0 ? "true" : "false" }), ("residual-exponent", residualExponent),
+            ("temperature", temperature), ("init-std", initStd), ("optimizer", optimizer), ("lr", lr), ("schedule", schedule),
+            ("warmup-steps", warmupSteps), ("min-lr", minLr), ("decay-every", decayEvery), ("decay-factor", decayFactor),
+            ("weight-decay", weightDecay), ("momentum", momentum), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon),
+            ("steps", steps), ("epochs", epochs), ("batch-size", batchSize), ("seed", seed), ("threads", threads),
+            ("checkpoint-every", checkpointEvery), ("log-every", logEvery),
+        ]
+        return all.compactMap { key, text in text.map { (key, $0) } }
+    }
+
+    func run() throws {
+        ProcessSetup.reuseLargeAllocations()
+        var settings = TrainConfig()
+        let path: String
+        if let resume {
+            guard config == nil else { throw RunError("--config cannot be combined with --resume: a resumed run keeps the config saved in \(resume)/config.json") }
+            if let out, out != resume { throw RunError("--out \(out) differs from --resume \(resume); a resumed run continues in its own directory") }
+            let allowed: Set = ["steps", "epochs", "threads", "log-every", "checkpoint-every"]
+            if let flag = givenFlags.first(where: { !allowed.contains($0.key) }) {
+                throw RunError("--\(flag.key) cannot change when resuming (the run keeps its saved config); only --steps, --epochs, --threads, --log-every and --checkpoint-every can")
+            }
+            guard let saved = FileManager.default.contents(atPath: resume + "/config.json") else {
+                throw RunError("--resume \(resume): no config.json there; pass the directory of a run started by meanfield train")
+            }
+            settings = try TrainConfig.fromJSON(saved, name: resume + "/config.json")
+            path = resume
+        } else {
+            if let config { try settings.apply(ConfigFile.load(config), source: { "\(config): key '\($0)'" }) }
+            path = out ?? "runs/train-" + Demo.timestamp()
+        }
+        try settings.apply(givenFlags, source: { "--\($0)" })
+        if let threads = settings.threads { Threading.threadCount = threads }
+        let resolved = try settings.resolved(defaultThreads: Threading.threadCount)
+
+        let model = resolved.model
+        print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
+              + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
+              + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
+              + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
+              + (resume != nil ? " (resuming)" : ""))
+        var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: model))
+        let summary = try trainer.run(directory: path, resume: resume != nil)
+        print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
+                     summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
+        print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
+    }
+}
