@@ -31,6 +31,8 @@ enum SwiftGemmTuning {
     static let directAMaxColumns = 256
     /// Packing jobs smaller than this many elements run serially.
     static let parallelPackingThreshold = 1 << 14
+    /// Prefetch the next C tile's rows before each micro-kernel call.
+    static let prefetchC = true
 }
 
 /// How the output tiles of one (jc, pc) step are split into tasks.
@@ -102,6 +104,7 @@ func swiftGemm<Scalar: GemmScalar>(
     let threaded = threads > 1 && flops >= SwiftGemmTuning.parallelFlopThreshold && !Threading.isInsideParallelLoop
     let taskThreads = threaded ? threads : 1
     let directA = n <= SwiftGemmTuning.directAMaxColumns
+    let prefetchC = SwiftGemmTuning.prefetchC
     let rowPanels = (m + tileRows - 1) / tileRows
     let fullRowPanels = m / tileRows
     let maxDepth = min(kernel.depthBlock, k)
@@ -179,6 +182,15 @@ func swiftGemm<Scalar: GemmScalar>(
                                 (UnsafePointer(packedA + panelIndex * depth * tileRows), 1, tileRows)
                         }
                         let cTile = c + row * ldc + column
+                        if prefetchC && rowPanel + 1 < endRowPanel {
+                            // Warm the next tile's rows of C while this one computes (their loads
+                            // would otherwise stall the end of the next call when beta != 0).
+                            let nextTile = cTile + tileRows * ldc
+                            for r in 0..<tileRows {
+                                mf_prefetch_for_write(nextTile + r * ldc)
+                                mf_prefetch_for_write(nextTile + r * ldc + tileColumns - 1)
+                            }
+                        }
                         if height == tileRows && width == tileColumns {
                             kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, cTile, ldc, alpha, stepBeta)
                         } else {

@@ -47,6 +47,10 @@ int mf_pool_threads(void);
 /// Whether the calling thread is currently running a pool task (used to run nested loops serially).
 int mf_pool_in_task(void);
 
+/// Asks the CPU to bring the cache line at `address` into cache for writing (a hint; never faults).
+/// `static inline`, so Swift callers compile it to one prefetch instruction.
+static inline void mf_prefetch_for_write(const void *address) { __builtin_prefetch(address, 1, 3); }
+
 /// Returns a 64-byte-aligned scratch buffer of at least `bytes` bytes, reusing released ones (GEMM
 /// packing buffers are megabytes: allocating them per call costs page faults). `*capacity` receives
 /// the buffer's real size, to pass back to `mf_scratch_release`. Thread-safe. NULL if out of memory.
