@@ -106,6 +106,7 @@ final class OpenBLAS: @unchecked Sendable {
         guard let coreLevel, coreLevel < CPULevel.hostMaximum else { return nil }
         let setting = environmentValue("OPENBLAS_CORETYPE").map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""
         return "warning: OpenBLAS core \(coreName)\(setting) uses \(coreLevel) kernels but this CPU supports "
-            + "\(CPULevel.hostMaximum); unset OPENBLAS_CORETYPE or set it to a matching core (e.g. SkylakeX)"
+            + "\(CPULevel.hostMaximum); unset OPENBLAS_CORETYPE or set it to a matching core (e.g. "
+            + (CPULevel.hostMaximum == .avx512 ? "SkylakeX" : "Haswell") + ")"
     }
 }
