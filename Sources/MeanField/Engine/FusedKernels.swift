@@ -1,0 +1,237 @@
+// Pointer-level kernels of the fused engine: GEMM forwarding, layer norm, score maps (fused
+// softmax forward and backward), feed-forward activations, column sums. The only file of the
+// engine besides the workspace that reads and writes raw memory.
+//
+// Every loop here either writes disjoint outputs per index (so any partition gives the same bits)
+// or reduces in a fixed order that does not depend on how the work is split: results are bitwise
+// independent of the thread count.
+import MeanFieldCore
+import MeanFieldKernels
+
+/// Kernels of ``FusedTransformerEngine`` (row-major buffers; shapes in the comments).
+enum FusedKernels {
+    /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C (MeanFieldKernels GEMM, thread-count independent).
+    @inline(__always)
+    static func gemm<T: TensorScalar>(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                                      _ alpha: T, _ a: UnsafePointer<T>, _ lda: Int, _ b: UnsafePointer<T>, _ ldb: Int,
+                                      _ beta: T, _ c: UnsafeMutablePointer<T>, _ ldc: Int) {
+        T.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Runs `body(range)` over `0..<count` split into fixed chunks of at least `grain` indices, on
+    /// the thread pool. Callers only write per-index outputs, so the split never changes results.
+    @inline(__always)
+    static func forChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = max(1, min(64, count / max(1, grain)))
+        if chunks == 1 {
+            body(0..<count)
+            return
+        }
+        Threading.parallelFor(chunks) { chunk in
+            body((chunk * count / chunks)..<((chunk + 1) * count / chunks))
+        }
+    }
+
+    // MARK: Layer norm (per row over D, no affine part; ε = 1e-5 as the reference)
+
+    /// y = (x − μ)/√(σ² + ε) per row of x `[rows, width]`; stores 1/√(σ² + ε) per row.
+    static func layerNormForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
+                                                  inverseStd: UnsafeMutablePointer<T>, rows: Int, width: Int) {
+        forChunks(rows, grain: 256) { range in
+            for row in range {
+                let xs = x + row * width, ys = y + row * width
+                var mean: T = 0
+                for j in 0..<width { mean += xs[j] }
+                mean /= T(width)
+                var variance: T = 0
+                for j in 0..<width { variance += (xs[j] - mean) * (xs[j] - mean) }
+                variance /= T(width)
+                let scale = 1 / (variance + T(1e-5)).squareRoot()
+                inverseStd[row] = scale
+                for j in 0..<width { ys[j] = (xs[j] - mean) * scale }
+            }
+        }
+    }
+
+    /// dx = residual + (1/σ)·(dy − mean(dy) − y·mean(dy ⊙ y)) per row (the layer-norm VJP added to
+    /// the residual gradient). `dx` may alias `residual`.
+    static func layerNormBackward<T: TensorScalar>(output y: UnsafePointer<T>, inverseStd: UnsafePointer<T>,
+                                                   upstream dy: UnsafePointer<T>, residual: UnsafePointer<T>,
+                                                   into dx: UnsafeMutablePointer<T>, rows: Int, width: Int) {
+        forChunks(rows, grain: 256) { range in
+            for row in range {
+                let base = row * width
+                var meanUpstream: T = 0, meanProduct: T = 0
+                for j in 0..<width {
+                    meanUpstream += dy[base + j]
+                    meanProduct += dy[base + j] * y[base + j]
+                }
+                meanUpstream /= T(width)
+                meanProduct /= T(width)
+                let scale = inverseStd[row]
+                for j in 0..<width {
+                    dx[base + j] = residual[base + j] + scale * (dy[base + j] - meanUpstream - y[base + j] * meanProduct)
+                }
+            }
+        }
+    }
+
+    /// c = a + b element-wise (`c` may alias either).
+    static func add<T: TensorScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, into c: UnsafeMutablePointer<T>, count: Int) {
+        forChunks(count, grain: 1 << 14) { range in
+            for i in range { c[i] = a[i] + b[i] }
+        }
+    }
+
+    /// Copies `count` elements.
+    static func copy<T: TensorScalar>(_ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>, count: Int) {
+        target.update(from: source, count: count)
+    }
+
+    // MARK: Score maps (PAPERS §1.2), in place on one head's scaled scores `[n queries, n keys]`
+
+    /// Attention weights from scaled scores, row-wise (one row = one query, softmax over keys).
+    @inline(__always)
+    static func scoreMapForward<T: TensorScalar>(_ map: ScoreMap, _ rows: UnsafeMutablePointer<T>, tokens n: Int) {
+        switch map {
+        case .linear:
+            return
+        case .relu:
+            let inverse = 1 / T(n)
+            for i in 0..<(n * n) { rows[i] = rows[i] > 0 ? rows[i] * inverse : 0 }
+        case .softmax:
+            for q in 0..<n {
+                let row = rows + q * n
+                var maximum = -T.infinity
+                for i in 0..<n { maximum = Swift.max(maximum, row[i]) }
+                if !maximum.isFinite { maximum = 0 }
+                var total: T = 0
+                for i in 0..<n {
+                    let e = exponential(row[i] - maximum)
+                    row[i] = e
+                    total += e
+                }
+                let scale = 1 / total
+                for i in 0..<n { row[i] *= scale }
+            }
+        }
+    }
+
+    /// Gradient with respect to the unscaled scores T (weights = map(scale·T)), in place on
+    /// `gradient` (which holds ∂R/∂weights), given the weights.
+    @inline(__always)
+    static func scoreMapBackward<T: TensorScalar>(_ map: ScoreMap, weights: UnsafePointer<T>, gradient: UnsafeMutablePointer<T>,
+                                                  tokens n: Int, scale: T) {
+        switch map {
+        case .linear:
+            for i in 0..<(n * n) { gradient[i] *= scale }
+        case .relu:
+            let factor = scale / T(n)
+            for i in 0..<(n * n) { gradient[i] = weights[i] > 0 ? gradient[i] * factor : 0 }
+        case .softmax:
+            // dS = W ⊙ (dW − Σ_keys dW ⊙ W), per query row.
+            for q in 0..<n {
+                let w = weights + q * n, g = gradient + q * n
+                var total: T = 0
+                for i in 0..<n { total += g[i] * w[i] }
+                for i in 0..<n { g[i] = scale * w[i] * (g[i] - total) }
+            }
+        }
+    }
+
+    /// e^x: a branch-free polynomial for `Float` (vectorizes; ≤ 2 ulp on the softmax range x ≤ 0),
+    /// the library function for `Double` (gradient checks want full precision).
+    @inline(__always)
+    static func exponential<T: TensorScalar>(_ x: T) -> T {
+        if T.self == Float.self {
+            return unsafeBitCast(floatExp(unsafeBitCast(x, to: Float.self)), to: T.self)
+        }
+        return T.exp(x)
+    }
+
+    /// e^x = 2^k·p(r), k = round(x/ln 2), r = x − k·ln 2 (Cody–Waite split), p the degree-7 Taylor
+    /// polynomial (|r| ≤ ln2/2: truncation ≤ 5e-9 relative). x is clamped to [−87, 88].
+    @inline(__always)
+    static func floatExp(_ input: Float) -> Float {
+        let x = Swift.min(Swift.max(input, -87), 88)
+        let shifter: Float = 12_582_912  // 1.5·2^23: adding it rounds to an integer in the low bits
+        let shifted = x * 1.442_695_04 + shifter
+        let k = shifted - shifter
+        let r = (x - k * 0.693_145_751_953_125) - k * 1.428_606_765_330_187_045e-06
+        var p: Float = 1.0 / 5040
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let exponentBits = (shifted.bitPattern &- shifter.bitPattern) &<< 23
+        return Float(bitPattern: p.bitPattern &+ exponentBits)
+    }
+
+    // MARK: Feed-forward activations (PAPERS §1.2): the same formulas as MeanFieldCore's UnaryFunction
+
+    /// act = σ(pre + c) row-wise, with pre overwritten by pre + c. `pre`, `act`: `[rows, units]`.
+    static func activationForward<T: TensorScalar>(_ activation: Activation, pre: UnsafeMutablePointer<T>, bias: UnsafePointer<T>,
+                                                   act: UnsafeMutablePointer<T>, rows: Int, units: Int) {
+        forChunks(rows, grain: max(1, 4096 / max(units, 1))) { range in
+            for row in range {
+                let p = pre + row * units, a = act + row * units
+                for u in 0..<units { p[u] += bias[u] }
+                switch activation {
+                case .relu: for u in 0..<units { a[u] = p[u] > 0 ? p[u] : 0 }
+                case .gelu: for u in 0..<units { a[u] = p[u] * (1 + T.erf(p[u] * T(0.70710678118654752440))) / 2 }
+                case .tanh: for u in 0..<units { a[u] = T.tanh(p[u]) }
+                case .sigmoid: for u in 0..<units { a[u] = sigmoid(p[u]) }
+                case .silu: for u in 0..<units { a[u] = p[u] * sigmoid(p[u]) }
+                }
+            }
+        }
+    }
+
+    /// gradient ← gradient ⊙ σ'(pre) (σ' from pre and act = σ(pre)).
+    static func activationBackward<T: TensorScalar>(_ activation: Activation, pre: UnsafePointer<T>, act: UnsafePointer<T>,
+                                                    gradient: UnsafeMutablePointer<T>, count: Int) {
+        forChunks(count, grain: 1 << 13) { range in
+            switch activation {
+            case .relu: for i in range { gradient[i] = pre[i] > 0 ? gradient[i] : 0 }
+            case .gelu:
+                for i in range {
+                    let x = pre[i]
+                    let cdf = (1 + T.erf(x * T(0.70710678118654752440))) / 2
+                    gradient[i] *= cdf + x * T.exp(-x * x / 2) * T(0.39894228040143267794)
+                }
+            case .tanh: for i in range { gradient[i] *= 1 - act[i] * act[i] }
+            case .sigmoid: for i in range { gradient[i] *= act[i] * (1 - act[i]) }
+            case .silu:
+                for i in range {
+                    let s = sigmoid(pre[i])
+                    gradient[i] *= s * (1 + pre[i] * (1 - s))
+                }
+            }
+        }
+    }
+
+    /// σ(x) = 1/(1 + e^{−x}) without overflow.
+    @inline(__always)
+    static func sigmoid<T: TensorScalar>(_ x: T) -> T {
+        if x >= 0 { return 1 / (1 + T.exp(-x)) }
+        let e = T.exp(x)
+        return e / (1 + e)
+    }
+
+    /// sums[u] = Σ_rows matrix[row, u], rows added in order (the split is over columns only).
+    static func columnSums<T: TensorScalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<T>) {
+        let blocks = max(1, min(16, columns / 16))
+        Threading.parallelFor(blocks) { block in
+            let start = block * columns / blocks, end = (block + 1) * columns / blocks
+            for u in start..<end { sums[u] = 0 }
+            for row in 0..<rows {
+                let line = matrix + row * columns
+                for u in start..<end { sums[u] += line[u] }
+            }
+        }
+    }
+}

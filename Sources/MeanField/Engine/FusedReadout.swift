@@ -1,0 +1,90 @@
+// Readouts and risks (PAPERS §1.3) on the final token-major stream H `[R = B·n, D]`, with the
+// gradient ∂R/∂H written into the backward pass's seed buffer.
+import MeanFieldCore
+
+enum FusedReadout {
+    /// Regression: ŷ_b = H[b·n + n − 1, labelRow], R = ½·mean_b (ŷ_b − y_b)². Returns R and ŷ; when
+    /// `gradient` is given, writes ∂R/∂H into it (zero except the read-out entries).
+    static func regression<T: TensorScalar>(_ w: FusedWorkspace<T>, values: Tensor<T>, labelRow: Int,
+                                            gradient: UnsafeMutablePointer<T>?) -> (risk: Double, outputs: Tensor<T>) {
+        let shape = w.shape, B = shape.batch, n = shape.tokens, D = shape.dimension
+        precondition(values.shape == [B], "FusedTransformerEngine: regression targets must be [\(B)], got \(values.shape)")
+        precondition(labelRow >= 0 && labelRow < D, "FusedTransformerEngine: label row \(labelRow) out of range 0..<\(D)")
+        let H = w.streams[shape.blockCount].pointer
+        var total: T = 0
+        if let gradient { gradient.update(repeating: 0, count: shape.rows * D) }
+        let predictions = Tensor<T>(shape: [B]) { out in
+            values.withUnsafeBufferPointer { targets in
+                for b in 0..<B {
+                    let entry = (b * n + n - 1) * D + labelRow
+                    out[b] = H[entry]
+                    let residual = H[entry] - targets[b]
+                    total += residual * residual
+                    gradient?[entry] = residual / T(B)
+                }
+            }
+        }
+        return (Double(total / T(B) * T(0.5)), predictions)
+    }
+
+    /// Classification: logits = mean_i H_{b,i}·Wᵀ + bias, R = mean cross-entropy. Returns R and the
+    /// logits `[B, C]`; when `gradient` is given, writes ∂R/∂H and the readout's gradients.
+    static func classification<T: TensorScalar>(_ w: FusedWorkspace<T>, labels: [Int],
+                                                gradient: UnsafeMutablePointer<T>?) -> (risk: Double, outputs: Tensor<T>) {
+        let shape = w.shape, B = shape.batch, n = shape.tokens, D = shape.dimension, C = shape.config.classes
+        precondition(labels.count == B, "FusedTransformerEngine: \(labels.count) labels for a batch of \(B)")
+        let H = w.streams[shape.blockCount].pointer, pooled = w.pooled.pointer, logits = w.logits.pointer
+        let W = w.readoutWeight.pointer, bias = w.readoutBias.pointer
+        for b in 0..<B {
+            let row = pooled + b * D
+            for p in 0..<D { row[p] = 0 }
+            for i in 0..<n {
+                let token = H + (b * n + i) * D
+                for p in 0..<D { row[p] += token[p] }
+            }
+            for p in 0..<D { row[p] /= T(n) }
+        }
+        FusedKernels.gemm(false, true, B, C, D, 1, pooled, D, W, D, 0, logits, C)
+        var total: T = 0
+        for b in 0..<B {
+            let line = logits + b * C
+            for c in 0..<C { line[c] += bias[c] }
+            let label = labels[b]
+            precondition(label >= 0 && label < C, "FusedTransformerEngine: label \(label) out of range 0..<\(C)")
+            var maximum = -T.infinity
+            for c in 0..<C { maximum = max(maximum, line[c]) }
+            var sum: T = 0
+            for c in 0..<C { sum += T.exp(line[c] - maximum) }
+            total += T.log(sum) + maximum - line[label]
+        }
+        let outputs = Tensor<T>(shape: [B, C]) { out in
+            for index in 0..<(B * C) { out[index] = logits[index] }
+        }
+        if let gradient {
+            // dlogits = (softmax − onehot)/B, computed in place over the logits buffer.
+            for b in 0..<B {
+                let line = logits + b * C
+                var maximum = -T.infinity
+                for c in 0..<C { maximum = max(maximum, line[c]) }
+                var sum: T = 0
+                for c in 0..<C {
+                    line[c] = T.exp(line[c] - maximum)
+                    sum += line[c]
+                }
+                for c in 0..<C { line[c] = (line[c] / sum - (c == labels[b] ? 1 : 0)) / T(B) }
+            }
+            // dW = dlogitsᵀ·pooled, dbias = Σ_b dlogits (batch in order), dpooled = dlogits·W.
+            FusedKernels.gemm(true, false, C, D, B, 1, logits, C, pooled, D, 0, w.readoutWeightGradient.pointer, D)
+            let dBias = w.readoutBiasGradient.pointer
+            for c in 0..<C { dBias[c] = 0 }
+            for b in 0..<B { for c in 0..<C { dBias[c] += logits[b * C + c] } }
+            // ∂R/∂H[b·n + i] = dpooled_b / n: compute dpooled into the first token row, then copy.
+            for b in 0..<B {
+                let first = gradient + b * n * D
+                FusedKernels.gemm(false, false, 1, D, C, 1 / T(n), logits + b * C, C, W, D, 0, first, D)
+                for i in 1..<max(n, 1) { (first + i * D).update(from: first, count: D) }
+            }
+        }
+        return (Double(total / T(B)), outputs)
+    }
+}
