@@ -49,7 +49,8 @@ var targets: [Target] = [
     ),
     .testTarget(name: "MeanFieldKernelsTests", dependencies: ["MeanFieldKernels"]),
     .testTarget(name: "MeanFieldCoreTests", dependencies: ["MeanFieldCore"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "MeanFieldTests", dependencies: ["MeanField"]),
+    // Fixtures/ (safetensors written by scripts/safetensors_reference.py) is read through #filePath.
+    .testTarget(name: "MeanFieldTests", dependencies: ["MeanField"], exclude: ["Fixtures"]),
 ]
 
 #if arch(x86_64)

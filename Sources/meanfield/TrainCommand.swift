@@ -25,13 +25,13 @@ struct Train: ParsableCommand {
     @Option(help: "Input dimension d (default 3).") var inputDim: String?
     @Option(help: "In-context examples per prompt, N (default 8).") var examples: String?
     @Option(help: "Label noise standard deviation (default 0).") var noise: String?
-    @Option(help: "Prompts in the fixed training set; 0 = fresh prompts each step (default 32).") var trainSize: String?
+    @Option(help: "Prompts in the fixed training set; 0 = fresh prompts each step (default 16).") var trainSize: String?
     @Option(help: "Prompts in the evaluation set (default 64).") var evalSize: String?
 
     // Model.
     @Option(help: "Token dimension D ≥ d+1 (default d+1).") var tokenDim: String?
-    @Option(help: "Attention heads per layer, M (default 8).") var heads: String?
-    @Option(help: "Feed-forward units per layer, M′; 0 = attention only (default 8).") var ffnUnits: String?
+    @Option(help: "Attention heads per layer, M (default 4).") var heads: String?
+    @Option(help: "Feed-forward units per layer, M′; 0 = attention only (default 4).") var ffnUnits: String?
     @Option(help: "Layers, L (default 2).") var layers: String?
     @Option(help: "Head width d_h of factored heads (default D).") var headDim: String?
     @Option(help: "Heads: merged (W_KQ, W_OV) or factored (Q, K, V, O) (default merged).") var attention: String?
@@ -44,7 +44,7 @@ struct Train: ParsableCommand {
 
     // Optimization.
     @Option(help: "Optimizer: euler (gradient flow), sgd (momentum) or adamw (default adamw).") var optimizer: String?
-    @Option(help: "Learning rate η = mean-field time per step (default 0.01).") var lr: String?
+    @Option(help: "Learning rate η = mean-field time per step (default 0.02).") var lr: String?
     @Option(help: "Schedule: constant, cosine, warmup or step (default constant).") var schedule: String?
     @Option(help: "Linear warmup steps, any schedule (default 0).") var warmupSteps: String?
     @Option(help: "Cosine floor η_min (default 0).") var minLr: String?
@@ -55,7 +55,7 @@ struct Train: ParsableCommand {
     @Option(help: "AdamW β₁ (default 0.9).") var beta1: String?
     @Option(help: "AdamW β₂ (default 0.999).") var beta2: String?
     @Option(help: "AdamW ε (default 1e-8).") var epsilon: String?
-    @Option(help: "Steps (updates) (default 300).") var steps: String?
+    @Option(help: "Steps (updates) (default 100).") var steps: String?
     @Option(help: "Epochs over the fixed training set (instead of --steps).") var epochs: String?
     @Option(help: "Prompts per step; 0 = full batch (default 0).") var batchSize: String?
     @Option(help: "Random seed: parameters, data, batch order (default 0).") var seed: String?

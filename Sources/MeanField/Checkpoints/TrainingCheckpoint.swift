@@ -27,6 +27,20 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     /// stream and position, see ``RegressionData``).
     public var randomState: String
 
+    public init(config: TrainConfig, step: Int, meanFieldTime: Double, parameters: ParameterStore<Scalar>,
+                optimizerState: [String: Tensor<Scalar>], optimizerKind: OptimizerKind, optimizerUpdates: Int,
+                initialRisk: Double, randomState: String) {
+        self.config = config
+        self.step = step
+        self.meanFieldTime = meanFieldTime
+        self.parameters = parameters
+        self.optimizerState = optimizerState
+        self.optimizerKind = optimizerKind
+        self.optimizerUpdates = optimizerUpdates
+        self.initialRisk = initialRisk
+        self.randomState = randomState
+    }
+
     /// The file name of the checkpoint after `step` steps.
     public static func fileName(step: Int) -> String { String(format: "step-%08d.safetensors", step) }
 

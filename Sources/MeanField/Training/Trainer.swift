@@ -124,7 +124,7 @@ public struct Trainer<Engine: TransformerEngine> {
                 progress?.finish()
                 let kept = lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written (use --checkpoint-every)"
                 let message = "step \(step): \(bad) (diverged); \(kept); lower --lr (now \(config.lr)) or raise --weight-decay"
-                try directory.writeJSON("summary.json", summary("diverged", message: message))
+                try Self.writeSummary(directory, summary("diverged", message: message))
                 throw RunError(message)
             }
 
@@ -159,8 +159,16 @@ public struct Trainer<Engine: TransformerEngine> {
         }
         progress?.finish()
         let result = summary("completed", message: nil)
-        try directory.writeJSON("summary.json", result)
+        try Self.writeSummary(directory, result)
         return result
+    }
+
+    /// summary.json; a diverged run's NaN/Inf values are written as the strings "nan", "inf", "-inf".
+    static func writeSummary(_ directory: RunDirectory, _ summary: TrainSummary) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try directory.writeAtomically("summary.json", encoder.encode(summary))
     }
 
     static var scalarName: String { MemoryLayout<Scalar>.size == 4 ? "f32" : "f64" }
