@@ -94,7 +94,7 @@ private func message(_ body: () throws -> Void) -> String {
 
 @Test func unknownKeysAndBadValuesFailInOneLine() throws {
     let unknown = message { _ = try load("heads = 4\nhedas = 5\n", .toml) }
-    #expect(unknown.contains("run.toml") && unknown.contains("unknown key 'hedas'"), "\(unknown)")
+    #expect(unknown.contains("run.toml") && unknown.contains("key 'hedas': unknown key"), "\(unknown)")
     let unknownJSON = message { _ = try load(#"{"learning-rate": 0.1}"#, .json) }
     #expect(unknownJSON.contains("'learning-rate'"), "\(unknownJSON)")
     let unknownYAML = message { _ = try load("optimiser: sgd\n", .yaml) }

@@ -123,7 +123,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public mutating func set(_ key: String, _ text: String, source: String) throws {
         let canonical = key.replacingOccurrences(of: "_", with: "-")
         guard let codingKey = CodingKeys(rawValue: canonical) else {
-            throw RunError("\(source): unknown key '\(key)'; known keys: \(Self.keys.joined(separator: ", "))")
+            throw RunError("\(source): unknown key; known keys: \(Self.keys.joined(separator: ", "))")
         }
         let value = text.trimmingCharacters(in: .whitespaces)
         func integer(atLeast minimum: Int) throws -> Int {

@@ -166,7 +166,7 @@ public struct Trainer<Engine: TransformerEngine> {
     /// summary.json; a diverged run's NaN/Inf values are written as the strings "nan", "inf", "-inf".
     static func writeSummary(_ directory: RunDirectory, _ summary: TrainSummary) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try directory.writeAtomically("summary.json", encoder.encode(summary))
     }
