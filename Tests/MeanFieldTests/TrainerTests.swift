@@ -92,6 +92,7 @@ func resumeReproducesTheUninterruptedMetrics(optimizer: OptimizerKind) throws {
     defer { try? FileManager.default.removeItem(atPath: path) }
     #expect(throws: RunError.self) { try train(config, into: path, resume: true) }  // nothing to resume
     _ = try train(config, into: path)
+    #expect(throws: RunError.self) { try train(config, into: path) }  // a new run over an old one's checkpoints
     var other = config
     other.heads = 3
     other.steps = 8

@@ -78,8 +78,10 @@ public struct Trainer<Engine: TransformerEngine> {
             try directory.writeJSON(String(format: "manifest-resume-step-%08d.json", startStep),
                                     RunManifest.current(seed: config.seed, scalarType: Self.scalarName))
         } else {
+            if let existing = try? FileManager.default.contentsOfDirectory(atPath: checkpointDirectory), !existing.isEmpty {
+                throw RunError("\(path) already holds a run with checkpoints; continue it with --resume \(path) or pass another --out")
+            }
             directory = try RunDirectory(path: path)
-            try? FileManager.default.removeItem(atPath: checkpointDirectory)
             try directory.writeAtomically("config.json", config.jsonData())
             try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: Self.scalarName))
             store = MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
