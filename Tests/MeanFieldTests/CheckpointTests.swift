@@ -112,6 +112,17 @@ private func sampleFile() -> SafeTensorsFile {
     #expect(try SafeTensorsFile.read(path: path).tensor("precise", as: Double.self) == (try file.tensor("precise", as: Double.self)))
 }
 
+@Test func swiftReadsAFileWrittenByTheSafetensorsPackage() throws {
+    // Fixtures/safetensors-package-written.safetensors: safetensors 0.8.0, `safetensors.numpy.save_file(
+    //   {"b.weights": arange(6, float32).reshape(3, 2), "a.double": [0.1, -2.0] (float64), "c.scalar": 1.5 (float32, 0-d)},
+    //   metadata={"written_by": "safetensors"})`. That package also loads MeanField checkpoints (checked by hand with 0.8.0).
+    let file = try SafeTensorsFile.read(path: fixtures.appendingPathComponent("safetensors-package-written.safetensors").path)
+    #expect(file.metadata == ["written_by": "safetensors"])
+    #expect(try file.tensor("b.weights", as: Float.self) == Tensor(shape: [3, 2], scalars: [0, 1, 2, 3, 4, 5]))
+    #expect(try file.tensor("a.double", as: Double.self) == Tensor(shape: [2], scalars: [0.1, -2.0]))
+    #expect(try file.tensor("c.scalar", as: Float.self) == Tensor(1.5))
+}
+
 @Test func corruptFilesFailInOneLineNamingTheFileAndTheProblem() throws {
     let good = [UInt8](try sampleFile().serialized())
     let headerLength = Int(good[0]) | Int(good[1]) << 8
