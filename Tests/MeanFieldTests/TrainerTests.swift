@@ -85,6 +85,22 @@ func resumeReproducesTheUninterruptedMetrics(optimizer: OptimizerKind) throws {
     #expect(try metricsLines(parts).count == 21)
 }
 
+@Test func resumeOfARunGivenInEpochs() throws {
+    var config = TrainConfig()
+    config.trainSize = 16
+    config.batchSize = 4
+    config.epochs = 2         // 8 steps
+    config.logEvery = 1
+    config.checkpointEvery = 3
+    let whole = runFolder("epochs-whole"), halted = runFolder("epochs-halted")
+    defer { for path in [whole, halted] { try? FileManager.default.removeItem(atPath: path) } }
+    _ = try train(config, into: whole)
+    _ = try train(config, into: halted, haltAfter: 5)
+    _ = try train(config, into: halted, resume: true)
+    #expect(try metricsLines(halted) == (try metricsLines(whole)))
+    #expect(try metricsLines(whole).count == 9)
+}
+
 @Test func resumeRefusesAnotherConfigOrNoCheckpoint() throws {
     var config = TrainConfig()
     config.steps = 4

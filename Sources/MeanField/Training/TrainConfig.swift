@@ -256,11 +256,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         return try encoder.encode(self)
     }
 
-    /// Decodes a config.json written by ``jsonData()`` (through the same key checks as any file).
+    /// Decodes a config.json written by ``jsonData()`` (through the same key checks as any file),
+    /// resolved (a saved config is already complete, so this only re-checks it).
     public static func fromJSON(_ data: Data, name: String) throws -> TrainConfig {
         var config = TrainConfig()
         try config.apply(ConfigFile.parse(data, format: .json, name: name), source: { "\(name): key '\($0)'" })
-        return config
+        return try config.resolved(defaultThreads: 1)
     }
 }
 
