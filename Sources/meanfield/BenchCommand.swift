@@ -5,7 +5,7 @@ import MeanField
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the numeric core.",
-        subcommands: [GemmBench.self]
+        subcommands: [GemmBench.self, TrainBench.self]
     )
 }
 

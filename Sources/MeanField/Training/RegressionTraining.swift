@@ -54,7 +54,7 @@ public enum RegressionTraining {
         let task = InContextRegression(inputDimension: config.inputDimension, examples: config.examples,
                                        noise: config.noise, tokenDimension: config.model.dimension)
         let model = MeanFieldTransformer(config: config.model)
-        var engine = AutodiffEngine<Float>(config: config.model)
+        var engine = FusedTransformerEngine<Float>(config: config.model)
         var store: ParameterStore<Float> = model.initialParameters(seed: config.seed)
         // Data streams are disjoint from parameter streams (ids ≥ 1_000_000).
         var dataRandom = PhiloxRandom(seed: config.seed, stream: 1_000_000)
