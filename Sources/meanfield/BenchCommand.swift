@@ -19,16 +19,16 @@ struct GemmBench: ParsableCommand {
     @Flag(help: "Print exactly one JSON object on stdout (progress goes to stderr).")
     var json = false
 
-    @Option(help: "Comma-separated square sizes n (n×n·n×n). Default: 128,256,512,1024,2048.")
+    @Option(help: "Comma-separated square sizes n (n×n·n×n).")
     var sizes: String = "128,256,512,1024,2048"
 
-    @Option(help: "Comma-separated thread counts. Default: 1,2.")
+    @Option(help: "Comma-separated thread counts.")
     var threads: String = "1,2"
 
-    @Option(help: "Comma-separated backends among swift, blas, auto. Default: swift,blas.")
+    @Option(help: "Comma-separated backends among swift, blas, auto.")
     var backends: String = "swift,blas"
 
-    @Option(help: "Timed samples per case (each at least 50 ms). Default: 5.")
+    @Option(help: "Timed samples per case (each at least 50 ms).")
     var repeats: Int = 5
 
     @Flag(help: "Skip the Transformer shapes (8320×64·64×64, batched 65×16·16×65, ...).")
