@@ -1,108 +1,139 @@
 // The attention half-step of one layer (PAPERS §1.2), forward and backward, with all M heads as
-// batched matrix work on token-major tokens U `[R = B·n, D]` (row b·n + i = token i of sequence b):
+// batched matrix work on token-major tokens U `[R = B·n, D]` (row b·n + i = token i of sequence b).
+// Scores are stored with one row per query: T[q, i] = S_{i q} of PAPERS §1.2, so the softmax over
+// keys is a contiguous row (fused forward and backward in FusedKernels).
 //
-//   P = U·Wcatᵀ                       one GEMM [R, D]·[D, P-width] for every head's projections
-//   merged:   Y_j = rows of W_KQ,j·u,  V_j = W_OV,j·u        (P = [Y_1 … Y_M | V_1 … V_M])
-//   factored: Qv_j = Q_j·u, Kv_j = K_j·u, Vv_j = V_j·u       (P = [Qv | Kv | Vv])
-//   per (sequence b, head j): T = scale·Y_j·U_bᵀ (merged) or scale·Qv_j·Kv_jᵀ (factored),
-//     `[n queries, n keys]`, so T[q, i] = S_{i q} of PAPERS §1.2 and the softmax over keys is a row;
-//     A = map(T) (fused softmax);  merged: out_b += (step/M)·A·V_j;  factored: Z_j = A·Vv_j
-//   factored: out += (step/M)·Z·Ocatᵀ   one GEMM [R, M·d_h]·[M·d_h, D]
+// merged (all heads share the keys U_b, so a sequence's heads are ONE product each way):
+//   Y = U·W_KQᵀ, V = U·W_OVᵀ             two GEMMs [R, D]·[D, M·D]; Y_b read as rows (q, j)
+//   T_b = scale·Y_b·U_bᵀ                  one GEMM [n·M, D]·[D, n] per sequence, rows (q, j)
+//   out_b += (step/M)·A_b·V_b             one GEMM [n, M·n]·[M·n, D] (V_b head-major)
+// factored (keys differ per head: small products per (sequence, head)):
+//   P = U·[Q; K; V]ᵀ                      one GEMM [R, D]·[D, 3·M·d_h]
+//   T = scale·Qv_j·Kv_jᵀ,  Z_j = A·Vv_j  per (b, j);   out += (step/M)·Z·Ocatᵀ  one GEMM
 // Sequences run in parallel (each writes only its own rows); heads run in order inside a sequence,
 // so every sum over heads has a fixed order. Sums over the batch happen inside single GEMMs.
 import MeanFieldCore
 import MeanFieldKernels
 
 enum FusedAttention {
-    /// next = stream + (step/M)·Σ_j f(U; θ_j) for layer `layer`, block `block`.
     static func forward<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
-        let shape = w.shape, config = shape.config
-        let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens
-        let width = shape.headWidth, pw = shape.projectionWidth
-        let merged = config.attention == .merged
-        let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
-        let U = w.blockInput(block), next = w.streams[block + 1].pointer
-        let P = w.projections[layer].pointer, A = w.weights[layer].pointer
-
-        FusedKernels.gemm(false, true, R, pw, D, 1, U, D, w.projectionWeights[layer].pointer, D, 0, P, pw)
-        FusedKernels.copy(w.streams[block].pointer, into: next, count: R * D)
-        let Z = merged ? nil : w.headOutputs[layer].pointer
-        let zWidth = shape.headOutputWidth
-        Threading.parallelFor(shape.batch) { b in
-            let Pb = P + b * n * pw
-            for j in 0..<M {
-                let weights = A + (b * M + j) * n * n
-                let queries = Pb + j * width
-                let (keys, keyStride) = merged ? (U + b * n * D, D) : (Pb + M * width + j * width, pw)
-                FusedKernels.gemm(false, true, n, n, width, scale, queries, pw, keys, keyStride, 0, weights, n)
-                FusedKernels.scoreMapForward(map, weights, tokens: n)
-                if merged {
-                    let values = Pb + M * D + j * D
-                    FusedKernels.gemm(false, false, n, D, n, step / T(M), weights, n, values, pw, 1, next + b * n * D, D)
-                } else {
-                    let values = Pb + 2 * M * width + j * width
-                    FusedKernels.gemm(false, false, n, width, n, 1, weights, n, values, pw, 0, Z! + b * n * zWidth + j * width, zWidth)
-                }
-            }
-        }
-        if let Z {
-            FusedKernels.gemm(false, true, R, D, zWidth, step / T(M), Z, zWidth, w.outputWeights[layer].pointer, zWidth, 1, next, D)
-        }
+        if w.shape.config.attention == .merged { forwardMerged(w, layer: layer, block: block) } else { forwardFactored(w, layer: layer, block: block) }
     }
 
     /// Given G = ∂R/∂next in `w.streamGradient`, writes ∂R/∂U (the block input) into
     /// `w.normedGradient` and the layer's parameter gradients into their buffers.
     static func backward<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
+        if w.shape.config.attention == .merged { backwardMerged(w, layer: layer, block: block) } else { backwardFactored(w, layer: layer, block: block) }
+    }
+
+    /// next = stream + (step/M)·Σ_j W_OV,j·U·A_j (merged heads).
+    static func forwardMerged<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
+        let shape = w.shape, config = shape.config
+        let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens, MD = M * D
+        let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
+        let U = w.blockInput(block), next = w.streams[block + 1].pointer
+        let Y = w.projections[layer].pointer, V = Y + R * MD, values = w.headMajorValues[layer].pointer
+        let Wcat = w.projectionWeights[layer].pointer, A = w.weights[layer].pointer
+
+        FusedKernels.gemm(false, true, R, MD, D, 1, U, D, Wcat, D, 0, Y, MD)
+        FusedKernels.gemm(false, true, R, MD, D, 1, U, D, Wcat + MD * D, D, 0, V, MD)
+        FusedKernels.copy(w.streams[block].pointer, into: next, count: R * D)
+        Threading.parallelFor(shape.batch) { b in
+            // V_b [i, (j, p)] → head-major [(j, i), p].
+            let Vb = V + b * n * MD, valuesB = values + b * M * n * D
+            for i in 0..<n { for j in 0..<M { (valuesB + (j * n + i) * D).update(from: Vb + i * MD + j * D, count: D) } }
+            let weights = A + b * n * M * n                                       // [(q, j), i]
+            FusedKernels.gemm(false, true, n * M, n, D, scale, Y + b * n * MD, D, U + b * n * D, D, 0, weights, n)
+            FusedKernels.scoreMapForward(map, weights, rowCount: n * M, tokens: n)
+            FusedKernels.gemm(false, false, n, D, M * n, step / T(M), weights, M * n, valuesB, D, 1, next + b * n * D, D)
+        }
+    }
+
+    static func backwardMerged<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
+        let shape = w.shape, config = shape.config
+        let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens, MD = M * D
+        let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
+        let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
+        let Y = w.projections[layer].pointer, values = w.headMajorValues[layer].pointer, A = w.weights[layer].pointer
+        let dY = w.projectionGradient.pointer, dV = dY + R * MD, dValues = w.headMajorGradient.pointer
+        let Wcat = w.projectionWeights[layer].pointer, dWcat = w.projectionWeightGradients[layer].pointer
+        Threading.parallelFor(shape.batch) { b in
+            let weights = A + b * n * M * n, dWeights = w.weightGradient.pointer + b * n * M * n
+            let Gb = G + b * n * D, Ub = U + b * n * D
+            let valuesB = values + b * M * n * D, dValuesB = dValues + b * M * n * D
+            // out_b = (step/M)·A_b·V_b: dA_b = (step/M)·G_b·V_bᵀ, dV_b = (step/M)·A_bᵀ·G_b.
+            FusedKernels.gemm(false, true, n, M * n, D, step / T(M), Gb, D, valuesB, D, 0, dWeights, M * n)
+            FusedKernels.gemm(true, false, M * n, D, n, step / T(M), weights, M * n, Gb, D, 0, dValuesB, D)
+            let dVb = dV + b * n * MD
+            for i in 0..<n { for j in 0..<M { (dVb + i * MD + j * D).update(from: dValuesB + (j * n + i) * D, count: D) } }
+            // dWeights becomes ∂R/∂T_raw (T_raw = Y_b·U_bᵀ; the score scale is folded in).
+            FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n * M, tokens: n, scale: scale)
+            // dY_b = dT·U_b; dU_b (key side) = dTᵀ·Y_b.
+            FusedKernels.gemm(false, false, n * M, D, n, 1, dWeights, n, Ub, D, 0, dY + b * n * MD, D)
+            FusedKernels.gemm(true, false, n, D, n * M, 1, dWeights, n, Y + b * n * MD, D, 0, dU + b * n * D, D)
+        }
+        // Y = U·W_KQᵀ, V = U·W_OVᵀ: parameter gradients summed over the batch inside the GEMMs.
+        FusedKernels.gemm(true, false, MD, D, R, 1, dY, MD, U, D, 0, dWcat, D)
+        FusedKernels.gemm(true, false, MD, D, R, 1, dV, MD, U, D, 0, dWcat + MD * D, D)
+        FusedKernels.gemm(false, false, R, D, MD, 1, dY, MD, Wcat, D, 1, dU, D)
+        FusedKernels.gemm(false, false, R, D, MD, 1, dV, MD, Wcat + MD * D, D, 1, dU, D)
+    }
+
+    /// next = stream + (step/M)·Σ_j O_j·V_j·U·A_j (factored heads).
+    static func forwardFactored<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
         let shape = w.shape, config = shape.config
         let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens
         let width = shape.headWidth, pw = shape.projectionWidth
-        let merged = config.attention == .merged
+        let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
+        let U = w.blockInput(block), next = w.streams[block + 1].pointer
+        let P = w.projections[layer].pointer, A = w.weights[layer].pointer
+        let Z = w.headOutputs[layer].pointer, zWidth = shape.headOutputWidth
+
+        FusedKernels.gemm(false, true, R, pw, D, 1, U, D, w.projectionWeights[layer].pointer, D, 0, P, pw)
+        FusedKernels.copy(w.streams[block].pointer, into: next, count: R * D)
+        Threading.parallelFor(shape.batch) { b in
+            let Pb = P + b * n * pw
+            for j in 0..<M {
+                let weights = A + (b * M + j) * n * n
+                let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
+                FusedKernels.gemm(false, true, n, n, width, scale, queries, pw, keys, pw, 0, weights, n)
+                FusedKernels.scoreMapForward(map, weights, rowCount: n, tokens: n)
+                FusedKernels.gemm(false, false, n, width, n, 1, weights, n, values, pw, 0, Z + b * n * zWidth + j * width, zWidth)
+            }
+        }
+        FusedKernels.gemm(false, true, R, D, zWidth, step / T(M), Z, zWidth, w.outputWeights[layer].pointer, zWidth, 1, next, D)
+    }
+
+    static func backwardFactored<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
+        let shape = w.shape, config = shape.config
+        let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens
+        let width = shape.headWidth, pw = shape.projectionWidth
         let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
         let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
         let P = w.projections[layer].pointer, A = w.weights[layer].pointer
         let dP = w.projectionGradient.pointer, dWeightsAll = w.weightGradient.pointer
-        let zWidth = shape.headOutputWidth
-        var dZ: UnsafeMutablePointer<T>? = nil
-        if !merged {
-            // out = (step/M)·Z·Ocatᵀ: dOcat = (step/M)·Gᵀ·Z, dZ = (step/M)·G·Ocat.
-            let Z = w.headOutputs[layer].pointer, gradientZ = w.headOutputGradient.pointer
-            FusedKernels.gemm(true, false, D, zWidth, R, step / T(M), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
-            FusedKernels.gemm(false, false, R, zWidth, D, step / T(M), G, D, w.outputWeights[layer].pointer, zWidth, 0, gradientZ, zWidth)
-            dZ = gradientZ
-        }
+        let Z = w.headOutputs[layer].pointer, dZ = w.headOutputGradient.pointer, zWidth = shape.headOutputWidth
+        // out = (step/M)·Z·Ocatᵀ: dOcat = (step/M)·Gᵀ·Z, dZ = (step/M)·G·Ocat.
+        FusedKernels.gemm(true, false, D, zWidth, R, step / T(M), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
+        FusedKernels.gemm(false, false, R, zWidth, D, step / T(M), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw, dPb = dP + b * n * pw, dWeights = dWeightsAll + b * n * n
             for j in 0..<M {
                 let weights = A + (b * M + j) * n * n
-                let queries = Pb + j * width, dQueries = dPb + j * width
-                if merged {
-                    // out_b = (step/M)·Σ_j A_j·V_j: dA_j = (step/M)·G_b·V_jᵀ, dV_j = (step/M)·A_jᵀ·G_b.
-                    let values = Pb + M * D + j * D, Gb = G + b * n * D
-                    FusedKernels.gemm(false, true, n, n, D, step / T(M), Gb, D, values, pw, 0, dWeights, n)
-                    FusedKernels.gemm(true, false, n, D, n, step / T(M), weights, n, Gb, D, 0, dPb + M * D + j * D, pw)
-                } else {
-                    // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
-                    let values = Pb + 2 * M * width + j * width, dZbj = dZ! + b * n * zWidth + j * width
-                    FusedKernels.gemm(false, true, n, n, width, 1, dZbj, zWidth, values, pw, 0, dWeights, n)
-                    FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
-                }
-                // dWeights becomes ∂R/∂T_raw (T_raw = queries·keysᵀ; the score scale is folded in).
-                FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, tokens: n, scale: scale)
-                if merged {
-                    // T = Y_j·U_bᵀ: dY_j = dT·U_b; dU_b (key side) += dTᵀ·Y_j, heads in order.
-                    let Ub = U + b * n * D
-                    FusedKernels.gemm(false, false, n, D, n, 1, dWeights, n, Ub, D, 0, dQueries, pw)
-                    FusedKernels.gemm(true, false, n, D, n, 1, dWeights, n, queries, pw, j == 0 ? 0 : 1, dU + b * n * D, D)
-                } else {
-                    // T = Qv_j·Kv_jᵀ: dQv_j = dT·Kv_j, dKv_j = dTᵀ·Qv_j.
-                    let keys = Pb + M * width + j * width, dKeys = dPb + M * width + j * width
-                    FusedKernels.gemm(false, false, n, width, n, 1, dWeights, n, keys, pw, 0, dQueries, pw)
-                    FusedKernels.gemm(true, false, n, width, n, 1, dWeights, n, queries, pw, 0, dKeys, pw)
-                }
+                let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
+                let dZbj = dZ + b * n * zWidth + j * width
+                // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
+                FusedKernels.gemm(false, true, n, n, width, 1, dZbj, zWidth, values, pw, 0, dWeights, n)
+                FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
+                // dWeights becomes ∂R/∂T_raw (T_raw = Qv_j·Kv_jᵀ; the score scale is folded in).
+                FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n, tokens: n, scale: scale)
+                // dQv_j = dT·Kv_j, dKv_j = dTᵀ·Qv_j.
+                FusedKernels.gemm(false, false, n, width, n, 1, dWeights, n, keys, pw, 0, dPb + j * width, pw)
+                FusedKernels.gemm(true, false, n, width, n, 1, dWeights, n, queries, pw, 0, dPb + M * width + j * width, pw)
             }
         }
-        // P = U·Wcatᵀ: dWcat = dPᵀ·U (sum over the batch inside one GEMM), dU (+)= dP·Wcat.
+        // P = U·Wcatᵀ: dWcat = dPᵀ·U (sum over the batch inside one GEMM), dU = dP·Wcat.
         FusedKernels.gemm(true, false, pw, D, R, 1, dP, pw, U, D, 0, w.projectionWeightGradients[layer].pointer, D)
-        FusedKernels.gemm(false, false, R, D, pw, 1, dP, pw, w.projectionWeights[layer].pointer, D, merged ? 1 : 0, dU, D)
+        FusedKernels.gemm(false, false, R, D, pw, 1, dP, pw, w.projectionWeights[layer].pointer, D, 0, dU, D)
     }
 }

@@ -89,19 +89,22 @@ enum FusedKernels {
         target.update(from: source, count: count)
     }
 
-    // MARK: Score maps (PAPERS §1.2), in place on one head's scaled scores `[n queries, n keys]`
+    // MARK: Score maps (PAPERS §1.2), in place on scaled scores `[rows, n keys]` (one row per query and head)
 
     /// Attention weights from scaled scores, row-wise (one row = one query, softmax over keys).
     @inline(__always)
-    static func scoreMapForward<T: TensorScalar>(_ map: ScoreMap, _ rows: UnsafeMutablePointer<T>, tokens n: Int) {
+    static func scoreMapForward<T: TensorScalar>(_ map: ScoreMap, _ rows: UnsafeMutablePointer<T>, rowCount: Int, tokens n: Int) {
         switch map {
         case .linear:
             return
         case .relu:
             let inverse = 1 / T(n)
-            for i in 0..<(n * n) { rows[i] = rows[i] > 0 ? rows[i] * inverse : 0 }
+            for i in 0..<(rowCount * n) {
+                let x = rows[i]
+                rows[i] = x > 0 ? x * inverse : 0
+            }
         case .softmax:
-            for q in 0..<n {
+            for q in 0..<rowCount {
                 let row = rows + q * n
                 var maximum = -T.infinity
                 for i in 0..<n { maximum = Swift.max(maximum, row[i]) }
@@ -118,16 +121,19 @@ enum FusedKernels {
     /// `gradient` (which holds ∂R/∂weights), given the weights.
     @inline(__always)
     static func scoreMapBackward<T: TensorScalar>(_ map: ScoreMap, weights: UnsafePointer<T>, gradient: UnsafeMutablePointer<T>,
-                                                  tokens n: Int, scale: T) {
+                                                  rowCount: Int, tokens n: Int, scale: T) {
         switch map {
         case .linear:
-            for i in 0..<(n * n) { gradient[i] *= scale }
+            for i in 0..<(rowCount * n) { gradient[i] *= scale }
         case .relu:
             let factor = scale / T(n)
-            for i in 0..<(n * n) { gradient[i] = weights[i] > 0 ? gradient[i] * factor : 0 }
+            for i in 0..<(rowCount * n) {
+                let g = gradient[i], x = weights[i]
+                gradient[i] = x > 0 ? g * factor : 0
+            }
         case .softmax:
             // dS = W ⊙ (dW − Σ_keys dW ⊙ W), per query row.
-            for q in 0..<n {
+            for q in 0..<rowCount {
                 let w = weights + q * n, g = gradient + q * n
                 var total: T = 0
                 for i in 0..<n { total += g[i] * w[i] }

@@ -52,11 +52,15 @@ final class FusedWorkspace<T: TensorScalar> {
     /// normed[k], inverseStd[k]: layer-normalised block input and 1/σ per row (pre-norm only).
     let normed: [ScalarBuffer<T>]
     let inverseStd: [ScalarBuffer<T>]
-    /// Per layer: projections P `[R, projectionWidth]`, attention weights `[B, M, n, n]` (query rows),
+    /// Per layer: projections P `[R, projectionWidth]` (merged: Y = U·W_KQᵀ `[R, M·D]`, then V = U·W_OVᵀ
+    /// `[R, M·D]`; factored: [Qv | Kv | Vv] per row), attention weights (merged `[B, n, M, n]`, rows
+    /// (query, head); factored `[B, M, n, n]`), one row per query,
     /// head outputs Z `[R, M·d_h]` (factored only).
     let projections: [ScalarBuffer<T>]
     let weights: [ScalarBuffer<T>]
     let headOutputs: [ScalarBuffer<T>]
+    /// Per layer (merged only): the values W_OV,j·u head-major, `[B, M, n, D]`.
+    let headMajorValues: [ScalarBuffer<T>]
     /// Per layer with FF: pre-activations (bias included) and activations `[R, M′]`.
     let preActivations: [ScalarBuffer<T>]
     let activations: [ScalarBuffer<T>]
@@ -67,7 +71,8 @@ final class FusedWorkspace<T: TensorScalar> {
     var inputGradient: ScalarBuffer<T>
     let normedGradient: ScalarBuffer<T>       // [R, D] ∂R/∂(block input U)
     let projectionGradient: ScalarBuffer<T>   // [R, projectionWidth]
-    let weightGradient: ScalarBuffer<T>       // [B, n, n] one head at a time per sequence
+    let weightGradient: ScalarBuffer<T>       // [B, M, n, n] (merged) or [B, n, n] (factored: one head at a time)
+    let headMajorGradient: ScalarBuffer<T>    // [B, M, n, D] ∂R/∂(head-major values) (merged)
     let headOutputGradient: ScalarBuffer<T>   // [R, M·d_h] (factored)
     let unitGradient: ScalarBuffer<T>         // [R, M′]
 
@@ -100,6 +105,7 @@ final class FusedWorkspace<T: TensorScalar> {
         projections = buffers(layers, R * shape.projectionWidth)
         weights = buffers(layers, shape.batch * M * n * n)
         headOutputs = buffers(factored ? layers : 0, R * shape.headOutputWidth)
+        headMajorValues = buffers(factored ? 0 : layers, R * M * D)
         preActivations = buffers(units > 0 ? layers : 0, R * units)
         activations = buffers(units > 0 ? layers : 0, R * units)
 
@@ -107,7 +113,8 @@ final class FusedWorkspace<T: TensorScalar> {
         inputGradient = ScalarBuffer(R * D)
         normedGradient = ScalarBuffer(R * D)
         projectionGradient = ScalarBuffer(R * shape.projectionWidth)
-        weightGradient = ScalarBuffer(shape.batch * n * n)
+        weightGradient = ScalarBuffer(shape.batch * (factored ? 1 : M) * n * n)
+        headMajorGradient = ScalarBuffer(factored ? 0 : R * M * D)
         headOutputGradient = ScalarBuffer(factored ? R * shape.headOutputWidth : 0)
         unitGradient = ScalarBuffer(R * units)
 
