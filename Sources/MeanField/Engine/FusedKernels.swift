@@ -217,11 +217,12 @@ enum FusedKernels {
         forChunks(count, grain: 1 << 13) { range in
             switch activation {
             case .relu:
-                // Both operands loaded up front: the select vectorizes instead of branching per element.
-                let start = range.lowerBound, g = gradient + start, x = pre + start
-                for i in 0..<range.count {
-                    let value = g[i], input = x[i]
-                    g[i] = input > 0 ? value : 0
+                let start = range.lowerBound
+                if T.self == Float.self {
+                    reluMask(UnsafeMutableRawPointer(gradient + start).assumingMemoryBound(to: Float.self),
+                             UnsafeRawPointer(pre + start).assumingMemoryBound(to: Float.self), count: range.count)
+                } else {
+                    for i in range where !(pre[i] > 0) { gradient[i] = 0 }
                 }
             case .gelu:
                 for i in range {
@@ -237,6 +238,24 @@ enum FusedKernels {
                     gradient[i] *= s * (1 + pre[i] * (1 - s))
                 }
             }
+        }
+    }
+
+    /// g ← (x > 0 ? g : 0) with explicit SIMD selects (the scalar loop compiles to a branch per
+    /// element, which mispredicts on random signs).
+    @inline(__always)
+    static func reluMask(_ g: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let inputs = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            var values = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            values.replace(with: 0, where: .!(inputs .> 0))
+            UnsafeMutableRawPointer(g + i).storeBytes(of: values, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            if !(x[i] > 0) { g[i] = 0 }
+            i += 1
         }
     }
 
