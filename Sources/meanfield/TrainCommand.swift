@@ -35,6 +35,7 @@ struct Train: ParsableCommand {
     @Option(help: "Layers, L (default 2).") var layers: String?
     @Option(help: "Head width d_h of factored heads (default D).") var headDim: String?
     @Option(help: "Heads: merged (W_KQ, W_OV) or factored (Q, K, V, O) (default merged).") var attention: String?
+    @Option(help: "Engine: fused (hand-written forward/backward, default) or autodiff (the reference path).") var engine: String?
     @Option(help: "Score map: softmax, linear or relu (default softmax).") var score: String?
     @Option(help: "Feed-forward activation: relu, gelu, tanh, sigmoid or silu (default relu).") var activation: String?
     @Flag(inversion: .prefixedNo, help: "Pre-norm: layer-normalise each block's input (off-theory; default off).") var preNorm: Bool?
@@ -73,7 +74,7 @@ struct Train: ParsableCommand {
         let all: [(String, String?)] = [
             ("task", task), ("input-dim", inputDim), ("examples", examples), ("noise", noise), ("train-size", trainSize),
             ("eval-size", evalSize), ("token-dim", tokenDim), ("heads", heads), ("ffn-units", ffnUnits), ("layers", layers),
-            ("head-dim", headDim), ("attention", attention), ("score", score), ("activation", activation),
+            ("head-dim", headDim), ("attention", attention), ("engine", engine), ("score", score), ("activation", activation),
             ("pre-norm", preNorm.map { $0 ? "true" : "false" }), ("residual-exponent", residualExponent),
             ("temperature", temperature), ("init-std", initStd), ("optimizer", optimizer), ("lr", lr), ("schedule", schedule),
             ("warmup-steps", warmupSteps), ("min-lr", minLr), ("decay-every", decayEvery), ("decay-factor", decayFactor),
@@ -114,7 +115,7 @@ struct Train: ParsableCommand {
               + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
               + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
               + (resume != nil ? " (resuming)" : ""))
-        var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: model))
+        var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Float>(config: model, kind: resolved.engine))
         let summary = try trainer.run(directory: path, resume: resume != nil)
         print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
                      summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))

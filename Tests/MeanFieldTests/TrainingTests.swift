@@ -79,19 +79,23 @@ private func solve3(_ a: [[Double]], _ b: [Double]) -> [Double]? {
     }
 }
 
-@Test func sameSeedGivesIdenticalRunsAndFilesAreComplete() throws {
-    var config = RegressionRunConfig.demo
-    config.steps = 3
-    config.logEvery = 1
-    config.trainSize = 64
-    config.evalSize = 16
-    config.batchSize = 16
+@Test(arguments: [EngineKind.fused, .autodiff])
+func sameSeedGivesIdenticalRunsAndFilesAreComplete(engine: EngineKind) throws {
+    var demo = RegressionRunConfig.demo
+    demo.steps = 3
+    demo.logEvery = 1
+    demo.trainSize = 64
+    demo.evalSize = 16
+    demo.batchSize = 16
+    var settings = TrainConfig(demo)
+    settings.engine = engine
+    let config = try settings.resolved(defaultThreads: 2)
     var logs: [String] = []
     for run in 0..<2 {
-        let path = NSTemporaryDirectory() + "meanfield-test-\(getpid())-\(run)"
+        let path = NSTemporaryDirectory() + "meanfield-test-\(getpid())-\(engine)-\(run)"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let directory = try RunDirectory(path: path)
-        let summary = try RegressionTraining.run(config, directory: directory, showProgress: false)
+        var trainer = Trainer(config: config, engine: AnyTransformerEngine<Float>(config: config.model, kind: engine))
+        let summary = try trainer.run(directory: path)
         #expect(summary.finalTrainRisk.isFinite)
         let metrics = try String(contentsOfFile: path + "/metrics.jsonl", encoding: .utf8)
         let lines = metrics.split(separator: "\n")

@@ -40,6 +40,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var temperature = 1.0
     /// Std of the Gaussian initial particles (nil = 1/√D).
     public var initStd: Double? = nil
+    /// Which engine computes risks and gradients: the hand-fused fast path (default) or the autodiff reference.
+    public var engine = EngineKind.fused
 
     // Optimization (PAPERS §1.4).
     public var optimizer = OptimizerKind.adamw
@@ -80,7 +82,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case task, inputDim = "input-dim", examples, noise, trainSize = "train-size", evalSize = "eval-size"
         case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
-        case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std"
+        case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
         case decayFactor = "decay-factor", weightDecay = "weight-decay", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
@@ -170,6 +172,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case .residualExponent: residualExponent = try number("a number > 0 (1 = PAPERS §1.2, 0.5 = depth-μP)", { $0 > 0 })
         case .temperature: temperature = try number("a number > 0", { $0 > 0 })
         case .initStd: initStd = isAuto() ? nil : try number("a number > 0 or 'auto' (1/√D)", { $0 > 0 })
+        case .engine: engine = try choice(EngineKind.self)
         case .optimizer: optimizer = try choice(OptimizerKind.self)
         case .lr: lr = try number("a number > 0", { $0 > 0 })
         case .schedule: schedule = try choice(ScheduleShape.self)
