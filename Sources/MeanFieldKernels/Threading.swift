@@ -1,5 +1,12 @@
 // Parallel loops on a persistent thread pool (the pool itself is C: CMeanFieldSupport/ThreadPool.c).
 import CMeanFieldSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The worker threads shared by all kernels.
 public enum Threading {
@@ -32,6 +39,29 @@ public enum Threading {
             if OpenBLAS.isLoaded { OpenBLAS.library?.setThreadCount(count) }
         }
     }
+
+    /// Runs `body` with `threadCount` set to `count`, then restores the previous count. Scoped
+    /// settings from different threads are serialised by one process-wide (recursive) lock, so
+    /// concurrent callers (e.g. tests running in parallel that each compare 1 and 2 threads) never
+    /// see each other's setting.
+    public static func withThreadCount<Result>(_ count: Int, _ body: () throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(scopedSettingMutex)
+        defer { pthread_mutex_unlock(scopedSettingMutex) }
+        let original = threadCount
+        threadCount = count
+        defer { threadCount = original }
+        return try body()
+    }
+
+    private static let scopedSettingMutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+        return mutex
+    }()
 
     /// Whether the calling thread is inside a `parallelFor` body (nested loops then run serially).
     public static var isInsideParallelLoop: Bool { mf_pool_in_task() != 0 }

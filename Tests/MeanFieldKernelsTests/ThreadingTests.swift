@@ -31,12 +31,12 @@ struct ThreadingTests {
     func setThreadCount() {
         let original = Threading.threadCount
         #expect(original >= 1 && original <= Threading.processorCount)
-        Threading.threadCount = 1
-        #expect(Threading.threadCount == 1)
-        var sum = 0
-        Threading.parallelFor(10) { sum += $0 } // one thread: serial, no race
-        #expect(sum == 45)
-        Threading.threadCount = original
+        Threading.withThreadCount(1) {
+            #expect(Threading.threadCount == 1)
+            var sum = 0
+            Threading.parallelFor(10) { sum += $0 } // one thread: serial, no race
+            #expect(sum == 45)
+        }
         #expect(Threading.threadCount == original)
     }
 
@@ -51,39 +51,3 @@ struct ThreadingTests {
         #expect((0..<4).allSatisfy { hits[$0] == 20_000 })
     }
 }
-
-@Suite("Kernel sources")
-struct KernelSourceTests {
-    /// The micro-kernel bodies are one file compiled into three modules (hard links in a checkout,
-    /// separate copies in git): they must stay identical.
-    @Test("The three copies of MicroKernelBodies.swift are identical")
-    func sharedBodiesIdentical() throws {
-        let components = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        let root = components[..<components.lastIndex(of: "Tests")!].joined(separator: "/")
-        let paths = ["MeanFieldKernels/Shared", "MeanFieldKernelsAVX2", "MeanFieldKernelsAVX512"]
-            .map { "\(root)/Sources/\($0)/MicroKernelBodies.swift" }
-        let contents = paths.map { path -> [UInt8]? in
-            guard let file = fopen(path, "rb") else { return nil }
-            defer { fclose(file) }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let read = fread(&buffer, 1, buffer.count, file)
-                if read == 0 { break }
-                bytes += buffer[0..<read]
-            }
-            return bytes
-        }
-        try #require(contents[0] != nil, "cannot read \(paths[0])")
-        for index in 1..<paths.count {
-            let same = contents[index] == nil || contents[index]! == contents[0]!
-            #expect(same, "\(paths[index]) differs from \(paths[0])")
-        }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

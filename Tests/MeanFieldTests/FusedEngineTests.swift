@@ -120,13 +120,10 @@ private let threadCases: [EngineCase] = [
 @Test(arguments: threadCases)
 private func resultsAreBitwiseIndependentOfThreadCount(_ testCase: EngineCase) {
     let (store, tokens, targets) = problem(testCase, as: Float.self)
-    let original = Threading.threadCount
-    defer { Threading.threadCount = original }
     var results: [(risk: Double, gradients: [Tensor<Float>])] = []
     for threads in [1, 2] {
-        Threading.threadCount = threads
         var engine = FusedTransformerEngine<Float>(config: testCase.config)
-        results.append(engine.riskAndGradients(store, tokens: tokens, targets: targets))
+        results.append(Threading.withThreadCount(threads) { engine.riskAndGradients(store, tokens: tokens, targets: targets) })
     }
     #expect(results[0].risk.bitPattern == results[1].risk.bitPattern)
     for (index, name) in store.names.enumerated() {

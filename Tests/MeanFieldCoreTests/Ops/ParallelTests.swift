@@ -3,11 +3,9 @@
 /// bitwise-identical results on 1 and on 2 threads. The reference is the 1-thread result. Also the
 /// chunking itself: every index exactly once, in chunks that depend only on the count.
 ///
-/// The suite is serialized because it sets the process-wide `Threading.threadCount` (and once
-/// `Gemm.backend`); no other suite in this target changes them. Swift Testing cannot serialize
-/// across suites, so MeanFieldKernelsTests' ThreadingTests, which also sets the thread count, may
-/// overlap with this suite in a full `swift test`: results here cannot depend on that (every op
-/// must give the same bits at any count), but a read-back of the count in either suite could.
+/// The suite is serialized because it sets `Gemm.backend` once. Thread counts are set through
+/// `Threading.withThreadCount`, whose process-wide lock keeps suites in other targets (which run in
+/// the same test process) from changing the count in the middle of a comparison.
 import Testing
 import MeanFieldKernels
 @testable import MeanFieldCore
@@ -16,13 +14,7 @@ import MeanFieldKernels
 struct ParallelTests {
     /// Runs `body` with 1 thread, then with 2, restoring the original count; returns both results.
     static func onOneAndTwoThreads<R>(_ body: () -> R) -> (one: R, two: R) {
-        let original = Threading.threadCount
-        defer { Threading.threadCount = original }
-        Threading.threadCount = 1
-        let one = body()
-        Threading.threadCount = 2
-        let two = body()
-        return (one, two)
+        (Threading.withThreadCount(1, body), Threading.withThreadCount(2, body))
     }
 
     static func expectSameBits<T: TensorScalar>(_ label: String, sourceLocation: SourceLocation = #_sourceLocation,
