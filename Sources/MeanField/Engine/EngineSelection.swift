@@ -51,6 +51,21 @@ public struct AnyTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
         }
     }
 
+    public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>,
+                                          withInputGradient: Bool) -> (risk: Double, gradients: [Tensor<Scalar>], inputGradient: Tensor<Scalar>?) {
+        switch storage {
+        case var .fused(engine):
+            storage = .moved
+            defer { storage = .fused(engine) }
+            return engine.riskAndGradients(store, tokens: tokens, targets: targets, withInputGradient: withInputGradient)
+        case var .autodiff(engine):
+            storage = .moved
+            defer { storage = .autodiff(engine) }
+            return engine.riskAndGradients(store, tokens: tokens, targets: targets, withInputGradient: withInputGradient)
+        case .moved: fatalError("AnyTransformerEngine: re-entered")
+        }
+    }
+
     public mutating func evaluate(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, outputs: Tensor<Scalar>) {
         switch storage {
         case var .fused(engine):

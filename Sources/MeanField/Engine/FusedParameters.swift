@@ -40,7 +40,7 @@ enum FusedParameters {
                 copy(Names.ffnOutName(layer), w.ffnOut[layer].pointer, expected: [shape.units, D])
             }
         }
-        if config.readout == .classification {
+        if config.readout.isClassification {
             copy(Names.readoutWeightName, w.readoutWeight.pointer, expected: [config.classes, D])
             copy(Names.readoutBiasName, w.readoutBias.pointer, expected: [config.classes])
         }
@@ -77,7 +77,7 @@ enum FusedParameters {
                 result[Names.ffnOutName(layer)] = tensor([units, D], w.ffnOutGradients[layer].pointer)
             }
         }
-        if config.readout == .classification {
+        if config.readout.isClassification {
             result[Names.readoutWeightName] = tensor([config.classes, D], w.readoutWeightGradient.pointer)
             result[Names.readoutBiasName] = tensor([config.classes], w.readoutBiasGradient.pointer)
         }

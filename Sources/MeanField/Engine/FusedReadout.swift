@@ -27,7 +27,7 @@ enum FusedReadout {
         return (Double(total / T(B) * T(0.5)), predictions)
     }
 
-    /// Classification: logits = mean_i H_{b,i}·Wᵀ + bias, R = mean cross-entropy. Returns R and the
+    /// Classification: logits = mean_i H_{b,i}·Wᵀ + bias (class token: H_{b,0}·Wᵀ + bias), R = mean cross-entropy. Returns R and the
     /// logits `[B, C]`; when `gradient` is given, writes ∂R/∂H and the readout's gradients.
     static func classification<T: TensorScalar>(_ w: FusedWorkspace<T>, labels: [Int],
                                                 gradient: UnsafeMutablePointer<T>?) -> (risk: Double, outputs: Tensor<T>) {
@@ -35,7 +35,11 @@ enum FusedReadout {
         precondition(labels.count == B, "FusedTransformerEngine: \(labels.count) labels for a batch of \(B)")
         let H = w.streams[shape.blockCount].pointer, pooled = w.pooled.pointer, logits = w.logits.pointer
         let W = w.readoutWeight.pointer, bias = w.readoutBias.pointer
-        for b in 0..<B {
+        let classToken = shape.config.readout == .classToken
+        for b in 0..<B where classToken {
+            (pooled + b * D).update(from: H + b * n * D, count: D)     // the class token, row 0 of sequence b
+        }
+        for b in 0..<B where !classToken {
             let row = pooled + b * D
             for p in 0..<D { row[p] = 0 }
             for i in 0..<n {
@@ -79,10 +83,15 @@ enum FusedReadout {
             for c in 0..<C { dBias[c] = 0 }
             for b in 0..<B { for c in 0..<C { dBias[c] += logits[b * C + c] } }
             // ∂R/∂H[b·n + i] = dpooled_b / n: compute dpooled into the first token row, then copy.
+            // Class token: ∂R/∂H[b·n] = dpooled_b, zero for the other tokens.
             for b in 0..<B {
                 let first = gradient + b * n * D
-                FusedKernels.gemm(false, false, 1, D, C, 1 / T(n), logits + b * C, C, W, D, 0, first, D)
-                for i in 1..<max(n, 1) { (first + i * D).update(from: first, count: D) }
+                FusedKernels.gemm(false, false, 1, D, C, classToken ? 1 : 1 / T(n), logits + b * C, C, W, D, 0, first, D)
+                if classToken {
+                    (first + D).update(repeating: 0, count: (n - 1) * D)
+                } else {
+                    for i in 1..<max(n, 1) { (first + i * D).update(from: first, count: D) }
+                }
             }
         }
         return (Double(total / T(B)), outputs)

@@ -20,7 +20,7 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
     public init(config: TransformerConfig) {
         precondition(config.heads > 0 && config.layers > 0 && config.dimension > 0,
                      "FusedTransformerEngine: needs D, M and L ≥ 1, got \(config)")
-        precondition(config.readout == .regression || config.classes > 0,
+        precondition(!config.readout.isClassification || config.classes > 0,
                      "FusedTransformerEngine: a classification readout needs classes ≥ 1")
         self.config = config
     }
@@ -29,6 +29,24 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
         let w = prepare(store, tokens: tokens)
         let (risk, _) = FusedPass.run(w, targets: targets, withGradients: true)
         return (risk, gradientTensors(w, names: store.names))
+    }
+
+    public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>,
+                                          withInputGradient: Bool) -> (risk: Double, gradients: [Tensor<Scalar>], inputGradient: Tensor<Scalar>?) {
+        let w = prepare(store, tokens: tokens)
+        let (risk, _) = FusedPass.run(w, targets: targets, withGradients: true)
+        guard withInputGradient else { return (risk, gradientTensors(w, names: store.names), nil) }
+        // After the backward pass the stream gradient holds ∂R/∂H^{(0)}, token-major [B·n, D] → [B, D, n].
+        let B = w.shape.batch, D = w.shape.dimension, n = w.shape.tokens
+        let source = w.streamGradient.pointer
+        let inputGradient = Tensor<Scalar>(shape: [B, D, n]) { out in
+            for b in 0..<B {
+                for p in 0..<D {
+                    for i in 0..<n { out[(b * D + p) * n + i] = source[(b * n + i) * D + p] }
+                }
+            }
+        }
+        return (risk, gradientTensors(w, names: store.names), inputGradient)
     }
 
     public mutating func evaluate(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, outputs: Tensor<Scalar>) {
@@ -97,7 +115,7 @@ enum FusedPass {
             w.readoutWeightGradient.pointer.update(repeating: 0, count: w.readoutWeightGradient.count)
             w.readoutBiasGradient.pointer.update(repeating: 0, count: w.readoutBiasGradient.count)
         case let .classification(labels):
-            precondition(config.readout == .classification, "FusedTransformerEngine: classification targets need a classification readout")
+            precondition(config.readout.isClassification, "FusedTransformerEngine: classification targets need a classification readout")
             result = FusedReadout.classification(w, labels: labels, gradient: seed)
         }
         guard withGradients else { return result }

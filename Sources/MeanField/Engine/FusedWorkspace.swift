@@ -129,7 +129,7 @@ final class FusedWorkspace<T: TensorScalar> {
         ffnBiasGradients = buffers(units > 0 ? layers : 0, units)
         ffnOutGradients = buffers(units > 0 ? layers : 0, units * D)
 
-        let classes = config.readout == .classification ? config.classes : 0
+        let classes = config.readout.isClassification ? config.classes : 0
         readoutWeight = ScalarBuffer(classes * D)
         readoutBias = ScalarBuffer(classes)
         pooled = ScalarBuffer(shape.batch * D)

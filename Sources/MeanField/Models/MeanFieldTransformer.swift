@@ -57,7 +57,7 @@ public struct MeanFieldTransformer: Sendable {
                 store.set(Self.ffnOutName(layer), draw([units, D]), flowScale: unitScale)
             }
         }
-        if config.readout == .classification {
+        if config.readout.isClassification {
             store.set(Self.readoutWeightName, .zeros([config.classes, D]), flowScale: 1)
             store.set(Self.readoutBiasName, .zeros([config.classes]), flowScale: 1)
         }
@@ -129,10 +129,12 @@ public struct MeanFieldTransformer: Sendable {
         return output.slice(axis: 1, labelRow..<(labelRow + 1)).slice(axis: 2, (shape[2] - 1)..<shape[2]).reshaped([shape[0]])
     }
 
-    /// Classification readout (PAPERS §1.3): logits `[B, C]` = mean over tokens of H^{(L)}, times
-    /// Wᵀ, plus b.
+    /// Classification readout (PAPERS §1.3): logits `[B, C]` = mean over tokens of H^{(L)} (or its
+    /// first token, the class token, for ``ReadoutKind/classToken``), times Wᵀ, plus b.
     public func classificationReadout<Scalar: TensorScalar>(_ output: Variable<Scalar>, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
-        let pooled = output.mean(alongAxes: [2])                                       // [B, D]
+        let pooled = config.readout == .classToken
+            ? output.slice(axis: 2, 0..<1).reshaped([output.shape[0], output.shape[1]])  // [B, D]
+            : output.mean(alongAxes: [2])                                              // [B, D]
         return pooled.matmul(parameters[Self.readoutWeightName]!, transposeOther: true) + parameters[Self.readoutBiasName]!
     }
 }

@@ -42,6 +42,12 @@ public enum ReadoutKind: String, Codable, Sendable, CaseIterable {
     case regression
     /// logits = W · mean_i H^{(L)}_{:, i} + b (mean pooling, then a linear map R^D → R^C).
     case classification
+    /// logits = W · H^{(L)}_{:, 0} + b: read from the first token, a learned class token that the
+    /// model (``VisionTransformer``) prepends (PAPERS §1.3, "or a class token").
+    case classToken
+
+    /// Whether the model outputs class logits (``classification`` or ``classToken``).
+    public var isClassification: Bool { self != .regression }
 }
 
 /// The shape and scalings of a mean-field Transformer (PAPERS §1.2–1.3): L layers, each averaging

@@ -4,7 +4,8 @@ import MeanFieldCore
 public enum Targets<Scalar: TensorScalar>: Sendable {
     /// Regression: ŷ = [H^{(L)}]_{labelRow, last token}; R = ½·mean(ŷ − y)². `values`: `[B]`.
     case regression(values: Tensor<Scalar>, labelRow: Int)
-    /// Classification: logits from the mean-pooled tokens; R = mean cross-entropy. `labels`: B ints.
+    /// Classification: logits from the mean-pooled tokens (or the class token, ``ReadoutKind/classToken``);
+    /// R = mean cross-entropy. `labels`: B ints.
     case classification(labels: [Int])
 }
 
@@ -18,6 +19,11 @@ public protocol TransformerEngine {
     /// R and ∇R (one tensor per parameter, in `store.names` order, each of its parameter's shape).
     /// `tokens`: `[B, D, n]`.
     mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, gradients: [Tensor<Scalar>])
+    /// The same, and with `withInputGradient` also ∂R/∂tokens (`[B, D, n]`, the layout of `tokens`),
+    /// for models whose tokens are themselves computed from parameters (the ViT's patch and position
+    /// embeddings). `inputGradient` is nil when not asked for.
+    mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>,
+                                   withInputGradient: Bool) -> (risk: Double, gradients: [Tensor<Scalar>], inputGradient: Tensor<Scalar>?)
     /// R and the model outputs (predictions `[B]` or logits `[B, C]`) without gradients.
     mutating func evaluate(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, outputs: Tensor<Scalar>)
 }
@@ -30,20 +36,29 @@ public struct AutodiffEngine<Scalar: TensorScalar>: TransformerEngine {
     public init(config: TransformerConfig) { model = MeanFieldTransformer(config: config) }
 
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, gradients: [Tensor<Scalar>]) {
+        let result = riskAndGradients(store, tokens: tokens, targets: targets, withInputGradient: false)
+        return (result.risk, result.gradients)
+    }
+
+    public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>,
+                                          withInputGradient: Bool) -> (risk: Double, gradients: [Tensor<Scalar>], inputGradient: Tensor<Scalar>?) {
         let variables = store.names.map { Variable(store[$0]) }
-        let (risk, _) = riskGraph(Dictionary(uniqueKeysWithValues: zip(store.names, variables)), tokens: tokens, targets: targets)
-        return (Double(risk.value.scalar), gradients(of: risk, withRespectTo: variables))
+        let input = Variable(tokens, requiresGradient: withInputGradient)
+        let (risk, _) = riskGraph(Dictionary(uniqueKeysWithValues: zip(store.names, variables)), tokens: input, targets: targets)
+        var all = gradients(of: risk, withRespectTo: withInputGradient ? variables + [input] : variables)
+        let inputGradient = withInputGradient ? all.removeLast() : nil
+        return (Double(risk.value.scalar), all, inputGradient)
     }
 
     public mutating func evaluate(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, outputs: Tensor<Scalar>) {
         let constants = Dictionary(uniqueKeysWithValues: store.names.map { ($0, Variable.constant(store[$0])) })
-        let (risk, outputs) = riskGraph(constants, tokens: tokens, targets: targets)
+        let (risk, outputs) = riskGraph(constants, tokens: Variable.constant(tokens), targets: targets)
         return (Double(risk.value.scalar), outputs.value)
     }
 
     /// R = ½·mean(ŷ − y)² (regression) or mean cross-entropy (classification), and the outputs.
-    func riskGraph(_ parameters: [String: Variable<Scalar>], tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Variable<Scalar>, outputs: Variable<Scalar>) {
-        let output = model.forward(Variable.constant(tokens), parameters: parameters)
+    func riskGraph(_ parameters: [String: Variable<Scalar>], tokens: Variable<Scalar>, targets: Targets<Scalar>) -> (risk: Variable<Scalar>, outputs: Variable<Scalar>) {
+        let output = model.forward(tokens, parameters: parameters)
         switch targets {
         case let .regression(values, labelRow):
             let prediction = model.regressionReadout(output, labelRow: labelRow)
