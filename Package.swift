@@ -31,10 +31,12 @@ var targets: [Target] = [
         ],
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
     ),
+    // The system zlib: gzip-compressed datasets (Sources/MeanField/Data/GzipFile.swift).
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
     .target(
         name: "MeanField",
         dependencies: [
-            "MeanFieldCore", "MeanFieldKernels",
+            "MeanFieldCore", "MeanFieldKernels", "CZlib",
             // Run configuration files (`meanfield train --config`): YAML and TOML parsers.
             .product(name: "Yams", package: "Yams"),
             .product(name: "TOMLKit", package: "TOMLKit"),

@@ -1,0 +1,2 @@
+// Exposes the system zlib to Swift (module CZlib). Debian: apt install zlib1g-dev.
+#include <zlib.h>
