@@ -76,13 +76,17 @@ public enum DatasetLoader {
                 }
             }
         }
-        let tried = candidates.isEmpty ? "no default location" : candidates.map { "\($0)/" }.joined(separator: ", ")
+        guard !candidates.isEmpty else {
+            throw DatasetError(path: name.rawValue, kind: .missing,
+                               detail: "no --data DIR given, and \(name.displayName) has no default location", remedy: name.remedy)
+        }
+        let tried = candidates.map { "\($0)/" }.joined(separator: ", ")
         let expected = switch name {
         case .fashionMNIST, .mnist: "train-images-idx3-ubyte.gz (or uncompressed)"
         case .cifar10: "cifar-10-batches-bin/data_batch_1.bin"
         case .cifar100: "cifar-100-binary/train.bin"
         }
-        throw DatasetError(path: candidates.first ?? "--data", kind: .missing,
+        throw DatasetError(path: candidates[0], kind: .missing,
                            detail: "\(name.displayName) not found (looked for \(expected) in \(tried))", remedy: name.remedy)
     }
 

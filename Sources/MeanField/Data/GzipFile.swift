@@ -72,7 +72,8 @@ final class GzipFile {
     /// The zlib error state as a `DatasetError`.
     private func streamError(default fallback: String) -> DatasetError {
         var code: Int32 = 0
-        let message = gzerror(handle, &code).map { String(cString: $0) } ?? fallback
+        var message = gzerror(handle, &code).map { String(cString: $0) } ?? fallback
+        if message.hasPrefix(path + ": ") { message.removeFirst(path.count + 2) }  // zlib prefixes the path
         switch code {
         case Z_ERRNO:
             return DatasetError(path: path, kind: .unreadable, detail: String(cString: strerror(errno)), remedy: remedy)
