@@ -21,7 +21,13 @@ struct Train: ParsableCommand {
         """)
 
     // Task.
-    @Option(help: "Task: icl-regression (in-context linear regression, PAPERS §1.1).") var task: String?
+    @Option(help: "Task: icl-regression (in-context linear regression, PAPERS §1.1), or an image task trained with a Vision Transformer: fashion-mnist, mnist, cifar10, cifar100, synthetic-images (default icl-regression).") var task: String?
+    @Option(help: "Image tasks: folder of the dataset's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist; required for CIFAR: the extracted cifar-10-batches-bin/ or cifar-100-binary/).") var data: String?
+    @Option(help: "Image tasks: train on a fixed class-balanced subset of N images (default 0 = all).") var subset: String?
+    @Option(help: "Image tasks: evaluate on a fixed class-balanced subset of N test images (default 0 = all).") var testSubset: String?
+    @Option(help: "Image tasks: patch side p; H and W must be multiples (default 4: 49 tokens of 28×28).") var patch: String?
+    @Flag(inversion: .prefixedNo, help: "Image tasks: prepend a learned class token and read out from it (default: mean pooling).") var classToken: Bool?
+    @Flag(inversion: .prefixedNo, help: "Image tasks: augment training images (random crop after 2/4 px padding, horizontal flip) (default off).") var augment: Bool?
     @Option(help: "Input dimension d (default 3).") var inputDim: String?
     @Option(help: "In-context examples per prompt, N (default 8).") var examples: String?
     @Option(help: "Label noise standard deviation (default 0).") var noise: String?
@@ -72,7 +78,8 @@ struct Train: ParsableCommand {
     /// The flags given on the command line, as (key, text).
     var givenFlags: [(key: String, text: String)] {
         let all: [(String, String?)] = [
-            ("task", task), ("input-dim", inputDim), ("examples", examples), ("noise", noise), ("train-size", trainSize),
+            ("task", task), ("data", data), ("subset", subset), ("test-subset", testSubset), ("patch", patch),
+            ("class-token", classToken.map { $0 ? "true" : "false" }), ("augment", augment.map { $0 ? "true" : "false" }), ("input-dim", inputDim), ("examples", examples), ("noise", noise), ("train-size", trainSize),
             ("eval-size", evalSize), ("token-dim", tokenDim), ("heads", heads), ("ffn-units", ffnUnits), ("layers", layers),
             ("head-dim", headDim), ("attention", attention), ("engine", engine), ("score", score), ("activation", activation),
             ("pre-norm", preNorm.map { $0 ? "true" : "false" }), ("residual-exponent", residualExponent),
@@ -102,13 +109,25 @@ struct Train: ParsableCommand {
             settings = try TrainConfig.fromJSON(saved, name: resume + "/config.json")
             path = resume
         } else {
-            if let config { try settings.apply(ConfigFile.load(config), source: { "\(config): key '\($0)'" }) }
+            let file = try config.map(ConfigFile.load) ?? []
+            // An image task starts from the default ViT (TrainConfig.imageDefaults), then the file, then the flags.
+            var probe = TrainConfig()
+            for (key, text) in file where key == "task" { try probe.set(key, text, source: "\(config ?? ""): key 'task'") }
+            if let task { try probe.set("task", task, source: "--task") }
+            if probe.isImageTask {
+                if let flag = givenFlags.first(where: { $0.key == "steps" }) ?? file.first(where: { $0.key == "steps" }) {
+                    throw RunError("--\(flag.key) does not apply to --task \(probe.task): image runs are given in --epochs")
+                }
+                settings = TrainConfig.imageDefaults(task: probe.task)
+            }
+            if let config { try settings.apply(file, source: { "\(config): key '\($0)'" }) }
             path = out ?? "runs/train-" + Demo.timestamp()
         }
         try settings.apply(givenFlags, source: { "--\($0)" })
         if let threads = settings.threads { Threading.threadCount = threads }
         let resolved = try settings.resolved(defaultThreads: Threading.threadCount)
 
+        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }
         let model = resolved.model
         print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
               + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
@@ -120,5 +139,23 @@ struct Train: ParsableCommand {
         print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
                      summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
+    }
+
+    /// An image task: a Vision Transformer trained by ImageTrainer.
+    func runImageTask(_ resolved: TrainConfig, path: String, resume: Bool) throws {
+        let model = resolved.model, vit = resolved.visionModel!
+        let splits = try ImageTrainer.loadSplits(resolved)
+        print("meanfield train: \(resolved.task) (\(splits.directory)), "
+              + (resolved.subset > 0 ? "subset of \(resolved.subset)" : "all \(splits.train.count)") + " training images; "
+              + "ViT p = \(vit.patch) (\(vit.tokens) tokens\(vit.classToken ? ", class token" : ", mean pooling")), "
+              + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers)"
+              + "\(model.preNorm ? ", pre-norm" : ""); \(resolved.optimizer.rawValue), η = \(resolved.lr), batch \(resolved.batchSize), \(resolved.epochs) epochs"
+              + (resume ? " (resuming)" : ""))
+        var trainer = ImageTrainer(config: resolved, splits: splits)
+        let summary = try trainer.run(directory: path, resume: resume)
+        print(String(format: "Final: train loss %.4g, accuracy %.2f%%; test loss %.4g, accuracy %.2f%%; %.3f s/step, %.1f s/epoch; %.1f s in all.",
+                     summary.finalTrainLoss, 100 * summary.finalTrainAccuracy, summary.finalTestLoss, 100 * summary.finalTestAccuracy,
+                     summary.secondsPerStep, summary.secondsPerEpoch, summary.wallSeconds))
+        print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, confusion.json, summary.json)")
     }
 }

@@ -82,7 +82,8 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
               let initialRisk = Double(try meta("initial_R")) else {
             throw RunError("\(path): unreadable step, t, optimizer or initial_R in __metadata__")
         }
-        let template: ParameterStore<Scalar> = MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
+        let template: ParameterStore<Scalar> = config.visionModel.map { VisionTransformer<Scalar>(config: $0).initialParameters(seed: config.seed) }
+            ?? MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
         var parameters = template
         for name in template.names {
             let tensor: Tensor<Scalar> = try file.tensor(name, file: path)

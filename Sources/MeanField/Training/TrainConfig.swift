@@ -11,7 +11,8 @@ import Foundation
 /// learning: the evaluation risk rises. Use larger --train-size (or 0) and more steps for the latter.
 public struct TrainConfig: Codable, Sendable, Equatable {
     // Task (PAPERS §1.1).
-    /// Only `icl-regression` for now.
+    /// `icl-regression`, or an image classification task (``imageTasks``) trained with a
+    /// ``VisionTransformer`` by ``ImageTrainer``.
     public var task = "icl-regression"
     /// Input dimension d.
     public var inputDim = 3
@@ -23,6 +24,20 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var trainSize = 16
     /// Prompts in the evaluation set.
     public var evalSize = 64
+
+    // Image tasks (``VisionTransformer``, ``ImageTrainer``).
+    /// Folder of the dataset's files (nil = the dataset's default location).
+    public var data: String? = nil
+    /// Images in a fixed class-balanced subset of the training set (0 = all).
+    public var subset = 0
+    /// Images in a fixed class-balanced subset of the test set (0 = all).
+    public var testSubset = 0
+    /// Patch side p.
+    public var patch = 4
+    /// Prepend a learned class token and read out from it (otherwise mean pooling).
+    public var classToken = false
+    /// Random crop after zero padding (2 px for 28×28, 4 px for 32×32) and horizontal flips.
+    public var augment = false
 
     // Model (PAPERS §1.2–1.3).
     /// Token dimension D ≥ d + 1 (nil = d + 1).
@@ -81,6 +96,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case task, inputDim = "input-dim", examples, noise, trainSize = "train-size", evalSize = "eval-size"
+        case data, subset, testSubset = "test-subset", patch, classToken = "class-token", augment
         case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
         case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
@@ -145,11 +161,26 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             }
             return result
         }
+        func flag() throws -> Bool {
+            switch value.lowercased() {
+            case "true", "yes", "on", "1": return true
+            case "false", "no", "off", "0": return false
+            default: throw RunError("\(source): expected true or false, got '\(text)'")
+            }
+        }
         func isAuto() -> Bool { ["", "auto", "null", "nil", "none"].contains(value.lowercased()) }
         switch codingKey {
         case .task:
-            guard value == "icl-regression" else { throw RunError("\(source): expected icl-regression (the only task so far), got '\(text)'") }
-            task = value
+            let accepted = ["icl-regression"] + Self.imageTasks
+            let canonical = ["cifar10": "cifar-10", "cifar100": "cifar-100"][value.lowercased()] ?? value.lowercased()
+            guard accepted.contains(canonical) else { throw RunError("\(source): expected one of \(accepted.joined(separator: ", ")), got '\(text)'") }
+            task = canonical
+        case .data: data = isAuto() ? nil : value
+        case .subset: subset = try integer(atLeast: 0)
+        case .testSubset: testSubset = try integer(atLeast: 0)
+        case .patch: patch = try integer(atLeast: 1)
+        case .classToken: classToken = try flag()
+        case .augment: augment = try flag()
         case .inputDim: inputDim = try integer(atLeast: 1)
         case .examples: examples = try integer(atLeast: 1)
         case .noise: noise = try number("a number ≥ 0", { $0 >= 0 })
@@ -163,12 +194,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case .attention: attention = try choice(AttentionKind.self)
         case .score: score = try choice(ScoreMap.self)
         case .activation: activation = try choice(Activation.self)
-        case .preNorm:
-            switch value.lowercased() {
-            case "true", "yes", "on", "1": preNorm = true
-            case "false", "no", "off", "0": preNorm = false
-            default: throw RunError("\(source): expected true or false, got '\(text)'")
-            }
+        case .preNorm: preNorm = try flag()
         case .residualExponent: residualExponent = try number("a number > 0 (1 = PAPERS §1.2, 0.5 = depth-μP)", { $0 > 0 })
         case .temperature: temperature = try number("a number > 0", { $0 > 0 })
         case .initStd: initStd = isAuto() ? nil : try number("a number > 0 or 'auto' (1/√D)", { $0 > 0 })
@@ -220,6 +246,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Fills every default that depends on other keys (D, d_h, σ₀, threads, steps from epochs) and
     /// checks the keys against each other. Errors are one line naming the flags involved.
     public func resolved(defaultThreads: Int) throws -> TrainConfig {
+        if isImageTask {
+            var config = try resolvedImageTask(defaultThreads: defaultThreads)
+            config.epochsGivenWithSteps = false
+            return config
+        }
+        try checkNoImageKeys()
         var config = self
         let dimension = tokenDim ?? inputDim + 1
         guard dimension >= inputDim + 1 else {

@@ -1,0 +1,297 @@
+import Foundation
+import MeanFieldCore
+
+/// The outcome of an image-classification run (saved as `summary.json`).
+public struct ImageTrainSummary: Codable, Sendable {
+    /// "completed", "diverged" (a NaN/Inf stopped it) or "halted" (stopped on request, tests).
+    public var status: String
+    public var epochs: Int
+    public var steps: Int
+    public var meanFieldTime: Double
+    public var trainImages: Int
+    public var testImages: Int
+    public var finalTrainLoss: Double
+    public var finalTrainAccuracy: Double
+    public var finalTestLoss: Double
+    public var finalTestAccuracy: Double
+    /// Mean wall time of one training step (forward + backward + update) over this session's steps.
+    public var secondsPerStep: Double
+    /// Mean wall time of the training part of an epoch (without the evaluations).
+    public var secondsPerEpoch: Double
+    public var resumedFromEpoch: Int?
+    public var lastCheckpoint: String?
+    public var message: String?
+    public var wallSeconds: Double
+}
+
+/// A confusion matrix: `counts[true label][predicted label]`.
+public struct ConfusionMatrix: Codable, Sendable, Equatable {
+    public var classNames: [String]
+    public var counts: [[Int]]
+    public var set: String
+
+    public init(classNames: [String], set: String) {
+        self.classNames = classNames
+        self.counts = Array(repeating: Array(repeating: 0, count: classNames.count), count: classNames.count)
+        self.set = set
+    }
+
+    public var accuracy: Double {
+        let total = counts.joined().reduce(0, +)
+        return total == 0 ? 0 : Double((0..<counts.count).reduce(0) { $0 + counts[$1][$1] }) / Double(total)
+    }
+
+    /// A plain-text table: rows are true classes, columns predictions.
+    public var table: String {
+        let width = max(5, counts.joined().map { String($0).count }.max() ?? 1) + 1
+        let labels = classNames.map { String($0.prefix(12)) }
+        let labelWidth = (labels.map(\.count).max() ?? 4) + 2
+        func pad(_ text: String, _ count: Int) -> String { String(repeating: " ", count: max(0, count - text.count)) + text }
+        var lines = [pad("true \\ predicted", labelWidth) + (0..<counts.count).map { pad(String($0), width) }.joined()]
+        for (row, name) in labels.enumerated() {
+            lines.append(pad("\(row) " + name, labelWidth) + counts[row].map { pad(String($0), width) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The training loop of `meanfield train --task fashion-mnist|cifar-10|cifar-100|mnist|synthetic-images`:
+/// a ``VisionTransformer`` (PAPERS §1.5 C3) trained for a number of epochs over a (class-balanced
+/// subset of the) training set with any ``Optimizer`` and schedule, in mean-field time t = Σ η_k.
+///
+/// Each epoch e = 1 … E shuffles the training set (seed, e), runs its batches (the last partial one
+/// dropped), then evaluates loss and accuracy on the whole training and test sets (no augmentation)
+/// and logs one line of `metrics.jsonl`: epoch, step, t, lr, train_loss, train_acc, test_loss,
+/// test_acc, Q, grad_norm (last step's), batch_loss (the epoch's mean minibatch loss), param_norm,
+/// epoch_seconds. Epoch 0 is the initial model. Checkpoints (`checkpoints/step-N.safetensors`,
+/// atomic) hold θ after an epoch and the optimizer state; `--resume` continues from the last one,
+/// re-logging its epoch. A NaN/Inf risk or gradient stops the run (summary status "diverged").
+/// At the end: `confusion.json` (test set) and a printed confusion matrix.
+public struct ImageTrainer {
+    public typealias Scalar = Float
+    public let config: TrainConfig
+    public let splits: DatasetSplits
+    public var engine: EngineKind
+    public var showProgress = true
+    /// Print the per-epoch line and the confusion matrix on standard output.
+    public var printReport = true
+    /// Stop after this epoch as if the process were killed (tests).
+    public var haltAfterEpoch: Int?
+
+    /// `splits`: the full training and test sets; the trainer takes `--subset`/`--test-subset` of them.
+    public init(config: TrainConfig, splits: DatasetSplits) {
+        self.config = config
+        self.splits = splits
+        self.engine = config.engine
+    }
+
+    /// The training and test sets of `config` (read from disk, or generated for synthetic-images).
+    public static func loadSplits(_ config: TrainConfig) throws -> DatasetSplits {
+        if config.task == "synthetic-images" { return SyntheticImages.splits(seed: config.seed) }
+        guard let name = config.datasetName else { throw RunError("--task \(config.task) is not an image task") }
+        return try DatasetLoader.load(name, dataDirectory: config.data)
+    }
+
+    public mutating func run(directory path: String, resume: Bool = false) throws -> ImageTrainSummary {
+        let started = Date()
+        guard let modelConfig = config.visionModel else { throw RunError("--task \(config.task) is not an image task") }
+        let shape = config.imageShape
+        guard splits.train.imageShape == [shape.channels, shape.height, shape.width], splits.train.classCount == shape.classes else {
+            throw RunError("\(splits.directory): images are \(splits.train.imageShape) in \(splits.train.classCount) classes; --task \(config.task) expects [\(shape.channels), \(shape.height), \(shape.width)] in \(shape.classes)")
+        }
+        let train = config.subset > 0 ? try splits.train.classBalancedSubset(size: config.subset, seed: config.seed) : splits.train
+        let test = config.testSubset > 0 ? try splits.test.classBalancedSubset(size: config.testSubset, seed: config.seed) : splits.test
+        let batchSize = config.batchSize == 0 ? train.count : config.batchSize
+        guard batchSize <= train.count else {
+            throw RunError("--batch-size \(batchSize) is larger than the \(train.count) training images; use at most \(train.count)")
+        }
+        let normalization = ChannelNormalization.fitted(to: train)
+        let augmentation = config.augment ? Augmentation(cropPadding: shape.height >= 32 ? 4 : 2, horizontalFlip: true) : .none
+        let loader = BatchLoader(dataset: train, batchSize: batchSize, shuffle: true, dropLast: true,
+                                 normalization: normalization, augmentation: augmentation, seed: config.seed)
+        let stepsPerEpoch = loader.batchCount
+        let totalSteps = config.epochs * stepsPerEpoch
+        var schedule = config.learningRateSchedule
+        schedule.totalSteps = totalSteps
+
+        var model = VisionTransformer<Scalar>(config: modelConfig, engine: engine)
+        var evaluator = VisionTransformer<Scalar>(config: modelConfig, engine: engine)
+        let checkpointDirectory = path + "/checkpoints"
+        let gitCommit = MeanFieldVersion.gitCommit()
+        var store: ParameterStore<Scalar>
+        var optimizer: any Optimizer<Scalar>
+        var startEpoch = 0, meanFieldTime = 0.0, initialLoss = Double.nan
+        var lastCheckpoint: String?
+        let directory: RunDirectory
+        if resume {
+            guard let latest = TrainingCheckpoint<Scalar>.latest(in: checkpointDirectory) else {
+                throw RunError("--resume \(path): no checkpoint in \(checkpointDirectory); start the run anew without --resume")
+            }
+            let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
+            try Trainer<AnyTransformerEngine<Scalar>>.checkResumable(checkpoint.config, as: config, path: latest.path)
+            startEpoch = checkpoint.step / stepsPerEpoch
+            guard startEpoch <= config.epochs else {
+                throw RunError("--resume \(path): the run is already at epoch \(startEpoch); give --epochs > \(startEpoch) to continue it")
+            }
+            store = checkpoint.parameters
+            optimizer = config.optimizerSettings.make(for: store)
+            try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
+            meanFieldTime = checkpoint.meanFieldTime
+            initialLoss = checkpoint.initialRisk
+            lastCheckpoint = latest.path
+            let first = startEpoch
+            directory = try RunDirectory(path: path, keepingMetrics: { line in Self.loggedEpoch(line).map { $0 < first } ?? false })
+            try directory.writeAtomically("config.json", config.jsonData())
+            try directory.writeJSON(String(format: "manifest-resume-epoch-%04d.json", startEpoch),
+                                    RunManifest.current(seed: config.seed, scalarType: "f32"))
+        } else {
+            if let existing = try? FileManager.default.contentsOfDirectory(atPath: checkpointDirectory), !existing.isEmpty {
+                throw RunError("\(path) already holds a run with checkpoints; continue it with --resume \(path) or pass another --out")
+            }
+            directory = try RunDirectory(path: path)
+            try directory.writeAtomically("config.json", config.jsonData())
+            try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f32"))
+            store = model.initialParameters(seed: config.seed)
+            optimizer = config.optimizerSettings.make(for: store)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw RunError("cannot create \(checkpointDirectory): \(error.localizedDescription); pass a writable --out")
+        }
+
+        let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
+        let trainEvaluation = BatchLoader(dataset: train, batchSize: batchSize, shuffle: false, normalization: normalization, seed: config.seed)
+        let testEvaluation = BatchLoader(dataset: test, batchSize: batchSize, shuffle: false, normalization: normalization, seed: config.seed)
+        func evaluate(_ loader: BatchLoader, confusion: inout ConfusionMatrix) -> (loss: Double, accuracy: Double) {
+            var total = 0.0, correct = 0
+            for batch in loader.batches(epoch: 0) {
+                let (risk, logits) = evaluator.evaluate(store, images: batch.images, labels: batch.labels)
+                total += risk * Double(batch.count)
+                let classes = logits.shape[1]
+                logits.withUnsafeBufferPointer { values in
+                    for (row, label) in batch.labels.enumerated() {
+                        var best = 0
+                        for c in 1..<classes where values[row * classes + c] > values[row * classes + best] { best = c }
+                        if best == label { correct += 1 }
+                        confusion.counts[label][best] += 1
+                    }
+                }
+            }
+            return (total / Double(loader.dataset.count), Double(correct) / Double(loader.dataset.count))
+        }
+        var testConfusion = ConfusionMatrix(classNames: test.classNames, set: "test")
+        var lastTrain = (loss: Double.nan, accuracy: Double.nan), lastTest = lastTrain
+        var stepSeconds = 0.0, sessionSteps = 0, trainingSeconds = 0.0, sessionEpochs = 0
+        var lastGradientNorm = Double.nan, batchLossSum = 0.0
+        let progress = showProgress ? ProgressLine(total: totalSteps, start: startEpoch * stepsPerEpoch) : nil
+
+        func summary(_ status: String, epoch: Int, message: String?) -> ImageTrainSummary {
+            ImageTrainSummary(status: status, epochs: epoch, steps: epoch * stepsPerEpoch, meanFieldTime: meanFieldTime,
+                              trainImages: train.count, testImages: test.count, finalTrainLoss: lastTrain.loss,
+                              finalTrainAccuracy: lastTrain.accuracy, finalTestLoss: lastTest.loss, finalTestAccuracy: lastTest.accuracy,
+                              secondsPerStep: stepSeconds / Double(max(1, sessionSteps)),
+                              secondsPerEpoch: trainingSeconds / Double(max(1, sessionEpochs)),
+                              resumedFromEpoch: resume ? startEpoch : nil, lastCheckpoint: lastCheckpoint, message: message,
+                              wallSeconds: Date().timeIntervalSince(started))
+        }
+
+        for epoch in startEpoch...config.epochs {
+            var epochSeconds = 0.0
+            if epoch > startEpoch {
+                // Train one epoch: θ after epoch − 1 → θ after epoch.
+                let epochStart = Date()
+                batchLossSum = 0
+                for (number, batch) in loader.prefetchingBatches(epoch: epoch).enumerated() {
+                    let step = (epoch - 1) * stepsPerEpoch + number
+                    let stepStart = Date()
+                    let (risk, gradients) = model.riskAndGradients(store, images: batch.images, labels: batch.labels)
+                    let gradientNorm = TrainingMetrics.squaredNorm(gradients).squareRoot()
+                    let bad: String? = !risk.isFinite ? "training loss is \(risk)"
+                        : !gradientNorm.isFinite ? "gradient of '\(Trainer<AnyTransformerEngine<Scalar>>.firstNonFinite(gradients, names: store.names))' is not finite"
+                        : nil
+                    if let bad {
+                        progress?.finish()
+                        let kept = lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written"
+                        let message = "epoch \(epoch), step \(step): \(bad) (diverged); \(kept); lower --lr (now \(config.lr)) or raise --weight-decay"
+                        try Self.writeSummary(directory, summary("diverged", epoch: epoch - 1, message: message))
+                        throw RunError(message)
+                    }
+                    let rate = schedule.rate(atUpdate: step)
+                    optimizer.step(&store, gradients: gradients, learningRate: rate)
+                    meanFieldTime += rate
+                    stepSeconds += Date().timeIntervalSince(stepStart)
+                    sessionSteps += 1
+                    lastGradientNorm = gradientNorm
+                    batchLossSum += risk
+                    progress?.update(completed: step + 1, fields: String(format: "epoch %d  loss=%.4g", epoch, risk))
+                }
+                epochSeconds = Date().timeIntervalSince(epochStart)
+                trainingSeconds += epochSeconds
+                sessionEpochs += 1
+            }
+            let isLast = epoch == config.epochs
+            if epoch % config.logEvery == 0 || isLast || epoch == startEpoch {
+                var trainConfusion = ConfusionMatrix(classNames: train.classNames, set: "train")
+                testConfusion = ConfusionMatrix(classNames: test.classNames, set: "test")
+                lastTrain = evaluate(trainEvaluation, confusion: &trainConfusion)
+                lastTest = evaluate(testEvaluation, confusion: &testConfusion)
+                if epoch == 0 { initialLoss = lastTrain.loss }
+                var numbers: [String: Double] = [
+                    "epoch": Double(epoch), "step": Double(epoch * stepsPerEpoch), "t": meanFieldTime,
+                    "lr": schedule.rate(atUpdate: epoch * stepsPerEpoch), "train_loss": lastTrain.loss, "train_acc": lastTrain.accuracy,
+                    "test_loss": lastTest.loss, "test_acc": lastTest.accuracy, "Q": penalty.objective(risk: lastTrain.loss, store: store),
+                    "param_norm": store.squaredNorm.squareRoot(),
+                ]
+                if epoch > startEpoch {
+                    numbers["grad_norm"] = lastGradientNorm
+                    numbers["batch_loss"] = batchLossSum / Double(stepsPerEpoch)
+                    numbers["epoch_seconds"] = epochSeconds
+                }
+                directory.appendMetricsLine(TrainingMetrics.jsonLine(numbers, lists: [:]))
+                if printReport {
+                    progress?.finish()
+                    print(String(format: "epoch %3d  t=%.4g  train loss %.4g acc %.2f%%  test loss %.4g acc %.2f%%%@", epoch, meanFieldTime,
+                                 lastTrain.loss, 100 * lastTrain.accuracy, lastTest.loss, 100 * lastTest.accuracy,
+                                 epoch > startEpoch ? String(format: "  (%.1f s)", epochSeconds) : ""))
+                }
+            }
+            let checkpointDue = config.checkpointEvery > 0 && epoch % config.checkpointEvery == 0
+            if (checkpointDue || isLast) && epoch > startEpoch {
+                let file = checkpointDirectory + "/" + TrainingCheckpoint<Scalar>.fileName(step: epoch * stepsPerEpoch)
+                try TrainingCheckpoint(config: config, step: epoch * stepsPerEpoch, meanFieldTime: meanFieldTime, parameters: store,
+                                       optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
+                                       initialRisk: initialLoss, randomState: "{\"epoch\":\(epoch)}")
+                    .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
+                lastCheckpoint = file
+            }
+            if epoch == haltAfterEpoch {
+                progress?.finish()
+                return summary("halted", epoch: epoch, message: "halted after epoch \(epoch)")
+            }
+        }
+        progress?.finish()
+        try directory.writeJSON("confusion.json", testConfusion)
+        if printReport {
+            print("Confusion matrix (\(test.name) test set, \(test.count) images; rows: true class, columns: predicted):")
+            print(testConfusion.table)
+        }
+        let result = summary("completed", epoch: config.epochs, message: nil)
+        try Self.writeSummary(directory, result)
+        return result
+    }
+
+    /// summary.json; NaN/Inf values are written as the strings "nan", "inf", "-inf".
+    static func writeSummary(_ directory: RunDirectory, _ summary: ImageTrainSummary) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try directory.writeAtomically("summary.json", encoder.encode(summary))
+    }
+
+    /// The `"epoch"` of a metrics line, or nil.
+    static func loggedEpoch(_ line: Substring) -> Int? {
+        guard let range = line.range(of: "\"epoch\":") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+}
