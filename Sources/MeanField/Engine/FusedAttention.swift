@@ -41,7 +41,7 @@ enum FusedAttention {
         Threading.parallelFor(shape.batch) { b in
             // V_b [i, (j, p)] → head-major [(j, i), p].
             let Vb = V + b * n * MD, valuesB = values + b * M * n * D
-            for i in 0..<n { for j in 0..<M { (valuesB + (j * n + i) * D).update(from: Vb + i * MD + j * D, count: D) } }
+            FusedKernels.headMajor(Vb, valuesB, tokens: n, heads: M, width: D, toHeadMajor: true)
             let weights = A + b * n * M * n                                       // [(q, j), i]
             FusedKernels.gemm(false, true, n * M, n, D, scale, Y + b * n * MD, D, U + b * n * D, D, 0, weights, n)
             FusedKernels.scoreMapForward(map, weights, rowCount: n * M, tokens: n)
@@ -65,7 +65,7 @@ enum FusedAttention {
             FusedKernels.gemm(false, true, n, M * n, D, step / T(M), Gb, D, valuesB, D, 0, dWeights, M * n)
             FusedKernels.gemm(true, false, M * n, D, n, step / T(M), weights, M * n, Gb, D, 0, dValuesB, D)
             let dVb = dV + b * n * MD
-            for i in 0..<n { for j in 0..<M { (dVb + i * MD + j * D).update(from: dValuesB + (j * n + i) * D, count: D) } }
+            FusedKernels.headMajor(dValuesB, dVb, tokens: n, heads: M, width: D, toHeadMajor: false)
             // dWeights becomes ∂R/∂T_raw (T_raw = Y_b·U_bᵀ; the score scale is folded in).
             FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n * M, tokens: n, scale: scale)
             // dY_b = dT·U_b; dU_b (key side) = dTᵀ·Y_b.

@@ -39,17 +39,26 @@ enum FusedKernels {
     static func layerNormForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
                                                   inverseStd: UnsafeMutablePointer<T>, rows: Int, width: Int) {
         forChunks(rows, grain: 256) { range in
-            for row in range {
-                let xs = x + row * width, ys = y + row * width
-                var mean: T = 0
-                for j in 0..<width { mean += xs[j] }
-                mean /= T(width)
-                var variance: T = 0
-                for j in 0..<width { variance += (xs[j] - mean) * (xs[j] - mean) }
-                variance /= T(width)
-                let scale = 1 / (variance + T(1e-5)).squareRoot()
-                inverseStd[row] = scale
-                for j in 0..<width { ys[j] = (xs[j] - mean) * scale }
+            let start = range.lowerBound, offset = start * width
+            if T.self == Float.self {
+                Elementwise.layerNormForward(float(x + offset), float(y + offset), inverseStd: float(inverseStd + start),
+                                             rows: range.count, width: width)
+            } else if T.self == Double.self {
+                Elementwise.layerNormForward(double(x + offset), double(y + offset), inverseStd: double(inverseStd + start),
+                                             rows: range.count, width: width)
+            } else {
+                for row in range {
+                    let xs = x + row * width, ys = y + row * width
+                    var mean: T = 0
+                    for j in 0..<width { mean += xs[j] }
+                    mean /= T(width)
+                    var variance: T = 0
+                    for j in 0..<width { variance += (xs[j] - mean) * (xs[j] - mean) }
+                    variance /= T(width)
+                    let scale = 1 / (variance + T(1e-5)).squareRoot()
+                    inverseStd[row] = scale
+                    for j in 0..<width { ys[j] = (xs[j] - mean) * scale }
+                }
             }
         }
     }
@@ -60,18 +69,63 @@ enum FusedKernels {
                                                    upstream dy: UnsafePointer<T>, residual: UnsafePointer<T>,
                                                    into dx: UnsafeMutablePointer<T>, rows: Int, width: Int) {
         forChunks(rows, grain: 256) { range in
-            for row in range {
-                let base = row * width
-                var meanUpstream: T = 0, meanProduct: T = 0
-                for j in 0..<width {
-                    meanUpstream += dy[base + j]
-                    meanProduct += dy[base + j] * y[base + j]
+            let start = range.lowerBound, o = start * width
+            if T.self == Float.self {
+                Elementwise.layerNormBackward(y: float(y + o), inverseStd: float(inverseStd + start), dy: float(dy + o),
+                                              residual: float(residual + o), dx: float(dx + o), rows: range.count, width: width)
+            } else if T.self == Double.self {
+                Elementwise.layerNormBackward(y: double(y + o), inverseStd: double(inverseStd + start), dy: double(dy + o),
+                                              residual: double(residual + o), dx: double(dx + o), rows: range.count, width: width)
+            } else {
+                for row in range {
+                    let base = row * width
+                    var meanUpstream: T = 0, meanProduct: T = 0
+                    for j in 0..<width {
+                        meanUpstream += dy[base + j]
+                        meanProduct += dy[base + j] * y[base + j]
+                    }
+                    meanUpstream /= T(width)
+                    meanProduct /= T(width)
+                    let scale = inverseStd[row]
+                    for j in 0..<width {
+                        dx[base + j] = residual[base + j] + scale * (dy[base + j] - meanUpstream - y[base + j] * meanProduct)
+                    }
                 }
-                meanUpstream /= T(width)
-                meanProduct /= T(width)
-                let scale = inverseStd[row]
-                for j in 0..<width {
-                    dx[base + j] = residual[base + j] + scale * (dy[base + j] - meanUpstream - y[base + j] * meanProduct)
+            }
+        }
+    }
+
+    /// The same pointer as `Float` / `Double` (callers check `T.self` first).
+    @inline(__always)
+    static func float<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+    @inline(__always)
+    static func float<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+    @inline(__always)
+    static func double<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Double> { UnsafeRawPointer(p).assumingMemoryBound(to: Double.self) }
+    @inline(__always)
+    static func double<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Double> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
+    }
+
+    /// Token-major `[n, heads·width]` ↔ head-major `[heads, n, width]` copies of one sequence.
+    static func headMajor<T: TensorScalar>(_ source: UnsafePointer<T>, _ target: UnsafeMutablePointer<T>, tokens n: Int, heads: Int,
+                                           width: Int, toHeadMajor: Bool) {
+        if T.self == Float.self {
+            Elementwise.headMajor(float(source), float(target), tokens: n, heads: heads, width: width, toHeadMajor: toHeadMajor)
+        } else if T.self == Double.self {
+            Elementwise.headMajor(double(source), double(target), tokens: n, heads: heads, width: width, toHeadMajor: toHeadMajor)
+        } else {
+            let rowWidth = heads * width
+            for i in 0..<n {
+                for j in 0..<heads {
+                    let tokenMajor = i * rowWidth + j * width, headMajor = (j * n + i) * width
+                    if toHeadMajor {
+                        (target + headMajor).update(from: source + tokenMajor, count: width)
+                    } else {
+                        (target + tokenMajor).update(from: source + headMajor, count: width)
+                    }
                 }
             }
         }
@@ -104,6 +158,8 @@ enum FusedKernels {
                 rows[i] = x > 0 ? x * inverse : 0
             }
         case .softmax:
+            if T.self == Float.self { return Elementwise.softmaxRows(float(rows), rowCount: rowCount, tokens: n) }
+            if T.self == Double.self { return Elementwise.softmaxRows(double(rows), rowCount: rowCount, tokens: n) }
             for q in 0..<rowCount {
                 let row = rows + q * n
                 var maximum = -T.infinity
@@ -133,6 +189,14 @@ enum FusedKernels {
             }
         case .softmax:
             // dS = W ⊙ (dW − Σ_keys dW ⊙ W), per query row.
+            if T.self == Float.self {
+                return Elementwise.softmaxBackward(weights: float(weights), gradient: float(gradient), rowCount: rowCount, tokens: n,
+                                                   scale: unsafeBitCast(scale, to: Float.self))
+            }
+            if T.self == Double.self {
+                return Elementwise.softmaxBackward(weights: double(weights), gradient: double(gradient), rowCount: rowCount, tokens: n,
+                                                   scale: unsafeBitCast(scale, to: Double.self))
+            }
             for q in 0..<rowCount {
                 let w = weights + q * n, g = gradient + q * n
                 var total: T = 0
@@ -193,6 +257,15 @@ enum FusedKernels {
     static func activationForward<T: TensorScalar>(_ activation: Activation, pre: UnsafeMutablePointer<T>, bias: UnsafePointer<T>,
                                                    act: UnsafeMutablePointer<T>, rows: Int, units: Int) {
         forChunks(rows, grain: max(1, 4096 / max(units, 1))) { range in
+            if activation == .relu && (T.self == Float.self || T.self == Double.self) {
+                let offset = range.lowerBound * units
+                if T.self == Float.self {
+                    Elementwise.biasRelu(pre: float(pre + offset), bias: float(bias), act: float(act + offset), rows: range.count, units: units)
+                } else {
+                    Elementwise.biasRelu(pre: double(pre + offset), bias: double(bias), act: double(act + offset), rows: range.count, units: units)
+                }
+                return
+            }
             for row in range {
                 let p = pre + row * units, a = act + row * units
                 for u in 0..<units { p[u] += bias[u] }
@@ -219,8 +292,9 @@ enum FusedKernels {
             case .relu:
                 let start = range.lowerBound
                 if T.self == Float.self {
-                    reluMask(UnsafeMutableRawPointer(gradient + start).assumingMemoryBound(to: Float.self),
-                             UnsafeRawPointer(pre + start).assumingMemoryBound(to: Float.self), count: range.count)
+                    Elementwise.reluMask(float(gradient + start), float(pre + start), count: range.count)
+                } else if T.self == Double.self {
+                    Elementwise.reluMask(double(gradient + start), double(pre + start), count: range.count)
                 } else {
                     for i in range where !(pre[i] > 0) { gradient[i] = 0 }
                 }
@@ -241,24 +315,6 @@ enum FusedKernels {
         }
     }
 
-    /// g ← (x > 0 ? g : 0) with explicit SIMD selects (the scalar loop compiles to a branch per
-    /// element, which mispredicts on random signs).
-    @inline(__always)
-    static func reluMask(_ g: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            let inputs = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            var values = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-            values.replace(with: 0, where: .!(inputs .> 0))
-            UnsafeMutableRawPointer(g + i).storeBytes(of: values, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            if !(x[i] > 0) { g[i] = 0 }
-            i += 1
-        }
-    }
-
     /// σ(x) = 1/(1 + e^{−x}) without overflow.
     @inline(__always)
     static func sigmoid<T: TensorScalar>(_ x: T) -> T {
@@ -272,6 +328,12 @@ enum FusedKernels {
         let blocks = max(1, min(16, columns / 16))
         Threading.parallelFor(blocks) { block in
             let start = block * columns / blocks, end = (block + 1) * columns / blocks
+            if T.self == Float.self {
+                return Elementwise.columnSums(float(matrix + start), rows: rows, stride: columns, count: end - start, into: float(sums + start))
+            }
+            if T.self == Double.self {
+                return Elementwise.columnSums(double(matrix + start), rows: rows, stride: columns, count: end - start, into: double(sums + start))
+            }
             for u in start..<end { sums[u] = 0 }
             for row in 0..<rows {
                 let line = matrix + row * columns

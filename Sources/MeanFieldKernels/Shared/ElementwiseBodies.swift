@@ -1,0 +1,446 @@
+// Element-wise and row-wise kernels of the fused Transformer engine (softmax forward/backward, layer
+// norm forward/backward, bias + ReLU, ReLU mask, column sums, head-major gathers). Like
+// MicroKernelBodies.swift, this one file is compiled into three modules through symbolic links
+// (MeanFieldKernelsAVX512, MeanFieldKernelsAVX2 and the portable copy in MeanFieldKernels), so each
+// copy is vectorized for its instruction set. Each module fixes the vector types with three
+// typealiases (`ElementwiseFloatVector`, `ElementwiseFloatBits`, `ElementwiseDoubleVector`); the
+// run-time choice is `Elementwise` in MeanFieldKernels/ElementwiseDispatch.swift.
+//
+// Reproducibility: every function works on the rows (or columns) it is given and reduces each row
+// in an order fixed by the row length and the module's vector width only, so callers that split
+// work by rows or columns get the same bits on any thread count.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@inline(__always)
+private func loadPartial<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>, count: Int, padding: V.Scalar) -> V {
+    var vector = V(repeating: padding)
+    for lane in 0..<count { vector[lane] = pointer[lane] }
+    return vector
+}
+
+@inline(__always)
+private func storePartial<V: SIMD>(_ vector: V, _ pointer: UnsafeMutablePointer<V.Scalar>, count: Int) {
+    for lane in 0..<count { pointer[lane] = vector[lane] }
+}
+
+@inline(__always)
+private func load<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>) -> V {
+    UnsafeRawPointer(pointer).loadUnaligned(as: V.self)
+}
+
+@inline(__always)
+private func store<V: SIMD>(_ vector: V, _ pointer: UnsafeMutablePointer<V.Scalar>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: V.self)
+}
+
+// Lane masks and min/max go through the concrete SIMD types (the module's typealiases): the
+// generic `SIMD` versions of comparisons, `replace(with:where:)` and `pointwiseMax` compile to lane
+// loops (measured 15% of a ViT step), while the concrete types' operations are single instructions.
+
+/// max(a, b) lane-wise (b where b > a).
+@inline(__always)
+private func vectorMax(_ a: ElementwiseFloatVector, _ b: ElementwiseFloatVector) -> ElementwiseFloatVector {
+    var result = a
+    result.replace(with: b, where: b .> a)
+    return result
+}
+@inline(__always)
+private func vectorMax(_ a: ElementwiseDoubleVector, _ b: ElementwiseDoubleVector) -> ElementwiseDoubleVector {
+    var result = a
+    result.replace(with: b, where: b .> a)
+    return result
+}
+/// `value` where `x > 0`, else 0 (NaN → 0).
+@inline(__always)
+private func vectorWherePositive(_ value: ElementwiseFloatVector, _ x: ElementwiseFloatVector) -> ElementwiseFloatVector {
+    var result = value
+    result.replace(with: 0, where: .!(x .> 0))
+    return result
+}
+@inline(__always)
+private func vectorWherePositive(_ value: ElementwiseDoubleVector, _ x: ElementwiseDoubleVector) -> ElementwiseDoubleVector {
+    var result = value
+    result.replace(with: 0, where: .!(x .> 0))
+    return result
+}
+
+/// e^x lane-wise for `Float`: the same formula as the fused engine's scalar `floatExp` (Cody–Waite
+/// split, degree-7 Taylor polynomial, x clamped to [−87, 88]).
+@inline(__always)
+private func fastExp(_ input: ElementwiseFloatVector) -> ElementwiseFloatVector {
+    typealias V = ElementwiseFloatVector
+    typealias I = ElementwiseFloatBits
+    var x = input
+    x.replace(with: -87, where: x .< -87)
+    x.replace(with: 88, where: x .> 88)
+    let shifter = V(repeating: 12_582_912)  // 1.5·2^23: adding it rounds to an integer in the low bits
+    let shifted = x * 1.442_695_04 + shifter
+    let k = shifted - shifter
+    let r = (x - k * 0.693_145_751_953_125) - k * 1.428_606_765_330_187_045e-06
+    var p = V(repeating: 1.0 / 5040)
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let exponentBits = (unsafeBitCast(shifted, to: I.self) &- unsafeBitCast(shifter, to: I.self)) &<< 23
+    return unsafeBitCast(unsafeBitCast(p, to: I.self) &+ exponentBits, to: V.self)
+}
+
+@inline(__always)
+private func libmExp<V: SIMD>(_ input: V) -> V where V.Scalar == Double {
+    var result = V()
+    for lane in 0..<V.scalarCount { result[lane] = exp(input[lane]) }
+    return result
+}
+
+// MARK: Generic bodies
+
+/// Lanes `width − tail ..< width` set to 1, the others 0: the lanes of an overlapping last vector
+/// (loaded at `row + n − width`) that the full vectors did not cover.
+@inline(__always)
+private func tailMask<V: SIMD>(_: V.Type, tail: Int) -> V where V.Scalar: BinaryFloatingPoint {
+    var mask = V()
+    for lane in (V.scalarCount - tail)..<V.scalarCount { mask[lane] = 1 }
+    return mask
+}
+
+/// Row-wise softmax in place on `rows` `[rowCount, n]`. A ragged row end is handled with one
+/// overlapping vector (loaded before any store; its lanes already covered are masked out of the
+/// sum and rewritten with identical values), so short rows such as n = 21 stay vectorized.
+@inline(__always)
+private func softmaxRowsBody<V: SIMD>(_: V.Type, _ rows: UnsafeMutablePointer<V.Scalar>, rowCount: Int, n: Int,
+                                      maximum maxOp: (V, V) -> V, exponential: (V) -> V) where V.Scalar: BinaryFloatingPoint {
+    let width = V.scalarCount
+    let full = n / width * width, tail = n - full
+    let overlap = tail > 0 && n >= width
+    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    for q in 0..<rowCount {
+        let row = rows + q * n
+        var maxima = V(repeating: -V.Scalar.infinity)
+        var i = 0
+        while i < full { maxima = maxOp(maxima, load(V.self, row + i)); i += width }
+        let last = overlap ? load(V.self, row + n - width) : V()
+        if overlap {
+            maxima = maxOp(maxima, last)
+        } else if tail > 0 {
+            maxima = maxOp(maxima, loadPartial(V.self, row + full, count: tail, padding: -V.Scalar.infinity))
+        }
+        var maximum = maxima[0]
+        for lane in 1..<width { maximum = Swift.max(maximum, maxima[lane]) }
+        if !maximum.isFinite { maximum = 0 }
+        let shift = V(repeating: maximum)
+        var sums = V()
+        i = 0
+        while i < full {
+            let e = exponential(load(V.self, row + i) - shift)
+            store(e, row + i)
+            sums += e
+            i += width
+        }
+        var lastExp = V()
+        if overlap {
+            lastExp = exponential(last - shift)
+            sums += lastExp * mask
+        } else if tail > 0 {
+            var e = exponential(loadPartial(V.self, row + full, count: tail, padding: maximum) - shift)
+            for lane in tail..<width { e[lane] = 0 }
+            storePartial(e, row + full, count: tail)
+            sums += e
+        }
+        let scale = V(repeating: 1 / sums.sum())
+        i = 0
+        while i < full { store(load(V.self, row + i) * scale, row + i); i += width }
+        if overlap {
+            store(lastExp * scale, row + n - width)
+        } else if tail > 0 {
+            storePartial(loadPartial(V.self, row + full, count: tail, padding: 0) * scale, row + full, count: tail)
+        }
+    }
+}
+
+/// dS = scale·W ⊙ (dW − Σ_keys dW ⊙ W) per row, in place on `gradient` (holding dW); ragged row
+/// ends as in `softmaxRowsBody`.
+@inline(__always)
+private func softmaxBackwardBody<V: SIMD>(_: V.Type, weights: UnsafePointer<V.Scalar>, gradient: UnsafeMutablePointer<V.Scalar>,
+                                          rowCount: Int, n: Int, scale: V.Scalar) where V.Scalar: BinaryFloatingPoint {
+    let width = V.scalarCount
+    let full = n / width * width, tail = n - full
+    let overlap = tail > 0 && n >= width
+    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    let scales = V(repeating: scale)
+    for q in 0..<rowCount {
+        let w = weights + q * n, g = gradient + q * n
+        var totals = V()
+        var i = 0
+        while i < full { totals += load(V.self, g + i) * load(V.self, w + i); i += width }
+        let lastG = overlap ? load(V.self, g + n - width) : V(), lastW = overlap ? load(V.self, w + n - width) : V()
+        if overlap {
+            totals += lastG * lastW * mask
+        } else if tail > 0 {
+            totals += loadPartial(V.self, g + full, count: tail, padding: 0) * loadPartial(V.self, w + full, count: tail, padding: 0)
+        }
+        let total = V(repeating: totals.sum())
+        i = 0
+        while i < full {
+            store(scales * load(V.self, w + i) * (load(V.self, g + i) - total), g + i)
+            i += width
+        }
+        if overlap {
+            store(scales * lastW * (lastG - total), g + n - width)
+        } else if tail > 0 {
+            let result = scales * loadPartial(V.self, w + full, count: tail, padding: 0)
+                * (loadPartial(V.self, g + full, count: tail, padding: 0) - total)
+            storePartial(result, g + full, count: tail)
+        }
+    }
+}
+
+/// Σ row[0..<count] as vector partial sums (fixed order) plus a padded tail.
+@inline(__always)
+private func rowSum<V: SIMD>(_: V.Type, _ row: UnsafePointer<V.Scalar>, count: Int) -> V.Scalar where V.Scalar: BinaryFloatingPoint {
+    let width = V.scalarCount
+    let full = count / width * width
+    var sums = V()
+    var i = 0
+    while i < full { sums += load(V.self, row + i); i += width }
+    if full < count { sums += loadPartial(V.self, row + full, count: count - full, padding: 0) }
+    return sums.sum()
+}
+
+/// y = (x − μ)/√(σ² + ε) per row of `[rows, width]`, ε = 1e-5; stores 1/√(σ² + ε) per row.
+@inline(__always)
+private func layerNormForwardBody<V: SIMD>(_: V.Type, _ x: UnsafePointer<V.Scalar>, _ y: UnsafeMutablePointer<V.Scalar>,
+                                           inverseStd: UnsafeMutablePointer<V.Scalar>, rows: Int, width: Int)
+where V.Scalar: BinaryFloatingPoint {
+    let lanes = V.scalarCount
+    let full = width / lanes * lanes, tail = width - full
+    for row in 0..<rows {
+        let xs = x + row * width, ys = y + row * width
+        let mean = rowSum(V.self, xs, count: width) / V.Scalar(width)
+        let means = V(repeating: mean)
+        var squares = V()
+        var i = 0
+        while i < full {
+            let d = load(V.self, xs + i) - means
+            squares += d * d
+            i += lanes
+        }
+        if tail > 0 {
+            let d = loadPartial(V.self, xs + full, count: tail, padding: mean) - means
+            squares += d * d
+        }
+        let variance = squares.sum() / V.Scalar(width)
+        let scale = 1 / (variance + V.Scalar(1e-5)).squareRoot()
+        inverseStd[row] = scale
+        let scales = V(repeating: scale)
+        i = 0
+        while i < full { store((load(V.self, xs + i) - means) * scales, ys + i); i += lanes }
+        if tail > 0 { storePartial((loadPartial(V.self, xs + full, count: tail, padding: 0) - means) * scales, ys + full, count: tail) }
+    }
+}
+
+/// dx = residual + (1/σ)·(dy − mean(dy) − y·mean(dy ⊙ y)) per row; `dx` may alias `residual`.
+@inline(__always)
+private func layerNormBackwardBody<V: SIMD>(_: V.Type, y: UnsafePointer<V.Scalar>, inverseStd: UnsafePointer<V.Scalar>,
+                                            dy: UnsafePointer<V.Scalar>, residual: UnsafePointer<V.Scalar>,
+                                            dx: UnsafeMutablePointer<V.Scalar>, rows: Int, width: Int)
+where V.Scalar: BinaryFloatingPoint {
+    let lanes = V.scalarCount
+    let full = width / lanes * lanes, tail = width - full
+    for row in 0..<rows {
+        let base = row * width
+        var upstream = V(), products = V()
+        var i = 0
+        while i < full {
+            let g = load(V.self, dy + base + i)
+            upstream += g
+            products += g * load(V.self, y + base + i)
+            i += lanes
+        }
+        if tail > 0 {
+            let g = loadPartial(V.self, dy + base + full, count: tail, padding: 0)
+            upstream += g
+            products += g * loadPartial(V.self, y + base + full, count: tail, padding: 0)
+        }
+        let meanUpstream = V(repeating: upstream.sum() / V.Scalar(width))
+        let meanProduct = V(repeating: products.sum() / V.Scalar(width))
+        let scale = V(repeating: inverseStd[row])
+        i = 0
+        while i < full {
+            let value = load(V.self, residual + base + i)
+                + scale * (load(V.self, dy + base + i) - meanUpstream - load(V.self, y + base + i) * meanProduct)
+            store(value, dx + base + i)
+            i += lanes
+        }
+        if tail > 0 {
+            let value = loadPartial(V.self, residual + base + full, count: tail, padding: 0)
+                + scale * (loadPartial(V.self, dy + base + full, count: tail, padding: 0) - meanUpstream
+                           - loadPartial(V.self, y + base + full, count: tail, padding: 0) * meanProduct)
+            storePartial(value, dx + base + full, count: tail)
+        }
+    }
+}
+
+/// pre ← pre + bias (per row), act = max(pre, 0) (NaN → 0), for `[rows, units]`.
+@inline(__always)
+private func biasReluBody<V: SIMD>(_: V.Type, pre: UnsafeMutablePointer<V.Scalar>, bias: UnsafePointer<V.Scalar>,
+                                   act: UnsafeMutablePointer<V.Scalar>, rows: Int, units: Int,
+                                   wherePositive: (V, V) -> V) where V.Scalar: BinaryFloatingPoint {
+    let lanes = V.scalarCount
+    let full = units / lanes * lanes
+    for row in 0..<rows {
+        let p = pre + row * units, a = act + row * units
+        var u = 0
+        while u < full {
+            let x = load(V.self, p + u) + load(V.self, bias + u)
+            store(x, p + u)
+            store(wherePositive(x, x), a + u)
+            u += lanes
+        }
+        while u < units {
+            let x = p[u] + bias[u]
+            p[u] = x
+            a[u] = x > 0 ? x : 0
+            u += 1
+        }
+    }
+}
+
+/// g ← (x > 0 ? g : 0).
+@inline(__always)
+private func reluMaskBody<V: SIMD>(_: V.Type, _ g: UnsafeMutablePointer<V.Scalar>, _ x: UnsafePointer<V.Scalar>, count: Int,
+                                   wherePositive: (V, V) -> V)
+where V.Scalar: BinaryFloatingPoint {
+    let lanes = V.scalarCount
+    var i = 0
+    while i + lanes <= count {
+        store(wherePositive(load(V.self, g + i), load(V.self, x + i)), g + i)
+        i += lanes
+    }
+    while i < count {
+        if !(x[i] > 0) { g[i] = 0 }
+        i += 1
+    }
+}
+
+/// sums[u] = Σ_row matrix[row·stride + u] for u in 0..<count, rows added in order.
+@inline(__always)
+private func columnSumsBody<V: SIMD>(_: V.Type, _ matrix: UnsafePointer<V.Scalar>, rows: Int, stride: Int, count: Int,
+                                     into sums: UnsafeMutablePointer<V.Scalar>) where V.Scalar: BinaryFloatingPoint {
+    let lanes = V.scalarCount
+    var u = 0
+    while u + 4 * lanes <= count {
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+        for row in 0..<rows {
+            let line = matrix + row * stride + u
+            s0 += load(V.self, line); s1 += load(V.self, line + lanes)
+            s2 += load(V.self, line + 2 * lanes); s3 += load(V.self, line + 3 * lanes)
+        }
+        store(s0, sums + u); store(s1, sums + u + lanes); store(s2, sums + u + 2 * lanes); store(s3, sums + u + 3 * lanes)
+        u += 4 * lanes
+    }
+    while u + lanes <= count {
+        var s = V()
+        for row in 0..<rows { s += load(V.self, matrix + row * stride + u) }
+        store(s, sums + u)
+        u += lanes
+    }
+    while u < count {
+        var s: V.Scalar = 0
+        for row in 0..<rows { s += matrix[row * stride + u] }
+        sums[u] = s
+        u += 1
+    }
+}
+
+/// Token-major `[n, heads·width]` ↔ head-major `[heads, n, width]` (plain copies).
+@inline(__always)
+private func headMajorBody<S>(_ source: UnsafePointer<S>, _ target: UnsafeMutablePointer<S>, tokens n: Int, heads: Int,
+                              width: Int, toHeadMajor: Bool) {
+    let rowWidth = heads * width
+    for i in 0..<n {
+        for j in 0..<heads {
+            let tokenMajor = i * rowWidth + j * width, headMajor = (j * n + i) * width
+            let from = toHeadMajor ? tokenMajor : headMajor, to = toHeadMajor ? headMajor : tokenMajor
+            for p in 0..<width { target[to + p] = source[from + p] }
+        }
+    }
+}
+
+// MARK: Concrete entry points (one copy per module, vector types from the module's typealiases)
+
+/// Row-wise kernels of the fused engine for this module's instruction set (layouts in each body's
+/// comment above). Only call the AVX2 / AVX-512 copies after a CPUID check.
+public enum ElementwiseKernels {
+    public static func softmaxRows(_ rows: UnsafeMutablePointer<Float>, rowCount: Int, tokens n: Int) {
+        softmaxRowsBody(ElementwiseFloatVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: fastExp)
+    }
+    public static func softmaxRows(_ rows: UnsafeMutablePointer<Double>, rowCount: Int, tokens n: Int) {
+        softmaxRowsBody(ElementwiseDoubleVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: libmExp)
+    }
+    public static func softmaxBackward(weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, rowCount: Int,
+                                       tokens n: Int, scale: Float) {
+        softmaxBackwardBody(ElementwiseFloatVector.self, weights: weights, gradient: gradient, rowCount: rowCount, n: n, scale: scale)
+    }
+    public static func softmaxBackward(weights: UnsafePointer<Double>, gradient: UnsafeMutablePointer<Double>, rowCount: Int,
+                                       tokens n: Int, scale: Double) {
+        softmaxBackwardBody(ElementwiseDoubleVector.self, weights: weights, gradient: gradient, rowCount: rowCount, n: n, scale: scale)
+    }
+    public static func layerNormForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                        inverseStd: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        layerNormForwardBody(ElementwiseFloatVector.self, x, y, inverseStd: inverseStd, rows: rows, width: width)
+    }
+    public static func layerNormForward(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>,
+                                        inverseStd: UnsafeMutablePointer<Double>, rows: Int, width: Int) {
+        layerNormForwardBody(ElementwiseDoubleVector.self, x, y, inverseStd: inverseStd, rows: rows, width: width)
+    }
+    public static func layerNormBackward(y: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                         residual: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        layerNormBackwardBody(ElementwiseFloatVector.self, y: y, inverseStd: inverseStd, dy: dy, residual: residual, dx: dx,
+                              rows: rows, width: width)
+    }
+    public static func layerNormBackward(y: UnsafePointer<Double>, inverseStd: UnsafePointer<Double>, dy: UnsafePointer<Double>,
+                                         residual: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>, rows: Int, width: Int) {
+        layerNormBackwardBody(ElementwiseDoubleVector.self, y: y, inverseStd: inverseStd, dy: dy, residual: residual, dx: dx,
+                              rows: rows, width: width)
+    }
+    public static func biasRelu(pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
+                                rows: Int, units: Int) {
+        biasReluBody(ElementwiseFloatVector.self, pre: pre, bias: bias, act: act, rows: rows, units: units,
+                     wherePositive: vectorWherePositive)
+    }
+    public static func biasRelu(pre: UnsafeMutablePointer<Double>, bias: UnsafePointer<Double>, act: UnsafeMutablePointer<Double>,
+                                rows: Int, units: Int) {
+        biasReluBody(ElementwiseDoubleVector.self, pre: pre, bias: bias, act: act, rows: rows, units: units,
+                     wherePositive: vectorWherePositive)
+    }
+    public static func reluMask(_ g: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        reluMaskBody(ElementwiseFloatVector.self, g, x, count: count, wherePositive: vectorWherePositive)
+    }
+    public static func reluMask(_ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, count: Int) {
+        reluMaskBody(ElementwiseDoubleVector.self, g, x, count: count, wherePositive: vectorWherePositive)
+    }
+    public static func columnSums(_ matrix: UnsafePointer<Float>, rows: Int, stride: Int, count: Int, into sums: UnsafeMutablePointer<Float>) {
+        columnSumsBody(ElementwiseFloatVector.self, matrix, rows: rows, stride: stride, count: count, into: sums)
+    }
+    public static func columnSums(_ matrix: UnsafePointer<Double>, rows: Int, stride: Int, count: Int, into sums: UnsafeMutablePointer<Double>) {
+        columnSumsBody(ElementwiseDoubleVector.self, matrix, rows: rows, stride: stride, count: count, into: sums)
+    }
+    public static func headMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, tokens: Int, heads: Int,
+                                 width: Int, toHeadMajor: Bool) {
+        headMajorBody(source, target, tokens: tokens, heads: heads, width: width, toHeadMajor: toHeadMajor)
+    }
+    public static func headMajor(_ source: UnsafePointer<Double>, _ target: UnsafeMutablePointer<Double>, tokens: Int, heads: Int,
+                                 width: Int, toHeadMajor: Bool) {
+        headMajorBody(source, target, tokens: tokens, heads: heads, width: width, toHeadMajor: toHeadMajor)
+    }
+}
