@@ -47,18 +47,7 @@ enum FusedKernels {
                 Elementwise.layerNormForward(double(x + offset), double(y + offset), inverseStd: double(inverseStd + start),
                                              rows: range.count, width: width)
             } else {
-                for row in range {
-                    let xs = x + row * width, ys = y + row * width
-                    var mean: T = 0
-                    for j in 0..<width { mean += xs[j] }
-                    mean /= T(width)
-                    var variance: T = 0
-                    for j in 0..<width { variance += (xs[j] - mean) * (xs[j] - mean) }
-                    variance /= T(width)
-                    let scale = 1 / (variance + T(1e-5)).squareRoot()
-                    inverseStd[row] = scale
-                    for j in 0..<width { ys[j] = (xs[j] - mean) * scale }
-                }
+                unsupportedScalar(T.self)
             }
         }
     }
@@ -77,22 +66,14 @@ enum FusedKernels {
                 Elementwise.layerNormBackward(y: double(y + o), inverseStd: double(inverseStd + start), dy: double(dy + o),
                                               residual: double(residual + o), dx: double(dx + o), rows: range.count, width: width)
             } else {
-                for row in range {
-                    let base = row * width
-                    var meanUpstream: T = 0, meanProduct: T = 0
-                    for j in 0..<width {
-                        meanUpstream += dy[base + j]
-                        meanProduct += dy[base + j] * y[base + j]
-                    }
-                    meanUpstream /= T(width)
-                    meanProduct /= T(width)
-                    let scale = inverseStd[row]
-                    for j in 0..<width {
-                        dx[base + j] = residual[base + j] + scale * (dy[base + j] - meanUpstream - y[base + j] * meanProduct)
-                    }
-                }
+                unsupportedScalar(T.self)
             }
         }
+    }
+
+    /// TensorScalar's conformers are Float and Double; the per-ISA kernels exist for those two only.
+    static func unsupportedScalar<T>(_: T.Type) -> Never {
+        fatalError("FusedKernels: scalar type \(T.self) is not supported (Float and Double are)")
     }
 
     /// The same pointer as `Float` / `Double` (callers check `T.self` first).
@@ -117,17 +98,7 @@ enum FusedKernels {
         } else if T.self == Double.self {
             Elementwise.headMajor(double(source), double(target), tokens: n, heads: heads, width: width, toHeadMajor: toHeadMajor)
         } else {
-            let rowWidth = heads * width
-            for i in 0..<n {
-                for j in 0..<heads {
-                    let tokenMajor = i * rowWidth + j * width, headMajor = (j * n + i) * width
-                    if toHeadMajor {
-                        (target + headMajor).update(from: source + tokenMajor, count: width)
-                    } else {
-                        (target + tokenMajor).update(from: source + headMajor, count: width)
-                    }
-                }
-            }
+            unsupportedScalar(T.self)
         }
     }
 
@@ -296,7 +267,7 @@ enum FusedKernels {
                 } else if T.self == Double.self {
                     Elementwise.reluMask(double(gradient + start), double(pre + start), count: range.count)
                 } else {
-                    for i in range where !(pre[i] > 0) { gradient[i] = 0 }
+                    unsupportedScalar(T.self)
                 }
             case .gelu:
                 for i in range {
