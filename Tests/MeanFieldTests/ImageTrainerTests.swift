@@ -45,7 +45,7 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     }
     let config = try imageConfig("fashion-mnist", [("subset", "200"), ("test-subset", "200"), ("patch", "7"), ("token-dim", "16"),
                                                    ("heads", "4"), ("head-dim", "8"), ("ffn-units", "32"), ("layers", "2"),
-                                                   ("batch-size", "10"), ("lr", "0.01"), ("epochs", "40"), ("log-every", "40"),
+                                                   ("batch-size", "10"), ("lr", "0.01"), ("schedule", "constant"), ("epochs", "40"), ("log-every", "40"),
                                                    ("checkpoint-every", "0")])
     var trainer = ImageTrainer(config: config, splits: splits)
     trainer.showProgress = false
