@@ -94,6 +94,28 @@ struct Train: ParsableCommand {
 
     func run() throws {
         ProcessSetup.reuseLargeAllocations()
+        let (resolved, path) = try resolvedConfig()
+        if let threads = resolved.threads { Threading.threadCount = threads }
+
+        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }
+        let model = resolved.model
+        print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
+              + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
+              + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
+              + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
+              + (resume != nil ? " (resuming)" : ""))
+        var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Float>(config: model, kind: resolved.engine))
+        let summary = try trainer.run(directory: path, resume: resume != nil)
+        print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
+                     summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
+        print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
+    }
+
+    /// The run's resolved config and folder, as `run()` trains it: the saved config.json with
+    /// --resume, else the defaults (the ViT's for an image task), then the --config file, then the
+    /// flags, checked against each other. Does not touch the run folder otherwise; `meanfield sweep`
+    /// calls it to check every run's flags before starting any.
+    func resolvedConfig() throws -> (config: TrainConfig, path: String) {
         var settings = TrainConfig()
         let path: String
         if let resume {
@@ -124,21 +146,7 @@ struct Train: ParsableCommand {
             path = out ?? "runs/train-" + Demo.timestamp()
         }
         try settings.apply(givenFlags, source: { "--\($0)" })
-        if let threads = settings.threads { Threading.threadCount = threads }
-        let resolved = try settings.resolved(defaultThreads: Threading.threadCount)
-
-        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }
-        let model = resolved.model
-        print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
-              + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
-              + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
-              + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
-              + (resume != nil ? " (resuming)" : ""))
-        var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Float>(config: model, kind: resolved.engine))
-        let summary = try trainer.run(directory: path, resume: resume != nil)
-        print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
-                     summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
-        print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
+        return (try settings.resolved(defaultThreads: settings.threads ?? Threading.threadCount), path)
     }
 
     /// An image task: a Vision Transformer trained by ImageTrainer.

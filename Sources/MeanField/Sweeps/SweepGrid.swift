@@ -1,0 +1,393 @@
+import Foundation
+import TOMLKit
+import Yams
+
+/// One `meanfield train` flag and its value as text (`heads` = "8"); the flag is written without
+/// its dashes, in the canonical dashed form (`weight-decay`, never `weight_decay`).
+public struct SweepFlag: Sendable, Equatable, Hashable {
+    public var flag: String
+    public var value: String
+    public init(_ flag: String, _ value: String) {
+        self.flag = flag
+        self.value = value
+    }
+}
+
+/// One axis of a grid: a train flag and the values it takes, in the order given.
+public struct SweepAxis: Sendable, Equatable {
+    public var flag: String
+    public var values: [String]
+    public init(_ flag: String, _ values: [String]) {
+        self.flag = flag
+        self.values = values
+    }
+}
+
+/// One run of a sweep: its directory name under `DIR/runs/` and every train flag it gets (the
+/// fixed flags, then one value of each axis). `--out` and `--threads` are added by the runner.
+public struct SweepRun: Sendable, Equatable {
+    public var name: String
+    public var flags: [SweepFlag]
+    public init(name: String, flags: [SweepFlag]) {
+        self.name = name
+        self.flags = flags
+    }
+
+    /// The value of `flag` in this run, if it has one.
+    public func value(of flag: String) -> String? { flags.first(where: { $0.flag == flag })?.value }
+}
+
+/// A grid over `meanfield train` flags (`meanfield sweep`, issue 5): axes (flags with several
+/// values) and fixed flags. The runs are the Cartesian product of the axes in a deterministic
+/// order: the first axis varies slowest, `seed` (when it is an axis) fastest; each run is named
+/// from its axis values, `heads-8_layers-2_seed-0`, which is also its folder under `DIR/runs/`.
+///
+/// A grid is given with the train flags themselves, comma-separated lists making axes
+/// (`--heads 2,8,32 --layers 2,8 --seeds 3`), or by a sweep file (TOML, JSON or YAML; keys are
+/// train flags, list values are axes, single values are fixed), or both (flags override the file).
+public struct SweepGrid: Sendable, Equatable {
+    public var axes: [SweepAxis]
+    public var fixed: [SweepFlag]
+
+    public init(axes: [SweepAxis], fixed: [SweepFlag]) {
+        self.axes = axes
+        self.fixed = fixed
+    }
+
+    /// Flags of `meanfield train` that take no value (`--pre-norm`, `--no-pre-norm`); in a grid
+    /// they take `true`/`false` (`--pre-norm true,false`).
+    public static let booleanFlags: Set<String> = ["pre-norm", "class-token", "augment"]
+
+    /// Flags the sweep sets itself for every run, with what to use instead.
+    static let reservedFlags: [String: String] = [
+        "out": "the sweep's --out DIR holds the runs (DIR/runs/<name>)",
+        "resume": "a sweep resumes its interrupted runs by itself; run the same sweep command again",
+        "threads": "give --threads-per-run T (each run gets --threads T)",
+    ]
+
+    /// Sweep-only keys a sweep file may hold besides train flags.
+    public static let sweepFileKeys: Set<String> = ["seeds", "parallel", "threads-per-run", "out"]
+
+    // MARK: Building a grid
+
+    /// The grid given by train flags `arguments` (`["--heads", "2,8", "--steps", "10"]`), on top of
+    /// the sweep file's axes and fixed values `base` (flags override it), with `seeds` = N adding
+    /// the axis `seed` = 0 … N−1. Every value is checked (``validateValues()``).
+    public static func make(arguments: [String], base: SweepGrid = SweepGrid(axes: [], fixed: []), seeds: Int? = nil) throws -> SweepGrid {
+        var grid = base
+        for pair in try parseFlags(arguments) {
+            let values = try splitList(pair.value, flag: pair.flag)
+            grid.set(pair.flag, values, isList: values.count > 1)
+        }
+        if let seeds {
+            guard seeds >= 1 else { throw RunError("--seeds: expected an integer ≥ 1 (runs seeds 0 … N−1), got \(seeds)") }
+            if arguments.contains(where: { $0 == "--seed" || $0.hasPrefix("--seed=") }) {
+                throw RunError("--seeds \(seeds) and --seed both give the seeds; use one (--seeds N runs seeds 0 … N−1, --seed a,b,c lists them)")
+            }
+            grid.set("seed", (0..<seeds).map(String.init), isList: true)
+        }
+        // The seed axis varies fastest: independent seeds of one setting sit next to each other.
+        if let index = grid.axes.firstIndex(where: { $0.flag == "seed" }) { grid.axes.append(grid.axes.remove(at: index)) }
+        try grid.validateValues()
+        return grid
+    }
+
+    /// Replaces `flag` (wherever it was) by an axis (`isList`) or a fixed value.
+    mutating func set(_ flag: String, _ values: [String], isList: Bool) {
+        axes.removeAll { $0.flag == flag }
+        fixed.removeAll { $0.flag == flag }
+        if isList { axes.append(SweepAxis(flag, values)) } else { fixed.append(SweepFlag(flag, values[0])) }
+    }
+
+    /// Splits a comma-separated list: `"2, 8,32"` → `["2", "8", "32"]`.
+    static func splitList(_ text: String, flag: String) throws -> [String] {
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if values.contains(where: \.isEmpty) {
+            throw RunError("--\(flag) '\(text)': empty value in the list; give values separated by commas, e.g. --\(flag) 2,8")
+        }
+        return values
+    }
+
+    /// Reads train flags as `meanfield train` takes them (`--heads 8`, `--heads=8`, `--pre-norm`,
+    /// `--no-pre-norm`) into (flag, text) pairs, in order. A flag given twice is an error.
+    public static func parseFlags(_ arguments: [String]) throws -> [SweepFlag] {
+        var pairs: [SweepFlag] = []
+        var index = 0
+        while index < arguments.count {
+            let token = arguments[index]
+            index += 1
+            guard token.hasPrefix("--"), token.count > 2 else {
+                throw RunError("unexpected argument '\(token)': give train flags as --name value (a comma-separated list makes a grid axis, e.g. --heads 2,8)")
+            }
+            var name = String(token.dropFirst(2))
+            var value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            name = name.replacingOccurrences(of: "_", with: "-")
+            if name.hasPrefix("no-"), booleanFlags.contains(String(name.dropFirst(3))) {
+                guard value == nil else { throw RunError("--\(name) takes no value; use --\(name.dropFirst(3)) true,false for an axis") }
+                name = String(name.dropFirst(3))
+                value = "false"
+            } else if booleanFlags.contains(name), value == nil {
+                // `--pre-norm` alone is true; `--pre-norm true,false` is an axis.
+                if index < arguments.count, !arguments[index].hasPrefix("--") {
+                    value = arguments[index]
+                    index += 1
+                } else {
+                    value = "true"
+                }
+            } else if value == nil {
+                guard index < arguments.count, !arguments[index].hasPrefix("--") || Double(arguments[index]) != nil else {
+                    throw RunError("--\(name): missing value (give --\(name) VALUE, or a comma-separated list for a grid axis)")
+                }
+                value = arguments[index]
+                index += 1
+            }
+            if pairs.contains(where: { $0.flag == name }) { throw RunError("--\(name) is given twice; give it once (a list of values makes an axis: --\(name) a,b)") }
+            pairs.append(SweepFlag(name, value!))
+        }
+        return pairs
+    }
+
+    // MARK: Checking values
+
+    /// Checks every axis value and fixed value the way `meanfield train` checks a flag
+    /// (``TrainConfig/set(_:_:source:)``), so a bad value fails before anything runs, in one line
+    /// that names the flag: `--heads: expected an integer ≥ 1, got 'x'`. Flags the sweep sets
+    /// itself (`--out`, `--resume`, `--threads`) are refused with what to use instead.
+    /// (Whole-run checks, such as --batch-size against --train-size, are done per run by the CLI,
+    /// through the train command's own parser.)
+    public func validateValues() throws {
+        var seen = Set<String>()
+        for axis in axes {
+            if Set(axis.values).count != axis.values.count {
+                throw RunError("--\(axis.flag) \(axis.values.joined(separator: ",")): a value is listed twice; list each value once")
+            }
+        }
+        let all = fixed.map { ($0.flag, [$0.value]) } + axes.map { ($0.flag, $0.values) }
+        for (flag, values) in all {
+            guard seen.insert(flag).inserted else { throw RunError("--\(flag) is given twice") }
+            if let instead = Self.reservedFlags[flag] { throw RunError("--\(flag) cannot be part of a sweep: \(instead)") }
+            for value in values {
+                if flag == "config" {
+                    _ = try ConfigFile.load(value)
+                    continue
+                }
+                var probe = TrainConfig()
+                try probe.set(flag, value, source: "--\(flag)")
+            }
+        }
+    }
+
+    // MARK: Runs
+
+    /// Number of runs: the product of the axis sizes (1 with no axes).
+    public var count: Int { axes.reduce(1) { $0 * $1.values.count } }
+
+    /// The runs in order: the first axis varies slowest, the last (seed, when it is an axis) fastest.
+    public var runs: [SweepRun] {
+        var combinations: [[SweepFlag]] = [[]]
+        for axis in axes {
+            combinations = combinations.flatMap { prefix in axis.values.map { prefix + [SweepFlag(axis.flag, $0)] } }
+        }
+        var used: [String: Int] = [:]
+        return combinations.map { choice in
+            var name = choice.isEmpty ? "run" : choice.map { "\($0.flag)-\(Self.safeName($0.value))" }.joined(separator: "_")
+            // Two values that differ only in unsafe characters would share a folder: number them.
+            if let count = used[name] {
+                used[name] = count + 1
+                name += "-\(count + 1)"
+            } else {
+                used[name] = 1
+            }
+            return SweepRun(name: name, flags: fixed + choice)
+        }
+    }
+
+    /// `value` with everything but letters, digits, `.`, `+` and `-` replaced by `_`, so a name is
+    /// one safe path component on any filesystem and needs no quoting in a shell.
+    public static func safeName(_ value: String) -> String {
+        let safe = value.unicodeScalars.map { scalar -> Character in
+            let allowed = (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar))) || scalar == "." || scalar == "+" || scalar == "-"
+            return allowed ? Character(scalar) : "_"
+        }
+        let text = String(safe)
+        return text.isEmpty || text.allSatisfy({ $0 == "." }) ? "_" + text : text
+    }
+
+    /// A run's flags as `meanfield train` arguments: `--heads 8`, `--pre-norm` / `--no-pre-norm`.
+    public static func trainArguments(_ flags: [SweepFlag]) -> [String] {
+        flags.flatMap { pair -> [String] in
+            if booleanFlags.contains(pair.flag), let truth = Self.truth(pair.value) {
+                return [truth ? "--\(pair.flag)" : "--no-\(pair.flag)"]
+            }
+            return ["--\(pair.flag)", pair.value]
+        }
+    }
+
+    static func truth(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: return nil
+        }
+    }
+}
+
+// MARK: Sweep files
+
+/// What a sweep file (`meanfield sweep --grid FILE`) holds: the grid, and optionally the
+/// sweep-only settings `seeds`, `parallel`, `threads-per-run` and `out` (command-line flags win).
+public struct SweepFile: Sendable, Equatable {
+    public var grid: SweepGrid
+    public var seeds: Int?
+    public var parallel: Int?
+    public var threadsPerRun: Int?
+    public var out: String?
+
+    /// Loads a sweep file; the format follows the extension (.toml, .json, .yaml/.yml), as for
+    /// `meanfield train --config`. Keys are train flags (`heads`, `weight-decay`/`weight_decay`);
+    /// a list value is an axis, a single value is fixed. Axes come in the order of the sorted keys
+    /// (seed last), so the same file always gives the same runs.
+    public static func load(_ path: String) throws -> SweepFile {
+        let format: ConfigFile.Format
+        do { format = try ConfigFile.format(of: path) } catch { throw RunError("--grid \(path): unknown file type; use a .toml, .json or .yaml/.yml file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunError("--grid \(path): cannot read the file (missing or unreadable)")
+        }
+        return try parse(data, format: format, name: path)
+    }
+
+    /// Parses the bytes of a sweep file (`name` is used in messages).
+    public static func parse(_ data: Data, format: ConfigFile.Format, name: String) throws -> SweepFile {
+        guard let text = String(data: data, encoding: .utf8) else { throw RunError("\(name): not UTF-8 text") }
+        // Each key's value as a list of texts (nil entry = a value that is a table or nested list).
+        var entries: [(key: String, values: [String], isList: Bool)] = []
+        func scalar(_ key: String, _ value: Any) throws -> String {
+            switch value {
+            case is NSNull: return "null"
+            case let flag as Bool: return flag ? "true" : "false"
+            case let number as Int: return String(number)
+            case let number as Double: return "\(number)"
+            case let string as String: return string
+            default: throw RunError("\(name): key '\(key)' must be a value or a list of values (e.g. heads = [2, 8, 32])")
+            }
+        }
+        switch format {
+        case .json:
+            let object: [String: SweepJSONValue]
+            do {
+                object = try JSONDecoder().decode([String: SweepJSONValue].self, from: data)
+            } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+                throw RunError("\(name): key '\(context.codingPath[0].stringValue)' must be a value or a list of values (e.g. \"heads\": [2, 8, 32])")
+            } catch {
+                throw RunError("\(name): not a JSON object of flags and values (\(firstLine(error)))")
+            }
+            for key in object.keys.sorted() {
+                switch object[key]! {
+                case .list(let values): entries.append((key, values, true))
+                case .scalar(let value): entries.append((key, [value], false))
+                }
+            }
+        case .yaml:
+            let loaded: Any?
+            do { loaded = try Yams.load(yaml: text) } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
+            guard let loaded else { break }
+            guard let map = loaded as? [String: Any] else { throw RunError("\(name): the YAML document must be a map of flags to values") }
+            for key in map.keys.sorted() {
+                if let list = map[key] as? [Any] {
+                    entries.append((key, try list.map { try scalar(key, $0) }, true))
+                } else {
+                    entries.append((key, [try scalar(key, map[key]!)], false))
+                }
+            }
+        case .toml:
+            let table: TOMLTable
+            do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+                throw RunError("\(name): not valid TOML: \(error.description) (\(error.source.debugDescription))")
+            }
+            func tomlScalar(_ key: String, _ value: TOMLValueConvertible) throws -> String {
+                switch value.type {
+                case .bool: return value.bool! ? "true" : "false"
+                case .int: return String(value.int!)
+                case .double: return "\(value.double!)"
+                case .string: return value.string!
+                default: throw RunError("\(name): key '\(key)' must be a value or a list of values (e.g. heads = [2, 8, 32])")
+                }
+            }
+            for key in table.keys.sorted() {
+                let value = table[key]!
+                if let array = value.array {
+                    entries.append((key, try array.map { try tomlScalar(key, $0) }, true))
+                } else {
+                    entries.append((key, [try tomlScalar(key, value)], false))
+                }
+            }
+        }
+
+        var file = SweepFile(grid: SweepGrid(axes: [], fixed: []))
+        for (rawKey, values, isList) in entries {
+            let key = rawKey.replacingOccurrences(of: "_", with: "-")
+            if SweepGrid.sweepFileKeys.contains(key) {
+                guard !isList, let value = values.first else { throw RunError("\(name): key '\(rawKey)' takes one value") }
+                if key == "out" { file.out = value; continue }
+                guard let number = Int(value), number >= 1 else { throw RunError("\(name): key '\(rawKey)': expected an integer ≥ 1, got '\(value)'") }
+                switch key {
+                case "seeds": file.seeds = number
+                case "parallel": file.parallel = number
+                default: file.threadsPerRun = number
+                }
+                continue
+            }
+            guard !values.isEmpty else { throw RunError("\(name): key '\(rawKey)' has an empty list; give at least one value") }
+            file.grid.set(key, values, isList: isList)
+        }
+        if let seeds = file.seeds {
+            if file.grid.fixed.contains(where: { $0.flag == "seed" }) || file.grid.axes.contains(where: { $0.flag == "seed" }) {
+                throw RunError("\(name): 'seeds' and 'seed' both give the seeds; use one")
+            }
+            file.grid.set("seed", (0..<seeds).map(String.init), isList: true)
+            file.seeds = nil
+        }
+        if let index = file.grid.axes.firstIndex(where: { $0.flag == "seed" }) { file.grid.axes.append(file.grid.axes.remove(at: index)) }
+        do { try file.grid.validateValues() } catch let error as RunError { throw RunError("\(name): \(error.description)") }
+        return file
+    }
+
+    private static func firstLine(_ error: Error) -> String {
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}
+
+/// A JSON value of a sweep file: one scalar or a list of scalars, as text.
+private enum SweepJSONValue: Decodable {
+    case scalar(String)
+    case list([String])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let list = try? container.decode([SweepJSONScalar].self) {
+            self = .list(list.map(\.text))
+        } else if let value = try? container.decode(SweepJSONScalar.self) {
+            self = .scalar(value.text)
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a value or a list of values")
+        }
+    }
+}
+
+/// One JSON value that is not an object or array, as text (as ``ConfigFile`` reads it).
+private struct SweepJSONScalar: Decodable {
+    let text: String
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { text = "null" }
+        else if let flag = try? container.decode(Bool.self) { text = flag ? "true" : "false" }
+        else if let number = try? container.decode(Int64.self) { text = String(number) }
+        else if let number = try? container.decode(UInt64.self) { text = String(number) }
+        else if let number = try? container.decode(Double.self) { text = "\(number)" }
+        else { text = try container.decode(String.self) }
+    }
+}

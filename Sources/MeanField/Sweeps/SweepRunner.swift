@@ -1,0 +1,275 @@
+import Foundation
+
+/// Runs the runs of a sweep as child processes of the `meanfield` binary
+/// (`meanfield train … --out DIR/runs/<name> --threads T`), at most `parallel` at a time.
+///
+/// Layout of the sweep folder `DIR`:
+/// - `sweep.json`: the grid and every run's flags (``SweepManifest``), written first;
+/// - `runs/<name>/`: each run's own folder (config.json, metrics.jsonl, checkpoints/, summary.json);
+/// - `runs/<name>.log`: its standard output and error (appended to when it is resumed);
+/// - `summary.csv`: the final numbers of every run (``SweepSummary``), written at the end.
+///
+/// Resumable: a run whose summary.json says completed (or diverged) is skipped, one with a
+/// checkpoint but no summary continues with `meanfield train --resume`, any other starts anew. A
+/// run that fails is recorded (status `failed` in summary.csv, the reason on the console) and the
+/// others go on.
+public struct SweepRunner {
+    public var manifest: SweepManifest
+    /// The sweep folder (made absolute).
+    public var directory: String
+    /// The `meanfield` binary the runs execute.
+    public var executable: String
+    public var threadsPerRun: Int
+    public var parallel: Int
+
+    public init(manifest: SweepManifest, directory: String, executable: String, threadsPerRun: Int, parallel: Int) {
+        self.manifest = manifest
+        self.directory = Self.absolutePath(directory)
+        self.executable = executable
+        self.threadsPerRun = threadsPerRun
+        self.parallel = max(1, parallel)
+    }
+
+    /// What a sweep did: each run's folder (in grid order) and final status.
+    public struct Outcome: Sendable {
+        /// `DIR/runs/<name>` of every run, in the order of sweep.json: the input of the limit diagnostics.
+        public var runDirectories: [String]
+        /// Status of each run by name: completed, diverged, failed, … (as in summary.csv).
+        public var statuses: [String: String]
+        /// Runs that did not complete (failed or diverged), in order.
+        public var failed: [String]
+        /// Runs skipped because an earlier sweep finished them.
+        public var skipped: [String]
+    }
+
+    /// Default number of runs at a time: the cores divided by the threads of each run (at least 1).
+    public static func defaultParallel(threadsPerRun: Int) -> Int {
+        max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, threadsPerRun))
+    }
+
+    /// The running binary (Linux: /proc/self/exe; elsewhere the first argument, made absolute).
+    public static func currentExecutable() -> String {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        return absolutePath(CommandLine.arguments[0])
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL.path
+    }
+
+    /// `DIR/runs/<name>` of a run.
+    public func runDirectory(_ run: SweepRun) -> String { directory + "/runs/" + run.name }
+
+    /// The `meanfield train` arguments of a fresh run (without the word `train`).
+    public func trainArguments(_ run: SweepRun) -> [String] {
+        SweepGrid.trainArguments(run.flags) + ["--out", runDirectory(run), "--threads", String(threadsPerRun)]
+    }
+
+    /// The `meanfield train` arguments that continue an interrupted run: `--resume` accepts only
+    /// the flags that may change (steps, epochs, threads, log and checkpoint intervals).
+    public static func resumeArguments(flags: [SweepFlag], directory: String, threads: String?) -> [String] {
+        let changeable: Set = ["steps", "epochs", "log-every", "checkpoint-every"]
+        return ["--resume", directory] + SweepGrid.trainArguments(flags.filter { changeable.contains($0.flag) })
+            + (threads.map { ["--threads", $0] } ?? [])
+    }
+
+    /// What the sweep will do with `run` now: skip it, resume it, or start it; and the arguments.
+    public func plan(_ run: SweepRun) -> (state: SweepRunState, arguments: [String]?) {
+        let folder = runDirectory(run)
+        let state = SweepRunState.inspect(folder)
+        switch state {
+        case .finished: return (state, nil)
+        case .interrupted: return (state, ["train"] + Self.resumeArguments(flags: run.flags, directory: folder, threads: String(threadsPerRun)))
+        case .notStarted: return (state, ["train"] + trainArguments(run))
+        }
+    }
+
+    /// Runs every run that is not finished (`DIR/sweep.json` must be written first, see
+    /// ``SweepManifest/write(to:)``), then writes `DIR/summary.csv`. `report` receives the
+    /// console lines (run failures, the progress line). Returns the outcome; throws only when the
+    /// sweep folder cannot be written.
+    public func run(report: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> Outcome {
+        let runsFolder = directory + "/runs"
+        do { try FileManager.default.createDirectory(atPath: runsFolder, withIntermediateDirectories: true) } catch {
+            throw RunError("cannot create \(runsFolder): \(error.localizedDescription); pass a writable --out")
+        }
+        var statuses: [String: String] = [:]
+        var failed: [String] = [], skipped: [String] = []
+        var queue: [(run: SweepRun, arguments: [String], resuming: Bool)] = []
+        for run in manifest.runs {
+            let (state, arguments) = plan(run)
+            if case .finished(let status) = state {
+                statuses[run.name] = status
+                skipped.append(run.name)
+                if status != "completed" { failed.append(run.name) }
+            } else if let arguments {
+                queue.append((run, arguments, state == .interrupted))
+            }
+        }
+        let total = manifest.runs.count
+        var done = skipped.count
+        let progress = SweepProgress(total: total, alreadyDone: done, report: report)
+        if !skipped.isEmpty { report("sweep: \(skipped.count) of \(total) runs already finished (skipped)") }
+        progress.show(done: done, running: 0, failed: failed.count, force: true)
+
+        var running: [(run: SweepRun, process: Process, log: FileHandle)] = []
+        var next = 0
+        while next < queue.count || !running.isEmpty {
+            while running.count < parallel && next < queue.count {
+                let job = queue[next]
+                next += 1
+                do {
+                    let (process, log) = try launch(job.run, arguments: job.arguments, resuming: job.resuming)
+                    running.append((job.run, process, log))
+                } catch {
+                    statuses[job.run.name] = "failed"
+                    failed.append(job.run.name)
+                    done += 1
+                    report("sweep: run \(job.run.name) failed to start: \(error)")
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+            var index = 0
+            while index < running.count {
+                let job = running[index]
+                if job.process.isRunning {
+                    index += 1
+                    continue
+                }
+                running.remove(at: index)
+                try? job.log.close()
+                done += 1
+                let exit = job.process.terminationStatus
+                let state = SweepRunState.inspect(runDirectory(job.run))
+                if exit == 0, state == .finished(status: "completed") {
+                    statuses[job.run.name] = "completed"
+                } else {
+                    let status: String
+                    if case .finished(let final) = state { status = final } else { status = "failed" }
+                    statuses[job.run.name] = status
+                    failed.append(job.run.name)
+                    let reason = Self.lastLine(ofFile: logPath(job.run)) ?? "no output"
+                    let how = job.process.terminationReason == .uncaughtSignal ? "killed by signal \(exit)" : "exit status \(exit)"
+                    report("sweep: run \(job.run.name) \(status) (\(how)): \(reason) [log: \(logPath(job.run))]")
+                }
+                progress.show(done: done, running: running.count, failed: failed.count, force: true)
+            }
+            progress.show(done: done, running: running.count, failed: failed.count, force: false)
+        }
+        progress.finish()
+        try SweepSummary.write(directory: directory, manifest: manifest, statuses: statuses)
+        let order = manifest.runs.map(\.name)
+        return Outcome(runDirectories: manifest.runs.map(runDirectory), statuses: statuses,
+                       failed: order.filter(failed.contains), skipped: skipped)
+    }
+
+    /// `DIR/runs/<name>.log`.
+    public func logPath(_ run: SweepRun) -> String { directory + "/runs/" + run.name + ".log" }
+
+    /// Starts one run with its output in its log (truncated for a fresh run, appended to when resuming).
+    func launch(_ run: SweepRun, arguments: [String], resuming: Bool) throws -> (Process, FileHandle) {
+        let path = logPath(run)
+        if !resuming || !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw RunError("cannot create \(path)") }
+        }
+        guard let log = FileHandle(forWritingAtPath: path) else { throw RunError("cannot write \(path)") }
+        log.seekToEndOfFile()
+        log.write(Data(("# " + ([executable] + arguments).map(SlurmScript.shellQuoted).joined(separator: " ") + "\n").utf8))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            try? log.close()
+            throw RunError("cannot run \(executable): \(error.localizedDescription)")
+        }
+        return (process, log)
+    }
+
+    /// The last non-empty line of a text file (a failed run's error message), without "Error: ".
+    static func lastLine(ofFile path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let line = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        return line.map { String($0.hasPrefix("Error: ") ? $0.dropFirst(7) : $0) }
+    }
+
+    // MARK: One run of a Slurm job array
+
+    /// Runs line `index` (0-based) of `DIR/runs.txt` as one task of a Slurm job array: skips it
+    /// when finished, resumes it when interrupted, else starts it; its output goes to this
+    /// process's (the array task's log). Returns the exit status for the task.
+    public static func runArrayTask(index: Int, directory: String, executable: String,
+                                    report: (String) -> Void = { print($0) }) throws -> Int32 {
+        let path = directory + "/" + SlurmScript.runsFileName
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunError("\(path): cannot read it; write it with meanfield sweep … --emit slurm --out \(directory)")
+        }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+        guard lines.indices.contains(index) else { throw RunError("--array-task \(index): \(path) has \(lines.count) runs (0 … \(lines.count - 1))") }
+        let arguments = try SlurmScript.shellWords(String(lines[index]))
+        let flags = try SweepGrid.parseFlags(arguments)
+        guard let out = flags.first(where: { $0.flag == "out" })?.value else { throw RunError("\(path) line \(index + 1): no --out") }
+        let threads = flags.first(where: { $0.flag == "threads" })?.value
+        let trainArguments: [String]
+        switch SweepRunState.inspect(out) {
+        case .finished(let status):
+            report("sweep task \(index): \(out) is already finished (\(status)); nothing to do")
+            return status == "completed" ? 0 : 1
+        case .interrupted:
+            report("sweep task \(index): resuming \(out)")
+            trainArguments = resumeArguments(flags: flags.filter { $0.flag != "out" && $0.flag != "threads" }, directory: out, threads: threads)
+        case .notStarted:
+            report("sweep task \(index): meanfield train " + arguments.map(SlurmScript.shellQuoted).joined(separator: " "))
+            trainArguments = arguments
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["train"] + trainArguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// The sweep's progress line on standard error: runs done of total, running, failed, rate and
+/// ETA (from this session's finished runs). On a terminal it redraws one line; otherwise it
+/// prints when a run ends and at most every 30 s.
+final class SweepProgress {
+    private let total: Int
+    private let alreadyDone: Int
+    private let start = Date()
+    private var lastPrint = Date.distantPast
+    private let interactive = isatty(STDERR_FILENO) != 0
+    private let report: (String) -> Void
+
+    init(total: Int, alreadyDone: Int, report: @escaping (String) -> Void) {
+        self.total = total
+        self.alreadyDone = alreadyDone
+        self.report = report
+    }
+
+    func show(done: Int, running: Int, failed: Int, force: Bool) {
+        let now = Date()
+        let interval: TimeInterval = interactive ? 1 : 30
+        guard force || now.timeIntervalSince(lastPrint) >= interval else { return }
+        lastPrint = now
+        let elapsed = now.timeIntervalSince(start)
+        let finishedNow = done - alreadyDone
+        let perMinute = Double(finishedNow) / max(elapsed, 1e-9) * 60
+        let eta = finishedNow > 0 ? ProgressLine.clock(Double(total - done) / (perMinute / 60)) : "?"
+        let line = "sweep: \(done)/\(total) runs done, \(running) running, \(failed) failed  "
+            + String(format: "%.2f runs/min", perMinute) + "  elapsed \(ProgressLine.clock(elapsed))  ETA \(eta)"
+        if interactive {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        } else {
+            report(line)
+        }
+    }
+
+    func finish() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

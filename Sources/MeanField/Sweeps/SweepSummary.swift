@@ -1,0 +1,141 @@
+import Foundation
+
+/// Where one run of a sweep stands, read from its folder `DIR/runs/<name>` (written by
+/// `meanfield train`): this decides whether the sweep skips it, resumes it or starts it.
+public enum SweepRunState: Equatable, Sendable {
+    /// No folder, or a folder without a checkpoint: the run starts (anew).
+    case notStarted(folderExists: Bool)
+    /// A checkpoint but no final summary (killed, or halted): the run continues with `--resume`.
+    case interrupted
+    /// summary.json gives the final status: "completed", or "diverged" (a NaN/Inf stopped it;
+    /// running it again would diverge again, so it is not rerun).
+    case finished(status: String)
+
+    /// True when the sweep does not run it again.
+    public var isFinal: Bool { if case .finished = self { return true } else { return false } }
+
+    /// Reads the state of the run in `directory`.
+    public static func inspect(_ directory: String) -> SweepRunState {
+        let manager = FileManager.default
+        if let summary = SweepSummary.readJSON(directory + "/summary.json"),
+           let status = summary["status"] as? String, status == "completed" || status == "diverged" {
+            return .finished(status: status)
+        }
+        let checkpoints = (try? manager.contentsOfDirectory(atPath: directory + "/checkpoints")) ?? []
+        if checkpoints.contains(where: { $0.hasSuffix(".safetensors") }) { return .interrupted }
+        return .notStarted(folderExists: manager.fileExists(atPath: directory))
+    }
+}
+
+/// `DIR/summary.csv`: one row per run of a sweep with its final numbers, the table the report
+/// and the limit diagnostics read. Columns, in this order:
+///
+/// `name`, one column per grid flag (in grid order), `status`, `steps`, `t`, `R`, `eval_R`, `Q`,
+/// `train_acc`, `test_acc`, `wall_seconds`.
+///
+/// Values come from the run's `summary.json` (its final values: R on the whole training set,
+/// evaluation risk, objective Q, accuracies, wall time) and, where it has none (a run still going
+/// or interrupted, or a key an image run does not write), from the last line of `metrics.jsonl`.
+/// For image tasks R and eval_R hold the training and test cross-entropy loss. A value that is
+/// absent is an empty cell. `status` is the summary's (`completed`, `diverged`), else `failed`
+/// (the sweep saw the process fail), `interrupted` (a checkpoint, no summary), `incomplete`
+/// (a folder, no checkpoint yet) or `pending` (not started).
+public enum SweepSummary {
+    public static let fileName = "summary.csv"
+
+    /// The metric columns after the grid flags and `status`.
+    public static let metricColumns = ["steps", "t", "R", "eval_R", "Q", "train_acc", "test_acc", "wall_seconds"]
+
+    /// For each metric column: keys of summary.json, then keys of the last metrics line, tried in order.
+    static let sources: [String: (summary: [String], metrics: [String])] = [
+        "steps": (["steps"], ["step"]),
+        "t": (["meanFieldTime"], ["t"]),
+        "R": (["finalTrainRisk", "finalTrainLoss"], ["R", "train_loss"]),
+        "eval_R": (["finalEvalRisk", "finalTestLoss"], ["eval_R", "test_loss"]),
+        "Q": (["finalObjective"], ["Q"]),
+        "train_acc": (["finalTrainAccuracy"], ["train_acc"]),
+        "test_acc": (["finalTestAccuracy"], ["test_acc"]),
+        "wall_seconds": (["wallSeconds"], []),
+    ]
+
+    /// The header and one row per run of `manifest`, read from `directory/runs/<name>/`.
+    /// `statuses` (from the process runner) overrides the status read from the folder, e.g.
+    /// `failed` for a run whose process exited with an error.
+    public static func table(directory: String, manifest: SweepManifest, statuses: [String: String] = [:]) -> [[String]] {
+        let flags = manifest.grid.axes.map(\.flag)
+        var rows = [["name"] + flags + ["status"] + metricColumns]
+        for run in manifest.runs {
+            let folder = directory + "/runs/" + run.name
+            let summary = readJSON(folder + "/summary.json") ?? [:]
+            let metrics = lastMetrics(folder + "/metrics.jsonl") ?? [:]
+            let status: String
+            if let given = statuses[run.name] {
+                status = given
+            } else {
+                switch SweepRunState.inspect(folder) {
+                case .finished(let final): status = final
+                case .interrupted: status = "interrupted"
+                case .notStarted(let exists): status = exists ? "incomplete" : "pending"
+                }
+            }
+            let values = metricColumns.map { column -> String in
+                let source = sources[column]!
+                for key in source.summary { if let value = summary[key] { return text(value, integer: column == "steps") } }
+                for key in source.metrics { if let value = metrics[key] { return text(value, integer: column == "steps") } }
+                return ""
+            }
+            rows.append([run.name] + flags.map { run.value(of: $0) ?? "" } + [status] + values)
+        }
+        return rows
+    }
+
+    /// The table as CSV text (RFC 4180 quoting where a cell needs it; `\n` line ends).
+    public static func csv(_ rows: [[String]]) -> String {
+        rows.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes `directory/summary.csv` for `manifest` and returns the table.
+    @discardableResult
+    public static func write(directory: String, manifest: SweepManifest, statuses: [String: String] = [:]) throws -> [[String]] {
+        let rows = table(directory: directory, manifest: manifest, statuses: statuses)
+        let url = URL(fileURLWithPath: directory).appendingPathComponent(fileName)
+        do { try Data(csv(rows).utf8).write(to: url, options: .atomic) } catch {
+            throw RunError("cannot write \(url.path): \(error.localizedDescription)")
+        }
+        return rows
+    }
+
+    static func csvField(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A JSON value as a cell: numbers in Swift's shortest round-trip form, strings as they are
+    /// ("nan" for a diverged run's values).
+    static func text(_ value: Any, integer: Bool) -> String {
+        switch value {
+        case let string as String: return string
+        case let number as NSNumber:
+            let double = number.doubleValue
+            if integer, double == double.rounded(), abs(double) < 1e15 { return String(Int64(double)) }
+            return "\(double)"
+        case is NSNull: return ""
+        default: return "\(value)"
+        }
+    }
+
+    /// A JSON object file, or nil when it is absent or not an object.
+    static func readJSON(_ path: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    /// The last complete JSON line of a metrics log.
+    static func lastMetrics(_ path: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").reversed() {
+            if let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] { return object }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import MeanField
+
+/// `meanfield sweep`: runs `meanfield train` over a grid of flags (issue 5, item 1), locally as
+/// parallel child processes or, with `--emit slurm`, as a Slurm job array (docs/cluster.md).
+/// The grid logic lives in the library (Sources/MeanField/Sweeps/); this command parses the
+/// sweep-only flags, checks every run's flags with the train command's own parser, and calls it.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run meanfield train over a grid of flags (parallel, resumable), or emit it as a Slurm job array.",
+        discussion: """
+        Any flag of meanfield train may be given; a comma-separated list makes a grid axis and the runs are \
+        the Cartesian product (first axis slowest, seed fastest), named from their values (heads-8_layers-2_seed-0). \
+        Every run's flags are checked before anything starts.
+        Writes DIR/sweep.json (grid, fixed flags, runs), DIR/runs/<name>/ (each run's folder), DIR/runs/<name>.log \
+        and, at the end, DIR/summary.csv (name, grid flags, status, steps, t, R, eval_R, Q, train_acc, test_acc, \
+        wall_seconds). Running the same command again skips finished runs and resumes interrupted ones \
+        (from their last checkpoint: give --checkpoint-every to have one). The exit status is non-zero if a run failed.
+        Examples:
+          meanfield sweep --task icl-regression --heads 2,8,32 --layers 2,8 --seeds 3 --out runs/width
+          meanfield sweep --grid sweep.toml --out runs/lr --parallel 2 --threads-per-run 1
+          meanfield sweep --heads 2,8 --seeds 4 --steps 2000 --out /shared/runs/w --emit slurm
+          meanfield sweep --summarize /shared/runs/w
+        """)
+
+    @Option(help: "Sweep folder: sweep.json, runs/<name>/, runs/<name>.log, summary.csv (required).") var out: String?
+    @Option(help: "Sweep file (.toml, .json, .yaml): keys are train flags; a list value is an axis, a single value is fixed; may also set seeds, parallel, threads-per-run, out. Flags override it.") var grid: String?
+    @Option(help: "Add the axis seed = 0 … N−1 (or give --seed a,b,c).") var seeds: Int?
+    @Option(help: "Runs at a time (default: cores / threads-per-run; with --emit slurm: the array's %P throttle, default all runs).") var parallel: Int?
+    @Option(help: "Worker threads of each run, its --threads (default 1; Slurm: --cpus-per-task).") var threadsPerRun: Int?
+    @Option(help: "Instead of running: 'slurm' writes DIR/sweep.sbatch (a job array), DIR/runs.txt and DIR/sweep.json.") var emit: String?
+    @Flag(help: "Check the flags of every run and print what would run (start, resume or skip), without running anything.") var dryRun = false
+    @Option(help: "Write DIR/summary.csv for the sweep in DIR from whatever runs have finished (after a Slurm array).") var summarize: String?
+    @Option(help: ArgumentHelp("Run task I of DIR/runs.txt (what each task of sweep.sbatch does); needs --out DIR.", visibility: .hidden)) var arrayTask: Int?
+    @Argument(parsing: .allUnrecognized, help: "Train flags; comma-separated values make grid axes (e.g. --heads 2,8,32 --lr 0.01,0.1).") var trainFlags: [String] = []
+
+    func run() throws {
+        if let summarize { return try summarizeSweep(summarize) }
+        if let arrayTask {
+            guard let out else { throw RunError("--array-task needs --out DIR (the folder of sweep.sbatch and runs.txt)") }
+            let status = try SweepRunner.runArrayTask(index: arrayTask, directory: out, executable: SweepRunner.currentExecutable())
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
+
+        let file = try grid.map(SweepFile.load)
+        guard let directory = out ?? file?.out else { throw RunError("--out DIR is required: the sweep's folder (runs, logs, sweep.json, summary.csv)") }
+        let sweepGrid = try SweepGrid.make(arguments: trainFlags, base: file?.grid ?? SweepGrid(axes: [], fixed: []), seeds: seeds)
+        let threads = threadsPerRun ?? file?.threadsPerRun ?? 1
+        guard threads >= 1 else { throw RunError("--threads-per-run: expected an integer ≥ 1, got \(threads)") }
+        if let parallel, parallel < 1 { throw RunError("--parallel: expected an integer ≥ 1, got \(parallel)") }
+        let manifest = SweepManifest(grid: sweepGrid)
+        let runner = SweepRunner(manifest: manifest, directory: directory, executable: SweepRunner.currentExecutable(), threadsPerRun: threads,
+                                 parallel: parallel ?? file?.parallel ?? SweepRunner.defaultParallel(threadsPerRun: threads))
+
+        // Every run's flags through the train command's own parser and checks, before anything starts.
+        for run in manifest.runs {
+            do {
+                _ = try Train.parse(runner.trainArguments(run)).resolvedConfig()
+            } catch let error as RunError {
+                throw RunError("run \(run.name): \(error.description)")
+            } catch {
+                throw RunError("run \(run.name): \(Train.message(for: error))")
+            }
+        }
+        let shape = sweepGrid.axes.map { "\($0.values.count) \($0.flag)" }.joined(separator: " × ")
+        let counted = "\(manifest.runs.count) run\(manifest.runs.count == 1 ? "" : "s")" + (shape.isEmpty ? "" : " (\(shape))")
+
+        if let emit {
+            guard emit.lowercased() == "slurm" else { throw RunError("--emit: expected slurm, got '\(emit)'") }
+            let script = try SlurmScript.emit(runner: runner, parallel: parallel ?? file?.parallel)
+            print("meanfield sweep: \(counted) as a Slurm job array, \(threads) CPU\(threads == 1 ? "" : "s") per task: \(script)")
+            print("  submit:    sbatch \(SlurmScript.shellQuoted(script))")
+            print("  watch:     squeue --me; tail \(SlurmScript.shellQuoted(runner.directory))/runs/*.log")
+            print("  summarize: meanfield sweep --summarize \(SlurmScript.shellQuoted(runner.directory)); then meanfield report \(SlurmScript.shellQuoted(runner.directory))")
+            return
+        }
+
+        if dryRun {
+            print("meanfield sweep (dry run): \(counted), \(runner.parallel) at a time, \(threads) thread\(threads == 1 ? "" : "s") each, in \(runner.directory)")
+            for run in manifest.runs {
+                let (state, arguments) = runner.plan(run)
+                let action: String
+                switch state {
+                case .finished(let status): action = "skip (\(status))"
+                case .interrupted: action = "resume"
+                case .notStarted: action = "start"
+                }
+                print("  \(run.name): \(action)" + (arguments.map { ": meanfield " + $0.map(SlurmScript.shellQuoted).joined(separator: " ") } ?? ""))
+            }
+            return
+        }
+
+        try FileManager.default.createDirectory(atPath: runner.directory, withIntermediateDirectories: true)
+        try manifest.checkCompatible(withExistingIn: runner.directory)
+        try manifest.write(to: runner.directory)
+        print("meanfield sweep: \(counted), \(runner.parallel) at a time, \(threads) thread\(threads == 1 ? "" : "s") each, in \(runner.directory)")
+        let outcome = try runner.run()
+
+        // MARK: Limit diagnostics hook (issue 5, item 2)
+        // `outcome.runDirectories` lists DIR/runs/<name> of every run in sweep.json order and
+        // `outcome.statuses` their status; the diagnostics step is called here, after all runs:
+        //   try LimitDiagnostics.run(sweep: runner.directory, runs: outcome.runDirectories, …)
+
+        let counts = Dictionary(grouping: outcome.statuses.values, by: { $0 }).map { "\($1.count) \($0)" }.sorted().joined(separator: ", ")
+        print("meanfield sweep: \(manifest.runs.count) runs: \(counts)" + (outcome.skipped.isEmpty ? "" : " (\(outcome.skipped.count) finished before)")
+              + "; \(runner.directory)/\(SweepSummary.fileName)")
+        if !outcome.failed.isEmpty {
+            throw RunError("\(outcome.failed.count) run\(outcome.failed.count == 1 ? "" : "s") did not complete: \(outcome.failed.joined(separator: ", ")) (logs: \(runner.directory)/runs/<name>.log)")
+        }
+    }
+
+    /// `--summarize DIR`: summary.csv from whatever runs have finished (after a Slurm array).
+    func summarizeSweep(_ directory: String) throws {
+        let manifest = try SweepManifest.read(from: directory)
+        let rows = try SweepSummary.write(directory: directory, manifest: manifest)
+        let statusColumn = rows[0].firstIndex(of: "status")!
+        let counts = Dictionary(grouping: rows.dropFirst().map { $0[statusColumn] }, by: { $0 }).map { "\($1.count) \($0)" }.sorted().joined(separator: ", ")
+        print("meanfield sweep: \(manifest.runs.count) runs: \(counts); wrote \(directory)/\(SweepSummary.fileName)")
+    }
+}

@@ -1,0 +1,66 @@
+// Slurm emission (Sources/MeanField/Sweeps/SlurmScript.swift): the job-array script's directives
+// and paths, runs.txt lines that parse back to each run's flags, and shell quoting.
+import Foundation
+import MeanField
+import Testing
+
+@Suite struct SlurmScriptTests {
+    @Test func emitWritesAJobArrayOverTheGridWithAbsolutePaths() throws {
+        let folder = NSTemporaryDirectory() + "meanfield-slurm-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let grid = try SweepGrid.make(arguments: ["--task", "icl-regression", "--heads", "1,2", "--steps", "20", "--data", "my data/x"], seeds: 2)
+        let runner = SweepRunner(manifest: SweepManifest(grid: grid), directory: folder, executable: "/opt/mean field/meanfield", threadsPerRun: 3, parallel: 1)
+        let path = try SlurmScript.emit(runner: runner, parallel: 2, workingDirectory: "/srv/work")
+        #expect(path == folder + "/sweep.sbatch")
+        let script = try String(contentsOfFile: path, encoding: .utf8)
+        let directives = script.split(separator: "\n").filter { $0.hasPrefix("#SBATCH ") }
+        #expect(directives == [
+            "#SBATCH --job-name=meanfield-meanfield-slurm-\(getpid())",
+            "#SBATCH --array=0-3%2",
+            "#SBATCH --ntasks=1",
+            "#SBATCH --cpus-per-task=3",
+            "#SBATCH --output=\(folder)/runs/%x-%A_%a.log",
+            "#SBATCH --chdir=/srv/work",
+        ])
+        #expect(script.hasPrefix("#!/bin/bash\n"))
+        #expect(script.contains("MEANFIELD=\"${MEANFIELD:-'/opt/mean field/meanfield'}\""))
+        #expect(script.contains("exec \"$MEANFIELD\" sweep --array-task \"$SLURM_ARRAY_TASK_ID\" --out \(folder)\n"))
+        #expect(FileManager.default.isExecutableFile(atPath: path))
+        var isFolder: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: folder + "/runs", isDirectory: &isFolder) && isFolder.boolValue)
+        #expect(try SweepManifest.read(from: folder) == runner.manifest)
+
+        // runs.txt: line i is run i's train arguments; each parses back to the same flags.
+        let lines = try String(contentsOfFile: folder + "/runs.txt", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4)
+        for (line, run) in zip(lines, runner.manifest.runs) {
+            let words = try SlurmScript.shellWords(String(line))
+            #expect(words == runner.trainArguments(run))
+            let flags = try SweepGrid.parseFlags(words)
+            #expect(flags == run.flags + [SweepFlag("out", folder + "/runs/" + run.name), SweepFlag("threads", "3")])
+        }
+        #expect(lines[0] == "--task icl-regression --steps 20 --data 'my data/x' --heads 1 --seed 0 --out \(folder)/runs/heads-1_seed-0 --threads 3")
+    }
+
+    @Test func parallelDefaultsToAllRunsAndIsCappedByTheirNumber() throws {
+        let folder = NSTemporaryDirectory() + "meanfield-slurm-cap-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let runner = SweepRunner(manifest: SweepManifest(grid: try SweepGrid.make(arguments: ["--heads", "1,2,4"])),
+                                 directory: folder, executable: "/bin/meanfield", threadsPerRun: 1, parallel: 1)
+        for (given, expected) in [(nil, "0-2%3"), (8, "0-2%3"), (1, "0-2%1")] as [(Int?, String)] {
+            let script = try String(contentsOfFile: SlurmScript.emit(runner: runner, parallel: given), encoding: .utf8)
+            #expect(script.contains("#SBATCH --array=\(expected)\n"))
+        }
+    }
+
+    @Test(arguments: ["plain", "with space", "it's", "\"quoted\"", "$HOME", "a\\b", "", "--lr=0.1", "tab\there"])
+    func shellQuotingRoundTrips(word: String) throws {
+        let line = ["x", word, "y"].map(SlurmScript.shellQuoted).joined(separator: " ")
+        #expect(try SlurmScript.shellWords(line) == ["x", word, "y"])
+    }
+
+    @Test func shellWordsReadsDoubleQuotesAndBackslashes() throws {
+        #expect(try SlurmScript.shellWords(#"a "b c" d\ e "f\"g" 'h'i"#) == ["a", "b c", "d e", "f\"g", "hi"])
+        #expect(throws: RunError.self) { try SlurmScript.shellWords("a 'b") }
+    }
+}
