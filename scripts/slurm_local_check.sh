@@ -142,13 +142,21 @@ ls "$sweep"/runs/*.log
 n_logs="$(ls "$sweep"/runs/meanfield-*-"$job"_*.log | wc -l)"
 head -n 3 "$sweep"/runs/meanfield-*-"$job"_0.log
 
+say "resubmitting one task whose run lost its summary (must resume), then the whole array (must skip)"
+rm "$sweep/runs/heads-1_seed-1/summary.json"
+again="$(sbatch --parsable --wait --array=1 "$sweep/sweep.sbatch")"; again="${again%%;*}"
+grep -h "resuming" "$sweep"/runs/meanfield-*-"$again"_1.log
+all="$(sbatch --parsable --wait "$sweep/sweep.sbatch")"; all="${all%%;*}"
+skipped="$(cat "$sweep"/runs/meanfield-*-"$all"_*.log | grep -c "already finished" || true)"
+echo "array $all: $skipped of 4 tasks found their run finished"
+
 say "summary"
 "$MEANFIELD" sweep --summarize "$sweep"
 cat "$sweep/summary.csv"
 completed="$(grep -c ',completed,' "$sweep/summary.csv" || true)"
-if [ "$n_logs" = 4 ] && [ "$completed" = 4 ]; then
-  say "OK: Slurm ran the 4 array tasks of job $job; 4 runs completed in $sweep/runs/"
+if [ "$n_logs" = 4 ] && [ "$completed" = 4 ] && [ "$skipped" = 4 ]; then
+  say "OK: Slurm ran the 4 array tasks of job $job (4 runs completed in $sweep/runs/); job $again resumed one; job $all skipped all 4"
 else
-  echo "FAILED: $n_logs task logs, $completed completed runs (expected 4 and 4); see $sweep/runs/*.log" >&2
+  echo "FAILED: $n_logs task logs, $completed completed runs, $skipped skipped on resubmission (expected 4, 4, 4); see $sweep/runs/*.log" >&2
   exit 1
 fi

@@ -66,9 +66,11 @@ public struct SlurmScript: Sendable, Equatable {
         arguments.map { $0.map(shellQuoted).joined(separator: " ") }.joined(separator: "\n") + "\n"
     }
 
-    /// A job name Slurm and file names accept: `meanfield-<folder name>`.
+    /// A job name Slurm and file names accept: `meanfield-<folder name>` (the folder name alone
+    /// when it already starts with "meanfield").
     public static func jobName(forDirectory directory: String) -> String {
-        "meanfield-" + SweepGrid.safeName(URL(fileURLWithPath: directory).lastPathComponent)
+        let folder = SweepGrid.safeName(URL(fileURLWithPath: directory).lastPathComponent)
+        return folder.hasPrefix("meanfield") ? folder : "meanfield-" + folder
     }
 
     /// Writes sweep.json, runs.txt and sweep.sbatch into `runner.directory` (and creates `runs/`,

@@ -202,7 +202,7 @@ public struct SweepRunner {
     /// when finished, resumes it when interrupted, else starts it; its output goes to this
     /// process's (the array task's log). Returns the exit status for the task.
     public static func runArrayTask(index: Int, directory: String, executable: String,
-                                    report: (String) -> Void = { print($0) }) throws -> Int32 {
+                                    report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) throws -> Int32 {
         let path = directory + "/" + SlurmScript.runsFileName
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RunError("\(path): cannot read it; write it with meanfield sweep … --emit slurm --out \(directory)")

@@ -15,7 +15,7 @@ import Testing
         let script = try String(contentsOfFile: path, encoding: .utf8)
         let directives = script.split(separator: "\n").filter { $0.hasPrefix("#SBATCH ") }
         #expect(directives == [
-            "#SBATCH --job-name=meanfield-meanfield-slurm-\(getpid())",
+            "#SBATCH --job-name=meanfield-slurm-\(getpid())",
             "#SBATCH --array=0-3%2",
             "#SBATCH --ntasks=1",
             "#SBATCH --cpus-per-task=3",
@@ -23,6 +23,7 @@ import Testing
             "#SBATCH --chdir=/srv/work",
         ])
         #expect(script.hasPrefix("#!/bin/bash\n"))
+        #expect(SlurmScript.jobName(forDirectory: "/x/runs/width sweep") == "meanfield-width_sweep")
         #expect(script.contains("MEANFIELD=\"${MEANFIELD:-'/opt/mean field/meanfield'}\""))
         #expect(script.contains("exec \"$MEANFIELD\" sweep --array-task \"$SLURM_ARRAY_TASK_ID\" --out \(folder)\n"))
         #expect(FileManager.default.isExecutableFile(atPath: path))
