@@ -1,0 +1,65 @@
+import Foundation
+
+/// Small helpers shared by the run and sweep reports.
+enum ReportSupport {
+    /// Log₁₀ when every usable value is positive and they span more than a factor of 20, else linear.
+    static func scale(for values: [Double]) -> AxisScale {
+        let finite = values.filter(\.isFinite)
+        guard let low = finite.min(), let high = finite.max(), low > 0 else { return .linear }
+        return high / low > 20 ? .log10 : .linear
+    }
+
+    /// "(log scale)" for captions.
+    static func scaleNote(_ scale: AxisScale) -> String { scale == .log10 ? " (log scale)" : "" }
+
+    /// `count` indices spread evenly over `0..<total`, always including the first and the last.
+    static func evenlySpaced(_ total: Int, count: Int) -> [Int] {
+        guard total > count else { return Array(0..<total) }
+        guard count > 1 else { return [0] }
+        return (0..<count).map { Int((Double($0) * Double(total - 1) / Double(count - 1)).rounded()) }
+            .reduce(into: [Int]()) { if $0.last != $1 { $0.append($1) } }
+    }
+
+    /// The mean of the finite values (NaN if none).
+    static func mean(_ values: [Double]) -> Double {
+        let finite = values.filter(\.isFinite)
+        return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
+    }
+
+    /// A flag's values sorted numerically when they are numbers, else as text.
+    static func sortedValues(_ values: [String]) -> [String] {
+        let unique = Array(Set(values))
+        if unique.allSatisfy({ Double($0) != nil }) { return unique.sorted { Double($0)! < Double($1)! } }
+        return unique.sorted()
+    }
+
+    /// The short symbol of a train flag in legends: heads → M, layers → L, weight-decay → λ, lr → η.
+    static func symbol(_ flag: String) -> String {
+        switch flag {
+        case "heads": return "M"
+        case "layers": return "L"
+        case "ffn-units": return "M′"
+        case "weight-decay": return "λ"
+        case "lr": return "η"
+        case "seed": return "seed"
+        default: return flag
+        }
+    }
+
+    /// "M = 8, L = 2" for a set of flag values, in `order`.
+    static func label(_ flags: [String: String], order: [String]) -> String {
+        order.compactMap { flag in flags[flag].map { "\(symbol(flag)) = \($0)" } }.joined(separator: ", ")
+    }
+
+    /// The legend text of a fitted slope: "fit: slope −0.49 (95% CI −0.55 … −0.43)".
+    static func slopeLabel(_ prefix: String, slope: Double, confidence: [Double]) -> String {
+        var text = "\(prefix)slope \(signed(slope))"
+        if confidence.count == 2 { text += " (95% CI \(signed(confidence[0])) … \(signed(confidence[1])))" }
+        return text
+    }
+
+    /// A number with a true minus sign and 3 significant digits.
+    static func signed(_ value: Double) -> String {
+        MarkupText.number(value, significantDigits: 3).replacingOccurrences(of: "-", with: "−")
+    }
+}

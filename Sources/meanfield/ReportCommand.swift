@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import MeanField
+
+/// `meanfield report DIR`: one self-contained HTML page (inline SVG plots, no scripts) for a run
+/// directory or a sweep directory.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an HTML report with SVG plots for a run or a sweep directory.",
+        discussion: """
+        A run directory (meanfield train --out) gives: configuration and provenance, risk or loss and \
+        accuracy curves, gradient and parameter norms, per-layer spread, the confusion matrix (image \
+        runs) and one layer's head particles on their initial principal components. A sweep directory \
+        (meanfield sweep --out) gives: the grid, loss curves per width M on one mean-field time axis, \
+        final R and Q vs weight decay with fitted slopes, final loss vs learning rate per M and L, and, \
+        when diagnostics.json is present, distance vs M with the fitted slope and the −1/2 reference, \
+        distance vs M / log L, the coordinate check and the failure signatures.
+        The page is self-contained (open it offline, mail it); render it to PNG with \
+        scripts/render_report.sh FILE.html OUT.png.
+        Examples:
+          meanfield report runs/small
+          meanfield report sweeps/e2 --out e2.html
+        """)
+
+    @Argument(help: "Run or sweep directory.")
+    var directory: String
+
+    @Option(help: "Output HTML file (default DIR/report.html).")
+    var out: String?
+
+    @Option(help: "Layer whose attention heads are projected on principal components (run reports; default 0).")
+    var layer: Int = 0
+
+    func run() throws {
+        let result = try ReportBuilder.write(path: directory, output: out, particleLayer: layer)
+        for warning in result.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        print("\(result.kind.rawValue) report: \(result.file)")
+    }
+}
