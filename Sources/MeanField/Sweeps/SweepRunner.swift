@@ -109,12 +109,25 @@ public struct SweepRunner {
         let total = manifest.runs.count
         var done = skipped.count
         let progress = SweepProgress(total: total, alreadyDone: done, report: report)
-        if !skipped.isEmpty { report("sweep: \(skipped.count) of \(total) runs already finished (skipped)") }
+        if !skipped.isEmpty { progress.say("sweep: \(skipped.count) of \(total) runs already finished (skipped)") }
         progress.show(done: done, running: 0, failed: failed.count, force: true)
+        let stop = StopRequest()
+
 
         var running: [(run: SweepRun, process: Process, log: FileHandle)] = []
         var next = 0
         while next < queue.count || !running.isEmpty {
+            if let signal = stop.signal {
+                // Interrupted: stop the runs (each keeps its last checkpoint), record where they stand, and leave.
+                for job in running where job.process.isRunning { job.process.terminate() }
+                for job in running {
+                    job.process.waitUntilExit()
+                    try? job.log.close()
+                }
+                progress.finish()
+                try SweepSummary.write(directory: directory, manifest: manifest, statuses: statuses)
+                throw RunError("interrupted by signal \(signal): \(running.count) running run\(running.count == 1 ? "" : "s") stopped, \(done) of \(total) done; run the same command again to resume")
+            }
             while running.count < parallel && next < queue.count {
                 let job = queue[next]
                 next += 1
@@ -125,7 +138,7 @@ public struct SweepRunner {
                     statuses[job.run.name] = "failed"
                     failed.append(job.run.name)
                     done += 1
-                    report("sweep: run \(job.run.name) failed to start: \(error)")
+                    progress.say("sweep: run \(job.run.name) failed to start: \(error)")
                 }
             }
             Thread.sleep(forTimeInterval: 0.1)
@@ -150,7 +163,7 @@ public struct SweepRunner {
                     failed.append(job.run.name)
                     let reason = Self.lastLine(ofFile: logPath(job.run)) ?? "no output"
                     let how = job.process.terminationReason == .uncaughtSignal ? "killed by signal \(exit)" : "exit status \(exit)"
-                    report("sweep: run \(job.run.name) \(status) (\(how)): \(reason) [log: \(logPath(job.run))]")
+                    progress.say("sweep: run \(job.run.name) \(status) (\(how)): \(reason) [log: \(logPath(job.run))]")
                 }
                 progress.show(done: done, running: running.count, failed: failed.count, force: true)
             }
@@ -238,6 +251,12 @@ public struct SweepRunner {
 /// ETA (from this session's finished runs). On a terminal it redraws one line; otherwise it
 /// prints when a run ends and at most every 30 s.
 final class SweepProgress {
+    /// Prints a line of its own (a failure, a note), clearing a progress line being redrawn.
+    func say(_ line: String) {
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        report(line)
+    }
+
     private let total: Int
     private let alreadyDone: Int
     private let start = Date()
@@ -272,4 +291,28 @@ final class SweepProgress {
     func finish() {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
+}
+
+/// The first SIGINT/SIGTERM received while a sweep runs (0: none). Written only by the signal
+/// handler below, read by the sweep's loop.
+nonisolated(unsafe) private var receivedStopSignal: sig_atomic_t = 0
+
+/// Catches SIGINT and SIGTERM while a sweep runs, so that it stops its child runs (which would
+/// otherwise go on as orphans after a `kill`) and writes summary.csv before it exits. A handler
+/// (not SIG_IGN, which child processes would inherit) is reset to the default in each child.
+final class StopRequest {
+    init() {
+        receivedStopSignal = 0
+        for number in [SIGINT, SIGTERM] {
+            _ = Foundation.signal(number) { received in if receivedStopSignal == 0 { receivedStopSignal = received } }
+        }
+    }
+
+    deinit {
+        _ = Foundation.signal(SIGINT, SIG_DFL)
+        _ = Foundation.signal(SIGTERM, SIG_DFL)
+    }
+
+    /// The first signal received, if any.
+    var signal: Int32? { receivedStopSignal == 0 ? nil : receivedStopSignal }
 }
