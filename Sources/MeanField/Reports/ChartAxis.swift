@@ -75,7 +75,7 @@ public enum TickGenerator {
     }
 
     /// Ticks for positive data in `[low, high]` on a log₁₀ axis. The domain is widened to the
-    /// nearest 1, 2 or 5 × 10ᵏ. Labels: every 1…9 × 10ᵏ when the domain spans at most one decade,
+    /// nearest 1, 2 or 5 × 10ᵏ. Labels: 1, 2, 3, 5, 7 × 10ᵏ when the domain spans at most one decade,
     /// 1, 2, 5 × 10ᵏ up to 2.5 decades, powers of ten up to 8 decades, every n-th power beyond;
     /// minor grid lines at the other 1…9 × 10ᵏ (up to 8 decades).
     /// `[0.003, 0.8]` → domain 0.002…1 (2.7 decades), labels 0.01, 0.1, 1, minor lines at 0.002…0.009, 0.02…
@@ -89,7 +89,7 @@ public enum TickGenerator {
         let firstPower = Int(floor(Foundation.log10(domainLow) + 1e-9)), lastPower = Int(ceil(Foundation.log10(domainHigh) - 1e-9))
         let labelled: Set<Int>
         var powerStride = 1
-        if decades <= 1 + 1e-9 { labelled = Set(1...9) }
+        if decades <= 1 + 1e-9 { labelled = [1, 2, 3, 5, 7] }
         else if decades <= 2.5 { labelled = [1, 2, 5] }
         else {
             labelled = [1]

@@ -131,19 +131,30 @@ public enum SweepReport {
         return section
     }
 
-    /// Final R and Q against weight decay λ on log-log axes, with fitted slopes (theory ≈ 1, PAPERS §6 E3).
+    /// Final R and Q against weight decay λ on log-log axes, one series per M with its fitted slope
+    /// (theory ≈ 1, PAPERS §6 E3); other varied settings are held at their first grid value.
     static func weightDecay(_ sweep: SweepRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "weight-decay", title: "Final risk and objective vs weight decay λ")
         let flag = "weight-decay"
         guard sweep.varies(flag) else { return section }
-        let others = sweep.grid.map(\.flag).filter { $0 != flag && sweep.varies($0) && !replicateFlags.contains($0) }
+        let varying = sweep.grid.map(\.flag).filter { $0 != flag && sweep.varies($0) && !replicateFlags.contains($0) }
+        let seriesFlag = varying.contains("heads") ? "heads" : varying.first
+        let held = heldRuns(sweep, holding: varying.filter { $0 != seriesFlag })
         for (quantity, title) in [("Q", "final objective Q"), ("R", "final training risk R")] {
-            let chart = groupedLogLogChart(sweep, xFlag: flag, quantity: quantity, groupFlags: others,
+            let chart = groupedLogLogChart(held.runs, xFlag: flag, quantity: quantity, seriesFlag: seriesFlag,
                                            title: "\(title.capitalizedFirst) vs λ", xTitle: "weight decay λ", yTitle: title)
             guard let chart else { continue }
-            section.figure(chart.chart, caption: "\(title.capitalizedFirst) at the end of each run against λ (log-log; markers: mean over seeds, bars: min–max). Lines: least-squares fits of log \(quantity) on log λ; the theory expects slope ≈ 1 when λ sets the final risk (PAPERS §6, E3). \(chart.fits)")
+            section.figure(chart.chart, caption: "\(title.capitalizedFirst) at the end of each run against λ (log-log; markers: mean over seeds, bars: min–max).\(held.note) Lines: least-squares fits of log \(quantity) on log λ over every run; the theory expects slope ≈ 1 when λ sets the final risk (PAPERS §6, E3). \(chart.fits)")
         }
         return section
+    }
+
+    /// The runs whose `flags` are at their first grid value, and a caption note saying so.
+    static func heldRuns(_ sweep: SweepRecords, holding flags: [String]) -> (runs: [SweepRecords.Run], note: String) {
+        let values = Dictionary(uniqueKeysWithValues: flags.map { ($0, sweep.values(of: $0)[0]) })
+        let runs = sweep.runs.filter { run in flags.allSatisfy { run.flags[$0] == values[$0] } }
+        let note = flags.isEmpty ? "" : " Held at \(flags.map { "\(ReportSupport.symbol($0)) = \(values[$0]!)" }.joined(separator: ", "))."
+        return (runs, note)
     }
 
     /// Final loss against learning rate, one series per M and one per L (hyperparameter transfer:
@@ -154,9 +165,8 @@ public enum SweepReport {
         let key = lossKey(sweep)
         for seriesFlag in ["heads", "layers"] where sweep.varies(seriesFlag) || (seriesFlag == "heads" && !sweep.varies("layers")) {
             // The other settings are held at their first grid value.
-            let held = sweep.grid.map(\.flag).filter { $0 != "lr" && $0 != seriesFlag && sweep.varies($0) && !replicateFlags.contains($0) }
-            let heldValues = Dictionary(uniqueKeysWithValues: held.map { ($0, sweep.values(of: $0)[0]) })
-            let runs = sweep.runs.filter { run in held.allSatisfy { run.flags[$0] == heldValues[$0] } }
+            let held = heldRuns(sweep, holding: sweep.grid.map(\.flag).filter { $0 != "lr" && $0 != seriesFlag && sweep.varies($0) && !replicateFlags.contains($0) })
+            let runs = held.runs
             let seriesValues = sweep.varies(seriesFlag) ? ReportSupport.sortedValues(runs.compactMap { $0.flags[seriesFlag] }) : [""]
             var series: [ChartSeries] = []
             var best: [String] = []
@@ -173,7 +183,7 @@ public enum SweepReport {
             }
             guard !series.isEmpty else { continue }
             let allY = series.flatMap(\.y)
-            let heldText = held.isEmpty ? "" : " Held at \(held.map { "\(ReportSupport.symbol($0)) = \(heldValues[$0]!)" }.joined(separator: ", "))."
+            let heldText = held.note
             let chart = Chart(title: "Final \(key.final) vs learning rate" + (sweep.varies(seriesFlag) ? ", per \(ReportSupport.symbol(seriesFlag))" : ""),
                               x: ChartAxis("learning rate η (mean-field time per step)", scale: .log10),
                               y: ChartAxis("final \(key.title)", scale: ReportSupport.scale(for: allY) == .log10 || allY.allSatisfy { $0 > 0 } ? .log10 : .linear),
@@ -195,33 +205,35 @@ public enum SweepReport {
         return (xs, xs.map { ReportSupport.mean(byX[$0]!) }, xs.map { byX[$0]!.min()! }, xs.map { byX[$0]!.max()! })
     }
 
-    /// A log-log chart of a final quantity against a numeric grid flag, one series per combination of
-    /// `groupFlags`, each with its least-squares fit (``LogLogFit``) in the legend. Nil when there
-    /// are no positive points.
-    static func groupedLogLogChart(_ sweep: SweepRecords, xFlag: String, quantity: String, groupFlags: [String],
+    /// A log-log chart of a final quantity against a numeric grid flag, one series per value of
+    /// `seriesFlag` (seeds pooled), each with its least-squares fit (``LogLogFit``) named in the
+    /// legend. Nil when there are no positive points.
+    static func groupedLogLogChart(_ runs: [SweepRecords.Run], xFlag: String, quantity: String, seriesFlag: String?,
                                    title: String, xTitle: String, yTitle: String) -> (chart: Chart, fits: String)? {
-        let groups = Dictionary(grouping: sweep.runs) { run in groupFlags.map { run.flags[$0] ?? "" } }
-        let keys = groups.keys.sorted { $0.joined(separator: ",") < $1.joined(separator: ",") }.prefix(6)
+        let values = seriesFlag.map { flag in ReportSupport.sortedValues(runs.compactMap { $0.flags[flag] }) } ?? [""]
         var series: [ChartSeries] = []
         var fitTexts: [String] = []
-        for (index, groupKey) in keys.enumerated() {
-            let runs = groups[groupKey]!
-            let label = zip(groupFlags, groupKey).map { "\(ReportSupport.symbol($0)) = \($1)" }.joined(separator: ", ")
-            let points = meanByX(runs, xFlag: xFlag, quantity: quantity)
+        for (index, value) in values.prefix(ChartPalette.colours.count).enumerated() {
+            let members = runs.filter { run in seriesFlag.map { run.flags[$0] == value } ?? true }
+            let label = seriesFlag.map { "\(ReportSupport.symbol($0)) = \(value)" } ?? "final \(quantity)"
+            let points = meanByX(members, xFlag: xFlag, quantity: quantity)
             let positive = points.x.indices.filter { points.x[$0] > 0 && points.mean[$0] > 0 }
             guard !positive.isEmpty else { continue }
-            series.append(ChartSeries(label.isEmpty ? "final \(quantity)" : label, x: positive.map { points.x[$0] }, y: positive.map { points.mean[$0] },
-                                      style: .markers, colour: .palette(index),
-                                      errorLow: positive.map { points.low[$0] }, errorHigh: positive.map { points.high[$0] }))
             // Fit on every run's point (seeds included), not on the means.
-            let raw = runs.compactMap { run -> (Double, Double)? in
+            let raw = members.compactMap { run -> (Double, Double)? in
                 guard let x = run.flag(xFlag), let y = run.final(quantity), x > 0, y > 0, y.isFinite else { return nil }
                 return (x, y)
             }
-            if let fit = try? LogLogFit.fit(x: raw.map(\.0), y: raw.map(\.1)), let low = raw.map(\.0).min(), let high = raw.map(\.0).max() {
-                let text = ReportSupport.slopeLabel(label.isEmpty ? "fit: " : "\(label) fit: ", slope: fit.slope, confidence: fit.confidence95)
-                series.append(.fittedPowerLaw(text, slope: fit.slope, logIntercept: fit.intercept, xRange: low...high, colour: .palette(index)))
-                fitTexts.append(text + " from \(fit.points) runs")
+            let fit = try? LogLogFit.fit(x: raw.map(\.0), y: raw.map(\.1))
+            let name = fit.map { ReportSupport.slopeLabel("\(label): ", slope: $0.slope, confidence: $0.confidence95) } ?? label
+            series.append(ChartSeries(name, x: positive.map { points.x[$0] }, y: positive.map { points.mean[$0] },
+                                      style: .markers, colour: .palette(index),
+                                      errorLow: positive.map { points.low[$0] }, errorHigh: positive.map { points.high[$0] }))
+            if let fit, let low = raw.map(\.0).min(), let high = raw.map(\.0).max() {
+                var line = ChartSeries.fittedPowerLaw("", slope: fit.slope, logIntercept: fit.intercept, xRange: low...high, colour: .palette(index))
+                line.inLegend = false
+                series.append(line)
+                fitTexts.append("\(name) from \(fit.points) runs")
             }
         }
         guard !series.isEmpty else { return nil }
