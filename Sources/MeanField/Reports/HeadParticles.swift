@@ -57,8 +57,8 @@ public struct HeadParticles: Sendable {
 }
 
 /// The first principal components of a point cloud: the mean and the top unit eigenvectors of the
-/// covariance, found by power iteration with deflation on X (never forming the P×P covariance, so
-/// ViT heads with P in the thousands cost O(M·P) per iteration).
+/// covariance (divisor n), found through the n × n Gram matrix (never forming the P × P covariance,
+/// so ViT heads with P in the thousands are cheap).
 public struct PrincipalComponents: Sendable {
     public var mean: [Double]
     /// Unit vectors, by decreasing variance.
@@ -78,47 +78,59 @@ public struct PrincipalComponents: Sendable {
         (components, variances) = Self.topComponents(centred, count: count, iterations: iterations)
     }
 
-    /// Power iteration with deflation on the centred rows; returns unit vectors and their variances.
+    /// The top eigenvectors of the covariance of the centred rows X (n × P) through the small Gram
+    /// matrix G = X Xᵀ (n × n): if G u = μ u then v = Xᵀu / |Xᵀu| is a unit eigenvector of the
+    /// covariance XᵀX / n with eigenvalue μ / n. G's eigenvectors come from power iteration with
+    /// deflation. Cost O(n²P) once plus O(n²) per iteration, so thousands of dimensions are cheap.
     static func topComponents(_ centred: [[Double]], count: Int, iterations: Int) -> ([[Double]], [Double]) {
         let n = centred.count, dimension = centred.first?.count ?? 0
-        var components: [[Double]] = [], variances: [Double] = []
         guard n > 0, dimension > 0 else { return ([], []) }
-        for component in 0..<min(count, dimension) {
+        func dot(_ a: [Double], _ b: [Double]) -> Double {
+            var sum = 0.0
+            for index in a.indices { sum += a[index] * b[index] }
+            return sum
+        }
+        var gram = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for i in 0..<n {
+            for j in i..<n {
+                gram[i][j] = dot(centred[i], centred[j])
+                gram[j][i] = gram[i][j]
+            }
+        }
+        var components: [[Double]] = [], variances: [Double] = []
+        var found: [[Double]] = []   // eigenvectors of G, for deflation
+        for component in 0..<min(count, n, dimension) {
             // Deterministic start: a fixed, non-degenerate vector.
-            var vector = (0..<dimension).map { j in 1 + 0.37 * sin(Double(j * (component + 2) + 1)) }
+            var vector = (0..<n).map { 1 + 0.37 * sin(Double($0 * (component + 2) + 1)) }
             var eigenvalue = 0.0
             for _ in 0..<iterations {
-                // w = Cv = (1/n) Xᵀ(Xv), minus the earlier components (deflation).
-                let scores = centred.map { row in zip(row, vector).reduce(0) { $0 + $1.0 * $1.1 } }
-                var next = [Double](repeating: 0, count: dimension)
-                for (row, score) in zip(centred, scores) where score != 0 {
-                    for j in 0..<dimension { next[j] += row[j] * score }
+                var next = gram.map { dot($0, vector) }
+                for earlier in found {
+                    let overlap = dot(next, earlier)
+                    for i in 0..<n { next[i] -= overlap * earlier[i] }
                 }
-                for j in 0..<dimension { next[j] /= Double(n) }
-                for earlier in components {
-                    let overlap = zip(next, earlier).reduce(0) { $0 + $1.0 * $1.1 }
-                    for j in 0..<dimension { next[j] -= overlap * earlier[j] }
-                }
-                let norm = next.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                let norm = dot(next, next).squareRoot()
                 guard norm > 1e-300 else { eigenvalue = 0; break }
                 let change = zip(next, vector).reduce(0) { $0 + abs($1.0 / norm - $1.1) }
                 vector = next.map { $0 / norm }
                 eigenvalue = norm
-                if change < 1e-12 * Double(dimension) { break }
+                if change < 1e-13 * Double(n) { break }
             }
-            // Orthonormalise against earlier components (in case the cloud had rank < count).
-            for earlier in components {
-                let overlap = zip(vector, earlier).reduce(0) { $0 + $1.0 * $1.1 }
-                for j in 0..<dimension { vector[j] -= overlap * earlier[j] }
+            found.append(vector)
+            // Back to parameter space: v = Xᵀu, normalised.
+            var direction = [Double](repeating: 0, count: dimension)
+            for (row, weight) in zip(centred, vector) where weight != 0 {
+                for j in 0..<dimension { direction[j] += row[j] * weight }
             }
-            let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 0 { vector = vector.map { $0 / norm } }
+            let norm = dot(direction, direction).squareRoot()
+            guard norm > 0 else { break }   // the cloud has rank < count
+            direction = direction.map { $0 / norm }
             // Fix the sign: the largest entry positive, so reports are reproducible.
-            if let largest = vector.indices.max(by: { abs(vector[$0]) < abs(vector[$1]) }), vector[largest] < 0 {
-                vector = vector.map { -$0 }
+            if let largest = direction.indices.max(by: { abs(direction[$0]) < abs(direction[$1]) }), direction[largest] < 0 {
+                direction = direction.map { -$0 }
             }
-            components.append(vector)
-            variances.append(eigenvalue)
+            components.append(direction)
+            variances.append(eigenvalue / Double(n))
         }
         return (components, variances)
     }

@@ -177,7 +177,10 @@ public enum RunReport {
             return section
         }
         let pca = PrincipalComponents(points: initial.particles, count: 2)
-        guard pca.components.count == 2 else { return section }
+        guard pca.components.count == 2 else {
+            section.paragraph("The \(initial.particles.count) initial heads of layer \(layer) span fewer than two directions: there is no plane to project on.")
+            return section
+        }
         let projected = clouds.map { cloud in cloud.particles.map(pca.project) }
         let shown = ReportSupport.evenlySpaced(clouds.count, count: 4)
         var series: [ChartSeries] = []
