@@ -1,8 +1,9 @@
 import Foundation
 
 /// The limit-diagnostics sections of a sweep report, from diagnostics.json (PAPERS §1.5, §6 E2):
-/// failure signatures, distance to the reference against M (log-log, fitted slope and the −1/2
-/// reference), against M / log L, over mean-field time, the coordinate check and the fitted slopes.
+/// failure signatures, distance to the reference against M (log-log, fitted slopes and the −1/2
+/// reference), against M / log L, over mean-field time, depth error against L, the coordinate
+/// check and the table of fitted slopes.
 public enum SweepDiagnosticsReport {
     /// The named failure signatures as a highlighted list (or a short all-clear when the file has none).
     public static func signatures(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
@@ -22,31 +23,48 @@ public enum SweepDiagnosticsReport {
 
     /// Every section that has data, in reading order.
     public static func sections(_ diagnostics: SweepDiagnostics) -> [HTMLPage.Section] {
-        [width(diagnostics), widthOverDepth(diagnostics), distanceOverTime(diagnostics), coordinates(diagnostics), fits(diagnostics)]
+        [width(diagnostics), widthOverDepth(diagnostics), distanceOverTime(diagnostics), depth(diagnostics),
+         coordinates(diagnostics), fits(diagnostics)]
     }
 
-    /// The fitted slope of `quantity` against `against` recorded in the file, if any.
-    static func recordedFit(_ diagnostics: SweepDiagnostics, quantity: String, against: [String]) -> SweepDiagnostics.Fit? {
-        diagnostics.fits.first { $0.quantity == quantity && against.contains($0.against) }
+    /// One coloured group of points on a log-log distance chart, and how to find its recorded fit.
+    struct PointGroup {
+        var label: String
+        /// The family setting that identifies this group's fit in diagnostics.json ("layers", 8).
+        var family: (flag: String, value: Double)?
+        var x: [Double]
+        var y: [Double]
     }
 
-    /// Distance to the reference against M, one series per L, with the fitted slope and its CI in the
-    /// legend and the −1/2 reference slope (propagation of chaos, PAPERS §1.5 claim C1).
+    /// RMS function-space distance to the reference, risk gap and particle distances against M,
+    /// one colour per L, each with its fitted slope and 95% CI in the legend, and the −1/2
+    /// reference slope (propagation of chaos, PAPERS §1.5 claim C1).
     static func width(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "width", title: "Distance to the reference vs width M")
         let reference = diagnostics.reference.map { " The reference run is \($0)." } ?? ""
         let quantities: [(key: String, title: String, value: (SweepDiagnostics.WidthPoint) -> Double, theory: Double?)] = [
-            ("function_distance", "function-space distance to the reference", { $0.functionDistance }, -0.5),
+            ("rms_function_distance", "RMS function-space distance to the reference", { $0.functionDistance.squareRoot() }, -0.5),
             ("risk_gap", "risk gap |R_M − R_ref|", { $0.riskGap }, nil),
-            ("particle_sliced_w2", "sliced W2 of the particles (mean over layers)", { ReportSupport.mean($0.particleSlicedW2) }, nil),
+            ("particle_sliced_w2", "sliced W2 of the head particles (mean over layers)", { ReportSupport.mean($0.particleSlicedW2) }, -0.5),
+            ("particle_sinkhorn", "Sinkhorn divergence of the head particles (mean over layers)", { ReportSupport.mean($0.particleSinkhorn) }, nil),
         ]
+        let depths = Array(Set(diagnostics.width.map(\.layers))).sorted()
         for quantity in quantities {
-            let chart = distanceChart(diagnostics, x: { $0.heads }, xTitle: "heads per layer M", quantity: quantity.key,
-                                      against: ["heads", "M"], title: quantity.title.capitalizedFirst + " vs M",
-                                      yTitle: quantity.title, value: quantity.value, theory: quantity.theory)
-            guard let chart else { continue }
-            let theory = quantity.theory.map { " The dashed grey line has the theory's slope \(ReportSupport.signed($0)) (RMS distance ∝ M^−1/2)." } ?? ""
-            section.figure(chart.chart, caption: "\(quantity.title.capitalizedFirst) at the end of training for coupled runs of width M (log-log; one colour per depth L, one marker per seed). \(chart.fit)\(theory)\(reference)")
+            let groups = depths.map { depth in
+                let members = diagnostics.width.filter { $0.layers == depth }
+                return PointGroup(label: depth.isFinite ? "L = \(MarkupText.number(depth))" : "runs", family: ("layers", depth),
+                                  x: members.map(\.heads), y: members.map(quantity.value))
+            }
+            let recorded = diagnostics.fits.filter { $0.quantity == quantity.key && $0.against == "heads" }
+            guard let chart = logLogChart(groups, recorded: recorded, theory: quantity.theory, title: quantity.title.capitalizedFirst + " vs M",
+                                          xTitle: "heads per layer M", yTitle: quantity.title) else { continue }
+            let theory = quantity.theory.map { " Dashed grey: the theory's slope \(ReportSupport.signed($0)) (RMS distance ∝ M^−1/2)." } ?? ""
+            section.figure(chart.chart, caption: "\(quantity.title.capitalizedFirst) at the end of training for coupled runs of width M (log-log; one colour per depth L, one marker per seed). \(chart.fits)\(theory)\(reference)")
+        }
+        if !diagnostics.skipped.isEmpty {
+            section.collapsed("Runs the diagnostics skipped (\(diagnostics.skipped.count))") { inner in
+                inner.table(headers: ["reason"], rows: diagnostics.skipped.map { [$0] })
+            }
         }
         return section
     }
@@ -55,14 +73,18 @@ public enum SweepDiagnosticsReport {
     static func widthOverDepth(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "width-depth", title: "Distance vs M / log L")
         let usable = diagnostics.width.filter { $0.layers >= 2 }
-        guard Set(usable.map(\.layers)).count >= 2 || Set(usable.map(\.heads)).count >= 2 else { return section }
-        var subset = diagnostics
-        subset.width = usable
-        if let chart = distanceChart(subset, x: { $0.heads / log($0.layers) }, xTitle: "M / log L (heads over log of depth)",
-                                     quantity: "function_distance", against: ["M/logL", "M/log L", "heads/log(layers)"],
-                                     title: "Function-space distance vs M / log L", yTitle: "function-space distance to the reference",
-                                     value: { $0.functionDistance }, theory: nil) {
-            section.figure(chart.chart, caption: "The distance of Figure above plotted against M / log L (runs with L ≥ 2). The theory needs M / log L → ∞: if the points of different L fall on one line here, depth costs only a logarithmic factor in width. \(chart.fit)")
+        guard Set(usable.map(\.layers)).count >= 2 else { return section }
+        let groups = Array(Set(usable.map(\.layers))).sorted().map { depth in
+            let members = usable.filter { $0.layers == depth }
+            return PointGroup(label: "L = \(MarkupText.number(depth))", family: nil,
+                              x: members.map { $0.heads / log($0.layers) }, y: members.map { $0.functionDistance.squareRoot() })
+        }
+        // One fit over all depths: if depth costs only log L in width, the points fall on one line.
+        let all = PointGroup(label: "all L", family: nil, x: groups.flatMap(\.x), y: groups.flatMap(\.y))
+        if let chart = logLogChart(groups, recorded: [], theory: nil, title: "RMS function-space distance vs M / log L",
+                                   xTitle: "M / log L (heads over natural log of depth)", yTitle: "RMS function-space distance",
+                                   pooledFit: all) {
+            section.figure(chart.chart, caption: "The RMS distance of the width study against M / log L (runs with L ≥ 2). The theory needs M / log L → ∞: if the points of different L fall on one line, depth costs only a logarithmic factor in width. \(chart.fits)")
         }
         return section
     }
@@ -70,25 +92,47 @@ public enum SweepDiagnosticsReport {
     /// Distance to the reference over mean-field time, one curve per run, coloured by M.
     static func distanceOverTime(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "distance-time", title: "Distance to the reference over mean-field time")
-        let curves = diagnostics.width.filter { !$0.curveTime.isEmpty }
+        let curves = diagnostics.width.filter { !$0.curveTime.isEmpty || !$0.curveRiskGapTime.isEmpty }
         guard !curves.isEmpty else { return section }
         let widths = Array(Set(curves.map(\.heads))).sorted()
-        for (key, title, values) in [("function_distance", "function-space distance", \SweepDiagnostics.WidthPoint.curveFunctionDistance),
-                                     ("risk_gap", "risk gap |R_M − R_ref|", \SweepDiagnostics.WidthPoint.curveRiskGap)] {
+        let quantities: [(String, String, (SweepDiagnostics.WidthPoint) -> (x: [Double], y: [Double]))] = [
+            ("function_distance", "RMS function-space distance", { ($0.curveTime, $0.curveFunctionDistance.map { $0.squareRoot() }) }),
+            ("risk_gap", "risk gap |R_M − R_ref|", { ($0.curveRiskGapTime, $0.curveRiskGap) }),
+        ]
+        for (key, title, values) in quantities {
             var listed = Set<String>()
             let series = curves.sorted { ($0.heads, $0.layers, $0.seed) < ($1.heads, $1.layers, $1.seed) }.compactMap { point -> ChartSeries? in
-                let y = point[keyPath: values]
-                guard !y.isEmpty else { return nil }
+                let curve = values(point)
+                guard !curve.y.isEmpty else { return nil }
                 let label = "M = \(MarkupText.number(point.heads))"
                 defer { listed.insert(label) }
-                return ChartSeries(label, x: point.curveTime, y: y, style: y.count <= 25 ? .lineWithMarkers : .line,
+                return ChartSeries(label, x: curve.x, y: curve.y, style: curve.y.count <= 25 ? .lineWithMarkers : .line,
                                    colour: .palette(widths.firstIndex(of: point.heads) ?? 0), inLegend: !listed.contains(label),
                                    lineWidth: 1.6, markerRadius: 2.5)
             }
             guard !series.isEmpty else { continue }
             let scale = ReportSupport.scale(for: series.flatMap(\.y))
             section.figure(Chart(title: title.capitalizedFirst + " over time", x: ChartAxis(RunReport.timeAxis), y: ChartAxis(title, scale: scale), series: series),
-                           caption: "\(title.capitalizedFirst) between each run and the reference against mean-field time (\(key)\(ReportSupport.scaleNote(scale))). A distance that keeps growing in time means the width is too small for the depth.")
+                           caption: "\(title.capitalizedFirst) between each run and its coupled reference against mean-field time (\(key)\(ReportSupport.scaleNote(scale)); one line per run, coloured by M). A distance that keeps growing in time means the width is too small for the depth.")
+        }
+        return section
+    }
+
+    /// RMS depth error against L (theory slope −1, PAPERS §6), one colour per M.
+    static func depth(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+        var section = HTMLPage.Section(id: "depth", title: "Depth error vs L")
+        guard !diagnostics.depth.isEmpty else { return section }
+        let widths = Array(Set(diagnostics.depth.map(\.heads))).sorted()
+        for (key, title, value) in [("rms_depth_error", "RMS distance to the deepest run, end of training", { (point: SweepDiagnostics.DepthPoint) in point.functionDistance.squareRoot() }),
+                                    ("rms_depth_error_init", "RMS distance to the deepest run, at initialization", { (point: SweepDiagnostics.DepthPoint) in point.initialFunctionDistance.squareRoot() })] {
+            let groups = widths.map { width in
+                let members = diagnostics.depth.filter { $0.heads == width }
+                return PointGroup(label: "M = \(MarkupText.number(width))", family: ("heads", width), x: members.map(\.layers), y: members.map(value))
+            }
+            let recorded = diagnostics.fits.filter { $0.quantity == key && $0.against == "layers" }
+            guard let chart = logLogChart(groups, recorded: recorded, theory: -1, title: title.capitalizedFirst,
+                                          xTitle: "layers L", yTitle: "RMS function-space distance") else { continue }
+            section.figure(chart.chart, caption: "\(title.capitalizedFirst) against depth L (log-log; one colour per M, one marker per seed). The theory expects the depth discretisation error to fall as 1/L (dashed grey, slope −1). \(chart.fits)")
         }
         return section
     }
@@ -152,49 +196,71 @@ public enum SweepDiagnosticsReport {
             let covers = fit.theory.map { theory in
                 fit.confidence95.count == 2 ? (fit.confidence95[0] <= theory && theory <= fit.confidence95[1] ? "yes" : "no") : "—"
             } ?? "—"
-            return [fit.quantity, fit.against, ReportSupport.signed(fit.slope), interval, fit.theory.map(ReportSupport.signed) ?? "—", covers, String(fit.points)]
+            return [fit.quantity, fit.against, fit.family, ReportSupport.signed(fit.slope), interval, fit.theory.map(ReportSupport.signed) ?? "—",
+                    covers, String(fit.points), fit.seeds > 0 ? String(fit.seeds) : "—"]
         }
-        section.table(headers: ["quantity", "against", "slope", "95% CI", "theory", "CI covers theory", "points"], rows: rows,
-                      caption: "Log-log slopes from diagnostics.json (theory: PAPERS §6 — RMS distance vs M ≈ −1/2, depth error vs L ≈ −1, final Q and R vs λ ≈ 1)",
-                      numeric: [2, 4, 6])
+        section.table(headers: ["quantity", "against", "family (held fixed)", "slope", "95% CI", "theory", "CI covers theory", "points", "seeds"], rows: rows,
+                      caption: "Log-log slopes from diagnostics.json (theory, PAPERS §6: RMS distance vs M ≈ −1/2, depth error vs L ≈ −1, final Q and R vs λ ≈ 1)",
+                      numeric: [3, 5, 7, 8])
         return section
     }
 
-    /// A log-log chart of a width-diagnostic quantity against `x`, one colour per L, with a fitted
-    /// slope (the file's own fit when it has one for this quantity, else ``LogLogFit`` over the
-    /// points) and an optional dashed theory slope through the data's geometric centre.
-    static func distanceChart(_ diagnostics: SweepDiagnostics, x: (SweepDiagnostics.WidthPoint) -> Double, xTitle: String,
-                              quantity: String, against: [String], title: String, yTitle: String,
-                              value: (SweepDiagnostics.WidthPoint) -> Double, theory: Double?) -> (chart: Chart, fit: String)? {
-        let points = diagnostics.width.map { (x: x($0), y: value($0), layers: $0.layers) }
-            .filter { $0.x > 0 && $0.x.isFinite && $0.y > 0 && $0.y.isFinite }
-        guard !points.isEmpty else { return nil }
-        let depths = Array(Set(points.map(\.layers))).sorted()
-        var series: [ChartSeries] = depths.enumerated().map { index, depth in
-            let members = points.filter { $0.layers == depth }
-            return ChartSeries(depth.isFinite ? "L = \(MarkupText.number(depth))" : "runs", x: members.map(\.x), y: members.map(\.y),
-                               style: .markers, colour: .palette(index), markerRadius: 4)
+    /// A log-log chart of groups of positive points, one colour per group, each with a fitted power
+    /// law named in the legend: the file's fit for that group when `recorded` has one (matched by
+    /// the group's family setting; drawn through the group's geometric centre), else ``LogLogFit``
+    /// over the group. `pooledFit` adds one fit over all groups instead. An optional dashed theory
+    /// slope goes through the geometric centre of all points.
+    static func logLogChart(_ groups: [PointGroup], recorded: [SweepDiagnostics.Fit], theory: Double?, title: String,
+                            xTitle: String, yTitle: String, pooledFit: PointGroup? = nil) -> (chart: Chart, fits: String)? {
+        func positive(_ group: PointGroup) -> (x: [Double], y: [Double]) {
+            let kept = group.x.indices.filter { group.x[$0] > 0 && group.x[$0].isFinite && group.y[$0] > 0 && group.y[$0].isFinite }
+            return (kept.map { group.x[$0] }, kept.map { group.y[$0] })
         }
-        let logX = points.map { log($0.x) }, logY = points.map { log($0.y) }
-        let centre = (x: exp(ReportSupport.mean(logX)), y: exp(ReportSupport.mean(logY)))
-        let xRange = points.map(\.x).min()!...points.map(\.x).max()!
-        var fitText = "Too few points for a fit (need 3 with distinct M)."
-        let ownFit = try? LogLogFit.fit(x: points.map(\.x), y: points.map(\.y))
-        if let recorded = recordedFit(diagnostics, quantity: quantity, against: against) {
-            // The file's slope (fitted across seeds), drawn through the points' geometric centre.
-            let label = ReportSupport.slopeLabel("fit: ", slope: recorded.slope, confidence: recorded.confidence95)
-            series.append(.fittedPowerLaw(label, slope: recorded.slope, logIntercept: log(centre.y) - recorded.slope * log(centre.x),
-                                          xRange: xRange, colour: .palette(depths.count)))
-            fitText = "Fitted slope (diagnostics.json, across seeds): \(label.dropFirst(5))."
-        } else if let fit = ownFit {
-            let label = ReportSupport.slopeLabel("fit: ", slope: fit.slope, confidence: fit.confidence95)
-            series.append(.fittedPowerLaw(label, slope: fit.slope, logIntercept: fit.intercept, xRange: xRange, colour: .palette(depths.count)))
-            fitText = "Least-squares fit of log distance on log x over \(fit.points) runs: \(label.dropFirst(5))."
+        func centre(_ points: (x: [Double], y: [Double])) -> (x: Double, y: Double) {
+            (exp(ReportSupport.mean(points.x.map(log))), exp(ReportSupport.mean(points.y.map(log))))
         }
-        if let theory, xRange.lowerBound < xRange.upperBound {
+        let allPoints = groups.map(positive).reduce(into: (x: [Double](), y: [Double]())) { $0.x += $1.x; $0.y += $1.y }
+        guard !allPoints.x.isEmpty else { return nil }
+        var series: [ChartSeries] = []
+        var fitTexts: [String] = []
+        for (index, group) in groups.enumerated() {
+            let points = positive(group)
+            guard !points.x.isEmpty, let low = points.x.min(), let high = points.x.max() else { continue }
+            var name = group.label
+            var line: ChartSeries?
+            if pooledFit == nil {
+                let matching = recorded.first { fit in group.family.map { fit.holds($0.flag, $0.value) } ?? false }
+                    ?? (recorded.count == 1 && groups.count == 1 ? recorded[0] : nil)
+                if let fit = matching, low < high {
+                    let middle = centre(points)
+                    name = ReportSupport.slopeLabel("\(group.label): ", slope: fit.slope, confidence: fit.confidence95)
+                    line = .fittedPowerLaw("", slope: fit.slope, logIntercept: log(middle.y) - fit.slope * log(middle.x), xRange: low...high, colour: .palette(index))
+                    fitTexts.append("\(name) (diagnostics.json, \(fit.seeds > 1 ? "across \(fit.seeds) seeds" : "\(fit.points) points"))")
+                } else if let fit = try? LogLogFit.fit(x: points.x, y: points.y) {
+                    name = ReportSupport.slopeLabel("\(group.label): ", slope: fit.slope, confidence: fit.confidence95)
+                    line = .fittedPowerLaw("", slope: fit.slope, logIntercept: fit.intercept, xRange: low...high, colour: .palette(index))
+                    fitTexts.append("\(name) (least squares over \(fit.points) runs)")
+                }
+            }
+            series.append(ChartSeries(name, x: points.x, y: points.y, style: .markers, colour: .palette(index), markerRadius: 4))
+            if var line {
+                line.inLegend = false
+                series.append(line)
+            }
+        }
+        if let pooledFit {
+            let points = positive(pooledFit)
+            if let fit = try? LogLogFit.fit(x: points.x, y: points.y), let low = points.x.min(), let high = points.x.max() {
+                let name = ReportSupport.slopeLabel("\(pooledFit.label) fit: ", slope: fit.slope, confidence: fit.confidence95)
+                series.append(.fittedPowerLaw(name, slope: fit.slope, logIntercept: fit.intercept, xRange: low...high, colour: .palette(groups.count)))
+                fitTexts.append("\(name) (least squares over \(fit.points) runs)")
+            }
+        }
+        if let theory, let low = allPoints.x.min(), let high = allPoints.x.max(), low < high {
             let name = theory == -0.5 ? "−1/2 reference" : "slope \(ReportSupport.signed(theory)) reference"
-            series.append(.referenceSlope(name, slope: theory, through: centre, xRange: xRange))
+            series.append(.referenceSlope(name, slope: theory, through: centre(allPoints), xRange: low...high))
         }
+        let fitText = fitTexts.isEmpty ? "Too few points for a fit (3 with distinct x per group)." : "Fitted slopes: " + fitTexts.joined(separator: "; ") + "."
         return (Chart(title: title, x: ChartAxis(xTitle, scale: .log10), y: ChartAxis(yTitle, scale: .log10), series: series), fitText)
     }
 }

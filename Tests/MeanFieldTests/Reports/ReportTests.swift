@@ -74,13 +74,18 @@ private func writeSyntheticSweep(at path: String, diagnostics: Bool = true) {
     """, to: path + "/sweep.json")
     write(rows.joined(separator: "\n") + "\n", to: path + "/summary.csv")
     guard diagnostics else { return }
-    var width: [String] = [], coordinates: [String] = []
+    var width: [String] = [], coordinates: [String] = [], depth: [String] = []
+    for layers in [2.0, 4, 8] {
+        let error = 0.5 / layers
+        depth.append("{\"run\": \"M16-L\(Int(layers))\", \"reference\": \"M16-L32\", \"layers\": \(layers), \"reference_layers\": 32, \"heads\": 16, \"seed\": 0, \"initial_function_distance\": \(error * error * 4), \"function_distance\": \(error * error), \"risk_gap\": 0.01}")
+    }
     for m in [4.0, 16, 64] { for layers in [2.0, 8] { for seed in 0..<2 {
-        let distance = 0.8 / m.squareRoot() * (1 + 0.05 * Double(seed)) * (1 + 0.1 * log(layers))
+        let rms = 0.8 / m.squareRoot() * (1 + 0.05 * Double(seed)) * (1 + 0.1 * log(layers))
+        let distance = rms * rms   // the file holds the mean squared distance
         width.append("""
         {"run": "M\(Int(m))-L\(Int(layers))-s\(seed)", "heads": \(m), "layers": \(layers), "seed": \(seed), "weight_decay": 0, "lr": 0.05, \
-        "function_distance": \(distance), "risk_gap": \(distance * distance), "particle_sliced_w2": [\(distance), \(distance * 1.2)], \
-        "curve": {"t": [0, 1, 2, 3], "function_distance": [0, \(distance / 2), \(distance * 0.9), \(distance)], "risk_gap": [0, 0.001, 0.002, \(distance * distance)]}}
+        "function_distance": \(distance), "risk_gap": \(distance), "particle_sliced_w2": [\(rms), \(rms * 1.2)], "particle_sinkhorn": [\(distance), \(distance)], \
+        "curve": {"t": [0, 1, 2, 3], "function_distance": [0, \(distance / 2), \(distance * 0.9), \(distance)], "risk_gap_t": [0, 1.5, 3], "risk_gap": [0, 0.002, \(distance)]}}
         """)
     } } }
     for m in [4.0, 16, 64] { for layer in 0..<2 { for step in [0.0, 10] {
@@ -89,8 +94,11 @@ private func writeSyntheticSweep(at path: String, diagnostics: Bool = true) {
     write("""
     {"reference": "M256-L8-s0",
      "width": [\(width.joined(separator: ",\n"))],
-     "fits": [{"quantity": "function_distance", "against": "heads", "slope": -0.5, "confidence95": [-0.56, -0.44], "theory": -0.5, "points": 12},
-              {"quantity": "Q", "against": "weight-decay", "slope": 0.93, "confidence95": [0.8, 1.06], "theory": 1, "points": 18}],
+     "fits": [{"quantity": "rms_function_distance", "against": "heads", "family": "layers=2 lr=0.05", "slope": -0.5, "confidence95": [-0.56, -0.44], "theory": -0.5, "points": 3, "seeds": 2},
+              {"quantity": "final_Q", "against": "weight-decay", "family": "heads=8", "slope": 0.93, "confidence95": [0.8, 1.06], "theory": 1, "points": 3, "seeds": 1},
+              {"quantity": "rms_depth_error", "against": "layers", "family": "heads=16", "slope": -0.9, "confidence95": [-1.2, -0.6], "theory": -1, "points": 3, "seeds": 1}],
+     "depth": [\(depth.joined(separator: ",\n"))],
+     "skipped": ["M4-L2-s9: no checkpoints"],
      "signatures": [{"name": "Distance growing in time", "run": "M4-L8-s0", "message": "the distance to the reference grows over t = 0…3", "knob": "raise M (the theory needs M / log L → ∞)"}],
      "coordinates": [\(coordinates.joined(separator: ",\n"))]}
     """, to: path + "/diagnostics.json")
@@ -198,13 +206,16 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
         #expect(result.kind == .sweep && result.warnings.isEmpty)
         let html = try String(contentsOfFile: sweep + "/out.html", encoding: .utf8)
         for section in ["signatures", "overview", "loss-curves", "weight-decay", "transfer", "width", "width-depth",
-                        "distance-time", "coordinates", "fits", "runs"] {
+                        "distance-time", "depth", "coordinates", "fits", "runs"] {
             #expect(html.contains("<section id=\"\(section)\">"), "section \(section)")
         }
         for svg in svgElements(html) { #expect(isWellFormedXML(svg)) }
         #expect(html.contains("Distance growing in time") && html.contains("raise M"))
         #expect(html.contains(">−1/2 reference</text>"))
-        #expect(html.contains("fit: slope −0.5 (95% CI −0.56 … −0.44)"))      // the file's fit in the legend
+        #expect(html.contains(">L = 2: slope −0.5 (95% CI −0.56 … −0.44)</text>"))   // the file's fit for L = 2 in the legend
+        #expect(html.contains(">L = 8: slope −0.5"))                                 // L = 8: LogLogFit over the points (RMS ∝ M^−1/2)
+        #expect(html.contains(">M = 16: slope −0.9 (95% CI −1.2 … −0.6)</text>") && html.contains(">slope −1 reference</text>"))
+        #expect(html.contains("M4-L2-s9: no checkpoints"))
         #expect(html.contains(">M = 2</text>") && html.contains(">M = 32</text>"))
         // Q vs λ: the synthetic final risk is ∝ λ, so the LogLogFit slopes are close to 1.
         #expect(html.contains("weight decay λ"))
