@@ -2,7 +2,8 @@ import Foundation
 
 /// What a report reads from a sweep directory (written by `meanfield sweep`):
 ///
-///     DIR/sweep.json         {"grid": {flag: [values as strings]}, "runs": [{"name", "flags": {flag: value}}]}
+///     DIR/sweep.json         {"grid": {flag: [values as strings]}, "fixed": {flag: value},
+///                             "runs": [{"name", "flags": {flag: value}}]}
 ///     DIR/runs/<name>/       ordinary run directories (``RunRecords``)
 ///     DIR/summary.csv        name, one column per grid flag, status, steps, t, R, eval_R, Q,
 ///                            train_acc, test_acc, wall_seconds (missing values empty)
@@ -35,6 +36,8 @@ public struct SweepRecords: Sendable {
     public let path: String
     /// Grid flags in display order (summary.csv's column order when present) and their values.
     public let grid: [(flag: String, values: [String])]
+    /// Flags every run shares (sweep.json "fixed"), sorted by name.
+    public let fixed: [(flag: String, value: String)]
     public let runs: [Run]
     public let summary: CSVTable?
     /// diagnostics.json, when present.
@@ -84,7 +87,9 @@ public struct SweepRecords: Sendable {
         if let object = try RunRecords.objectFile(path + "/diagnostics.json") {
             diagnostics = SweepDiagnostics(object)
         }
-        return SweepRecords(path: path, grid: grid, runs: runs, summary: summary, diagnostics: diagnostics, problems: problems)
+        let fixedObject = description["fixed"]?.object ?? [:]
+        let fixed = fixedObject.keys.sorted().map { ($0, fixedObject[$0]!.string ?? fixedObject[$0]!.displayText) }
+        return SweepRecords(path: path, grid: grid, fixed: fixed, runs: runs, summary: summary, diagnostics: diagnostics, problems: problems)
     }
 
     /// The values of grid flag `flag` (empty if it is not in the grid).

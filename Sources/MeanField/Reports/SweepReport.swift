@@ -52,7 +52,9 @@ public enum SweepReport {
                 if let value = manifest[key] { pairs.append((label + " (first run)", value.displayText)) }
             }
         }
-        if let config = sweep.runs.lazy.compactMap({ $0.records?.config }).first(where: { !$0.isEmpty }) {
+        if !sweep.fixed.isEmpty {
+            pairs += sweep.fixed.map { ($0.flag + " (fixed)", $0.value) }
+        } else if let config = sweep.runs.lazy.compactMap({ $0.records?.config }).first(where: { !$0.isEmpty }) {
             let fixed = ["task", "heads", "ffn-units", "layers", "optimizer", "lr", "weight-decay", "steps", "epochs"]
                 .filter { flag in !sweep.grid.contains { $0.flag == flag } }
             for key in fixed { if let value = config[key] { pairs.append((key + " (fixed)", value.displayText)) } }
