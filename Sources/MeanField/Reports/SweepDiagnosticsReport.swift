@@ -132,7 +132,7 @@ public enum SweepDiagnosticsReport {
             let recorded = diagnostics.fits.filter { $0.quantity == key && $0.against == "layers" }
             guard let chart = logLogChart(groups, recorded: recorded, theory: -1, title: title.capitalizedFirst,
                                           xTitle: "layers L", yTitle: "RMS function-space distance") else { continue }
-            section.figure(chart.chart, caption: "\(title.capitalizedFirst) against depth L (log-log; one colour per M, one marker per seed). The theory expects the depth discretisation error to fall as 1/L (dashed grey, slope −1). \(chart.fits)")
+            section.figure(chart.chart, caption: "\(title.capitalizedFirst) against depth L (log-log; one colour per M, one marker per seed). The theory expects the depth discretisation error to fall as 1/L (slope −1, dashed grey when L varies). \(chart.fits)")
         }
         return section
     }
@@ -156,10 +156,12 @@ public enum SweepDiagnosticsReport {
                     let shownLayers = ReportSupport.evenlySpaced(layers.count, count: 6).map { layers[$0] }
                     for (index, layer) in shownLayers.enumerated() {
                         for (stepIndex, step) in [steps.first!, steps.last!].enumerated() where stepIndex == 0 || steps.count > 1 {
-                            let points = atDepth.filter { $0.layer == layer && $0.step == step }.sorted { $0.heads < $1.heads }
-                            let y = points.map { $0[keyPath: value] }
+                            // Seeds of the same M are averaged.
+                            let points = atDepth.filter { $0.layer == layer && $0.step == step }
+                            let widths = Array(Set(points.map(\.heads))).sorted()
+                            let y = widths.map { width in ReportSupport.mean(points.filter { $0.heads == width }.map { $0[keyPath: value] }) }
                             guard y.contains(where: { $0.isFinite && $0 > 0 }) else { continue }
-                            series.append(ChartSeries("layer \(MarkupText.number(layer)), step \(MarkupText.number(step))", x: points.map(\.heads), y: y,
+                            series.append(ChartSeries("layer \(MarkupText.number(layer)), step \(MarkupText.number(step))", x: widths, y: y,
                                                       style: .lineWithMarkers, colour: .palette(index), dashed: stepIndex == 0 && steps.count > 1,
                                                       lineWidth: 1.6, markerRadius: 3))
                         }
@@ -180,7 +182,7 @@ public enum SweepDiagnosticsReport {
                                   x: widthVaries ? ChartAxis("heads per layer M", scale: .log10) : ChartAxis("layer ℓ"),
                                   y: ChartAxis(title + " (per coordinate)", scale: yScale), series: series)
                 section.figure(chart, caption: widthVaries
-                    ? "\(title.capitalizedFirst) (\(key)) of each layer's output against M at L = \(MarkupText.number(depth)); dashed: step \(MarkupText.number(steps.first!)), solid: step \(MarkupText.number(steps.last!)). Under mean-field scaling the sizes stay flat as M grows; a line that rises or falls with M names a mis-scaled layer."
+                    ? "\(title.capitalizedFirst) (\(key)) of each layer's output against M at L = \(MarkupText.number(depth)) (mean over seeds); dashed: step \(MarkupText.number(steps.first!)), solid: step \(MarkupText.number(steps.last!)). Under mean-field scaling the sizes stay flat as M grows; a line that rises or falls with M names a mis-scaled layer."
                     : "\(title.capitalizedFirst) (\(key)) per layer at L = \(MarkupText.number(depth)), one line per step. Sizes that change by orders of magnitude across layers point at the depth scaling 1/L^α.")
             }
         }
