@@ -160,6 +160,7 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
 @Suite struct ReportTests {
     @Test func runReportHasEverySectionAndWellFormedCharts() throws {
         let run = scratchDirectory("run")
+        defer { try? FileManager.default.removeItem(atPath: run) }
         writeSyntheticRun(at: run)
         let result = try ReportBuilder.write(path: run)
         #expect(result.kind == .run && result.file == run + "/report.html")
@@ -186,6 +187,7 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
 
     @Test func imageRunShowsAccuracyAndConfusionMatrix() throws {
         let run = scratchDirectory("image")
+        defer { try? FileManager.default.removeItem(atPath: run) }
         write("{\"task\": \"fashion-mnist\", \"heads\": 4, \"layers\": 1}", to: run + "/config.json")
         let lines = (0...5).map { epoch in
             "{\"epoch\":\(epoch),\"step\":\(epoch * 10),\"t\":\(Double(epoch) * 0.1),\"train_loss\":\(2.3 / Double(epoch + 1)),\"test_loss\":\(2.3 / Double(epoch + 1) + 0.2),\"train_acc\":\(0.1 + 0.15 * Double(epoch)),\"test_acc\":\(0.1 + 0.12 * Double(epoch)),\"Q\":1,\"param_norm\":3,\"grad_norm\":1}"
@@ -201,6 +203,7 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
 
     @Test func sweepReportHasEverySectionAndFits() throws {
         let sweep = scratchDirectory("sweep")
+        defer { try? FileManager.default.removeItem(atPath: sweep) }
         writeSyntheticSweep(at: sweep)
         let result = try ReportBuilder.write(path: sweep, output: sweep + "/out.html")
         #expect(result.kind == .sweep && result.warnings.isEmpty)
@@ -228,6 +231,7 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
 
     @Test func sweepWithoutDiagnosticsOrSummaryStillReports() throws {
         let sweep = scratchDirectory("plain-sweep")
+        defer { try? FileManager.default.removeItem(atPath: sweep) }
         writeSyntheticSweep(at: sweep, diagnostics: false)
         try FileManager.default.removeItem(atPath: sweep + "/summary.csv")
         try FileManager.default.removeItem(atPath: sweep + "/runs/heads-2_weight-decay-0.001_lr-0.02")
@@ -241,11 +245,13 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
 
     @Test func oneLineErrorsNameTheProblem() throws {
         let empty = scratchDirectory("neither")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
         #expect(throws: RunError.self) { try ReportBuilder.page(for: empty) }
         do { _ = try ReportBuilder.page(for: empty) } catch {
             #expect("\(error)".contains("neither a run directory") && !"\(error)".contains("\n"))
         }
         let run = scratchDirectory("corrupt")
+        defer { try? FileManager.default.removeItem(atPath: run) }
         write("{\"step\":0,\"t\":0,\"R\":1}\n{\"step\":10,\"t\":0.1,\"R\":0.5}\n{\"step\":20,\"t\":0.2,\"R\n", to: run + "/metrics.jsonl")
         do {
             _ = try ReportBuilder.page(for: run)
@@ -264,6 +270,8 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
     @Test(.enabled(if: chromium != nil, "skipped: chromium is not on PATH (apt-get install -y chromium; CI installs it), so the reports were not rendered in a browser"))
     func reportsRenderInHeadlessChromiumAndAreNotBlank() throws {
         let run = scratchDirectory("render-run"), sweep = scratchDirectory("render-sweep")
+        let blankDirectory = scratchDirectory("render-blank")
+        defer { for directory in [run, sweep, blankDirectory] { try? FileManager.default.removeItem(atPath: directory) } }
         writeSyntheticRun(at: run)
         writeSyntheticSweep(at: sweep)
         for directory in [run, sweep] {
@@ -276,7 +284,7 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
             #expect(colours >= 8, "the page has too few colours for charts (\(colours))")
         }
         // The check can tell: a blank page fails it.
-        let blank = scratchDirectory("render-blank") + "/blank.html"
+        let blank = blankDirectory + "/blank.html"
         write("<!DOCTYPE html><html><body></body></html>", to: blank)
         let image = try render(blank, size: "400,300")
         #expect(image.nonBackgroundFraction < 0.01)
