@@ -15,7 +15,7 @@ struct Sweep: ParsableCommand {
         Every run's flags are checked before anything starts.
         Writes DIR/sweep.json (grid, fixed flags, runs), DIR/runs/<name>/ (each run's folder), DIR/runs/<name>.log \
         and, at the end, DIR/summary.csv (name, grid flags, status, steps, t, R, eval_R, Q, train_acc, test_acc, \
-        wall_seconds). Running the same command again skips finished runs and resumes interrupted ones \
+        wall_seconds), then the limit diagnostics of `meanfield diagnose` (DIR/diagnostics.json). Running the same command again skips finished runs and resumes interrupted ones \
         (from their last checkpoint: give --checkpoint-every to have one). The exit status is non-zero if a run failed.
         Examples:
           meanfield sweep --task icl-regression --heads 2,8,32 --layers 2,8 --seeds 3 --out runs/width
@@ -98,10 +98,15 @@ struct Sweep: ParsableCommand {
         print("meanfield sweep: \(counted), \(runner.parallel) at a time, \(threads) thread\(threads == 1 ? "" : "s") each, in \(runner.directory)")
         let outcome = try runner.run()
 
-        // MARK: Limit diagnostics hook (issue 5, item 2)
-        // `outcome.runDirectories` lists DIR/runs/<name> of every run in sweep.json order and
-        // `outcome.statuses` their status; the diagnostics step is called here, after all runs:
-        //   try LimitDiagnostics.run(sweep: runner.directory, runs: outcome.runDirectories, …)
+        // Limit diagnostics (issue 5, item 2) of whatever finished: DIR/diagnostics.json for `meanfield report`.
+        do {
+            let report = try LimitDiagnostics.diagnose(runner.directory)
+            try report.write(to: runner.directory)
+            let text = LimitDiagnostics.describe(report)
+            if !text.isEmpty { print(text) }
+        } catch {
+            print("meanfield sweep: no diagnostics (\(error)); run meanfield diagnose \(runner.directory) after fixing it")
+        }
 
         let counts = Dictionary(grouping: outcome.statuses.values, by: { $0 }).map { "\($1.count) \($0)" }.sorted().joined(separator: ", ")
         print("meanfield sweep: \(manifest.runs.count) runs: \(counts)" + (outcome.skipped.isEmpty ? "" : " (\(outcome.skipped.count) finished before)")

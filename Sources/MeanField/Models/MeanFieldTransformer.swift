@@ -67,18 +67,27 @@ public struct MeanFieldTransformer: Sendable {
     /// The output tokens `H^{(L)}` (`[B, D, n]`) for input tokens `tokens` (`[B, D, n]`), with the
     /// parameters given as autodiff variables keyed like the store.
     public func forward<Scalar: TensorScalar>(_ tokens: Variable<Scalar>, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
+        forwardStates(tokens, parameters: parameters).last!
+    }
+
+    /// The residual stream H^{(0)} = tokens, H^{(1)}, …, H^{(L)} after each layer (L + 1 tensors
+    /// `[B, D, n]`), H^{(ℓ+1)} = H^{(ℓ)} + (1/L^α)[(1/M) Σ_j f(H^{(ℓ)}; θ_j) + (1/M′) Σ_j h(·; w_j)]
+    /// (PAPERS §1.2); the coordinate check reads the per-layer sizes from it.
+    public func forwardStates<Scalar: TensorScalar>(_ tokens: Variable<Scalar>, parameters: [String: Variable<Scalar>]) -> [Variable<Scalar>] {
         let shape = tokens.shape
         precondition(shape.count == 3 && shape[1] == config.dimension,
                      "MeanFieldTransformer.forward: tokens must be [batch, \(config.dimension), tokens], got \(shape)")
         let step = Scalar(config.residualStep)
         var H = tokens
+        var states = [H]
         for layer in 0..<config.layers {
             H = H + attentionAverage(config.preNorm ? Self.normalizedTokens(H) : H, layer: layer, parameters: parameters) * step
             if config.ffnUnits > 0 {
                 H = H + feedForwardAverage(config.preNorm ? Self.normalizedTokens(H) : H, layer: layer, parameters: parameters) * step
             }
+            states.append(H)
         }
-        return H
+        return states
     }
 
     /// (1/M) Σ_j f(X; θ_j) for the heads of `layer`, `X`: `[B, D, n]`.

@@ -1,0 +1,99 @@
+import Foundation
+import MeanFieldCore
+
+/// A finished (or interrupted) run directory read back for diagnostics: its resolved config, its
+/// `metrics.jsonl` records, its checkpoints and its summary status.
+public struct RunRecord {
+    /// The run's folder name (its name in a sweep).
+    public let name: String
+    /// The run directory.
+    public let path: String
+    /// The resolved config (`config.json`).
+    public let config: TrainConfig
+    /// The numeric fields of each `metrics.jsonl` line, in order (list fields such as per-layer
+    /// spreads are skipped).
+    public let metrics: [[String: Double]]
+    /// `status` of `summary.json` ("completed", "diverged", …), nil while the run has none.
+    public let status: String?
+    /// Checkpoint steps present, ascending, with their paths.
+    public let checkpoints: [(step: Int, path: String)]
+
+    /// Reads `path`; throws one line naming the file and the problem.
+    public init(path: String) throws {
+        self.path = path
+        name = URL(fileURLWithPath: path).lastPathComponent
+        let configPath = path + "/config.json"
+        guard let configData = FileManager.default.contents(atPath: configPath) else {
+            throw RunError("\(configPath): missing; \(path) is not a run directory (meanfield train writes config.json first)")
+        }
+        config = try TrainConfig.fromJSON(configData, name: configPath)
+        metrics = try Self.readMetrics(path + "/metrics.jsonl")
+        if let data = FileManager.default.contents(atPath: path + "/summary.json"),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            status = object["status"] as? String
+        } else {
+            status = nil
+        }
+        let directory = path + "/checkpoints"
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        checkpoints = files.compactMap { file -> (Int, String)? in
+            guard file.hasPrefix("step-"), file.hasSuffix(".safetensors"),
+                  let step = Int(file.dropFirst(5).dropLast(12)) else { return nil }
+            return (step, directory + "/" + file)
+        }.sorted { $0.0 < $1.0 }.map { (step: $0.0, path: $0.1) }
+    }
+
+    /// The numeric fields of every line of a `metrics.jsonl` file (empty when it does not exist).
+    static func readMetrics(_ file: String) throws -> [[String: Double]] {
+        guard let data = FileManager.default.contents(atPath: file) else { return [] }
+        var records: [[String: Double]] = []
+        for (index, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                throw RunError("\(file):\(index + 1): not a JSON object; the metrics file is corrupt (delete the line or re-run)")
+            }
+            records.append(object.compactMapValues { ($0 as? NSNumber)?.doubleValue })
+        }
+        return records
+    }
+
+    /// The last value of a metric, nil when never logged.
+    public func last(_ key: String) -> Double? { metrics.last(where: { $0[key] != nil })?[key] }
+
+    /// The first logged value of a metric.
+    public func first(_ key: String) -> Double? { metrics.first(where: { $0[key] != nil })?[key] }
+
+    /// The parameters at a checkpoint step, in `Double`, with the mean-field time t of that step
+    /// (step 0 is regenerated from the seed when the run did not save it: initial particles are a
+    /// pure function of the config, PAPERS §1.4).
+    public func state(atStep step: Int) throws -> (store: ParameterStore<Double>, time: Double) {
+        if let entry = checkpoints.first(where: { $0.step == step }) {
+            let checkpoint = try TrainingCheckpoint<Float>.read(path: entry.path)
+            return (checkpoint.parameters.converted(to: Double.self), checkpoint.meanFieldTime)
+        }
+        guard step == 0 else { throw RunError("\(path): no checkpoint at step \(step) (has \(checkpoints.map(\.step)))") }
+        // Runs train in Float, whose Philox normals differ from Double's: draw in Float, then widen.
+        if let vision = config.visionModel {
+            return (VisionTransformer<Float>(config: vision).initialParameters(seed: config.seed).converted(to: Double.self), 0)
+        }
+        let initial: ParameterStore<Float> = MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
+        return (initial.converted(to: Double.self), 0)
+    }
+
+    /// The risk R logged at `step`, if that step has a metrics line.
+    public func risk(atStep step: Int) -> Double? {
+        metrics.first(where: { $0["step"] == Double(step) })?["R"]
+    }
+}
+
+extension ParameterStore {
+    /// The same parameters (names, order, flow scales) in another scalar type.
+    public func converted<Other: TensorScalar>(to _: Other.Type) -> ParameterStore<Other> {
+        var result = ParameterStore<Other>()
+        for name in names {
+            let tensor = self[name]
+            let values: [Other] = tensor.scalars.map { Other(Double($0)) }
+            result.set(name, Tensor(shape: tensor.shape, scalars: values), flowScale: flowScales[name] ?? 1)
+        }
+        return result
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import MeanFieldCore
+
+/// Depth and weight-decay families of a sweep (PAPERS §1.5 C1 and C2).
+enum ScalingStudies {
+    /// Each run of a depth family (same config except `layers`, same seed) against the deepest one:
+    /// E_x |F_L(x) − F_ref(x)|² at initialization and at the last common checkpoint, and the final
+    /// risk gap. Theory (depth ODE, PAPERS §1.5): the RMS depth error ∝ 1/L. Different depths draw
+    /// independent particles (streams are per layer), so at small M the M^{-1/2} sampling error
+    /// adds a floor; run depth families at large M.
+    static func depthEntries(_ runs: [RunRecord]) throws -> [DiagnosticsReport.DepthEntry] {
+        var entries: [DiagnosticsReport.DepthEntry] = []
+        for family in RunFamilies.groups(runs, varying: ["layers"], order: { Double($0.config.layers) }) {
+            let reference = family.last!
+            let probe = try ModelProbe(config: reference.config)
+            let referenceInitial = probe.predictions(try reference.state(atStep: 0).store)
+            for run in family.dropLast() where run.config.layers < reference.config.layers {
+                let runProbe = try ModelProbe(config: run.config)
+                let common = Set(run.checkpoints.map(\.step)).intersection(reference.checkpoints.map(\.step)).max() ?? 0
+                let initial = ModelProbe.squaredDistance(runProbe.predictions(try run.state(atStep: 0).store), referenceInitial)
+                let final = ModelProbe.squaredDistance(runProbe.predictions(try run.state(atStep: common).store),
+                                                       probe.predictions(try reference.state(atStep: common).store))
+                let gap = zip([run.last("R")], [reference.last("R")]).compactMap { a, b in a.flatMap { x in b.map { abs(x - $0) } } }.first ?? .nan
+                entries.append(.init(run: run.name, reference: reference.name, layers: run.config.layers,
+                                     referenceLayers: reference.config.layers, heads: run.config.heads, seed: Int(run.config.seed),
+                                     initialFunctionDistance: initial, functionDistance: final, riskGap: gap))
+            }
+        }
+        return entries
+    }
+
+    /// Final Q and R of every run of a weight-decay family with λ > 0.
+    static func decayEntries(_ runs: [RunRecord]) -> [DiagnosticsReport.DecayEntry] {
+        RunFamilies.groups(runs, varying: ["weight-decay"], order: { $0.config.weightDecay }).flatMap { family in
+            family.compactMap { run -> DiagnosticsReport.DecayEntry? in
+                guard run.config.weightDecay > 0, let q = run.last("Q"), let r = run.last("R") else { return nil }
+                return .init(run: run.name, weightDecay: run.config.weightDecay, heads: run.config.heads, layers: run.config.layers,
+                             seed: Int(run.config.seed), finalQ: q, finalR: r)
+            }
+        }
+    }
+
+    /// Fits: RMS depth error (initial and final) vs L (theory −1); final Q and R vs λ (theory 1, C2).
+    static func fits(depth: [DiagnosticsReport.DepthEntry], decay: [DiagnosticsReport.DecayEntry], runs: [RunRecord]) -> [DiagnosticsReport.Fit] {
+        let configs = Dictionary(runs.map { ($0.name, $0.config) }, uniquingKeysWith: { first, _ in first })
+        var fits: [DiagnosticsReport.Fit] = []
+        func fitFamilies<Entry>(_ entries: [Entry], varying: String, run: (Entry) -> String, seed: (Entry) -> Int, x: (Entry) -> Double,
+                                quantities: [(String, Double, (Entry) -> Double)], describe: [String]) {
+            var families: [String: [Entry]] = [:]
+            var order: [String] = []
+            for entry in entries {
+                guard let config = configs[run(entry)] else { continue }
+                let key = RunFamilies.key(config, excluding: [varying, "seed"])
+                if families[key] == nil { order.append(key) }
+                families[key, default: []].append(entry)
+            }
+            for key in order {
+                let members = families[key]!
+                let xs = Array(Set(members.map(x))).sorted()
+                guard xs.count >= 3 else { continue }
+                let seeds = Array(Set(members.map(seed))).sorted()
+                for (name, theory, value) in quantities {
+                    let rows: [[Double]] = seeds.compactMap { s in
+                        let row = xs.compactMap { position in members.first { seed($0) == s && x($0) == position }.map(value) }
+                        return row.count == xs.count && row.allSatisfy({ $0 > 0 && $0.isFinite }) ? row : nil
+                    }
+                    guard !rows.isEmpty, let fit = try? LogLogFit.acrossSeeds(x: xs, ySeeds: rows) else { continue }
+                    fits.append(.init(quantity: name, against: varying, family: RunFamilies.describe(configs[run(members[0])]!, keys: describe),
+                                      slope: fit.slope, confidence95: fit.confidence95, theory: theory, points: xs.count, seeds: rows.count))
+                }
+            }
+        }
+        fitFamilies(depth, varying: "layers", run: \.run, seed: \.seed, x: { Double($0.layers) },
+                    quantities: [("rms_depth_error_init", -1, { $0.initialFunctionDistance.squareRoot() }),
+                                 ("rms_depth_error", -1, { $0.functionDistance.squareRoot() })],
+                    describe: ["heads", "lr", "weight-decay", "steps"])
+        fitFamilies(decay, varying: "weight-decay", run: \.run, seed: \.seed, x: \.weightDecay,
+                    quantities: [("final_Q", 1, \.finalQ), ("final_R", 1, \.finalR)],
+                    describe: ["heads", "layers", "lr", "steps"])
+        return fits
+    }
+}
