@@ -80,10 +80,10 @@ public struct MaximumMeanDiscrepancy: Sendable, Codable, Equatable {
         let cost = PointCloud.squaredDistances(subset, subset, same: true)
         var pairs: [Double] = []
         pairs.reserveCapacity(k * (k - 1) / 2)
-        for i in 0..<k { for j in (i + 1)..<k { pairs.append(cost[i * k + j]) } }
+        for i in 0..<k { for j in (i + 1)..<k { pairs.append(cost[i * k + j].squareRoot()) } }
         pairs.sort()
         let middle = pairs.count / 2
         let median = pairs.count % 2 == 1 ? pairs[middle] : 0.5 * (pairs[middle - 1] + pairs[middle])
-        return median.squareRoot()
+        return median
     }
 }

@@ -87,7 +87,7 @@ public struct ParticleDistances: Sendable, Codable, Equatable {
         public var mmdBandwidth: Double?
 
         public init(directions: Int = 128, seed: UInt64 = 0, sinkhornEpsilonFraction: Double = 0.01,
-                    sinkhornTolerance: Double = 1e-7, sinkhornMaxIterations: Int = 1_000, mmdBandwidth: Double? = nil) {
+                    sinkhornTolerance: Double = 1e-5, sinkhornMaxIterations: Int = 1_000, mmdBandwidth: Double? = nil) {
             self.directions = directions
             self.seed = seed
             self.sinkhornEpsilonFraction = sinkhornEpsilonFraction

@@ -45,7 +45,9 @@ enum PointCloud {
     /// (the cross term is one GEMM, optimized even in debug builds) and clamped at 0 against rounding.
     /// With `same: true` (a and b are the same cloud) the diagonal is set to exactly 0 and the matrix
     /// made exactly symmetric.
+    /// Two equal clouds are always treated as `same` (so `S_ε(α, α)` and `MMD²(α, α)` come out exactly 0).
     static func squaredDistances(_ a: Tensor<Double>, _ b: Tensor<Double>, same: Bool = false) -> [Double] {
+        let same = same || a == b
         let (n, m) = (a.shape[0], b.shape[0])
         let normsA = squaredNorms(a), normsB = same ? normsA : squaredNorms(b)
         var cost = a.matmul(b, transposeOther: true).scalars   // [n, m]: a_i · b_j
