@@ -10,7 +10,7 @@ enum FailureSignatures {
     /// initialization and the run ends far from the reference — RMS distance above
     /// `relativeDistance` × the reference's RMS output. (Some growth is expected: the finite-M
     /// error bound grows like e^{Ct}/√M; a run that ends far from the limit is the failure.)
-    static let growthFactor = 2.0, relativeDistance = 0.25
+    static let growthFactor = 2.0, relativeDistance = 0.5
 
     static func detect(runs: [RunRecord], width: [DiagnosticsReport.WidthEntry]) -> [DiagnosticsReport.Signature] {
         var found: [DiagnosticsReport.Signature] = []
