@@ -17,8 +17,9 @@ enum FailureSignatures {
         for run in runs {
             let lossKey = run.config.isImageTask ? "train_loss" : "R"
             if run.status == "diverged" || run.metrics.contains(where: { !($0[lossKey] ?? 0).isFinite }) {
+                let when = run.metrics.isEmpty ? " before its first metrics line" : ""
                 found.append(.init(name: "divergence", run: run.name,
-                                   message: "the flow diverged (NaN/Inf) at η = \(run.config.lr), λ = \(run.config.weightDecay)",
+                                   message: "the flow diverged (NaN/Inf)\(when) at η = \(run.config.lr), λ = \(run.config.weightDecay)",
                                    knob: "lower --lr (the Euler step is beyond its stability bound) or raise --weight-decay to control growth"))
                 continue
             }

@@ -28,11 +28,12 @@ public enum LimitDiagnostics {
     /// All diagnostics of the runs under `path`. Runs without metrics are listed in `skipped`.
     public static func diagnose(_ path: String) throws -> DiagnosticsReport {
         var report = DiagnosticsReport()
-        var runs: [RunRecord] = []
+        var runs: [RunRecord] = [], diverged: [RunRecord] = []
         for directory in try runDirectories(in: path) {
             let run = try RunRecord(path: directory)
             if run.metrics.isEmpty {
-                report.skipped.append("\(run.name): no metrics yet")
+                // A run that diverged before its first metrics line still gets its signature.
+                if run.status == "diverged" { diverged.append(run) } else { report.skipped.append("\(run.name): no metrics yet") }
                 continue
             }
             runs.append(run)
@@ -51,7 +52,7 @@ public enum LimitDiagnostics {
         report.fits = WidthStudy.fits(report.width, runs: checkpointed)
             + ScalingStudies.fits(depth: report.depth, decay: report.decay, runs: regression)
         report.coordinates = try CoordinateCheck.entries(checkpointed)
-        report.signatures = FailureSignatures.detect(runs: runs, width: report.width)
+        report.signatures = FailureSignatures.detect(runs: runs + diverged, width: report.width)
         return report
     }
 

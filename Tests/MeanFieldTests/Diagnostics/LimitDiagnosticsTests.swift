@@ -105,9 +105,10 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
     let healthy: [[String: Double]] = (0...8).map { record($0, risk: 2.0 * pow(0.3, Double($0))) }
     try writeRun(root + "/healthy", config: tinyConfig(heads: 3), records: healthy, status: "completed")
     try writeRun(root + "/diverged", config: tinyConfig(heads: 4), records: [["step": 0, "t": 0, "R": 2, "Q": 2]], status: "diverged")
+    try writeRun(root + "/diverged-at-once", config: tinyConfig(heads: 5), records: [], status: "diverged")
     let report = try LimitDiagnostics.diagnose(root)
     let names = Dictionary(report.signatures.map { ($0.run, $0.name) }, uniquingKeysWith: { a, _ in a })
-    #expect(names == ["plateau": "plateau", "diverged": "divergence"])
+    #expect(names == ["plateau": "plateau", "diverged": "divergence", "diverged-at-once": "divergence"])
     #expect(report.signatures.first { $0.run == "plateau" }!.knob.contains("--weight-decay"))
     #expect(report.signatures.first { $0.run == "diverged" }!.knob.contains("--lr"))
 }
