@@ -47,11 +47,18 @@ public struct RunRecord {
     static func readMetrics(_ file: String) throws -> [[String: Double]] {
         guard let data = FileManager.default.contents(atPath: file) else { return [] }
         var records: [[String: Double]] = []
+        // The writer spells ±∞ as ±1e999 (RunDirectory.jsonNumber; Python reads it as inf), which
+        // Foundation rejects: read it as ±Double.greatestFiniteMagnitude and map that back to ±∞.
+        let largest = "\(Double.greatestFiniteMagnitude)"
         for (index, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+            let text = String(decoding: line, as: UTF8.self).replacingOccurrences(of: "1e999", with: largest)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
                 throw RunError("\(file):\(index + 1): not a JSON object; the metrics file is corrupt (delete the line or re-run)")
             }
-            records.append(object.compactMapValues { ($0 as? NSNumber)?.doubleValue })
+            records.append(object.compactMapValues { value in
+                guard let number = (value as? NSNumber)?.doubleValue else { return nil }
+                return abs(number) == .greatestFiniteMagnitude ? (number > 0 ? .infinity : -.infinity) : number
+            })
         }
         return records
     }

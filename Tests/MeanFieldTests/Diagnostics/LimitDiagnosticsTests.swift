@@ -152,6 +152,17 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
     #expect((written?["width"] as? [Any])?.count == 2)
 }
 
+@Test func infiniteMetricsAreReadBackAsInfinity() throws {
+    // RunDirectory writes ±∞ as ±1e999 (what Python's json reads as inf); Foundation does not parse it.
+    let root = folder("infinite")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    try writeRun(root, config: tinyConfig(heads: 2), records: [["step": 0, "t": 0, "R": 1, "Q": 1]], status: "completed")
+    try "{\"R\":0.5,\"eval_R\":1e999,\"step\":10,\"t\":0.2,\"Q\":-1e999}\n"
+        .write(toFile: root + "/metrics.jsonl", atomically: true, encoding: .utf8)
+    let run = try RunRecord(path: root)
+    #expect(run.last("eval_R") == .infinity && run.last("Q") == -.infinity && run.last("R") == 0.5)
+}
+
 @Test func aFolderWithoutRunsIsAOneLineError() throws {
     let root = folder("empty")
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
