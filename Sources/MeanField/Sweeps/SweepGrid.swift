@@ -266,14 +266,10 @@ public struct SweepFile: Sendable, Equatable {
         // Each key's value as a list of texts (nil entry = a value that is a table or nested list).
         var entries: [(key: String, values: [String], isList: Bool)] = []
         func scalar(_ key: String, _ value: Any) throws -> String {
-            switch value {
-            case is NSNull: return "null"
-            case let flag as Bool: return flag ? "true" : "false"
-            case let number as Int: return String(number)
-            case let number as Double: return "\(number)"
-            case let string as String: return string
-            default: throw RunError("\(name): key '\(key)' must be a value or a list of values (e.g. heads = [2, 8, 32])")
+            guard let text = ConfigFile.scalarText(value) else {
+                throw RunError("\(name): key '\(key)' must be a value or a list of values (e.g. heads = [2, 8, 32])")
             }
+            return text
         }
         switch format {
         case .json:

@@ -28,19 +28,27 @@ public enum ConfigFile {
         return try parse(data, format: format, name: path)
     }
 
+    /// The flag text of a scalar read from TOML/JSON/YAML ("null" for a null), nil for a table or list.
+    static func scalarText(_ value: Any?) -> String? {
+        switch value {
+        case nil, is NSNull: return "null"
+        case let flag as Bool: return flag ? "true" : "false"
+        case let number as Int: return String(number)
+        case let number as Double: return "\(number)"
+        case let string as String: return string
+        default: return nil
+        }
+    }
+
     /// Parses the bytes of a config file (`name` is used in messages).
     public static func parse(_ data: Data, format: Format, name: String) throws -> [(key: String, text: String)] {
         guard let text = String(data: data, encoding: .utf8) else { throw RunError("\(name): not UTF-8 text") }
         var pairs: [(key: String, text: String)] = []
         func scalar(_ key: String, _ value: Any?) throws -> String {
-            switch value {
-            case nil, is NSNull: return "null"
-            case let flag as Bool: return flag ? "true" : "false"
-            case let number as Int: return String(number)
-            case let number as Double: return "\(number)"
-            case let string as String: return string
-            default: throw RunError("\(name): key '\(key)' must be a single value (keys are flat, e.g. heads = 8)")
+            guard let text = scalarText(value) else {
+                throw RunError("\(name): key '\(key)' must be a single value (keys are flat, e.g. heads = 8)")
             }
+            return text
         }
         switch format {
         case .json:
