@@ -20,7 +20,7 @@ enum ScalingStudies {
                 let initial = ModelProbe.squaredDistance(runProbe.predictions(try run.state(atStep: 0).store), referenceInitial)
                 let final = ModelProbe.squaredDistance(runProbe.predictions(try run.state(atStep: common).store),
                                                        probe.predictions(try reference.state(atStep: common).store))
-                let gap = zip([run.last("R")], [reference.last("R")]).compactMap { a, b in a.flatMap { x in b.map { abs(x - $0) } } }.first ?? .nan
+                let gap = run.last("R").flatMap { risk in reference.last("R").map { abs(risk - $0) } } ?? .nan
                 entries.append(.init(run: run.name, reference: reference.name, layers: run.config.layers,
                                      referenceLayers: reference.config.layers, heads: run.config.heads, seed: Int(run.config.seed),
                                      initialFunctionDistance: initial, functionDistance: final, riskGap: gap))
