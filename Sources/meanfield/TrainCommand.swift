@@ -51,8 +51,8 @@ struct Train: ParsableCommand {
 
     // Optimization.
     @Option(help: "Optimizer: euler (gradient flow), sgd (momentum) or adamw (default adamw).") var optimizer: String?
-    @Option(help: "Learning rate η = mean-field time per step (default 0.02).") var lr: String?
-    @Option(help: "Schedule: constant, cosine, warmup or step (default constant).") var schedule: String?
+    @Option(help: "Learning rate η = mean-field time per step (default 0.02; image tasks 0.004).") var lr: String?
+    @Option(help: "Schedule: constant, cosine, warmup or step (default constant; image tasks cosine).") var schedule: String?
     @Option(help: "Linear warmup steps, any schedule (default 0).") var warmupSteps: String?
     @Option(help: "Cosine floor η_min (default 0).") var minLr: String?
     @Option(help: "Step schedule: decay every this many steps (default 1000).") var decayEvery: String?
@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
     @Option(help: "AdamW ε (default 1e-8).") var epsilon: String?
     @Option(help: "Steps (updates) (default 100).") var steps: String?
     @Option(help: "Epochs over the fixed training set (instead of --steps).") var epochs: String?
-    @Option(help: "Prompts per step; 0 = full batch (default 0).") var batchSize: String?
+    @Option(help: "Prompts (images) per step; 0 = full batch (default 0; image tasks 64).") var batchSize: String?
     @Option(help: "Random seed: parameters, data, batch order (default 0).") var seed: String?
 
     // Run.
