@@ -99,15 +99,16 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
                                   randomState: file.metadata["rng"] ?? "")
     }
 
-    /// The checkpoint with the most steps in `directory` (files named `step-NNNNNNNN.safetensors`),
-    /// or nil if there is none.
-    public static func latest(in directory: String) -> (step: Int, path: String)? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        let steps = names.compactMap { name -> Int? in
-            guard name.hasPrefix("step-"), name.hasSuffix(".safetensors") else { return nil }
-            return Int(name.dropFirst(5).dropLast(12))
-        }
-        guard let step = steps.max() else { return nil }
-        return (step, directory + "/" + fileName(step: step))
+    /// Every checkpoint in `directory` (files named `step-NNNNNNNN.safetensors`), sorted by step;
+    /// empty when the folder is missing. Diagnostics and reports list checkpoints through this too.
+    public static func all(in directory: String) -> [(step: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> (step: Int, path: String)? in
+            guard name.hasPrefix("step-"), name.hasSuffix(".safetensors"), let step = Int(name.dropFirst(5).dropLast(12)) else { return nil }
+            return (step, directory + "/" + name)
+        }.sorted { $0.step < $1.step }
     }
+
+    /// The checkpoint with the most steps in `directory`, or nil if there is none.
+    public static func latest(in directory: String) -> (step: Int, path: String)? { all(in: directory).last }
 }

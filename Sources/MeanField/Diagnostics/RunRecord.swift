@@ -34,13 +34,7 @@ public struct RunRecord {
         } else {
             status = nil
         }
-        let directory = path + "/checkpoints"
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        checkpoints = files.compactMap { file -> (Int, String)? in
-            guard file.hasPrefix("step-"), file.hasSuffix(".safetensors"),
-                  let step = Int(file.dropFirst(5).dropLast(12)) else { return nil }
-            return (step, directory + "/" + file)
-        }.sorted { $0.0 < $1.0 }.map { (step: $0.0, path: $0.1) }
+        checkpoints = TrainingCheckpoint<Float>.all(in: path + "/checkpoints")
     }
 
     /// The numeric fields of every line of a `metrics.jsonl` file (empty when it does not exist).

@@ -54,7 +54,7 @@ public struct RunRecords: Sendable {
             summary: try objectFile(path + "/summary.json") ?? [:],
             metrics: metrics,
             confusion: try confusionFile(path + "/confusion.json"),
-            checkpoints: checkpointList(path + "/checkpoints"))
+            checkpoints: TrainingCheckpoint<Float>.all(in: path + "/checkpoints"))
     }
 
     /// A JSON object file, nil if missing; an error (one line) if present but not a JSON object.
@@ -73,16 +73,6 @@ public struct RunRecords: Sendable {
         }
         let names = object["classNames"]?.array?.compactMap(\.string) ?? []
         return Confusion(classNames: names.count == rows.count ? names : rows.indices.map { "class \($0)" }, counts: rows)
-    }
-
-    /// `checkpoints/step-NNNNNNNN.safetensors` files sorted by step.
-    static func checkpointList(_ directory: String) -> [(step: Int, path: String)] {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return files.compactMap { file -> (step: Int, path: String)? in
-            guard file.hasPrefix("step-"), file.hasSuffix(".safetensors"),
-                  let step = Int(file.dropFirst(5).dropLast(12)) else { return nil }
-            return (step, directory + "/" + file)
-        }.sorted { $0.step < $1.step }
     }
 
     /// Whether this is an image-classification run (its metrics have train/test loss, not R).

@@ -364,26 +364,12 @@ private enum SweepJSONValue: Decodable {
 
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let list = try? container.decode([SweepJSONScalar].self) {
+        if let list = try? container.decode([JSONScalar].self) {
             self = .list(list.map(\.text))
-        } else if let value = try? container.decode(SweepJSONScalar.self) {
+        } else if let value = try? container.decode(JSONScalar.self) {
             self = .scalar(value.text)
         } else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a value or a list of values")
         }
-    }
-}
-
-/// One JSON value that is not an object or array, as text (as ``ConfigFile`` reads it).
-private struct SweepJSONScalar: Decodable {
-    let text: String
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { text = "null" }
-        else if let flag = try? container.decode(Bool.self) { text = flag ? "true" : "false" }
-        else if let number = try? container.decode(Int64.self) { text = String(number) }
-        else if let number = try? container.decode(UInt64.self) { text = String(number) }
-        else if let number = try? container.decode(Double.self) { text = "\(number)" }
-        else { text = try container.decode(String.self) }
     }
 }

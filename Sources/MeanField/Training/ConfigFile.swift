@@ -91,8 +91,8 @@ public enum ConfigFile {
     }
 }
 
-/// One JSON value that is not an object or array, as text.
-private struct JSONScalar: Decodable {
+/// One JSON value that is not an object or array, as text (config files and sweep files).
+struct JSONScalar: Decodable {
     let text: String
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
