@@ -93,6 +93,16 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            try train()
+        } catch let stop as RunInterrupted {
+            // SIGINT/SIGTERM: the run saved a checkpoint; exit as the signal would (128 + its number).
+            FileHandle.standardError.write(Data("meanfield train: \(stop.message)\n".utf8))
+            throw ExitCode(128 + stop.signal)
+        }
+    }
+
+    private func train() throws {
         ProcessSetup.reuseLargeAllocations()
         let (resolved, path) = try resolvedConfig()
         if let threads = resolved.threads { Threading.threadCount = threads }

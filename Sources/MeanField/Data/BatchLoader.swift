@@ -65,9 +65,10 @@ public struct BatchLoader: Sendable {
         EpochBatches(loader: self, epoch: epoch)
     }
 
-    /// The batches of `epoch`, prepared on a background thread up to `depth` ahead of the consumer.
-    public func prefetchingBatches(epoch: Int, depth: Int = 2) -> PrefetchingBatches {
-        PrefetchingBatches(loader: self, epoch: epoch, depth: depth)
+    /// The batches of `epoch` from batch number `first` on, prepared on a background thread up to
+    /// `depth` ahead of the consumer (`first` > 0: a run resumed in the middle of an epoch).
+    public func prefetchingBatches(epoch: Int, from first: Int = 0, depth: Int = 2) -> PrefetchingBatches {
+        PrefetchingBatches(loader: self, epoch: epoch, first: first, depth: depth)
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The batches of one epoch, prepared on a background thread while the caller computes: a producer
-/// `Thread` makes batches 0, 1, 2, … in order into a queue of at most `depth` batches (bounded memory)
+/// `Thread` makes batches first, first + 1, … in order into a queue of at most `depth` batches (bounded memory)
 /// and waits while it is full; `next()` waits for the next batch. The order is fixed by the batch
 /// number, never by timing, so the sequence equals `BatchLoader.batches(epoch:)`. Dropping the
 /// sequence early stops the producer after its current batch.
@@ -10,14 +10,15 @@ public final class PrefetchingBatches: Sequence, IteratorProtocol {
     private var delivered = 0
     private let total: Int
 
-    init(loader: BatchLoader, epoch: Int, depth: Int) {
+    init(loader: BatchLoader, epoch: Int, first: Int, depth: Int) {
         precondition(depth >= 1, "prefetch depth must be at least 1")
-        total = loader.batchCount
+        precondition((0...loader.batchCount).contains(first), "first batch \(first) outside 0...\(loader.batchCount)")
+        total = loader.batchCount - first
         let queue = BatchQueue(capacity: depth)
         self.queue = queue
         let thread = Thread {
             let order = loader.order(epoch: epoch)
-            for number in 0..<loader.batchCount {
+            for number in first..<loader.batchCount {
                 let batch = loader.batch(number, of: order, epoch: epoch)
                 guard queue.put(batch) else { return }  // cancelled
             }

@@ -23,7 +23,10 @@ public struct RunDirectory {
         let metrics = url.appendingPathComponent("metrics.jsonl")
         var kept = Data()
         if let keep, let old = FileManager.default.contents(atPath: metrics.path) {
-            for line in String(decoding: old, as: UTF8.self).split(separator: "\n") where keep(line) {
+            // A line cut short by a crash (no final newline, or not a whole JSON object) is dropped.
+            var lines = String(decoding: old, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            if old.last != UInt8(ascii: "\n") { lines.removeLast() }
+            for line in lines where line.hasPrefix("{") && line.hasSuffix("}") && keep(line) {
                 kept.append(contentsOf: Array((line + "\n").utf8))
             }
         }
@@ -47,15 +50,14 @@ public struct RunDirectory {
         try writeAtomically(name, encoder.encode(value))
     }
 
-    /// Appends one metrics record (one line of JSON) and flushes it.
-    public func appendMetrics(_ record: [String: Double]) {
-        let body = record.keys.sorted().map { key in "\"\(key)\":\(Self.jsonNumber(record[key]!))" }.joined(separator: ",")
-        metricsHandle.write(Data(("{" + body + "}\n").utf8))
-    }
-
-    /// Appends one metrics record given as a complete JSON object (one line) and flushes it.
-    public func appendMetricsLine(_ json: String) {
-        metricsHandle.write(Data((json + "\n").utf8))
+    /// Appends one metrics record given as a complete JSON object (one line, one `write`), so a
+    /// killed process leaves whole lines. Throws (disk full, folder removed) with a one-line reason.
+    public func appendMetricsLine(_ json: String) throws {
+        do {
+            try metricsHandle.write(contentsOf: Data((json + "\n").utf8))
+        } catch {
+            throw RunError("cannot append to \(url.path)/metrics.jsonl: \(error.localizedDescription); free disk space or fix the folder's permissions, then continue with --resume \(url.path)")
+        }
     }
 
     static func jsonNumber(_ value: Double) -> String {

@@ -292,27 +292,3 @@ final class SweepProgress {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
-
-/// The first SIGINT/SIGTERM received while a sweep runs (0: none). Written only by the signal
-/// handler below, read by the sweep's loop.
-nonisolated(unsafe) private var receivedStopSignal: sig_atomic_t = 0
-
-/// Catches SIGINT and SIGTERM while a sweep runs, so that it stops its child runs (which would
-/// otherwise go on as orphans after a `kill`) and writes summary.csv before it exits. A handler
-/// (not SIG_IGN, which child processes would inherit) is reset to the default in each child.
-final class StopRequest {
-    init() {
-        receivedStopSignal = 0
-        for number in [SIGINT, SIGTERM] {
-            _ = Foundation.signal(number) { received in if receivedStopSignal == 0 { receivedStopSignal = received } }
-        }
-    }
-
-    deinit {
-        _ = Foundation.signal(SIGINT, SIG_DFL)
-        _ = Foundation.signal(SIGTERM, SIG_DFL)
-    }
-
-    /// The first signal received, if any.
-    var signal: Int32? { receivedStopSignal == 0 ? nil : receivedStopSignal }
-}

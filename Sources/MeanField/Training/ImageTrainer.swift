@@ -121,6 +121,8 @@ public struct ImageTrainer {
         var store: ParameterStore<Scalar>
         var optimizer: any Optimizer<Scalar>
         var startEpoch = 0, meanFieldTime = 0.0, initialLoss = Double.nan
+        // Batches of epoch startEpoch + 1 already trained (a checkpoint written by SIGINT/SIGTERM mid-epoch).
+        var resumeBatch = 0, batchLossSum = 0.0
         var lastCheckpoint: String?
         let directory: RunDirectory
         if resume {
@@ -130,6 +132,8 @@ public struct ImageTrainer {
             let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
             try Trainer<AnyTransformerEngine<Scalar>>.checkResumable(checkpoint.config, as: config, path: latest.path)
             startEpoch = checkpoint.step / stepsPerEpoch
+            resumeBatch = checkpoint.step % stepsPerEpoch
+            if resumeBatch > 0 { batchLossSum = try Self.partialBatchLossSum(checkpoint.randomState, path: latest.path) }
             guard startEpoch <= config.epochs else {
                 throw RunError("--resume \(path): the run is already at epoch \(startEpoch); give --epochs > \(startEpoch) to continue it")
             }
@@ -139,8 +143,10 @@ public struct ImageTrainer {
             meanFieldTime = checkpoint.meanFieldTime
             initialLoss = checkpoint.initialRisk
             lastCheckpoint = latest.path
-            let first = startEpoch
-            directory = try RunDirectory(path: path, keepingMetrics: { line in Self.loggedEpoch(line).map { $0 < first } ?? false })
+            // Keep the lines of the epochs before the checkpoint (and of its own epoch when it ended one
+            // mid-way: that epoch's line was written before the stop).
+            let keptEpochs = resumeBatch > 0 ? startEpoch + 1 : startEpoch
+            directory = try RunDirectory(path: path, keepingMetrics: { line in Self.loggedEpoch(line).map { $0 < keptEpochs } ?? false })
             try directory.writeAtomically("config.json", config.jsonData())
             try directory.writeJSON(String(format: "manifest-resume-epoch-%04d.json", startEpoch),
                                     RunManifest.current(seed: config.seed, scalarType: "f32"))
@@ -183,8 +189,8 @@ public struct ImageTrainer {
         var testConfusion = ConfusionMatrix(classNames: test.classNames, set: "test")
         var lastTrain = (loss: Double.nan, accuracy: Double.nan), lastTest = lastTrain
         var stepSeconds = 0.0, sessionSteps = 0, trainingSeconds = 0.0, sessionEpochs = 0
-        var lastGradientNorm = Double.nan, batchLossSum = 0.0
-        let progress = showProgress ? ProgressLine(total: totalSteps, start: startEpoch * stepsPerEpoch) : nil
+        var lastGradientNorm = Double.nan
+        let progress = showProgress ? ProgressLine(total: totalSteps, start: startEpoch * stepsPerEpoch + resumeBatch) : nil
 
         func summary(_ status: String, epoch: Int, message: String?) -> ImageTrainSummary {
             ImageTrainSummary(status: status, epochs: epoch, steps: epoch * stepsPerEpoch, meanFieldTime: meanFieldTime,
@@ -196,13 +202,37 @@ public struct ImageTrainer {
                               wallSeconds: Date().timeIntervalSince(started))
         }
 
+        /// Writes θ after `completedBatches` batches of `epoch` with the optimizer state, atomically.
+        func saveCheckpoint(epoch: Int, completedBatches: Int) throws {
+            let step = (epoch - 1) * stepsPerEpoch + completedBatches
+            let state = completedBatches == stepsPerEpoch ? "{\"epoch\":\(epoch)}"
+                : String(format: "{\"epoch\":%d,\"batch\":%d,\"batch_loss_sum\":%.17g}", epoch, completedBatches, batchLossSum)
+            let file = checkpointDirectory + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
+            try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
+                                   optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
+                                   initialRisk: initialLoss, randomState: state)
+                .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
+            lastCheckpoint = file
+        }
+        /// SIGINT/SIGTERM: the checkpoint is written; record the stop and end the run.
+        func interrupted(by signal: Int32, epoch: Int, batches: Int) throws -> Never {
+            progress?.finish()
+            let message = "stopped by \(StopRequest.name(of: signal)) in epoch \(epoch) after batch \(batches) of \(stepsPerEpoch); "
+                + "checkpoint \(lastCheckpoint ?? ""); continue with: meanfield train --resume \(path)"
+            try Self.writeSummary(directory, summary("interrupted", epoch: batches == stepsPerEpoch ? epoch : epoch - 1, message: message))
+            throw RunInterrupted(signal: signal, message: message)
+        }
+
+        let stop = StopRequest()
         for epoch in startEpoch...config.epochs {
             var epochSeconds = 0.0
             if epoch > startEpoch {
-                // Train one epoch: θ after epoch − 1 → θ after epoch.
+                // Train one epoch: θ after epoch − 1 → θ after epoch (from batch `first` when resumed mid-epoch).
                 let epochStart = Date()
-                batchLossSum = 0
-                for (number, batch) in loader.prefetchingBatches(epoch: epoch).enumerated() {
+                let first = epoch == startEpoch + 1 ? resumeBatch : 0
+                if first == 0 { batchLossSum = 0 }
+                for (offset, batch) in loader.prefetchingBatches(epoch: epoch, from: first).enumerated() {
+                    let number = first + offset
                     let step = (epoch - 1) * stepsPerEpoch + number
                     let stepStart = Date()
                     let (risk, gradients) = model.riskAndGradients(store, images: batch.images, labels: batch.labels)
@@ -225,13 +255,18 @@ public struct ImageTrainer {
                     lastGradientNorm = gradientNorm
                     batchLossSum += risk
                     progress?.update(completed: step + 1, fields: String(format: "epoch %d  loss=%.4g", epoch, risk))
+                    if number + 1 < stepsPerEpoch, let signal = stop.signal {
+                        try saveCheckpoint(epoch: epoch, completedBatches: number + 1)
+                        try interrupted(by: signal, epoch: epoch, batches: number + 1)
+                    }
                 }
                 epochSeconds = Date().timeIntervalSince(epochStart)
                 trainingSeconds += epochSeconds
                 sessionEpochs += 1
             }
             let isLast = epoch == config.epochs
-            if epoch % config.logEvery == 0 || isLast || epoch == startEpoch {
+            let resumedMidEpoch = epoch == startEpoch && resumeBatch > 0
+            if !resumedMidEpoch && (epoch % config.logEvery == 0 || isLast || epoch == startEpoch) {
                 var trainConfusion = ConfusionMatrix(classNames: train.classNames, set: "train")
                 testConfusion = ConfusionMatrix(classNames: test.classNames, set: "test")
                 lastTrain = evaluate(trainEvaluation, confusion: &trainConfusion)
@@ -248,7 +283,7 @@ public struct ImageTrainer {
                     numbers["batch_loss"] = batchLossSum / Double(stepsPerEpoch)
                     numbers["epoch_seconds"] = epochSeconds
                 }
-                directory.appendMetricsLine(TrainingMetrics.jsonLine(numbers, lists: [:]))
+                try directory.appendMetricsLine(TrainingMetrics.jsonLine(numbers, lists: [:]))
                 if printReport {
                     progress?.finish()
                     print(String(format: "epoch %3d  t=%.4g  train loss %.4g acc %.2f%%  test loss %.4g acc %.2f%%%@", epoch, meanFieldTime,
@@ -258,16 +293,15 @@ public struct ImageTrainer {
             }
             let checkpointDue = config.checkpointEvery > 0 && epoch % config.checkpointEvery == 0
             if (checkpointDue || isLast) && epoch > startEpoch {
-                let file = checkpointDirectory + "/" + TrainingCheckpoint<Scalar>.fileName(step: epoch * stepsPerEpoch)
-                try TrainingCheckpoint(config: config, step: epoch * stepsPerEpoch, meanFieldTime: meanFieldTime, parameters: store,
-                                       optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
-                                       initialRisk: initialLoss, randomState: "{\"epoch\":\(epoch)}")
-                    .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
-                lastCheckpoint = file
+                try saveCheckpoint(epoch: epoch, completedBatches: stepsPerEpoch)
             }
             if epoch == haltAfterEpoch {
                 progress?.finish()
                 return summary("halted", epoch: epoch, message: "halted after epoch \(epoch)")
+            }
+            if epoch > startEpoch, !isLast, let signal = stop.signal {
+                if !(checkpointDue || isLast) { try saveCheckpoint(epoch: epoch, completedBatches: stepsPerEpoch) }
+                try interrupted(by: signal, epoch: epoch, batches: stepsPerEpoch)
             }
         }
         progress?.finish()
@@ -287,6 +321,15 @@ public struct ImageTrainer {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try directory.writeAtomically("summary.json", encoder.encode(summary))
+    }
+
+    /// The running sum of minibatch losses saved in a mid-epoch checkpoint's random state.
+    static func partialBatchLossSum(_ state: String, path: String) throws -> Double {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any],
+              let sum = object["batch_loss_sum"] as? Double else {
+            throw RunError("\(path): a mid-epoch checkpoint without its batch_loss_sum (metadata rng = \(state)); resume from an earlier checkpoint by moving this one away")
+        }
+        return sum
     }
 
     /// The `"epoch"` of a metrics line, or nil.

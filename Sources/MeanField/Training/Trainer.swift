@@ -3,7 +3,8 @@ import MeanFieldCore
 
 /// The outcome of a `meanfield train` run (saved as `summary.json`).
 public struct TrainSummary: Codable, Sendable {
-    /// "completed", "diverged" (a NaN/Inf stopped it) or "halted" (stopped on request, tests).
+    /// "completed", "diverged" (a NaN/Inf stopped it), "interrupted" (SIGINT/SIGTERM; resumable) or
+    /// "halted" (stopped on request, tests).
     public var status: String
     public var steps: Int
     public var meanFieldTime: Double
@@ -109,6 +110,17 @@ public struct Trainer<Engine: TransformerEngine> {
                                 lastCheckpoint: lastCheckpoint, message: message, wallSeconds: Date().timeIntervalSince(started))
         }
 
+        /// Writes θ_step with the optimizer state after `step` updates, atomically.
+        func saveCheckpoint(step: Int) throws {
+            let file = checkpointDirectory + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
+            try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
+                                   optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
+                                   initialRisk: initialRisk, randomState: data.randomState(beforeStep: step))
+                .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
+            lastCheckpoint = file
+        }
+
+        let stop = StopRequest()
         for step in startStep...config.steps {
             let batch = data.batch(step: step)
             let (risk, gradients) = engine.riskAndGradients(store, tokens: batch.tokens, targets: .regression(values: batch.targets, labelRow: labelRow))
@@ -134,19 +146,14 @@ public struct Trainer<Engine: TransformerEngine> {
                 let spread = TrainingMetrics.particleSpread(store, layers: config.layers)
                 var lists = ["spread_attention": spread.attention]
                 if !spread.ffn.isEmpty { lists["spread_ffn"] = spread.ffn }
-                directory.appendMetricsLine(TrainingMetrics.jsonLine([
+                try directory.appendMetricsLine(TrainingMetrics.jsonLine([
                     "step": Double(step), "t": meanFieldTime, "lr": schedule.rate(atUpdate: step), "R": risk, "Q": objective,
                     "eval_R": evaluate(data.eval), "grad_norm": gradientNorm, "param_norm": store.squaredNorm.squareRoot(),
                 ], lists: lists))
             }
             let checkpointDue = config.checkpointEvery > 0 && step % config.checkpointEvery == 0
             if (checkpointDue || step == config.steps) && !(resume && step == startStep) {
-                let file = checkpointDirectory + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
-                try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
-                                       optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
-                                       initialRisk: initialRisk, randomState: data.randomState(beforeStep: step))
-                    .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
-                lastCheckpoint = file
+                try saveCheckpoint(step: step)
             }
             progress?.update(completed: step, fields: String(format: "t=%.3f  R=%.5g", meanFieldTime, risk))
             if step == haltAfterStep {
@@ -157,6 +164,15 @@ public struct Trainer<Engine: TransformerEngine> {
                 let rate = schedule.rate(atUpdate: step)
                 optimizer.step(&store, gradients: gradients, learningRate: rate)
                 meanFieldTime += rate
+                // SIGINT/SIGTERM: checkpoint θ_{k+1} (the file a run checkpointing every step writes) and stop.
+                if let signal = stop.signal {
+                    progress?.finish()
+                    try saveCheckpoint(step: step + 1)
+                    let message = "stopped by \(StopRequest.name(of: signal)) before step \(step + 1) of \(config.steps); "
+                        + "checkpoint \(lastCheckpoint ?? ""); continue with: meanfield train --resume \(path)"
+                    try Self.writeSummary(directory, summary("interrupted", message: message))
+                    throw RunInterrupted(signal: signal, message: message)
+                }
             }
         }
         progress?.finish()

@@ -3,43 +3,10 @@
 // (finished runs skipped, an interrupted one resumed), a bad value refused before anything runs,
 // and the Slurm path without Slurm (--emit slurm, one array task, --summarize).
 //
-// The binary is the `meanfield` built next to the test bundle (`swift build --build-tests` builds
-// it), or $MEANFIELD_BINARY; without one these tests are skipped.
+// The binary: Tests/MeanFieldTests/Support/MeanFieldBinary.swift.
 import Foundation
 import MeanField
 import Testing
-
-/// The `meanfield` executable of this build, if there is one.
-private let meanfieldBinary: String? = {
-    let manager = FileManager.default
-    if let path = ProcessInfo.processInfo.environment["MEANFIELD_BINARY"], manager.isExecutableFile(atPath: path) { return path }
-    var folders: [URL] = []
-    if let executable = Bundle.main.executableURL { folders.append(executable.deletingLastPathComponent()) }
-    folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-    folders.append(Bundle.main.bundleURL.deletingLastPathComponent())
-    for folder in folders {
-        // Linux: debug/MeanFieldPackageTests.xctest next to debug/meanfield; macOS: inside the .xctest bundle.
-        for candidate in [folder, folder.deletingLastPathComponent(), folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("meanfield").path
-            if manager.isExecutableFile(atPath: path) { return path }
-        }
-    }
-    return nil
-}()
-
-/// Runs the binary; returns its exit status and its output (stdout and stderr together).
-private func meanfield(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: meanfieldBinary!)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
 
 private let tinyRuns = ["--task", "icl-regression", "--heads", "1,2", "--layers", "1", "--ffn-units", "2", "--steps", "10",
                         "--train-size", "8", "--eval-size", "8", "--log-every", "5", "--checkpoint-every", "5"]

@@ -1,0 +1,46 @@
+// The `meanfield` executable built next to the test bundle (`swift build --build-tests` builds it),
+// or $MEANFIELD_BINARY: end-to-end tests run the real binary; without one they are skipped.
+import Foundation
+
+/// The `meanfield` executable of this build, if there is one.
+let meanfieldBinary: String? = {
+    let manager = FileManager.default
+    if let path = ProcessInfo.processInfo.environment["MEANFIELD_BINARY"], manager.isExecutableFile(atPath: path) { return path }
+    var folders: [URL] = []
+    if let executable = Bundle.main.executableURL { folders.append(executable.deletingLastPathComponent()) }
+    folders.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+    folders.append(Bundle.main.bundleURL.deletingLastPathComponent())
+    for folder in folders {
+        // Linux: debug/MeanFieldPackageTests.xctest next to debug/meanfield; macOS: inside the .xctest bundle.
+        for candidate in [folder, folder.deletingLastPathComponent(), folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("meanfield").path
+            if manager.isExecutableFile(atPath: path) { return path }
+        }
+    }
+    return nil
+}()
+
+/// Runs the binary to the end; returns its exit status and its output (stdout and stderr together).
+func meanfield(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: meanfieldBinary!)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Starts the binary in the background, its output discarded (tests that signal or kill it).
+func startMeanfield(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: meanfieldBinary!)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
