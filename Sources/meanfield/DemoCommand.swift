@@ -61,7 +61,7 @@ struct Demo: ParsableCommand {
         config.learningRate = lr
         config.weightDecay = weightDecay
         config.batchSize = batchSize
-        let path = out ?? "runs/demo-" + Self.timestamp()
+        let path = out ?? Self.defaultRunPath("demo")
         let resolved = try TrainConfig(config).resolved(defaultThreads: Threading.threadCount)
         let model = resolved.model
         print("MeanField demo: in-context linear regression (d = \(resolved.inputDim), N = \(resolved.examples)), "
@@ -79,5 +79,17 @@ struct Demo: ParsableCommand {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.locale = Locale(identifier: "en_US_POSIX")
         return formatter.string(from: Date())
+    }
+
+    /// A new default run folder `runs/PREFIX-<date>-<time>`, with `-2`, `-3`, … appended when a
+    /// run started in the same second already took the name.
+    static func defaultRunPath(_ prefix: String) -> String {
+        let base = "runs/\(prefix)-" + timestamp()
+        var path = base, suffix = 1
+        while FileManager.default.fileExists(atPath: path) {
+            suffix += 1
+            path = "\(base)-\(suffix)"
+        }
+        return path
     }
 }

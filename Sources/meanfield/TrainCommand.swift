@@ -21,59 +21,59 @@ struct Train: ParsableCommand {
         """)
 
     // Task.
-    @Option(help: "Task: icl-regression (in-context linear regression, PAPERS §1.1), or an image task trained with a Vision Transformer: fashion-mnist, mnist, cifar10, cifar100, synthetic-images (default icl-regression).") var task: String?
-    @Option(help: "Image tasks: folder of the dataset's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist; required for CIFAR: the extracted cifar-10-batches-bin/ or cifar-100-binary/).") var data: String?
-    @Option(help: "Image tasks: train on a fixed class-balanced subset of N images (default 0 = all).") var subset: String?
-    @Option(help: "Image tasks: evaluate on a fixed class-balanced subset of N test images (default 0 = all).") var testSubset: String?
-    @Option(help: "Image tasks: patch side p; H and W must be multiples (default 4: 49 tokens of 28×28).") var patch: String?
+    @Option(parsing: .unconditional, help: "Task: icl-regression (in-context linear regression, PAPERS §1.1), or an image task trained with a Vision Transformer: fashion-mnist, mnist, cifar10, cifar100, synthetic-images (default icl-regression).") var task: String?
+    @Option(parsing: .unconditional, help: "Image tasks: folder of the dataset's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist; required for CIFAR: the extracted cifar-10-batches-bin/ or cifar-100-binary/).") var data: String?
+    @Option(parsing: .unconditional, help: "Image tasks: train on a fixed class-balanced subset of N images (default 0 = all).") var subset: String?
+    @Option(parsing: .unconditional, help: "Image tasks: evaluate on a fixed class-balanced subset of N test images (default 0 = all).") var testSubset: String?
+    @Option(parsing: .unconditional, help: "Image tasks: patch side p; H and W must be multiples (default 4: 49 tokens of 28×28).") var patch: String?
     @Flag(inversion: .prefixedNo, help: "Image tasks: prepend a learned class token and read out from it (default: mean pooling).") var classToken: Bool?
     @Flag(inversion: .prefixedNo, help: "Image tasks: augment training images (random crop after 2/4 px padding, horizontal flip) (default off).") var augment: Bool?
-    @Option(help: "Input dimension d (default 3).") var inputDim: String?
-    @Option(help: "In-context examples per prompt, N (default 8).") var examples: String?
-    @Option(help: "Label noise standard deviation (default 0).") var noise: String?
-    @Option(help: "Prompts in the fixed training set; 0 = fresh prompts each step (default 16).") var trainSize: String?
-    @Option(help: "Prompts in the evaluation set (default 64).") var evalSize: String?
+    @Option(parsing: .unconditional, help: "Input dimension d (default 3).") var inputDim: String?
+    @Option(parsing: .unconditional, help: "In-context examples per prompt, N (default 8).") var examples: String?
+    @Option(parsing: .unconditional, help: "Label noise standard deviation (default 0).") var noise: String?
+    @Option(parsing: .unconditional, help: "Prompts in the fixed training set; 0 = fresh prompts each step (default 16).") var trainSize: String?
+    @Option(parsing: .unconditional, help: "Prompts in the evaluation set (default 64).") var evalSize: String?
 
     // Model.
-    @Option(help: "Token dimension D ≥ d+1 (default d+1).") var tokenDim: String?
-    @Option(help: "Attention heads per layer, M (default 4).") var heads: String?
-    @Option(help: "Feed-forward units per layer, M′; 0 = attention only (default 4).") var ffnUnits: String?
-    @Option(help: "Layers, L (default 2).") var layers: String?
-    @Option(help: "Head width d_h of factored heads (default D).") var headDim: String?
-    @Option(help: "Heads: merged (W_KQ, W_OV) or factored (Q, K, V, O) (default merged).") var attention: String?
-    @Option(help: "Engine: fused (hand-written forward/backward, default) or autodiff (the reference path).") var engine: String?
-    @Option(help: "Score map: softmax, linear or relu (default softmax).") var score: String?
-    @Option(help: "Feed-forward activation: relu, gelu, tanh, sigmoid or silu (default relu).") var activation: String?
+    @Option(parsing: .unconditional, help: "Token dimension D ≥ d+1 (default d+1).") var tokenDim: String?
+    @Option(parsing: .unconditional, help: "Attention heads per layer, M (default 4).") var heads: String?
+    @Option(parsing: .unconditional, help: "Feed-forward units per layer, M′; 0 = attention only (default 4).") var ffnUnits: String?
+    @Option(parsing: .unconditional, help: "Layers, L (default 2).") var layers: String?
+    @Option(parsing: .unconditional, help: "Head width d_h of factored heads (default D).") var headDim: String?
+    @Option(parsing: .unconditional, help: "Heads: merged (W_KQ, W_OV) or factored (Q, K, V, O) (default merged).") var attention: String?
+    @Option(parsing: .unconditional, help: "Engine: fused (hand-written forward/backward, default) or autodiff (the reference path).") var engine: String?
+    @Option(parsing: .unconditional, help: "Score map: softmax, linear or relu (default softmax).") var score: String?
+    @Option(parsing: .unconditional, help: "Feed-forward activation: relu, gelu, tanh, sigmoid or silu (default relu).") var activation: String?
     @Flag(inversion: .prefixedNo, help: "Pre-norm: layer-normalise each block's input (off-theory; default off).") var preNorm: Bool?
-    @Option(help: "Residual exponent α: steps of 1/L^α; 1 = PAPERS §1.2, 0.5 = depth-μP (default 1).") var residualExponent: String?
-    @Option(help: "Softmax temperature τ (default 1).") var temperature: String?
-    @Option(help: "Std of the Gaussian initial particles, or auto = 1/√D (default auto).") var initStd: String?
+    @Option(parsing: .unconditional, help: "Residual exponent α: steps of 1/L^α; 1 = PAPERS §1.2, 0.5 = depth-μP (default 1).") var residualExponent: String?
+    @Option(parsing: .unconditional, help: "Score temperature τ: scores are divided by τ, for every score map (default 1).") var temperature: String?
+    @Option(parsing: .unconditional, help: "Std of the Gaussian initial particles, or auto = 1/√D (default auto).") var initStd: String?
 
     // Optimization.
-    @Option(help: "Optimizer: euler (gradient flow), sgd (momentum) or adamw (default adamw).") var optimizer: String?
-    @Option(help: "Learning rate η = mean-field time per step (default 0.02; image tasks 0.004).") var lr: String?
-    @Option(help: "Schedule: constant, cosine, warmup or step (default constant; image tasks cosine).") var schedule: String?
-    @Option(help: "Linear warmup steps, any schedule (default 0).") var warmupSteps: String?
-    @Option(help: "Cosine floor η_min (default 0).") var minLr: String?
-    @Option(help: "Step schedule: decay every this many steps (default 1000).") var decayEvery: String?
-    @Option(help: "Step schedule: decay factor γ in (0, 1] (default 0.1).") var decayFactor: String?
-    @Option(help: "Weight decay λ of Q = R + (λ/2)∫|θ|²dρ, decoupled (default 0).") var weightDecay: String?
-    @Option(help: "SGD momentum μ in [0, 1) (default 0.9).") var momentum: String?
-    @Option(help: "AdamW β₁ (default 0.9).") var beta1: String?
-    @Option(help: "AdamW β₂ (default 0.999).") var beta2: String?
-    @Option(help: "AdamW ε (default 1e-8).") var epsilon: String?
-    @Option(help: "Steps (updates) (default 100).") var steps: String?
-    @Option(help: "Epochs over the fixed training set (instead of --steps).") var epochs: String?
-    @Option(help: "Prompts (images) per step; 0 = full batch (default 0; image tasks 64).") var batchSize: String?
-    @Option(help: "Random seed: parameters, data, batch order (default 0).") var seed: String?
+    @Option(parsing: .unconditional, help: "Optimizer: euler (gradient flow), sgd (momentum) or adamw (default adamw).") var optimizer: String?
+    @Option(parsing: .unconditional, help: "Learning rate η = mean-field time per step (default 0.02; image tasks 0.004).") var lr: String?
+    @Option(parsing: .unconditional, help: "Schedule: constant, cosine, warmup or step (default constant; image tasks cosine).") var schedule: String?
+    @Option(parsing: .unconditional, help: "Linear warmup steps, any schedule (default 0).") var warmupSteps: String?
+    @Option(parsing: .unconditional, help: "Cosine floor η_min (default 0).") var minLr: String?
+    @Option(parsing: .unconditional, help: "Step schedule: decay every this many steps (default 1000).") var decayEvery: String?
+    @Option(parsing: .unconditional, help: "Step schedule: decay factor γ in (0, 1] (default 0.1).") var decayFactor: String?
+    @Option(parsing: .unconditional, help: "Weight decay λ of Q = R + (λ/2)∫|θ|²dρ, decoupled (default 0).") var weightDecay: String?
+    @Option(parsing: .unconditional, help: "SGD momentum μ in [0, 1) (default 0.9).") var momentum: String?
+    @Option(parsing: .unconditional, help: "AdamW β₁ (default 0.9).") var beta1: String?
+    @Option(parsing: .unconditional, help: "AdamW β₂ (default 0.999).") var beta2: String?
+    @Option(parsing: .unconditional, help: "AdamW ε (default 1e-8).") var epsilon: String?
+    @Option(parsing: .unconditional, help: "Steps (updates) (default 100).") var steps: String?
+    @Option(parsing: .unconditional, help: "Epochs over the fixed training set (instead of --steps).") var epochs: String?
+    @Option(parsing: .unconditional, help: "Prompts (images) per step; 0 = full batch (default 0; image tasks 64).") var batchSize: String?
+    @Option(parsing: .unconditional, help: "Random seed: parameters, data, batch order (default 0).") var seed: String?
 
     // Run.
-    @Option(help: "Worker threads (default: all cores).") var threads: String?
-    @Option(help: "Run directory (default runs/train-<date>-<time>).") var out: String?
-    @Option(help: "Continue the run in this directory from its last checkpoint (only --steps, --epochs, --threads, --log-every, --checkpoint-every may change).") var resume: String?
-    @Option(help: "Config file: .toml, .json or .yaml with the flags' names as keys; flags override it.") var config: String?
-    @Option(help: "Checkpoint every this many steps; 0 = only at the end (default 0).") var checkpointEvery: String?
-    @Option(help: "Log a metrics line every this many steps (default 10).") var logEvery: String?
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: String?
+    @Option(parsing: .unconditional, help: "Run directory (default runs/train-<date>-<time>).") var out: String?
+    @Option(parsing: .unconditional, help: "Continue the run in this directory from its last checkpoint (only --steps, --epochs, --threads, --log-every, --checkpoint-every may change).") var resume: String?
+    @Option(parsing: .unconditional, help: "Config file: .toml, .json or .yaml with the flags' names as keys; flags override it.") var config: String?
+    @Option(parsing: .unconditional, help: "Checkpoint every this many steps; 0 = only at the end (default 0).") var checkpointEvery: String?
+    @Option(parsing: .unconditional, help: "Log a metrics line every this many steps (default 10).") var logEvery: String?
 
     /// The flags given on the command line, as (key, text).
     var givenFlags: [(key: String, text: String)] {
@@ -144,7 +144,7 @@ struct Train: ParsableCommand {
             let file = try config.map(ConfigFile.load) ?? []
             // An image task starts from the default ViT (TrainConfig.imageDefaults), then the file, then the flags.
             var probe = TrainConfig()
-            for (key, text) in file where key == "task" { try probe.set(key, text, source: "\(config ?? ""): key 'task'") }
+            for (key, text) in file where key == "task" { try probe.set(key, text, source: ConfigFile.source(of: "task", in: config ?? "")) }
             if let task { try probe.set("task", task, source: "--task") }
             if probe.isImageTask {
                 if let flag = givenFlags.first(where: { $0.key == "steps" }) ?? file.first(where: { $0.key == "steps" }) {
@@ -152,8 +152,8 @@ struct Train: ParsableCommand {
                 }
                 settings = TrainConfig.imageDefaults(task: probe.task)
             }
-            if let config { try settings.apply(file, source: { "\(config): key '\($0)'" }) }
-            path = out ?? "runs/train-" + Demo.timestamp()
+            if let config { try settings.apply(file, source: { ConfigFile.source(of: $0, in: config) }) }
+            path = out ?? Demo.defaultRunPath("train")
         }
         try settings.apply(givenFlags, source: { "--\($0)" })
         return (try settings.resolved(defaultThreads: settings.threads ?? Threading.threadCount), path)

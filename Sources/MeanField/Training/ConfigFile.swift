@@ -28,6 +28,28 @@ public enum ConfigFile {
         return try parse(data, format: format, name: path)
     }
 
+    /// The 1-based line of `path` that sets `key` (`key =` in TOML, `key:` in YAML, `"key":` in JSON;
+    /// `_` and `-` spellings both match), or nil: the parsers do not report positions, so config
+    /// errors find the line by its text.
+    public static func line(of key: String, in path: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let spellings = Set([key, key.replacingOccurrences(of: "-", with: "_"), key.replacingOccurrences(of: "_", with: "-")])
+        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var text = line.drop(while: { $0 == " " || $0 == "\t" || $0 == "{" || $0 == "," })
+            if text.first == "\"" || text.first == "'" { text = text.dropFirst() }
+            for spelling in spellings where text.hasPrefix(spelling) {
+                let rest = text.dropFirst(spelling.count).drop(while: { $0 == " " || $0 == "\"" || $0 == "'" })
+                if rest.first == "=" || rest.first == ":" { return index + 1 }
+            }
+        }
+        return nil
+    }
+
+    /// The source label of a config file's key in error messages: "FILE line N: key 'K'".
+    public static func source(of key: String, in path: String) -> String {
+        line(of: key, in: path).map { "\(path) line \($0): key '\(key)'" } ?? "\(path): key '\(key)'"
+    }
+
     /// The flag text of a scalar read from TOML/JSON/YAML ("null" for a null), nil for a table or list.
     static func scalarText(_ value: Any?) -> String? {
         switch value {

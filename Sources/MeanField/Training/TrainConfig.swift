@@ -85,6 +85,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
 
     // Run.
+    /// The largest accepted `threads` (a typo guard: the pool starts that many threads).
+    public static let maximumThreads = 1024
     /// Worker threads (nil = all cores).
     public var threads: Int? = nil
     /// Write a checkpoint every this many steps (0 = only at the end).
@@ -217,7 +219,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case .seed:
             guard let number = UInt64(value) else { throw RunError("\(source): expected an integer in 0...\(UInt64.max), got '\(text)'") }
             seed = number
-        case .threads: threads = isAuto() ? nil : try integer(atLeast: 1)
+        case .threads:
+            threads = isAuto() ? nil : try integer(atLeast: 1)
+            if let count = threads, count > Self.maximumThreads {
+                throw RunError("\(source): expected an integer in 1...\(Self.maximumThreads) (or auto = all cores), got '\(text)'")
+            }
         case .checkpointEvery: checkpointEvery = try integer(atLeast: 0)
         case .logEvery: logEvery = try integer(atLeast: 1)
         }
@@ -246,6 +252,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Fills every default that depends on other keys (D, d_h, σ₀, threads, steps from epochs) and
     /// checks the keys against each other. Errors are one line naming the flags involved.
     public func resolved(defaultThreads: Int) throws -> TrainConfig {
+        try checkSettingsApply()
         if isImageTask {
             var config = try resolvedImageTask(defaultThreads: defaultThreads)
             config.epochsGivenWithSteps = false
@@ -282,6 +289,36 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if attention == .factored && headDim == nil { config.headDim = dimension }
         config.epochsGivenWithSteps = false
         return config
+    }
+
+    /// Settings that have no effect with the other keys are errors (a typo or a misunderstanding, not
+    /// something to ignore silently): each names both flags.
+    func checkSettingsApply() throws {
+        let plain = TrainConfig()
+        if ffnUnits == 0 && activation != plain.activation {
+            throw RunError("--activation \(activation.rawValue) has no effect with --ffn-units 0 (attention only); give --ffn-units ≥ 1 or drop it")
+        }
+        if optimizer != .sgd && momentum != plain.momentum {
+            throw RunError("--momentum applies to --optimizer sgd (this run uses \(optimizer.rawValue)); drop it or pass --optimizer sgd")
+        }
+        if optimizer != .adamw, let flag = [("beta1", beta1 != plain.beta1), ("beta2", beta2 != plain.beta2), ("epsilon", epsilon != plain.epsilon)].first(where: { $0.1 }) {
+            throw RunError("--\(flag.0) applies to --optimizer adamw (this run uses \(optimizer.rawValue)); drop it or pass --optimizer adamw")
+        }
+        if attention == .merged, let width = headDim, width != (tokenDim ?? inputDim + 1) {
+            throw RunError("--head-dim \(width) applies to --attention factored (merged heads are D×D); pass --attention factored or drop --head-dim")
+        }
+        if schedule != .cosine && minLr != plain.minLr {
+            throw RunError("--min-lr applies to --schedule cosine (this run uses \(schedule.rawValue)); drop it or pass --schedule cosine")
+        }
+        if schedule != .step, let flag = [("decay-every", decayEvery != plain.decayEvery), ("decay-factor", decayFactor != plain.decayFactor)].first(where: { $0.1 }) {
+            throw RunError("--\(flag.0) applies to --schedule step (this run uses \(schedule.rawValue)); drop it or pass --schedule step")
+        }
+        if schedule == .cosine && minLr >= lr {
+            throw RunError("--min-lr \(minLr) must be below --lr \(lr) (the cosine decays from --lr to --min-lr)")
+        }
+        if epochs == 0 && !isImageTask && warmupSteps > steps {
+            throw RunError("--warmup-steps \(warmupSteps) exceeds --steps \(steps); the run would end before its warmup does")
+        }
     }
 
     /// The resolved config as pretty, key-sorted JSON (what `config.json` holds).
