@@ -105,6 +105,8 @@ struct Train: ParsableCommand {
     private func train() throws {
         ProcessSetup.reuseLargeAllocations()
         let (resolved, path) = try resolvedConfig()
+        // Refuse a config that cannot fit before allocating anything (MemoryEstimate).
+        try MemoryEstimate(config: resolved).check()
         if let threads = resolved.threads { Threading.threadCount = threads }
 
         if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }

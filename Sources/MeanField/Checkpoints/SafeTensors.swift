@@ -150,7 +150,12 @@ public struct SafeTensorsFile: Sendable {
             guard offsets[1] <= dataSize else {
                 throw fail("truncated file: tensor '\(key)' ends at data byte \(offsets[1]) but the data has \(dataSize) bytes")
             }
-            let expected = shape.reduce(1, *) * dtype.size
+            // The product is checked for overflow: a corrupt shape must be an error, not a trap.
+            guard let expected = shape.reduce(Optional(dtype.size), { total, axis in
+                total.flatMap { let (product, overflow) = $0.multipliedReportingOverflow(by: axis); return overflow ? nil : product }
+            }) else {
+                throw fail("tensor '\(key)': shape \(shape) is too large to be a tensor")
+            }
             guard offsets[1] - offsets[0] == expected else {
                 throw fail("tensor '\(key)': shape \(shape) of \(dtypeName) needs \(expected) bytes, data_offsets give \(offsets[1] - offsets[0])")
             }
@@ -181,7 +186,8 @@ public struct SafeTensorsFile: Sendable {
         var result: [Int] = []
         for item in list {
             if let number = item as? Int { result.append(number) }
-            else if let number = item as? NSNumber, number.doubleValue == number.doubleValue.rounded() { result.append(number.intValue) }
+            else if let number = item as? NSNumber, number.doubleValue == number.doubleValue.rounded(),
+                    abs(number.doubleValue) < 0x1p62 { result.append(number.intValue) }
             else { return nil }
         }
         return result

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Process-wide settings a training run wants before it allocates anything.
@@ -19,6 +21,19 @@ public enum ProcessSetup {
         _ = mallopt(mmapThreshold, 1 << 30)
         _ = mallopt(trimThreshold, Int32.max)
         _ = mallopt(topPad, 64 << 20)
+        #endif
+    }
+
+    /// The process's peak resident memory so far, in bytes (`getrusage`'s ru_maxrss: KiB on Linux,
+    /// bytes on macOS).
+    public static func peakMemoryBytes() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
+        return Double(usage.ru_maxrss) * 1024
+        #else
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return .nan }
+        return Double(usage.ru_maxrss)
         #endif
     }
 }

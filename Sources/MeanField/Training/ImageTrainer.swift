@@ -22,6 +22,8 @@ public struct ImageTrainSummary: Codable, Sendable {
     public var lastCheckpoint: String?
     public var message: String?
     public var wallSeconds: Double
+    /// Peak resident memory of the process (bytes), to compare with ``MemoryEstimate``.
+    public var peakMemoryBytes: Double?
 }
 
 /// A confusion matrix: `counts[true label][predicted label]`.
@@ -199,7 +201,7 @@ public struct ImageTrainer {
                               secondsPerStep: stepSeconds / Double(max(1, sessionSteps)),
                               secondsPerEpoch: trainingSeconds / Double(max(1, sessionEpochs)),
                               resumedFromEpoch: resume ? startEpoch : nil, lastCheckpoint: lastCheckpoint, message: message,
-                              wallSeconds: Date().timeIntervalSince(started))
+                              wallSeconds: Date().timeIntervalSince(started), peakMemoryBytes: ProcessSetup.peakMemoryBytes())
         }
 
         /// Writes θ after `completedBatches` batches of `epoch` with the optimizer state, atomically.

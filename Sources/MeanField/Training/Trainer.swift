@@ -17,6 +17,8 @@ public struct TrainSummary: Codable, Sendable {
     public var lastCheckpoint: String?
     public var message: String?
     public var wallSeconds: Double
+    /// Peak resident memory of the process (bytes), to compare with ``MemoryEstimate``.
+    public var peakMemoryBytes: Double?
 }
 
 /// The training loop of `meanfield train` (and `meanfield demo`): in-context regression
@@ -107,7 +109,7 @@ public struct Trainer<Engine: TransformerEngine> {
             return TrainSummary(status: status, steps: config.steps, meanFieldTime: meanFieldTime, initialTrainRisk: initialRisk,
                                 finalTrainRisk: finalRisk, finalObjective: penalty.objective(risk: finalRisk, store: store),
                                 finalEvalRisk: evaluate(data.eval), resumedFromStep: resume ? startStep : nil,
-                                lastCheckpoint: lastCheckpoint, message: message, wallSeconds: Date().timeIntervalSince(started))
+                                lastCheckpoint: lastCheckpoint, message: message, wallSeconds: Date().timeIntervalSince(started), peakMemoryBytes: ProcessSetup.peakMemoryBytes())
         }
 
         /// Writes θ_step with the optimizer state after `step` updates, atomically.
