@@ -82,6 +82,13 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
               let initialRisk = Double(try meta("initial_R")) else {
             throw RunError("\(path): unreadable step, t, optimizer or initial_R in __metadata__")
         }
+        // The config comes from the file: check its model's size against the values the file holds
+        // before building a template of that size (a corrupt config must not allocate a huge model).
+        let declared = config.visionModel.map { $0.transformer.parameterCount + $0.embeddingParameterCount } ?? config.model.parameterCount
+        let held = file.entries.reduce(0.0) { $0 + Double($1.bytes.count / $1.dtype.size) }
+        guard declared <= held else {
+            throw RunError("\(path): its config declares a model of \(Int(min(declared, 1e18))) parameters but the file holds \(Int(held)) values (corrupt checkpoint); resume from another checkpoint")
+        }
         let template: ParameterStore<Scalar> = config.visionModel.map { VisionTransformer<Scalar>(config: $0).initialParameters(seed: config.seed) }
             ?? MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
         var parameters = template

@@ -333,7 +333,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public static func fromJSON(_ data: Data, name: String) throws -> TrainConfig {
         var config = TrainConfig()
         try config.apply(ConfigFile.parse(data, format: .json, name: name), source: { "\(name): key '\($0)'" })
-        return try config.resolved(defaultThreads: 1)
+        do {
+            return try config.resolved(defaultThreads: 1)
+        } catch let error as RunError {
+            // The keys are checked against each other in flag terms; say which file holds them.
+            throw RunError("\(name): inconsistent config (\(error.description))")
+        }
     }
 }
 
