@@ -118,7 +118,7 @@ func resumeReproducesTheUninterruptedMetrics(optimizer: OptimizerKind) throws {
     #expect(throws: RunError.self) { try train(shorter, into: path, resume: true) }
 }
 
-@Test func aHugeStepStopsTheRunNamingTheStepAndQuantityAndKeepsTheLastGoodCheckpoint() throws {
+@Test func aHugeStepStopsTheRunNamingTheStepLayerAndQuantityAndKeepsTheLastGoodCheckpoint() throws {
     var config = TrainConfig()
     config.optimizer = .euler
     config.lr = 1e6
@@ -134,8 +134,11 @@ func resumeReproducesTheUninterruptedMetrics(optimizer: OptimizerKind) throws {
         let message = error.description
         #expect(!message.contains("\n"))
         let step = try #require(Int(message.split(separator: ":")[0].dropFirst("step ".count)), "\(message)")
-        #expect(message.contains("R is") || message.contains("Q is") || message.contains("gradient of"), "\(message)")
-        #expect(message.contains("--lr"))
+        #expect(message.contains("R is") || message.contains("R grew") || message.contains("Q is") || message.contains("gradient of")
+                || message.contains("parameter"), "\(message)")
+        // The layer and the remedy: the Euler stability bound.
+        #expect(message.contains(" of layer "), "\(message)")
+        #expect(message.contains("--lr") && message.contains("stable only"))
         // The last checkpoint is the step before, with finite parameters; the summary records the stop.
         let latest = try #require(TrainingCheckpoint<Float>.latest(in: path + "/checkpoints"))
         #expect(latest.step == step - 1)
@@ -183,4 +186,18 @@ func resumeReproducesTheUninterruptedMetrics(optimizer: OptimizerKind) throws {
     let spread = TrainingMetrics.particleSpread(store, layers: 2)
     #expect(abs(spread.attention[0] - 5.0.squareRoot()) < 1e-15)
     #expect(spread.attention[1] == 0 && spread.ffn.isEmpty)
+}
+
+@Test func divergenceNamesTheLayerOfTheFirstNonFiniteParameterAndTheGrowthOfTheLoss() {
+    var store = ParameterStore<Float>()
+    store.set("layer0.attention.keyQuery", Tensor(shape: [2], scalars: [1, 2]), flowScale: 1)
+    store.set("layer1.ffn.out", Tensor(shape: [2], scalars: [1, .nan]), flowScale: 1)
+    let finite = [Tensor<Float>(shape: [2], scalars: [0, 0]), Tensor<Float>(shape: [2], scalars: [0, 0])]
+    let nonFinite = Divergence.problem(loss: 1, lossName: "R", initialLoss: 1, objective: 1, gradients: finite, store: store)
+    #expect(nonFinite == "parameter 'ffn.out' of layer 1 is not finite")
+    store.set("layer1.ffn.out", Tensor(shape: [2], scalars: [1, 1]), flowScale: 1)
+    #expect(Divergence.problem(loss: 9_999, lossName: "R", initialLoss: 1, objective: 1, gradients: finite, store: store) == nil)
+    let grown = Divergence.problem(loss: 2e4, lossName: "R", initialLoss: 1, objective: 1,
+                                   gradients: [finite[0], Tensor(shape: [2], scalars: [3, 4])], store: store)
+    #expect(grown?.contains("R grew to 2e+04") == true && grown?.contains("'ffn.out' of layer 1") == true, "\(grown ?? "nil")")
 }

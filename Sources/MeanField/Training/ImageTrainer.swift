@@ -239,13 +239,11 @@ public struct ImageTrainer {
                     let stepStart = Date()
                     let (risk, gradients) = model.riskAndGradients(store, images: batch.images, labels: batch.labels)
                     let gradientNorm = TrainingMetrics.squaredNorm(gradients).squareRoot()
-                    let bad: String? = !risk.isFinite ? "training loss is \(risk)"
-                        : !gradientNorm.isFinite ? "gradient of '\(Trainer<AnyTransformerEngine<Scalar>>.firstNonFinite(gradients, names: store.names))' is not finite"
-                        : nil
-                    if let bad {
+                    if let bad = Divergence.problem(loss: risk, lossName: "training loss", initialLoss: initialLoss, objective: nil,
+                                                    gradients: gradients, store: store) {
                         progress?.finish()
                         let kept = lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written"
-                        let message = "epoch \(epoch), step \(step): \(bad) (diverged); \(kept); lower --lr (now \(config.lr)) or raise --weight-decay"
+                        let message = "epoch \(epoch), step \(step): \(bad) (diverged); \(kept); " + Divergence.hint(learningRate: config.lr, weightDecay: config.weightDecay)
                         try Self.writeSummary(directory, summary("diverged", epoch: epoch - 1, message: message))
                         throw RunError(message)
                     }

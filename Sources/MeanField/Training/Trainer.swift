@@ -131,15 +131,12 @@ public struct Trainer<Engine: TransformerEngine> {
             if step == 0 { initialRisk = risk }
             lastRisk = risk
 
-            // A NaN or Inf stops the run; the last checkpoint written is the last good one.
-            let bad: String? = !risk.isFinite ? "training risk R is \(risk)"
-                : !objective.isFinite ? "objective Q is \(objective)"
-                : !gradientNorm.isFinite ? "gradient of '\(Self.firstNonFinite(gradients, names: store.names))' is not finite"
-                : nil
-            if let bad {
+            // A NaN/Inf or a loss that exploded stops the run; the last checkpoint written is the last good one.
+            if let bad = Divergence.problem(loss: risk, lossName: "training risk R", initialLoss: initialRisk, objective: objective,
+                                            gradients: gradients, store: store) {
                 progress?.finish()
                 let kept = lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written (use --checkpoint-every)"
-                let message = "step \(step): \(bad) (diverged); \(kept); lower --lr (now \(config.lr)) or raise --weight-decay"
+                let message = "step \(step): \(bad) (diverged); \(kept); " + Divergence.hint(learningRate: config.lr, weightDecay: config.weightDecay)
                 try Self.writeSummary(directory, summary("diverged", message: message))
                 throw RunError(message)
             }
@@ -213,8 +210,4 @@ public struct Trainer<Engine: TransformerEngine> {
         }
     }
 
-    static func firstNonFinite(_ gradients: [Tensor<Scalar>], names: [String]) -> String {
-        for (name, gradient) in zip(names, gradients) where gradient.scalars.contains(where: { !$0.isFinite }) { return name }
-        return names.first ?? "?"
-    }
 }
