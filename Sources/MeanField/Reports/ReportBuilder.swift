@@ -16,6 +16,7 @@ public enum ReportBuilder {
             let sweep = try SweepRecords.load(path: trimmed)
             return (.sweep, SweepReport.page(sweep), sweep.problems)
         }
+        if NTKCheckReport.isNTKCheck(trimmed) { return (.run, try NTKCheckReport.page(path: trimmed), []) }
         if RunRecords.isRun(trimmed) {
             let run = try RunRecords.load(path: trimmed)
             return (.run, RunReport.page(run, particleLayer: particleLayer), [])
