@@ -20,7 +20,7 @@ struct NTKCheck: ParsableCommand {
         render with meanfield report DIR.
         Examples:
           meanfield ntk-check --family translated --sets 20
-          meanfield ntk-check --family all --sets 200 --directions 800 --out runs/e6
+          meanfield ntk-check --family all --sets 500 --out runs/e6
         """)
 
     @Option(help: "Comma-separated families among discrete, uniform, gaussian-mixture, gaussian, translated, dirac, fashion-mnist, or all.")
@@ -35,7 +35,7 @@ struct NTKCheck: ParsableCommand {
     @Option(help: "d, token dimension.")
     var dimension: Int = 3
 
-    @Option(help: "P, probe directions (default 4K, at least 64).")
+    @Option(help: "P, probe directions (default 16K, at least 64; the certificate converges from below as P grows).")
     var directions: Int?
 
     @Option(help: "Comma-separated direction scales |a|.")
@@ -74,7 +74,7 @@ struct NTKCheck: ParsableCommand {
             guard let value = Double(text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--scales \(scales): '\(text)' is not a number; pass e.g. 0.5,1,2,4") }
             return value
         }
-        let options = InjectivityOptions(directions: directions ?? max(64, 4 * sets), scales: scaleValues, tolerance: tolerance,
+        let options = InjectivityOptions(directions: directions ?? max(64, 16 * sets), scales: scaleValues, tolerance: tolerance,
                                          hessian: !noHessian, seed: seed)
         let config = NTKCheckConfig(families: families, sets: sets, tokens: tokens, dimension: dimension, options: options,
                                     exactGaussians: exactGaussians, patch: patch, dataDirectory: data, seed: seed)
@@ -86,7 +86,7 @@ struct NTKCheck: ParsableCommand {
         }
         progress.finish()
         for result in results.families {
-            print("\(result.family.rawValue): K = \(result.sets), N = \(result.tokensPerSet), d = \(config.dimension), P = \(options.directions) — expected: \(result.expectation)")
+            print("\(result.family.rawValue): K = \(result.sets), N = \(result.tokensPerSet == 0 ? "exact law" : "\(result.tokensPerSet)"), d = \(config.dimension), P = \(options.directions) — expected: \(result.expectation)")
             for spectrum in result.spectra {
                 let values = spectrum.singularValues
                 let head = values.prefix(3).map { format($0) }.joined(separator: " ")

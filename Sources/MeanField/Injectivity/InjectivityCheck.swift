@@ -55,9 +55,10 @@ public enum InjectivityCheck {
         let directions = ProbeDirections.sample(count: p, dimension: d, scales: options.scales, seed: options.seed)
         var results = [logSumExpSpectrum(measures, directions: directions, count: p, dimension: d, tolerance: options.tolerance)]
         if options.hessian {
-            // Each direction gives d(d+1)/2 rows; about 3K rows suffice and keep the cost at the LSE test's.
+            // Each direction gives d(d+1)/2 rows: use the first ⌈3P/(4·d(d+1)/2)⌉ directions, so the matrix
+            // has about 3P/4 rows (as many as the LSE test's, ≥ 3K at the default P = 4K) and grows with P.
             let perDirection = d * (d + 1) / 2
-            let hessianCount = min(p, max(8, (3 * measures.count + perDirection - 1) / perDirection))
+            let hessianCount = min(p, max(8, (measures.count + perDirection - 1) / perDirection, (3 * p + 4 * perDirection - 1) / (4 * perDirection)))
             results.append(hessianSpectrum(measures, directions: directions, count: hessianCount, dimension: d, tolerance: options.tolerance))
         }
         return results

@@ -10,7 +10,9 @@ public enum NTKCheckCharts {
     public static func spectrum(_ results: NTKCheckResults, variant: String = "log-sum-exp") -> Chart {
         var chart = Chart(title: "Singular values of the \(variant) matrix", x: ChartAxis("index i"), y: ChartAxis("σ_i / σ_1", scale: .log10))
         for (index, result) in results.families.enumerated() {
-            guard let spectrum = result.spectra.first(where: { $0.variant == variant }), let top = spectrum.singularValues.first, top > 0 else { continue }
+            // A family with nothing left after the projection (Diracs) has only rounding noise to normalise: skipped.
+            guard let spectrum = result.spectra.first(where: { $0.variant == variant }), let top = spectrum.singularValues.first,
+                  top > results.config.options.tolerance else { continue }
             let values = spectrum.singularValues.map { max($0 / top, floor) }
             chart.series.append(ChartSeries(result.family.rawValue, x: values.indices.map { Double($0 + 1) }, y: values, colour: .palette(index)))
         }
@@ -27,8 +29,8 @@ public enum NTKCheckCharts {
                 let hessian = spectrum.variant == "hessian"
                 chart.series.append(ChartSeries("\(index + 1) \(result.family.rawValue)\(hessian ? " (Hessian)" : "")",
                                                 x: [hessian ? x + 0.2 : x], y: [max(spectrum.certificate, floor)], style: .markers,
-                                                colour: .palette(index), inLegend: !hessian, markerRadius: hessian ? 3 : 5,
-                                                opacity: hessian ? 0.55 : 1))
+                                                colour: .palette(index), inLegend: !hessian, markerRadius: hessian ? 4 : 5.5,
+                                                opacity: hessian ? 0.6 : 1))
             }
         }
         let tolerance = results.config.options.tolerance

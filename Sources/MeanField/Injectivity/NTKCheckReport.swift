@@ -52,7 +52,7 @@ public enum NTKCheckReport {
         page.add(verdicts)
 
         var spectra = HTMLPage.Section(id: "spectra", title: "Singular-value spectra")
-        spectra.figure(NTKCheckCharts.spectrum(results), caption: "Normalised singular values of the affine-projected log-sum-exp matrix per family.")
+        spectra.figure(NTKCheckCharts.spectrum(results), caption: "Normalised singular values of the affine-projected log-sum-exp matrix per family (families whose largest singular value is below the tolerance, i.e. all g_k affine, are left out).")
         if results.families.contains(where: { $0.spectra.count > 1 }) {
             spectra.figure(NTKCheckCharts.spectrum(results, variant: "hessian"), caption: "Normalised singular values of the Hessian (tilted-covariance) matrix per family.")
         }
