@@ -32,7 +32,11 @@ public struct NTKCheckConfig: Codable, Sendable {
         if sets < 1 { throw RunError("--sets \(sets) must be at least 1") }
         if tokens < 1 { throw RunError("--tokens \(tokens) must be at least 1") }
         if dimension < 1 { throw RunError("--dimension \(dimension) must be at least 1") }
-        if options.directions < 1 { throw RunError("--directions \(options.directions) must be at least 1 (and ≫ --sets)") }
+        // After projecting out span{1, a_p} the columns live in P − d − 1 dimensions: fewer than K would
+        // make any family look dependent.
+        if options.directions < sets + dimension + 1 {
+            throw RunError("--directions \(options.directions) must be at least --sets + --dimension + 1 = \(sets + dimension + 1) (P ≫ K; default 16K)")
+        }
         if options.scales.isEmpty || options.scales.contains(where: { !($0 > 0) || !$0.isFinite }) {
             throw RunError("--scales must be positive finite numbers, e.g. 0.5,1,2,4")
         }
@@ -66,13 +70,15 @@ public enum NTKCheckRun {
     /// Runs `config`, writing into `path`; `report` receives one progress line per finished family.
     public static func run(_ config: NTKCheckConfig, path: String, report: (Int, NTKFamilyResult) -> Void = { _, _ in }) throws -> NTKCheckResults {
         try config.validate()
+        // Every input is generated or read before the folder exists, so a refused run leaves nothing behind.
+        let inputs = try config.families.map { try measuresFor($0, config) }
         let directory = try RunDirectory(path: path)
         try directory.writeJSON("config.json", config)
         try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f64"))
         var results: [NTKFamilyResult] = []
         for (index, family) in config.families.enumerated() {
             let start = Date()
-            let measures = try measuresFor(family, config)
+            let measures = inputs[index]
             let spectra = InjectivityCheck.run(measures, options: config.options)
             let tokens = if case .empirical(_, let count, _) = measures[0] { count } else { 0 }
             let result = NTKFamilyResult(
@@ -97,6 +103,7 @@ public enum NTKCheckRun {
 
     static func measuresFor(_ family: TokenFamily, _ config: NTKCheckConfig) throws -> [TokenMeasure] {
         if family == .fashionMNIST {
+            // The default location is tried only when no --data is given (DatasetLoader's rule).
             let splits = try DatasetLoader.load(.fashionMNIST, dataDirectory: config.dataDirectory)
             return try DatasetTokens.measures(from: splits.test, sets: config.sets, patch: config.patch, dimension: config.dimension, seed: config.seed)
         }

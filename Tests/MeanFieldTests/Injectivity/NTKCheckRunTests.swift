@@ -22,6 +22,18 @@ import Testing
         #expect(page.contains("translated") && page.contains("not injective"))
     }
 
+    @Test func refusedRunsLeaveNoFolder() {
+        let path = NSTemporaryDirectory() + "meanfield-ntk-refused-\(getpid())"
+        try? FileManager.default.removeItem(atPath: path)
+        // Too few directions: after projecting out span{1, a} (d + 1 = 3 dimensions) 10 rows cannot hold 8 sets.
+        let few = NTKCheckConfig(families: [.discrete], sets: 8, tokens: 4, dimension: 2, options: InjectivityOptions(directions: 10), seed: 0)
+        do { _ = try NTKCheckRun.run(few, path: path); Issue.record("accepted P = 10 for K = 8") } catch { #expect("\(error)".contains("--directions")) }
+        let missing = NTKCheckConfig(families: [.fashionMNIST], sets: 8, tokens: 4, dimension: 2, options: InjectivityOptions(directions: 64),
+                                     dataDirectory: path + "-no-such-data", seed: 0)
+        #expect(throws: (any Error).self) { _ = try NTKCheckRun.run(missing, path: path) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
     @Test func badValuesNameTheFlag() {
         let config = NTKCheckConfig(families: [.discrete], sets: 0, tokens: 4, dimension: 2, options: InjectivityOptions(directions: 8), seed: 0)
         #expect(throws: RunError.self) { try config.validate() }
