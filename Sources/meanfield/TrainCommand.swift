@@ -107,6 +107,7 @@ struct Train: ParsableCommand {
         let (resolved, path) = try resolvedConfig()
         // Refuse a config that cannot fit before allocating anything (MemoryEstimate).
         try MemoryEstimate(config: resolved).check()
+        try DiskSpaceCheck.check(resolved, directory: path)
         if let threads = resolved.threads { Threading.threadCount = threads }
 
         if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }
