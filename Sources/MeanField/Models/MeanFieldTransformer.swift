@@ -81,13 +81,23 @@ public struct MeanFieldTransformer: Sendable {
         var H = tokens
         var states = [H]
         for layer in 0..<config.layers {
-            H = H + attentionAverage(config.preNorm ? Self.normalizedTokens(H) : H, layer: layer, parameters: parameters) * step
-            if config.ffnUnits > 0 {
-                H = H + feedForwardAverage(config.preNorm ? Self.normalizedTokens(H) : H, layer: layer, parameters: parameters) * step
-            }
+            H = layerMap(H, layer: layer, parameters: parameters, step: step)
             states.append(H)
         }
         return states
+    }
+
+    /// One layer's map Φ_ℓ: H ↦ H + (1/L^α)(1/M)Σ_j f(H; θ_j), then + (1/L^α)(1/M′)Σ_j h(·; w_j)
+    /// (PAPERS §1.2); only the parameters of `layer` are read. The adjoint recursion (PAPERS §2)
+    /// differentiates it one layer at a time.
+    public func layerMap<Scalar: TensorScalar>(_ input: Variable<Scalar>, layer: Int, parameters: [String: Variable<Scalar>],
+                                               step: Scalar? = nil) -> Variable<Scalar> {
+        let step = step ?? Scalar(config.residualStep)
+        var H = input + attentionAverage(config.preNorm ? Self.normalizedTokens(input) : input, layer: layer, parameters: parameters) * step
+        if config.ffnUnits > 0 {
+            H = H + feedForwardAverage(config.preNorm ? Self.normalizedTokens(H) : H, layer: layer, parameters: parameters) * step
+        }
+        return H
     }
 
     /// (1/M) Σ_j f(X; θ_j) for the heads of `layer`, `X`: `[B, D, n]`.
