@@ -1,5 +1,6 @@
 // The adjoint (backward-ODE) recursion of PAPERS §2 against whole-depth reverse-mode autodiff, in
-// Double: every parameter gradient ≤ 1e-10 relative and P_0 equal to the input gradient.
+// Double: every parameter gradient ≤ 1e-10 relative, P_0 equal to the input gradient, and P_L
+// against central differences of the loss in X_L.
 import MeanField
 import MeanFieldCore
 import Testing
@@ -39,4 +40,28 @@ func adjointGradientsMatchWholeDepthAutodiff(_ config: TransformerConfig) {
     // P_0 = ∂loss/∂X_0, the input gradient of the whole-depth pass.
     #expect(AdjointGradients.relativeDifference(adjoint.adjoints[0], whole.inputGradient!) <= 1e-10)
     #expect(adjoint.adjoints.count == config.layers + 1 && adjoint.states.count == config.layers + 1)
+}
+
+@Test func finalAdjointIsTheLossGradientAtTheOutputByFiniteDifferences() {
+    let config = adjointConfigs[0]
+    let (store, tokens, targets) = problem(config)
+    let adjoint = AdjointGradients.compute(model: MeanFieldTransformer(config: config), store: store, tokens: tokens, targets: targets)
+    guard case let .regression(values, labelRow) = targets else { return }
+    // The loss as a function of X_L: ½ mean over the batch of (X_L[b, labelRow, last] − y_b)².
+    func loss(_ output: Tensor<Double>) -> Double {
+        let n = output.shape[2], D = output.shape[1]
+        return (0..<output.shape[0]).reduce(0.0) { sum, b in
+            let residual = output.scalars[(b * D + labelRow) * n + n - 1] - values.scalars[b]
+            return sum + 0.5 * residual * residual
+        } / Double(output.shape[0])
+    }
+    let top = adjoint.states[config.layers]
+    #expect(abs(loss(top) - adjoint.risk) <= 1e-12 * max(1, adjoint.risk))
+    for index in 0..<top.count {
+        var plus = top, minus = top
+        plus.withUnsafeMutableBufferPointer { $0[index] += 1e-5 }
+        minus.withUnsafeMutableBufferPointer { $0[index] -= 1e-5 }
+        let difference = (loss(plus) - loss(minus)) / 2e-5
+        #expect(abs(difference - adjoint.adjoints[config.layers].scalars[index]) <= 1e-8 * max(1, adjoint.risk), "index \(index)")
+    }
 }
