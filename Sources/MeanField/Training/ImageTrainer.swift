@@ -67,7 +67,7 @@ public struct ConfusionMatrix: Codable, Sendable, Equatable {
 /// test_acc, Q, grad_norm (last step's), batch_loss (the epoch's mean minibatch loss), param_norm,
 /// epoch_seconds. Epoch 0 is the initial model. Checkpoints (`checkpoints/step-N.safetensors`,
 /// atomic) hold θ after an epoch and the optimizer state; `--resume` continues from the last one,
-/// re-logging its epoch. A NaN/Inf risk or gradient stops the run (summary status "diverged").
+/// re-logging its epoch when the log lacks it (a checkpoint written mid-epoch by SIGINT/SIGTERM resumes from its batch). A NaN/Inf risk or gradient stops the run (summary status "diverged").
 /// At the end: `confusion.json` (test set) and a printed confusion matrix.
 public struct ImageTrainer {
     public typealias Scalar = Float
@@ -124,7 +124,7 @@ public struct ImageTrainer {
         var optimizer: any Optimizer<Scalar>
         var startEpoch = 0, meanFieldTime = 0.0, initialLoss = Double.nan
         // Batches of epoch startEpoch + 1 already trained (a checkpoint written by SIGINT/SIGTERM mid-epoch).
-        var resumeBatch = 0, batchLossSum = 0.0
+        var resumeBatch = 0, batchLossSum = 0.0, keepCheckpointEpochLine = false
         var lastCheckpoint: String?
         let directory: RunDirectory
         if resume {
@@ -145,9 +145,13 @@ public struct ImageTrainer {
             meanFieldTime = checkpoint.meanFieldTime
             initialLoss = checkpoint.initialRisk
             lastCheckpoint = latest.path
-            // Keep the lines of the epochs before the checkpoint (and of its own epoch when it ended one
-            // mid-way: that epoch's line was written before the stop).
-            let keptEpochs = resumeBatch > 0 ? startEpoch + 1 : startEpoch
+            // Keep the lines of the epochs before the checkpoint, and of its own epoch when that line was
+            // written before the stop (always for a mid-epoch checkpoint; at an epoch's end when the
+            // log has it, whole): it is not evaluated again, so the log equals an uninterrupted run's.
+            let existing = String(decoding: FileManager.default.contents(atPath: path + "/metrics.jsonl") ?? Data(), as: UTF8.self)
+            let lineOfCheckpointEpoch = existing.split(separator: "\n").contains { $0.hasSuffix("}") && Self.loggedEpoch($0) == startEpoch }
+            keepCheckpointEpochLine = resumeBatch > 0 || (lineOfCheckpointEpoch && startEpoch < config.epochs)
+            let keptEpochs = keepCheckpointEpochLine ? startEpoch + 1 : startEpoch
             directory = try RunDirectory(path: path, keepingMetrics: { line in Self.loggedEpoch(line).map { $0 < keptEpochs } ?? false })
             try directory.writeAtomically("config.json", config.jsonData())
             try directory.writeJSON(String(format: "manifest-resume-epoch-%04d.json", startEpoch),
@@ -265,8 +269,8 @@ public struct ImageTrainer {
                 sessionEpochs += 1
             }
             let isLast = epoch == config.epochs
-            let resumedMidEpoch = epoch == startEpoch && resumeBatch > 0
-            if !resumedMidEpoch && (epoch % config.logEvery == 0 || isLast || epoch == startEpoch) {
+            let alreadyLogged = epoch == startEpoch && keepCheckpointEpochLine
+            if !alreadyLogged && (epoch % config.logEvery == 0 || isLast || epoch == startEpoch) {
                 var trainConfusion = ConfusionMatrix(classNames: train.classNames, set: "train")
                 testConfusion = ConfusionMatrix(classNames: test.classNames, set: "test")
                 lastTrain = evaluate(trainEvaluation, confusion: &trainConfusion)
@@ -325,8 +329,9 @@ public struct ImageTrainer {
 
     /// The running sum of minibatch losses saved in a mid-epoch checkpoint's random state.
     static func partialBatchLossSum(_ state: String, path: String) throws -> Double {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any],
-              let sum = object["batch_loss_sum"] as? Double else {
+        // Parsed with Double(_:) (exact for the %.17g it was written with; JSONSerialization may round).
+        guard let range = state.range(of: "\"batch_loss_sum\":"),
+              let sum = Double(state[range.upperBound...].prefix { !",}".contains($0) }) else {
             throw RunError("\(path): a mid-epoch checkpoint without its batch_loss_sum (metadata rng = \(state)); resume from an earlier checkpoint by moving this one away")
         }
         return sum

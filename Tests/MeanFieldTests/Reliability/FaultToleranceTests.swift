@@ -112,6 +112,7 @@ struct FaultToleranceTests {
             try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
                 .map { $0.replacingOccurrences(of: #""epoch_seconds":[0-9.e-]+,"#, with: "", options: .regularExpression) }
         }
-        #expect(try lines(run) == lines(reference))
+        let resumedLines = try lines(run), referenceLines = try lines(reference)
+        #expect(resumedLines == referenceLines, "checkpoint at step \(step)\n\(resumedLines.joined(separator: "\n"))\nvs\n\(referenceLines.joined(separator: "\n"))")
     }
 }
