@@ -103,6 +103,8 @@ def unary_cases():
         "sqrt": (draw([3, 4], 0.01, 9), np.sqrt),
         "abs": (away_from_zero([3, 4]), np.abs),
         "reciprocal": (away_from_zero([3, 4], 0.2, 3), np.reciprocal),
+        # A fixed grid, so adding it left every later draw of the shared generator unchanged.
+        "cos": (np.linspace(-7.0, 7.0, 12), np.cos),
     }
     cases = []
     for function, (x, numpy_function) in domains.items():

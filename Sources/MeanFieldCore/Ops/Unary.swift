@@ -3,10 +3,12 @@ import RealModule
 /// Element-wise functions with their derivatives, written once for `Float` and `Double`.
 public enum UnaryFunction: String, CaseIterable, Sendable {
     case negate, exp, log, relu, gelu, tanh, sigmoid, silu, square, sqrt, abs, reciprocal
+    /// cos x: random Fourier features φ(ω·x + β) = √2 cos(ω·x + β) (PAPERS §5).
+    case cos
 
     /// f(x).
     @inline(__always)
-    func value<T: TensorScalar>(_ x: T) -> T {
+    public func value<T: TensorScalar>(_ x: T) -> T {
         switch self {
         case .negate: return -x
         case .exp: return T.exp(x)
@@ -22,12 +24,13 @@ public enum UnaryFunction: String, CaseIterable, Sendable {
         case .sqrt: return x.squareRoot()
         case .abs: return Swift.abs(x)
         case .reciprocal: return 1 / x
+        case .cos: return T.cos(x)
         }
     }
 
     /// f'(x), given x and y = f(x) (whichever is cheaper to use).
     @inline(__always)
-    func derivative<T: TensorScalar>(x: T, y: T) -> T {
+    public func derivative<T: TensorScalar>(x: T, y: T) -> T {
         switch self {
         case .negate: return -1
         case .exp: return y
@@ -47,6 +50,7 @@ public enum UnaryFunction: String, CaseIterable, Sendable {
         case .sqrt: return 1 / (2 * y)
         case .abs: return x > 0 ? 1 : (x < 0 ? -1 : 0)
         case .reciprocal: return -y * y
+        case .cos: return -T.sin(x)
         }
     }
 }

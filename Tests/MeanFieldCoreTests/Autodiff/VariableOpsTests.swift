@@ -59,7 +59,7 @@ let unaryCases: [GradientCase] = UnaryFunction.allCases.flatMap { function -> [G
             switch function {
             case .log, .sqrt: return [random.tensor(shape, 0.3, 3)]
             case .relu, .abs, .reciprocal: return [random.tensorAwayFromZero(shape, 0.2, 2)]
-            case .exp, .gelu, .tanh, .sigmoid, .silu: return [random.tensor(shape, -3, 3)]
+            case .exp, .gelu, .tanh, .sigmoid, .silu, .cos: return [random.tensor(shape, -3, 3)]
             case .negate, .square: return [random.tensor(shape)]
             }
         }) { $0[0].map(function) }

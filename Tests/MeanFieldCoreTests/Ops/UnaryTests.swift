@@ -54,6 +54,7 @@ struct UnaryTests {
         case .sqrt: 0.5 / Double.sqrt(x)
         case .abs: 1
         case .reciprocal: -1 / (x * x)
+        case .cos: -Double.sin(x)
         }
         #expect(Swift.abs(function.derivative(x: x, y: y) - expected) <= 1e-15 * Swift.max(1, Swift.abs(expected)), "\(function)")
     }
