@@ -3,14 +3,15 @@ import Foundation
 import MeanField
 import MeanFieldCore
 
-/// `meanfield adjoint-check`: parameter gradients of the mean-field Transformer by the adjoint
-/// recursion of PAPERS §2 against whole-depth reverse-mode autodiff, in Double, per layer.
+/// `meanfield adjoint-check`: parameter gradients of the mean-field Transformer (or ResNet) by the
+/// adjoint recursion of PAPERS §2 against whole-depth reverse-mode autodiff, in Double, per layer.
 struct AdjointCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjoint-check",
         abstract: "Compare adjoint (backward-ODE) gradients with reverse-mode autodiff, per layer, in Double (PAPERS §2).",
         discussion: """
-        Takes every model flag of `meanfield train` (in-context regression). Prints, per layer ℓ, the largest \
+        Takes every model flag of `meanfield train`: the Transformer on in-context regression, or \
+        --model resnet|rff-resnet on --task teacher-regression (hand-written recursion). Prints, per layer ℓ, the largest \
         relative difference ‖g_adjoint − g_autodiff‖/‖g_autodiff‖ over the layer's tensors and the norms ‖X(s)‖, \
         ‖P(s)‖ at s = ℓ/L; writes OUT/config.json, manifest.json and adjoint.jsonl (one line per layer). \
         Exits 1 when a difference exceeds --tolerance.
@@ -22,17 +23,35 @@ struct AdjointCheck: ParsableCommand {
 
     func run() throws {
         let (config, path) = try model.resolvedConfig()
-        guard !config.isImageTask else {
-            throw RunError("--task \(config.task): adjoint-check covers the regression Transformer; the ViT's patch embedding is not in the adjoint recursion yet")
+        let adjoint: AdjointGradients.Result<Double>, whole: (risk: Double, gradients: [Tensor<Double>]), names: [String]
+        if let resNetConfig = config.resNet {
+            // ResNets: the hand-written recursion (ResNetAdjoint) on the run's first batch.
+            guard !config.isImageTask else {
+                throw RunError("--task \(config.task): adjoint-check covers ResNets on --task teacher-regression; image inputs are not wired in yet")
+            }
+            let resNet = MeanFieldResNet(config: resNetConfig, seed: config.seed)
+            let store: ParameterStore<Double> = resNet.initialParameters(seed: config.seed)
+            var random = PhiloxRandom(seed: config.seed, stream: TeacherRegression.trainStream)
+            let data: (inputs: Tensor<Double>, targets: Tensor<Double>) = TeacherRegression(inputDimension: config.inputDim, noise: config.noise, seed: config.seed)
+                .sample(config.resolvedBatchSize, random: &random)
+            let targets = ResNetTargets<Double>.regression(values: data.targets)
+            adjoint = ResNetAdjoint.compute(model: resNet, store: store, inputs: data.inputs, targets: targets)
+            whole = resNet.riskAndGradients(store, inputs: data.inputs, targets: targets)
+            names = store.names
+        } else {
+            guard !config.isImageTask else {
+                throw RunError("--task \(config.task): adjoint-check covers the regression Transformer; the ViT's patch embedding is not in the adjoint recursion yet")
+            }
+            let transformer = MeanFieldTransformer(config: config.transformer)
+            let store: ParameterStore<Double> = transformer.initialParameters(seed: config.seed)
+            var data = RegressionData<Double>(config: config)
+            let batch = data.batch(step: 0)
+            let targets = Targets<Double>.regression(values: batch.targets, labelRow: data.task.labelRow)
+            adjoint = AdjointGradients.compute(model: transformer, store: store, tokens: batch.tokens, targets: targets)
+            var reference = AutodiffEngine<Double>(config: config.transformer)
+            let result = reference.riskAndGradients(store, tokens: batch.tokens, targets: targets)
+            (whole, names) = ((result.risk, result.gradients), store.names)
         }
-        let transformer = MeanFieldTransformer(config: config.model)
-        let store: ParameterStore<Double> = transformer.initialParameters(seed: config.seed)
-        var data = RegressionData<Double>(config: config)
-        let batch = data.batch(step: 0)
-        let targets = Targets<Double>.regression(values: batch.targets, labelRow: data.task.labelRow)
-        let adjoint = AdjointGradients.compute(model: transformer, store: store, tokens: batch.tokens, targets: targets)
-        var reference = AutodiffEngine<Double>(config: config.model)
-        let whole = reference.riskAndGradients(store, tokens: batch.tokens, targets: targets)
 
         let directory = try RunDirectory(path: path)
         try directory.writeAtomically("config.json", config.jsonData())
@@ -42,7 +61,7 @@ struct AdjointCheck: ParsableCommand {
         var worst = 0.0
         for layer in 0...config.layers {
             let prefix = layer < config.layers ? "layer\(layer)." : ""
-            let differences = zip(store.names, zip(adjoint.gradients, whole.gradients)).compactMap { name, pair in
+            let differences = zip(names, zip(adjoint.gradients, whole.gradients)).compactMap { name, pair in
                 (layer < config.layers ? name.hasPrefix(prefix) : !name.hasPrefix("layer")) ? AdjointGradients.relativeDifference(pair.0, pair.1) : nil
             }
             let largest = differences.max() ?? 0

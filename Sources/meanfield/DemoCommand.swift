@@ -63,7 +63,7 @@ struct Demo: ParsableCommand {
         config.batchSize = batchSize
         let path = out ?? Self.defaultRunPath("demo")
         let resolved = try TrainConfig(config).resolved(defaultThreads: Threading.threadCount)
-        let model = resolved.model
+        let model = resolved.transformer
         print("MeanField demo: in-context linear regression (d = \(resolved.inputDim), N = \(resolved.examples)), "
               + "Transformer D = \(model.dimension), M = \(model.heads) heads, M′ = \(model.ffnUnits) units, L = \(model.layers) layers")
         print("GEMM: \(Gemm.backendDescription())")

@@ -35,6 +35,12 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Prompts in the evaluation set (default 64).") var evalSize: String?
 
     // Model.
+    @Option(parsing: .unconditional, help: "Network: transformer (PAPERS §1; a ViT for image tasks), resnet (two-layer blocks, PAPERS §4) or rff-resnet (random-Fourier-feature blocks, §5) (default transformer).") var model: String?
+    @Option(parsing: .unconditional, help: "ResNets: particles per layer, M units (resnet) or r random features (rff-resnet) (default 32; images 64).") var units: String?
+    @Option(parsing: .unconditional, help: "ResNets: dimension D of the residual stream (default 16; images 64).") var hiddenDim: String?
+    @Option(parsing: .unconditional, help: "rff-resnet: feature map cos (√2 cos, Gaussian kernel) or relu (default cos).") var featureMap: String?
+    @Option(parsing: .unconditional, help: "rff-resnet: std σ of the random features ω, or auto = 1/√D (default auto).") var featureScale: String?
+    @Option(parsing: .unconditional, help: "teacher-regression: NTK Gram λ_min and PL constant 2λ_min/n every this many steps; 0 = never (default 100).") var ntkEvery: String?
     @Option(parsing: .unconditional, help: "Token dimension D ≥ d+1 (default d+1).") var tokenDim: String?
     @Option(parsing: .unconditional, help: "Attention heads per layer, M (default 4).") var heads: String?
     @Option(parsing: .unconditional, help: "Feed-forward units per layer, M′; 0 = attention only (default 4).") var ffnUnits: String?
@@ -78,7 +84,8 @@ struct Train: ParsableCommand {
     /// The flags given on the command line, as (key, text).
     var givenFlags: [(key: String, text: String)] {
         let all: [(String, String?)] = [
-            ("task", task), ("data", data), ("subset", subset), ("test-subset", testSubset), ("patch", patch),
+            ("task", task), ("model", model), ("units", units), ("hidden-dim", hiddenDim), ("feature-map", featureMap),
+            ("feature-scale", featureScale), ("ntk-every", ntkEvery), ("data", data), ("subset", subset), ("test-subset", testSubset), ("patch", patch),
             ("class-token", classToken.map { $0 ? "true" : "false" }), ("augment", augment.map { $0 ? "true" : "false" }), ("input-dim", inputDim), ("examples", examples), ("noise", noise), ("train-size", trainSize),
             ("eval-size", evalSize), ("token-dim", tokenDim), ("heads", heads), ("ffn-units", ffnUnits), ("layers", layers),
             ("head-dim", headDim), ("attention", attention), ("engine", engine), ("score", score), ("activation", activation),
@@ -111,7 +118,18 @@ struct Train: ParsableCommand {
         if let threads = resolved.threads { Threading.threadCount = threads }
 
         if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }
-        let model = resolved.model
+        if let resNet = resolved.resNet {
+            print("meanfield train: teacher regression (d = \(resolved.inputDim), \(resolved.trainSize) training points), "
+                  + "ResNet \(resNet.block.rawValue) blocks, D = \(resNet.hiddenDimension), \(resNet.block == .twoLayer ? "M" : "r") = \(resNet.units), L = \(resNet.layers); "
+                  + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps" + (resume != nil ? " (resuming)" : ""))
+            var trainer = ResNetTrainer(config: resolved)
+            let summary = try trainer.run(directory: path, resume: resume != nil)
+            print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
+                         summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
+            print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
+            return
+        }
+        let model = resolved.transformer
         print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
               + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
               + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
@@ -147,14 +165,16 @@ struct Train: ParsableCommand {
             let file = try config.map(ConfigFile.load) ?? []
             // An image task starts from the default ViT (TrainConfig.imageDefaults), then the file, then the flags.
             var probe = TrainConfig()
-            for (key, text) in file where key == "task" { try probe.set(key, text, source: ConfigFile.source(of: "task", in: config ?? "")) }
+            for (key, text) in file where key == "task" || key == "model" { try probe.set(key, text, source: ConfigFile.source(of: key, in: config ?? "")) }
             if let task { try probe.set("task", task, source: "--task") }
+            if let model { try probe.set("model", model, source: "--model") }
             if probe.isImageTask {
                 if let flag = givenFlags.first(where: { $0.key == "steps" }) ?? file.first(where: { $0.key == "steps" }) {
                     throw RunError("--\(flag.key) does not apply to --task \(probe.task): image runs are given in --epochs")
                 }
                 settings = TrainConfig.imageDefaults(task: probe.task)
             }
+            if probe.model != .transformer { settings = TrainConfig.resNetDefaults(task: probe.task, model: probe.model) }
             if let config { try settings.apply(file, source: { ConfigFile.source(of: $0, in: config) }) }
             path = out ?? Demo.defaultRunPath("train")
         }
@@ -162,15 +182,23 @@ struct Train: ParsableCommand {
         return (try settings.resolved(defaultThreads: settings.threads ?? Threading.threadCount), path)
     }
 
-    /// An image task: a Vision Transformer trained by ImageTrainer.
+    /// An image task: a Vision Transformer or a ResNet trained by ImageTrainer.
     func runImageTask(_ resolved: TrainConfig, path: String, resume: Bool) throws {
-        let model = resolved.model, vit = resolved.visionModel!
+        let model = resolved.transformer
         let splits = try ImageTrainer.loadSplits(resolved)
+        let network: String
+        if let vit = resolved.visionModel {
+            network = "ViT p = \(vit.patch) (\(vit.tokens) tokens\(vit.classToken ? ", class token" : ", mean pooling")), "
+                + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers)"
+                + "\(model.preNorm ? ", pre-norm" : "")"
+        } else {
+            let resNet = resolved.resNet!
+            network = "ResNet \(resNet.block.rawValue) blocks on flattened images, D = \(resNet.hiddenDimension), "
+                + "\(resNet.block == .twoLayer ? "M" : "r") = \(resNet.units), L = \(resNet.layers)"
+        }
         print("meanfield train: \(resolved.task) (\(splits.directory)), "
               + (resolved.subset > 0 ? "subset of \(resolved.subset)" : "all \(splits.train.count)") + " training images; "
-              + "ViT p = \(vit.patch) (\(vit.tokens) tokens\(vit.classToken ? ", class token" : ", mean pooling")), "
-              + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers)"
-              + "\(model.preNorm ? ", pre-norm" : ""); \(resolved.optimizer.rawValue), η = \(resolved.lr), batch \(resolved.batchSize), \(resolved.epochs) epochs"
+              + network + "; \(resolved.optimizer.rawValue), η = \(resolved.lr), batch \(resolved.batchSize), \(resolved.epochs) epochs"
               + (resume ? " (resuming)" : ""))
         var trainer = ImageTrainer(config: resolved, splits: splits)
         let summary = try trainer.run(directory: path, resume: resume)

@@ -162,7 +162,7 @@ private func sampleFile() -> SafeTensorsFile {
     var config = TrainConfig()
     config.optimizer = .adamw
     config = try config.resolved(defaultThreads: 1)
-    let parameters: ParameterStore<Float> = MeanFieldTransformer(config: config.model).initialParameters(seed: 4)
+    let parameters: ParameterStore<Float> = MeanFieldTransformer(config: config.transformer).initialParameters(seed: 4)
     var optimizer = config.optimizerSettings.make(for: parameters)
     var moved = parameters
     optimizer.step(&moved, gradients: moved.names.map { Tensor(shape: moved[$0].shape, repeating: 0.5) }, learningRate: 0.1)

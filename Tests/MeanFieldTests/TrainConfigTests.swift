@@ -78,7 +78,7 @@ private func message(_ body: () throws -> Void) -> String {
     #expect(try fromFlags.resolved(defaultThreads: 2) == fromTOML)
     #expect(fromTOML.heads == 6 && fromTOML.attention == .factored && fromTOML.headDim == 2 && fromTOML.preNorm)
     #expect(fromTOML.steps == 20)  // 4 epochs × (40 / 8) steps
-    #expect(fromTOML.model.dimension == 4 && fromTOML.model.scoreMap == .linear)
+    #expect(fromTOML.transformer.dimension == 4 && fromTOML.transformer.scoreMap == .linear)
     // The resolved config.json is itself a config file giving the same config.
     #expect(try TrainConfig.fromJSON(fromTOML.jsonData(), name: "config.json").resolved(defaultThreads: 2) == fromTOML)
 }

@@ -11,7 +11,7 @@ private func runFolder(_ name: String) -> String {
 
 private func train(_ config: TrainConfig, into path: String, resume: Bool = false, haltAfter: Int? = nil) throws -> TrainSummary {
     let resolved = try config.resolved(defaultThreads: 1)
-    var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: resolved.model))
+    var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: resolved.transformer))
     trainer.showProgress = false
     trainer.haltAfterStep = haltAfter
     return try trainer.run(directory: path, resume: resume)

@@ -94,7 +94,7 @@ func sameSeedGivesIdenticalRunsAndFilesAreComplete(engine: EngineKind) throws {
     for run in 0..<2 {
         let path = NSTemporaryDirectory() + "meanfield-test-\(getpid())-\(engine)-\(run)"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var trainer = Trainer(config: config, engine: AnyTransformerEngine<Float>(config: config.model, kind: engine))
+        var trainer = Trainer(config: config, engine: AnyTransformerEngine<Float>(config: config.transformer, kind: engine))
         let summary = try trainer.run(directory: path)
         #expect(summary.finalTrainRisk.isFinite)
         let metrics = try String(contentsOfFile: path + "/metrics.jsonl", encoding: .utf8)

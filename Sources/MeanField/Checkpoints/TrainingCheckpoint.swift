@@ -84,13 +84,12 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         }
         // The config comes from the file: check its model's size against the values the file holds
         // before building a template of that size (a corrupt config must not allocate a huge model).
-        let declared = config.visionModel.map { $0.transformer.parameterCount + $0.embeddingParameterCount } ?? config.model.parameterCount
+        let declared = config.parameterCount
         let held = file.entries.reduce(0.0) { $0 + Double($1.bytes.count / $1.dtype.size) }
         guard declared <= held else {
             throw RunError("\(path): its config declares a model of \(Int(min(declared, 1e18))) parameters but the file holds \(Int(held)) values (corrupt checkpoint); resume from another checkpoint")
         }
-        let template: ParameterStore<Scalar> = config.visionModel.map { VisionTransformer<Scalar>(config: $0).initialParameters(seed: config.seed) }
-            ?? MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
+        let template: ParameterStore<Scalar> = config.initialParameters()
         var parameters = template
         for name in template.names {
             let tensor: Tensor<Scalar> = try file.tensor(name, file: path)

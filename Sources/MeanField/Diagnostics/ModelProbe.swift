@@ -25,7 +25,7 @@ public struct ModelProbe {
 
     /// Residual stream H^{(0)} … H^{(L)} on the evaluation prompts (PAPERS §1.2).
     public func states(_ store: ParameterStore<Double>) -> [Tensor<Double>] {
-        let model = MeanFieldTransformer(config: config.model)
+        let model = MeanFieldTransformer(config: config.transformer)
         var parameters: [String: Variable<Double>] = [:]
         for name in store.names { parameters[name] = Variable(store[name], requiresGradient: false) }
         return model.forwardStates(Variable(tokens, requiresGradient: false), parameters: parameters).map(\.value)

@@ -76,7 +76,7 @@ public struct RunRecord {
         if let vision = config.visionModel {
             return (VisionTransformer<Float>(config: vision).initialParameters(seed: config.seed).converted(to: Double.self), 0)
         }
-        let initial: ParameterStore<Float> = MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
+        let initial: ParameterStore<Float> = MeanFieldTransformer(config: config.transformer).initialParameters(seed: config.seed)
         return (initial.converted(to: Double.self), 0)
     }
 

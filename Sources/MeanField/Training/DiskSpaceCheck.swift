@@ -8,7 +8,7 @@ public enum DiskSpaceCheck {
     /// Bytes of one checkpoint of `config`: the parameters and the optimizer's state in Float, plus
     /// the header (names, shapes, the config as JSON) — a 64 KiB allowance.
     public static func checkpointBytes(_ config: TrainConfig) -> Double {
-        let parameters = (config.visionModel.map { $0.transformer.parameterCount + $0.embeddingParameterCount } ?? config.model.parameterCount)
+        let parameters = config.parameterCount
         let moments: Double = switch config.optimizer { case .adamw: 2; case .sgd: 1; case .euler: 0 }
         return parameters * (1 + moments) * 4 + 64 * 1024
     }

@@ -25,10 +25,10 @@ extension TrainConfig {
 
     /// The Vision Transformer of an image task (nil for regression).
     public var visionModel: VisionTransformerConfig? {
-        guard isImageTask else { return nil }
+        guard isImageTask, model == .transformer else { return nil }
         let shape = imageShape
         return VisionTransformerConfig(channels: shape.channels, height: shape.height, width: shape.width, patch: patch,
-                                       classToken: classToken, classes: shape.classes, transformer: model)
+                                       classToken: classToken, classes: shape.classes, transformer: transformer)
     }
 
     /// The defaults of an image task: the documented default ViT for Fashion-MNIST (and the others).
@@ -72,7 +72,8 @@ extension TrainConfig {
 
     /// `resolved()` for image tasks: the run is given in epochs (`steps` is unused and ignored),
     /// `log-every` and `checkpoint-every` count epochs, and regression-only keys must keep their defaults.
-    func resolvedImageTask(defaultThreads: Int) throws -> TrainConfig {
+    /// `checkModel` false: the network is a ResNet (``resolvedResNet(defaultThreads:)``), no ViT keys.
+    func resolvedImageTask(defaultThreads: Int, checkModel: Bool = true) throws -> TrainConfig {
         var config = self
         let plain = TrainConfig()
         let regressionOnly: [(String, Bool)] = [
@@ -83,16 +84,17 @@ extension TrainConfig {
             throw RunError("--\(flag) applies to icl-regression only; --task \(task) trains a Vision Transformer (use --subset to shrink the training set)")
         }
         guard epochs >= 1 else { throw RunError("--epochs must be ≥ 1 for --task \(task) (image runs are given in epochs)") }
-        guard let dimension = tokenDim else { throw RunError("--token-dim is required for --task \(task) (the default ViT has 64)") }
         guard batchSize >= 0 else { throw RunError("--batch-size must be ≥ 0") }
         if subset > 0 && batchSize > subset {
             throw RunError("--batch-size \(batchSize) is larger than --subset \(subset); use at most \(subset) (0 = full batch)")
         }
         if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
         if data != nil && task == "synthetic-images" { throw RunError("--data does not apply to --task synthetic-images (generated images)") }
+        config.threads = threads ?? defaultThreads
+        guard checkModel else { return config }
+        guard let dimension = tokenDim else { throw RunError("--token-dim is required for --task \(task) (the default ViT has 64)") }
         config.headDim = headDim ?? dimension
         config.initStd = initStd ?? 1 / Double(dimension).squareRoot()
-        config.threads = threads ?? defaultThreads
         try config.visionModel!.validate()
         return config
     }

@@ -58,7 +58,7 @@ public struct ConfusionMatrix: Codable, Sendable, Equatable {
 }
 
 /// The training loop of `meanfield train --task fashion-mnist|cifar-10|cifar-100|mnist|synthetic-images`:
-/// a ``VisionTransformer`` (PAPERS §1.5 C3) trained for a number of epochs over a (class-balanced
+/// a ``VisionTransformer`` (PAPERS §1.5 C3) or a mean-field ResNet (PAPERS §4–5, flattened images) trained for a number of epochs over a (class-balanced
 /// subset of the) training set with any ``Optimizer`` and schedule, in mean-field time t = Σ η_k.
 ///
 /// Each epoch e = 1 … E shuffles the training set (seed, e), runs its batches (the last partial one
@@ -96,7 +96,10 @@ public struct ImageTrainer {
 
     public mutating func run(directory path: String, resume: Bool = false) throws -> ImageTrainSummary {
         let started = Date()
-        guard let modelConfig = config.visionModel else { throw RunError("--task \(config.task) is not an image task") }
+        guard var model: any ImageClassifier<Scalar> = config.imageClassifier(engine: engine),
+              var evaluator: any ImageClassifier<Scalar> = config.imageClassifier(engine: engine) else {
+            throw RunError("--task \(config.task) is not an image task")
+        }
         let shape = config.imageShape
         guard splits.train.imageShape == [shape.channels, shape.height, shape.width], splits.train.classCount == shape.classes else {
             throw RunError("\(splits.directory): images are \(splits.train.imageShape) in \(splits.train.classCount) classes; --task \(config.task) expects [\(shape.channels), \(shape.height), \(shape.width)] in \(shape.classes)")
@@ -116,8 +119,6 @@ public struct ImageTrainer {
         var schedule = config.learningRateSchedule
         schedule.totalSteps = totalSteps
 
-        var model = VisionTransformer<Scalar>(config: modelConfig, engine: engine)
-        var evaluator = VisionTransformer<Scalar>(config: modelConfig, engine: engine)
         let checkpointDirectory = path + "/checkpoints"
         let gitCommit = MeanFieldVersion.gitCommit()
         var store: ParameterStore<Scalar>

@@ -30,8 +30,13 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     /// The estimate for a resolved config (``TrainConfig/resolved(defaultThreads:)``).
     public init(config: TrainConfig) {
+        if let resNet = config.resNet { self.init(resNet: resNet, config: config) } else { self.init(transformerRun: config) }
+    }
+
+    /// A Transformer or ViT run (the fused engine).
+    init(transformerRun config: TrainConfig) {
         let scalar = 4.0
-        let transformer = config.visionModel?.transformer ?? config.model
+        let transformer = config.visionModel?.transformer ?? config.transformer
         var parameters = transformer.parameterCount
         var trainShape: (batch: Int, tokens: Int), evalShape: (batch: Int, tokens: Int)
         if let vision = config.visionModel {
@@ -62,6 +67,28 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
         let train = FusedShape.workspaceScalars(transformer, batch: trainShape.batch, tokens: trainShape.tokens)
         let eval = FusedShape.workspaceScalars(transformer, batch: evalShape.batch, tokens: evalShape.tokens)
         activationBytes = (config.visionModel != nil || trainShape != evalShape ? train + eval : train) * scalar
+    }
+
+    /// A ResNet run (autodiff): per sample and layer the graph keeps the state, the pre-activations,
+    /// the features and their product (D + 3M scalars), twice over for the backward pass.
+    init(resNet: ResNetConfig, config: TrainConfig) {
+        let scalar = 4.0
+        let parameters = Double(resNet.parameterCount)
+        parameterBytes = 3 * parameters * scalar
+        let moments: Double = switch config.optimizer { case .adamw: 2; case .sgd: 1; case .euler: 0 }
+        optimizerBytes = moments * parameters * scalar
+        let batch: Double
+        if config.isImageTask {
+            let shape = config.imageShape
+            let pixels = Double(shape.channels * shape.height * shape.width)
+            batch = Double(config.batchSize)
+            dataBytes = 70_000 * pixels + 3 * batch * pixels * scalar
+        } else {
+            batch = Double(max(config.batchSize == 0 ? config.trainSize : config.batchSize, config.evalSize))
+            dataBytes = Double(config.trainSize + config.evalSize) * Double(resNet.inputDimension + 1) * scalar
+        }
+        let perLayer = Double(resNet.hiddenDimension + 3 * resNet.units)
+        activationBytes = 2 * batch * (Double(resNet.layers + 2) * perLayer + Double(resNet.inputDimension)) * scalar
     }
 
     /// Memory the run may use: `MEANFIELD_MEMORY_LIMIT` (bytes, or with a K/M/G suffix) when set,

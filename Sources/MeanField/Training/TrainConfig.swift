@@ -40,6 +40,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var augment = false
 
     // Model (PAPERS §1.2–1.3).
+    /// The network: the mean-field Transformer, or a mean-field ResNet with two-layer or
+    /// random-feature blocks (PAPERS §4–5, ``MeanFieldResNet``; keys `units`, `hidden-dim`, `feature-*`).
+    public var model = ModelKind.transformer
     /// Token dimension D ≥ d + 1 (nil = d + 1).
     public var tokenDim: Int? = nil
     public var heads = 4
@@ -57,6 +60,19 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var initStd: Double? = nil
     /// Which engine computes risks and gradients: the hand-fused fast path (default) or the autodiff reference.
     public var engine = EngineKind.fused
+
+    // ResNets (PAPERS §4–5).
+    /// Particles per ResNet layer: M units of a two-layer block, or r random features.
+    public var units = 32
+    /// Dimension D of the ResNet's residual stream.
+    public var hiddenDim = 16
+    /// φ of random-feature blocks.
+    public var featureMap = RandomFeatureMap.cos
+    /// Std σ of the random features ω (nil = 1/√D).
+    public var featureScale: Double? = nil
+    /// Compute the NTK Gram matrix's λ_min and the PL constant 2λ_min/n every this many steps
+    /// (teacher-regression; 0 = never).
+    public var ntkEvery = 0
 
     // Optimization (PAPERS §1.4).
     public var optimizer = OptimizerKind.adamw
@@ -99,6 +115,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case task, inputDim = "input-dim", examples, noise, trainSize = "train-size", evalSize = "eval-size"
         case data, subset, testSubset = "test-subset", patch, classToken = "class-token", augment
+        case model, units, hiddenDim = "hidden-dim", featureMap = "feature-map", featureScale = "feature-scale", ntkEvery = "ntk-every"
         case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
         case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
@@ -109,8 +126,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Every key a config file may use (and flag it corresponds to).
     public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
 
-    /// The model this config describes.
-    public var model: TransformerConfig {
+    /// The Transformer this config describes.
+    public var transformer: TransformerConfig {
         TransformerConfig(dimension: tokenDim ?? inputDim + 1, heads: heads, ffnUnits: ffnUnits, layers: layers,
                           attention: attention, headDimension: headDim, temperature: temperature,
                           residualExponent: residualExponent, scoreMap: score, activation: activation,
@@ -172,8 +189,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         }
         func isAuto() -> Bool { ["", "auto", "null", "nil", "none"].contains(value.lowercased()) }
         switch codingKey {
+        case .model: model = try choice(ModelKind.self)
+        case .units: units = try integer(atLeast: 1)
+        case .hiddenDim: hiddenDim = try integer(atLeast: 1)
+        case .featureMap: featureMap = try choice(RandomFeatureMap.self)
+        case .featureScale: featureScale = isAuto() ? nil : try number("a number > 0 or 'auto' (1/√D)", { $0 > 0 })
+        case .ntkEvery: ntkEvery = try integer(atLeast: 0)
         case .task:
-            let accepted = ["icl-regression"] + Self.imageTasks
+            let accepted = ["icl-regression", Self.teacherRegressionTask] + Self.imageTasks
             let canonical = ["cifar10": "cifar-10", "cifar100": "cifar-100"][value.lowercased()] ?? value.lowercased()
             guard accepted.contains(canonical) else { throw RunError("\(source): expected one of \(accepted.joined(separator: ", ")), got '\(text)'") }
             task = canonical
@@ -247,12 +270,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 
     /// Set when one source gave both steps and epochs (checked for consistency in ``resolved()``).
-    private var epochsGivenWithSteps = false
+    var epochsGivenWithSteps = false
 
     /// Fills every default that depends on other keys (D, d_h, σ₀, threads, steps from epochs) and
     /// checks the keys against each other. Errors are one line naming the flags involved.
     public func resolved(defaultThreads: Int) throws -> TrainConfig {
         try checkSettingsApply()
+        if model != .transformer { return try resolvedResNet(defaultThreads: defaultThreads) }
+        try checkNoResNetKeys()
         if isImageTask {
             var config = try resolvedImageTask(defaultThreads: defaultThreads)
             config.epochsGivenWithSteps = false

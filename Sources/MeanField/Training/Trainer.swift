@@ -87,7 +87,7 @@ public struct Trainer<Engine: TransformerEngine> {
             directory = try RunDirectory(path: path)
             try directory.writeAtomically("config.json", config.jsonData())
             try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: Self.scalarName))
-            store = MeanFieldTransformer(config: config.model).initialParameters(seed: config.seed)
+            store = config.initialParameters()
             optimizer = config.optimizerSettings.make(for: store)
         }
         do {

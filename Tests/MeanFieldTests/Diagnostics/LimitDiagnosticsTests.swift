@@ -25,7 +25,7 @@ private func tinyConfig(heads: Int, seed: UInt64 = 0, layers: Int = 2) -> TrainC
 
 private func train(_ config: TrainConfig, into path: String) throws {
     let resolved = try config.resolved(defaultThreads: 1)
-    var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: resolved.model))
+    var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: resolved.transformer))
     trainer.showProgress = false
     _ = try trainer.run(directory: path)
 }
@@ -44,7 +44,7 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
 @Test func smallerWidthStartsFromAPrefixOfTheReferenceSample() {
     // The coupling the width study relies on: same seed ⇒ the first M heads of the M_ref sample.
     for attention in [AttentionKind.merged, .factored] {
-        var small = tinyConfig(heads: 3).model, large = tinyConfig(heads: 12).model
+        var small = tinyConfig(heads: 3).transformer, large = tinyConfig(heads: 12).transformer
         small.attention = attention; large.attention = attention
         let a: ParameterStore<Double> = MeanFieldTransformer(config: small).initialParameters(seed: 7)
         let b: ParameterStore<Double> = MeanFieldTransformer(config: large).initialParameters(seed: 7)
@@ -60,7 +60,7 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
 }
 
 @Test func forwardStatesEndWithTheForwardOutput() {
-    var config = tinyConfig(heads: 2, layers: 3).model
+    var config = tinyConfig(heads: 2, layers: 3).transformer
     config.ffnUnits = 3
     let model = MeanFieldTransformer(config: config)
     let store: ParameterStore<Double> = model.initialParameters(seed: 1)
@@ -126,7 +126,7 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
     let config = try tinyConfig(heads: 1).resolved(defaultThreads: 1)
     let data = RegressionData<Double>(config: config)
     func predictions(_ heads: Int) -> [Double] {
-        let model = MeanFieldTransformer(config: try! tinyConfig(heads: heads).resolved(defaultThreads: 1).model)
+        let model = MeanFieldTransformer(config: try! tinyConfig(heads: heads).resolved(defaultThreads: 1).transformer)
         let trained: ParameterStore<Float> = model.initialParameters(seed: 0)   // runs train in Float
         let store = trained.converted(to: Double.self)
         var parameters: [String: Variable<Double>] = [:]

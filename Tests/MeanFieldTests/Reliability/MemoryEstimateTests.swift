@@ -22,8 +22,8 @@ import Testing
     ])
     func parameterCountEqualsTheInitialParameters(_ pairs: [(String, String)]) throws {
         let resolved = try config(pairs)
-        let store: ParameterStore<Float> = MeanFieldTransformer(config: resolved.model).initialParameters(seed: 1)
-        #expect(resolved.model.parameterCount == Double(store.scalarCount))
+        let store: ParameterStore<Float> = MeanFieldTransformer(config: resolved.transformer).initialParameters(seed: 1)
+        #expect(resolved.transformer.parameterCount == Double(store.scalarCount))
     }
 
     @Test func visionParameterCountEqualsTheInitialParameters() throws {

@@ -109,7 +109,7 @@ struct ReaderFuzzTests {
         config.layers = 1
         config.ffnUnits = 2
         let resolved = try config.resolved(defaultThreads: 1)
-        let store: ParameterStore<Float> = MeanFieldTransformer(config: resolved.model).initialParameters(seed: 4)
+        let store: ParameterStore<Float> = MeanFieldTransformer(config: resolved.transformer).initialParameters(seed: 4)
         let folder = try TemporaryFolder("fuzz-checkpoint-source")
         defer { folder.remove() }
         let path = folder.path + "/step-00000003.safetensors"

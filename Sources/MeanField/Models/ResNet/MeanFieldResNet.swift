@@ -30,15 +30,18 @@ public struct MeanFieldResNet: Sendable {
         self.config = config
         if config.block == .randomFeatures {
             let sigma = config.featureScale ?? 1 / Double(config.hiddenDimension).squareRoot()
-            var random = PhiloxRandom(seed: seed, stream: Self.featureStream)
-            let omega: Tensor<Double> = random.normal([config.units, config.hiddenDimension], standardDeviation: sigma)
-            let phase: Tensor<Double> = config.featureMap == .cos
-                ? random.uniform([config.units], low: 0, high: 2 * Double.pi)
-                : random.normal([config.units], standardDeviation: sigma)
-            features = (omega, phase)
+            features = Self.randomFeatures(count: config.units, dimension: config.hiddenDimension, scale: sigma, map: config.featureMap, seed: seed)
         } else {
             features = (.zeros([0]), .zeros([0]))
         }
+    }
+
+    /// r fixed random features: ω ~ N(0, σ²I) `[r, d]`; β ~ U[0, 2π) for cos, N(0, σ²) for ReLU (PAPERS §5).
+    public static func randomFeatures(count: Int, dimension: Int, scale sigma: Double, map: RandomFeatureMap, seed: UInt64) -> (omega: Tensor<Double>, phase: Tensor<Double>) {
+        var random = PhiloxRandom(seed: seed, stream: featureStream)
+        let omega: Tensor<Double> = random.normal([count, dimension], standardDeviation: sigma)
+        let phase: Tensor<Double> = map == .cos ? random.uniform([count], low: 0, high: 2 * Double.pi) : random.normal([count], standardDeviation: sigma)
+        return (omega, phase)
     }
 
     /// Initial parameters: embedding E ~ N(0, 1/q), e = 0; two-layer particles w, b, u ~ N(0, σ₀²)
