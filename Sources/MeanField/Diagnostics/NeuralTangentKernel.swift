@@ -55,7 +55,8 @@ public enum NeuralTangentKernel {
         // rᵀ K r / n² = |Jᵀ r|² / n².
         let pulled = Tensor(shape: [1, size], scalars: residuals).matmul(rows).scalars
         let dissipation = pulled.reduce(0) { $0 + $1 * $1 } / Double(count * count)
-        let lambdaMin = eigenvalues.min() ?? 0
+        // K = JJᵀ is positive semi-definite: a negative computed eigenvalue is rounding (|λ| ≲ 1e-15 λ_max) and reads 0.
+        let lambdaMin = max(0, eigenvalues.min() ?? 0)
         return Spectrum(lambdaMin: lambdaMin, lambdaMax: eigenvalues.max() ?? 0, plConstant: 2 * lambdaMin / Double(count),
                         dissipationRate: risk > 0 ? dissipation / risk : 0, risk: risk)
     }
