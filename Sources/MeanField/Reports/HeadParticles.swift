@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Head particle i of layer ℓ is the concatenation of row i (the slice along the heads axis) of
 /// every `layerℓ.attention.*` tensor, in the file's order: (W_KQ, W_OV) for merged heads, (Q, K, V, O)
-/// for factored ones (``MeanFieldTransformer``'s parameter names).
+/// for factored ones (``MeanFieldTransformer``'s parameter names). For a ResNet (no attention
+/// tensors) the particles are its units: row i of every `layerℓ.*` tensor, (w, b, u) or θ.
 public struct HeadParticles: Sendable {
     /// `particles[i]` is head i's parameter vector.
     public var particles: [[Double]]
@@ -17,8 +18,13 @@ public struct HeadParticles: Sendable {
     /// Reads layer `layer`'s head particles from the checkpoint at `path`.
     public static func read(path: String, layer: Int) throws -> HeadParticles {
         let file = try SafeTensorsFile.read(path: path)
-        let prefix = "layer\(layer).attention."
-        let tensors = file.entries.filter { $0.name.hasPrefix(prefix) }
+        // Transformers: the attention heads; ResNets (no attention): the units, layerℓ.* (w, b, u or θ).
+        var prefix = "layer\(layer).attention."
+        var tensors = file.entries.filter { $0.name.hasPrefix(prefix) }
+        if tensors.isEmpty && !file.entries.contains(where: { $0.name.contains(".attention.") }) {
+            prefix = "layer\(layer)."
+            tensors = file.entries.filter { $0.name.hasPrefix(prefix) }
+        }
         guard let heads = tensors.first?.shape.first, heads > 0 else {
             throw RunError("\(path): no attention tensors for layer \(layer) (names \(prefix)*)")
         }

@@ -78,7 +78,7 @@ public struct RunRecords: Sendable {
     /// Whether this is an image-classification run (its metrics have train/test loss, not R).
     public var isImageRun: Bool {
         if metrics.contains(where: { $0["train_loss"] != nil }) { return true }
-        if let task = config["task"]?.string { return task != "icl-regression" }
+        if let task = config["task"]?.string { return TrainConfig.imageTasks.contains(task) }
         return false
     }
 

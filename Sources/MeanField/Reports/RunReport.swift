@@ -10,6 +10,7 @@ public enum RunReport {
         var page = HTMLPage(title: "Run report: \(run.name)", subtitle: subtitle(run))
         page.add(overview(run))
         page.add(run.isImageRun ? imageCurves(run) : regressionCurves(run))
+        if run.hasMetric("pl_constant") { page.add(tangentKernel(run)) }
         page.add(norms(run))
         page.add(spread(run))
         if let confusion = run.confusion { page.add(confusionSection(confusion)) }
@@ -20,7 +21,9 @@ public enum RunReport {
     static func subtitle(_ run: RunRecords) -> String {
         var parts: [String] = []
         if let task = run.config["task"]?.string { parts.append("task \(task)") }
-        let model = [("heads", "M"), ("ffn-units", "M′"), ("layers", "L"), ("token-dim", "D")]
+        let isResNet = (run.config["model"]?.string).map { $0 != "transformer" } ?? false
+        if isResNet, let model = run.config["model"]?.string { parts.append(model) }
+        let model = (isResNet ? [("units", "M"), ("layers", "L"), ("hidden-dim", "D")] : [("heads", "M"), ("ffn-units", "M′"), ("layers", "L"), ("token-dim", "D")])
             .compactMap { key, symbol in run.config[key].map { "\(symbol) = \($0.displayText)" } }
         if !model.isEmpty { parts.append(model.joined(separator: ", ")) }
         if let status = run.summary["status"]?.string { parts.append(status) }
@@ -31,7 +34,7 @@ public enum RunReport {
     /// Config highlights, versions from the manifest, the summary, and the full config (collapsed).
     static func overview(_ run: RunRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "overview", title: "Run")
-        let keys = ["task", "heads", "ffn-units", "layers", "token-dim", "head-dim", "attention", "score", "activation",
+        let keys = ["task", "model", "units", "hidden-dim", "heads", "ffn-units", "layers", "token-dim", "head-dim", "attention", "score", "activation",
                     "optimizer", "lr", "schedule", "weight-decay", "batch-size", "steps", "epochs", "subset", "seed"]
         var pairs: [(String, String)] = keys.compactMap { key in run.config[key].map { (key, $0.displayText) } }
         let manifestKeys = [("gitCommit", "git commit"), ("meanfieldVersion", "meanfield version"), ("swiftVersion", "Swift"),
@@ -110,6 +113,24 @@ public enum RunReport {
     }
 
     /// Gradient and parameter norms against mean-field time.
+    /// The NTK Gram matrix's λ_min and the local PL constant 2λ_min/n against the flow's observed
+    /// dissipation rate −(dR/dt)/R (PAPERS §4; ResNet teacher-regression runs with --ntk-every).
+    static func tangentKernel(_ run: RunRecords) -> HTMLPage.Section {
+        var section = HTMLPage.Section(id: "ntk", title: "Neural tangent kernel and the PL constant")
+        let pl = run.series("pl_constant"), rate = run.series("dissipation_rate"), lambda = run.series("ntk_lambda_min")
+        let all = pl.y + rate.y
+        let scale = ReportSupport.scale(for: all)
+        section.figure(Chart(title: "PL constant vs dissipation rate", x: ChartAxis(timeAxis), y: ChartAxis("rate (1 / time)", scale: scale),
+                             series: [ChartSeries("−(dR/dt)/R of the flow = rᵀKr/(n²R)", x: rate.x, y: rate.y, style: .lineWithMarkers),
+                                      ChartSeries("PL constant 2λ_min(K)/n", x: pl.x, y: pl.y, style: .lineWithMarkers, dashed: true)]),
+                       caption: "Under gradient flow dR/dt = −rᵀKr/n² ≤ −(2λ_min(K)/n)R: the dissipation rate stays above the PL constant; a PL constant bounded away from 0 along the run gives linear convergence (PAPERS §4). K uses the mean-field (L·M) scaling\(ReportSupport.scaleNote(scale)).")
+        let lambdaScale = ReportSupport.scale(for: lambda.y)
+        section.figure(Chart(title: "Smallest eigenvalue of the NTK Gram matrix", x: ChartAxis(timeAxis), y: ChartAxis("λ_min(K)", scale: lambdaScale),
+                             series: [ChartSeries("λ_min(K)", x: lambda.x, y: lambda.y, style: .lineWithMarkers)]),
+                       caption: "λ_min of K on the training points, computed in Double from per-sample Jacobians\(ReportSupport.scaleNote(lambdaScale)).")
+        return section
+    }
+
     static func norms(_ run: RunRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "norms", title: "Norms")
         let quantities = [("grad_norm", "gradient norm |∇Q|"), ("param_norm", "parameter norm |θ|")].filter { run.hasMetric($0.0) }
@@ -162,7 +183,9 @@ public enum RunReport {
     /// Layer `layer`'s head particles at several checkpoints, projected on the two principal
     /// components of the initial (earliest) checkpoint's heads.
     static func particles(_ run: RunRecords, layer: Int) -> HTMLPage.Section {
-        var section = HTMLPage.Section(id: "particles", title: "Head particles of layer \(layer)")
+        let isResNet = (run.config["model"]?.string).map { $0 != "transformer" } ?? false
+        let kind = isResNet ? "units" : "heads"
+        var section = HTMLPage.Section(id: "particles", title: (isResNet ? "Unit" : "Head") + " particles of layer \(layer)")
         guard !run.checkpoints.isEmpty else { return section }
         let traced = ReportSupport.evenlySpaced(run.checkpoints.count, count: 12)
         var clouds: [HeadParticles] = []
@@ -173,12 +196,12 @@ public enum RunReport {
             }
         }
         guard let initial = clouds.first, initial.particles.count >= 2 else {
-            section.paragraph("Layer \(layer) has a single head: there is no cloud to project.")
+            section.paragraph("Layer \(layer) has a single \(isResNet ? "unit" : "head"): there is no cloud to project.")
             return section
         }
         let pca = PrincipalComponents(points: initial.particles, count: 2)
         guard pca.components.count == 2 else {
-            section.paragraph("The \(initial.particles.count) initial heads of layer \(layer) span fewer than two directions: there is no plane to project on.")
+            section.paragraph("The \(initial.particles.count) initial \(kind) of layer \(layer) span fewer than two directions: there is no plane to project on.")
             return section
         }
         let projected = clouds.map { cloud in cloud.particles.map(pca.project) }
@@ -198,10 +221,11 @@ public enum RunReport {
         func share(_ component: Int) -> String {
             pca.totalVariance > 0 ? MarkupText.number(100 * pca.variances[component] / pca.totalVariance, significantDigits: 3) + "%" : "—"
         }
-        let chart = Chart(title: "Layer \(layer) heads on the initial principal components",
-                          x: ChartAxis("PC 1 of initial heads (\(share(0)) of variance)"),
-                          y: ChartAxis("PC 2 of initial heads (\(share(1)) of variance)"), series: series)
-        section.figure(chart, caption: "Each marker is one of the \(initial.particles.count) attention heads of layer \(layer) (the concatenation of its rows of every attention matrix, \(initial.particles[0].count) numbers), projected on the first two principal components of the heads at the earliest checkpoint (step \(initial.step)). Colours are checkpoints; grey lines trace each head through \(clouds.count) checkpoints. In the mean-field limit the cloud moves as a whole along the Wasserstein gradient flow (PAPERS §1.4).")
+        let chart = Chart(title: "Layer \(layer) \(kind) on the initial principal components",
+                          x: ChartAxis("PC 1 of initial \(kind) (\(share(0)) of variance)"),
+                          y: ChartAxis("PC 2 of initial \(kind) (\(share(1)) of variance)"), series: series)
+        let what = isResNet ? "residual-block units of layer \(layer) (its rows of the layer's tensors: (w, b, u), or θ for random features" : "attention heads of layer \(layer) (the concatenation of its rows of every attention matrix"
+        section.figure(chart, caption: "Each marker is one of the \(initial.particles.count) \(what), \(initial.particles[0].count) numbers), projected on the first two principal components of the \(kind) at the earliest checkpoint (step \(initial.step)). Colours are checkpoints; grey lines trace each particle through \(clouds.count) checkpoints. In the mean-field limit the cloud moves as a whole along the Wasserstein gradient flow (PAPERS §1.4).")
         return section
     }
 }
