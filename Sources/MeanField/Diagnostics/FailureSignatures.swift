@@ -29,9 +29,10 @@ enum FailureSignatures {
             let change = abs(quarter - final) / max(abs(quarter), 1e-300)
             if final > plateauFloor * initial && change < plateauChange {
                 let decay = run.config.weightDecay
+                let width = run.config.model == .transformer ? "--heads" : "--units"
                 let knob = decay > 0
-                    ? "λ = \(decay) may be too large for global convergence (C2): lower --weight-decay, or raise --heads/--layers"
-                    : "raise --heads and --layers (capacity), or --lr / --steps if the curve is still bending"
+                    ? "λ = \(decay) may be too large for global convergence (C2): lower --weight-decay, or raise \(width)/--layers"
+                    : "raise \(width) and --layers (capacity), or --lr / --steps if the curve is still bending"
                 found.append(.init(name: "plateau", run: run.name,
                                    message: String(format: "%@ plateaus at %.3g (%.1f%% of its initial %.3g; changed %.2f%% over the last quarter)",
                                                    lossKey, final, 100 * final / initial, initial, 100 * change),

@@ -40,9 +40,13 @@ public enum LimitDiagnostics {
         }
         // Distances need checkpoints (θ at common steps); λ families need only the metrics.
         let regression = runs.filter { !$0.config.isImageTask && $0.status != "diverged" }
-        let checkpointed = regression.filter { !$0.checkpoints.isEmpty }
+        // Function-space distances probe the Transformer on its prompts; ResNet runs get the λ families and signatures.
+        let checkpointed = regression.filter { !$0.checkpoints.isEmpty && $0.config.model == .transformer }
         for run in runs where run.config.isImageTask { report.skipped.append("\(run.name): image task (distances are computed for icl-regression)") }
-        for run in regression where run.checkpoints.isEmpty {
+        for run in regression where run.config.model != .transformer {
+            report.skipped.append("\(run.name): \(run.config.model.rawValue) run (distances are computed for the Transformer)")
+        }
+        for run in regression where run.checkpoints.isEmpty && run.config.model == .transformer {
             report.skipped.append("\(run.name): no checkpoints, so no distances (run with --checkpoint-every ≥ 1)")
         }
         report.width = try WidthStudy.entries(checkpointed, particleDistances: headDistances)

@@ -73,10 +73,7 @@ public struct RunRecord {
         }
         guard step == 0 else { throw RunError("\(path): no checkpoint at step \(step) (has \(checkpoints.map(\.step)))") }
         // Runs train in Float, whose Philox normals differ from Double's: draw in Float, then widen.
-        if let vision = config.visionModel {
-            return (VisionTransformer<Float>(config: vision).initialParameters(seed: config.seed).converted(to: Double.self), 0)
-        }
-        let initial: ParameterStore<Float> = MeanFieldTransformer(config: config.transformer).initialParameters(seed: config.seed)
+        let initial: ParameterStore<Float> = config.initialParameters()
         return (initial.converted(to: Double.self), 0)
     }
 
