@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "ResNets: dimension D of the residual stream (default 16; images 64).") var hiddenDim: String?
     @Option(parsing: .unconditional, help: "rff-resnet: feature map cos (√2 cos, Gaussian kernel) or relu (default cos).") var featureMap: String?
     @Option(parsing: .unconditional, help: "rff-resnet: std σ of the random features ω, or auto = 1/√D (default auto).") var featureScale: String?
-    @Option(parsing: .unconditional, help: "teacher-regression: NTK Gram λ_min and PL constant 2λ_min/n every this many steps; 0 = never (default 100).") var ntkEvery: String?
+    @Option(parsing: .unconditional, help: "teacher-regression: NTK Gram λ_min and PL constant 2λ_min/n every this many steps; 0 = never (default 200).") var ntkEvery: String?
     @Option(parsing: .unconditional, help: "Token dimension D ≥ d+1 (default d+1).") var tokenDim: String?
     @Option(parsing: .unconditional, help: "Attention heads per layer, M (default 4).") var heads: String?
     @Option(parsing: .unconditional, help: "Feed-forward units per layer, M′; 0 = attention only (default 4).") var ffnUnits: String?
