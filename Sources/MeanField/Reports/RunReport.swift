@@ -70,7 +70,7 @@ public enum RunReport {
                         dashed: index == 2)
         }
         let chart = Chart(title: "Risk vs mean-field time", x: ChartAxis(timeAxis), y: ChartAxis("risk (mean squared error)", scale: scale), series: series)
-        var caption = "Training risk R on the training prompts, risk eval_R on held-out prompts, and the regularised objective Q against mean-field time\(ReportSupport.scaleNote(scale))."
+        var caption = "Training risk R on the training set, risk eval_R on held-out data, and the regularised objective Q against mean-field time\(ReportSupport.scaleNote(scale))."
         if let last = run.lastValue("R"), let first = run.series("R").y.first {
             caption += " R went from \(MarkupText.number(first)) to \(MarkupText.number(last))."
         }

@@ -98,7 +98,8 @@ public enum SweepReport {
         guard !withMetrics.isEmpty else { return section }
         let key = lossKey(sweep)
         let varying = sweep.grid.map(\.flag).filter { sweep.varies($0) && !replicateFlags.contains($0) }
-        let colourFlag = varying.contains("heads") ? "heads" : varying.first
+        // Colour by width, else by depth (a depth study: one chart per model and α), else the first axis.
+        let colourFlag = ["heads", "units", "layers"].first(where: varying.contains) ?? varying.first
         let groupFlags = varying.filter { $0 != colourFlag }
         let colourValues = colourFlag.map { ReportSupport.sortedValues(sweep.values(of: $0)) } ?? []
         let groups = Dictionary(grouping: withMetrics) { run in groupFlags.map { run.flags[$0] ?? "" } }
@@ -128,7 +129,7 @@ public enum SweepReport {
             let seeds = runs.count > listed.count ? " Runs with the same colour are seeds." : ""
             section.figure(Chart(title: fixed.isEmpty ? "\(key.title.capitalizedFirst) vs mean-field time" : "Loss curves at \(fixed)",
                                  x: ChartAxis(RunReport.timeAxis), y: ChartAxis(key.title, scale: scale), series: series),
-                           caption: "\(key.title.capitalizedFirst) against mean-field time t = Σ η for each \(colourFlag.map(ReportSupport.symbol) ?? "run")\(fixed.isEmpty ? "" : " at \(fixed)")\(ReportSupport.scaleNote(scale)). In the mean-field limit the curves of growing M converge to one curve.\(seeds)")
+                           caption: "\(key.title.capitalizedFirst) against mean-field time t = Σ η for each \(colourFlag.map(ReportSupport.symbol) ?? "run")\(fixed.isEmpty ? "" : " at \(fixed)")\(ReportSupport.scaleNote(scale)). \(colourFlag == "layers" ? "With residual steps 1/L the curves of growing L approach the depth-ODE limit; with 1/√L (α = ½) depth adds capacity." : "In the mean-field limit the curves of growing M converge to one curve.")\(seeds)")
         }
         return section
     }
