@@ -111,7 +111,7 @@ private func message(_ body: () throws -> Void) -> String {
         ("lr", "nan", "--lr: expected a number > 0"),
         ("schedule", "linear", "--schedule: expected one of constant, cosine, warmup, step"),
         ("pre-norm", "maybe", "--pre-norm: expected true or false"),
-        ("task", "imagenet", "--task: expected one of icl-regression, fashion-mnist"),
+        ("task", "imagenet", "--task: expected one of icl-regression, teacher-regression, fashion-mnist"),
         ("momentum", "1", "--momentum: expected a number in [0, 1)"),
         ("seed", "-3", "--seed: expected an integer"),
     ]
