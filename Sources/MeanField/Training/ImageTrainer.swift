@@ -127,51 +127,30 @@ public struct ImageTrainer {
         // Batches of epoch startEpoch + 1 already trained (a checkpoint written by SIGINT/SIGTERM mid-epoch).
         var resumeBatch = 0, batchLossSum = 0.0, keepCheckpointEpochLine = false
         var lastCheckpoint: String?
-        let directory: RunDirectory
-        if resume {
-            guard let latest = TrainingCheckpoint<Scalar>.latest(in: checkpointDirectory) else {
-                throw RunError("--resume \(path): no checkpoint in \(checkpointDirectory); start the run anew without --resume")
-            }
-            let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
-            try Trainer<AnyTransformerEngine<Scalar>>.checkResumable(checkpoint.config, as: config, path: latest.path)
+        let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config)
+            : try TrainingStart<Scalar>.fresh(path: path, config: config, store: model.initialParameters(seed: config.seed))
+        store = begin.store
+        optimizer = begin.optimizer
+        var keptEpochs = 0
+        if let checkpoint = begin.checkpoint, let checkpointPath = begin.checkpointPath {
             startEpoch = checkpoint.step / stepsPerEpoch
             resumeBatch = checkpoint.step % stepsPerEpoch
-            if resumeBatch > 0 { batchLossSum = try Self.partialBatchLossSum(checkpoint.randomState, path: latest.path) }
+            if resumeBatch > 0 { batchLossSum = try Self.partialBatchLossSum(checkpoint.randomState, path: checkpointPath) }
             guard startEpoch <= config.epochs else {
                 throw RunError("--resume \(path): the run is already at epoch \(startEpoch); give --epochs > \(startEpoch) to continue it")
             }
-            store = checkpoint.parameters
-            optimizer = config.optimizerSettings.make(for: store)
-            try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
-            meanFieldTime = checkpoint.meanFieldTime
-            initialLoss = checkpoint.initialRisk
-            lastCheckpoint = latest.path
+            (meanFieldTime, initialLoss, lastCheckpoint) = (checkpoint.meanFieldTime, checkpoint.initialRisk, checkpointPath)
             // Keep the lines of the epochs before the checkpoint, and of its own epoch when that line was
             // written before the stop (always for a mid-epoch checkpoint; at an epoch's end when the
             // log has it, whole): it is not evaluated again, so the log equals an uninterrupted run's.
             let existing = String(decoding: FileManager.default.contents(atPath: path + "/metrics.jsonl") ?? Data(), as: UTF8.self)
             let lineOfCheckpointEpoch = existing.split(separator: "\n").contains { $0.hasSuffix("}") && Self.loggedEpoch($0) == startEpoch }
             keepCheckpointEpochLine = resumeBatch > 0 || (lineOfCheckpointEpoch && startEpoch < config.epochs)
-            let keptEpochs = keepCheckpointEpochLine ? startEpoch + 1 : startEpoch
-            directory = try RunDirectory(path: path, keepingMetrics: { line in Self.loggedEpoch(line).map { $0 < keptEpochs } ?? false })
-            try directory.writeAtomically("config.json", config.jsonData())
-            try directory.writeJSON(String(format: "manifest-resume-epoch-%04d.json", startEpoch),
-                                    RunManifest.current(seed: config.seed, scalarType: "f32"))
-        } else {
-            if let existing = try? FileManager.default.contentsOfDirectory(atPath: checkpointDirectory), !existing.isEmpty {
-                throw RunError("\(path) already holds a run with checkpoints; continue it with --resume \(path) or pass another --out")
-            }
-            directory = try RunDirectory(path: path)
-            try directory.writeAtomically("config.json", config.jsonData())
-            try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f32"))
-            store = model.initialParameters(seed: config.seed)
-            optimizer = config.optimizerSettings.make(for: store)
+            keptEpochs = keepCheckpointEpochLine ? startEpoch + 1 : startEpoch
         }
-        do {
-            try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw RunError("cannot create \(checkpointDirectory): \(error.localizedDescription); pass a writable --out")
-        }
+        let directory = resume ? try RunDirectory(path: path, keepingMetrics: { [keptEpochs] line in Self.loggedEpoch(line).map { $0 < keptEpochs } ?? false })
+            : try RunDirectory(path: path)
+        try begin.prepare(directory, path: path, config: config, resumeManifest: String(format: "manifest-resume-epoch-%04d.json", startEpoch), scalarType: "f32")
 
         let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
         let trainEvaluation = BatchLoader(dataset: train, batchSize: batchSize, shuffle: false, normalization: normalization, seed: config.seed)

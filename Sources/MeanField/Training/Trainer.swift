@@ -59,42 +59,20 @@ public struct Trainer<Engine: TransformerEngine> {
         var startStep = 0, meanFieldTime = 0.0, initialRisk = Double.nan
         var lastCheckpoint: String?
 
-        let directory: RunDirectory
-        if resume {
-            guard let latest = TrainingCheckpoint<Scalar>.latest(in: checkpointDirectory) else {
-                throw RunError("--resume \(path): no checkpoint in \(checkpointDirectory); start the run anew without --resume")
-            }
-            let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
-            try Self.checkResumable(checkpoint.config, as: config, path: latest.path)
+        let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config)
+            : try TrainingStart<Scalar>.fresh(path: path, config: config, store: config.initialParameters())
+        store = begin.store
+        optimizer = begin.optimizer
+        if let checkpoint = begin.checkpoint {
             guard checkpoint.step <= config.steps else {
                 throw RunError("--resume \(path): the run is already at step \(checkpoint.step); give --steps > \(checkpoint.step) to continue it")
             }
-            store = checkpoint.parameters
-            optimizer = config.optimizerSettings.make(for: store)
-            try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
-            startStep = checkpoint.step
-            meanFieldTime = checkpoint.meanFieldTime
-            initialRisk = checkpoint.initialRisk
-            lastCheckpoint = latest.path
-            directory = try RunDirectory(path: path, keepingMetrics: { line in Self.loggedStep(line).map { $0 < startStep } ?? false })
-            try directory.writeAtomically("config.json", config.jsonData())
-            try directory.writeJSON(String(format: "manifest-resume-step-%08d.json", startStep),
-                                    RunManifest.current(seed: config.seed, scalarType: Self.scalarName))
-        } else {
-            if let existing = try? FileManager.default.contentsOfDirectory(atPath: checkpointDirectory), !existing.isEmpty {
-                throw RunError("\(path) already holds a run with checkpoints; continue it with --resume \(path) or pass another --out")
-            }
-            directory = try RunDirectory(path: path)
-            try directory.writeAtomically("config.json", config.jsonData())
-            try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: Self.scalarName))
-            store = config.initialParameters()
-            optimizer = config.optimizerSettings.make(for: store)
+            (startStep, meanFieldTime, initialRisk, lastCheckpoint) = (checkpoint.step, checkpoint.meanFieldTime, checkpoint.initialRisk, begin.checkpointPath)
         }
-        do {
-            try FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw RunError("cannot create \(checkpointDirectory): \(error.localizedDescription); pass a writable --out")
-        }
+        let directory = resume ? try RunDirectory(path: path, keepingMetrics: { line in Self.loggedStep(line).map { $0 < startStep } ?? false })
+            : try RunDirectory(path: path)
+        try begin.prepare(directory, path: path, config: config, resumeManifest: String(format: "manifest-resume-step-%08d.json", startStep),
+                          scalarType: Self.scalarName)
 
         let schedule = config.learningRateSchedule
         let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
