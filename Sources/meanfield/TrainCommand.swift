@@ -9,7 +9,7 @@ import MeanFieldKernels
 /// bad file value get the same one-line message.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a mean-field Transformer (PAPERS §1) and write a run directory.",
+        abstract: "Train a mean-field Transformer (PAPERS §1) or ResNet (§4–5) and write a run directory.",
         discussion: """
         Writes OUT/config.json (the resolved config; a valid --config file), manifest.json (seed, versions, \
         git commit, machine), metrics.jsonl (step, t, R, Q, eval_R, grad_norm, param_norm, spread per layer), \
@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
         """)
 
     // Task.
-    @Option(parsing: .unconditional, help: "Task: icl-regression (in-context linear regression, PAPERS §1.1), or an image task trained with a Vision Transformer: fashion-mnist, mnist, cifar10, cifar100, synthetic-images (default icl-regression).") var task: String?
+    @Option(parsing: .unconditional, help: "Task: icl-regression (in-context linear regression, PAPERS §1.1), teacher-regression (generated regression for --model resnet|rff-resnet), or an image task trained with a Vision Transformer (or a ResNet): fashion-mnist, mnist, cifar10, cifar100, synthetic-images (default icl-regression).") var task: String?
     @Option(parsing: .unconditional, help: "Image tasks: folder of the dataset's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist; required for CIFAR: the extracted cifar-10-batches-bin/ or cifar-100-binary/).") var data: String?
     @Option(parsing: .unconditional, help: "Image tasks: train on a fixed class-balanced subset of N images (default 0 = all).") var subset: String?
     @Option(parsing: .unconditional, help: "Image tasks: evaluate on a fixed class-balanced subset of N test images (default 0 = all).") var testSubset: String?

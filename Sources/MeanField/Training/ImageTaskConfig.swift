@@ -81,7 +81,8 @@ extension TrainConfig {
             ("train-size", trainSize != plain.trainSize), ("eval-size", evalSize != plain.evalSize),
         ]
         if let (flag, _) = regressionOnly.first(where: { $0.1 }) {
-            throw RunError("--\(flag) applies to icl-regression only; --task \(task) trains a Vision Transformer (use --subset to shrink the training set)")
+            let network = model == .transformer ? "a Vision Transformer" : "a ResNet on flattened images"
+            throw RunError("--\(flag) applies to regression tasks only; --task \(task) trains \(network) (use --subset to shrink the training set)")
         }
         guard epochs >= 1 else { throw RunError("--epochs must be ≥ 1 for --task \(task) (image runs are given in epochs)") }
         guard batchSize >= 0 else { throw RunError("--batch-size must be ≥ 0") }
