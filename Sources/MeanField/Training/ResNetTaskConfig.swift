@@ -16,6 +16,8 @@ extension TrainConfig {
     /// A generated regression task for ResNets: x ~ N(0, I_d), y from a fixed random teacher
     /// (``TeacherRegression``); square loss, so the PL bound of PAPERS §4 applies.
     public static let teacherRegressionTask = "teacher-regression"
+    /// The largest training set whose NTK Gram matrix `--ntk-every` computes (n² memory, n³ time).
+    public static let largestNTKTrainSize = 1000
 
     /// The ResNet of this config (nil for the Transformer). Image tasks read flattened images.
     public var resNet: ResNetConfig? {
@@ -104,6 +106,9 @@ extension TrainConfig {
                 throw RunError("--batch-size \(batchSize) is larger than --train-size \(trainSize); use at most \(trainSize) (0 = full batch)")
             }
             if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
+            if ntkEvery > 0 && trainSize > Self.largestNTKTrainSize {
+                throw RunError("--ntk-every computes the \(trainSize)×\(trainSize) NTK Gram matrix and its eigenvalues; use --train-size ≤ \(Self.largestNTKTrainSize) or --ntk-every 0")
+            }
             config.threads = threads ?? defaultThreads
         }
         config.epochsGivenWithSteps = false

@@ -98,6 +98,7 @@ private let table: [BadInvocation] = [
     .init(arguments: ["train", "--model", "resnet", "--task", "teacher-regression", "--feature-map", "relu"], status: 1, mentions: ["--feature-map", "rff-resnet"]),
     .init(arguments: ["train", "--model", "resnet", "--task", "synthetic-images", "--ntk-every", "5"], status: 1, mentions: ["--ntk-every", "teacher-regression"]),
     .init(arguments: ["train", "--model", "resnet", "--task", "teacher-regression", "--epochs", "3"], status: 1, mentions: ["--epochs", "--steps"]),
+    .init(arguments: ["train", "--model", "resnet", "--task", "teacher-regression", "--train-size", "5000"], status: 1, mentions: ["--ntk-every", "--train-size ≤ 1000"]),
     .init(arguments: ["rff-kernel", "--points", "1"], status: 1, mentions: ["--points", "2…2000"]),
     .init(arguments: ["rff-kernel", "--features", "10,x"], status: 1, mentions: ["--features", "'x'"]),
     .init(arguments: ["rff-kernel", "--feature-map", "tanh"], status: 1, mentions: ["--feature-map", "cos or relu"]),
