@@ -81,6 +81,21 @@ func resNetTrainerFitsTheTeacherAndLogsThePLBound(_ model: ModelKind) throws {
     #expect(ntkLines.map { $0["step"]! } == [0, 50, 100, 150])
     for line in ntkLines { #expect(line["dissipation_rate"]! >= line["pl_constant"]! && line["ntk_lambda_min"]! >= 0) }
     #expect(FileManager.default.fileExists(atPath: path + "/checkpoints/step-00000150.safetensors"))
+    // The run report draws the NTK/PL section and the layer's unit particles.
+    let html = try ReportBuilder.page(for: path).page.render()
+    #expect(html.contains("Neural tangent kernel and the PL constant") && html.contains("Unit particles of layer 0"))
+}
+
+@Test func rffKernelRunWritesItsFilesAndReport() throws {
+    let path = NSTemporaryDirectory() + "rff-kernel-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let config = RFFKernelConfig(points: 30, inputDimension: 6, featureCounts: [10, 100, 2000], featureMap: .cos, scale: 0.4, seed: 1)
+    let results = try RFFKernelRun.run(config, path: path)
+    #expect(results.points.map(\.features) == [10, 100, 2000] && results.points[0].lambdaMin == 0)
+    for file in ["config.json", "manifest.json", "kernel.jsonl", "kernel.svg"] { #expect(FileManager.default.fileExists(atPath: path + "/" + file), "\(file)") }
+    let html = try ReportBuilder.page(for: path).page.render()
+    #expect(html.contains("Random-feature kernel") && html.contains("<svg"))
+    #expect(throws: RunError.self) { try RFFKernelRun.run(RFFKernelConfig(points: 1, inputDimension: 2, featureCounts: [5], featureMap: .cos, scale: 1, seed: 0), path: path + "-bad") }
 }
 
 @Test func resNetRunResumesToTheUninterruptedLog() throws {
