@@ -18,6 +18,8 @@ public struct GradientFlow: Sendable {
     }
 
     /// One Euler step on every parameter of `store`, given ∇R for each (same order as `store.names`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step<Scalar: TensorScalar>(_ store: inout ParameterStore<Scalar>, gradients: [Tensor<Scalar>]) {
         for (name, gradient) in zip(store.names, gradients) {
             let velocityScale = Scalar(store.flowScales[name]!)
