@@ -11,6 +11,8 @@ import MeanFieldCore
 /// which is token 0).
 public enum PatchEmbedding {
     /// `images` `[B, C, H, W]` → patches `[B, n_p, C·p·p]`. H and W must be multiples of p.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func patches<Scalar: TensorScalar>(_ images: Tensor<Scalar>, patch p: Int) -> Tensor<Scalar> {
         precondition(images.rank == 4, "PatchEmbedding.patches: images must be [B, C, H, W], got \(images.shape)")
         let (B, C, H, W) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
@@ -39,6 +41,8 @@ public enum PatchEmbedding {
     /// tokens[b, :, first + i] = E·x_{b,i} + bias + P[:, first + i]; with a class token (first = 1)
     /// also tokens[b, :, 0] = classToken + P[:, 0]. `patches` `[B, n_p, K]`, E `[D, K]`, bias `[D]`,
     /// P `[D, n]`, classToken `[D]` or nil. Returns `[B, D, n]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func forward<Scalar: TensorScalar>(patches: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>,
                                                      position: Tensor<Scalar>, classToken: Tensor<Scalar>?) -> Tensor<Scalar> {
         let (B, count, K) = (patches.shape[0], patches.shape[1], patches.shape[2])
@@ -72,6 +76,8 @@ public enum PatchEmbedding {
     /// The gradients of the embedding parameters from ∂R/∂tokens `[B, D, n]` (see ``forward``):
     /// ∂E = Σ_{b,i} g_{b,i} x_{b,i}ᵀ (one GEMM), ∂bias = Σ_{b,i} g_{b,i}, ∂P[:, t] = Σ_b g_{b,t},
     /// ∂classToken = Σ_b g_{b,0} (nil without a class token). Sums run over b (then i) in order.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func backward<Scalar: TensorScalar>(tokenGradient g: Tensor<Scalar>, patches: Tensor<Scalar>, hasClassToken: Bool)
         -> (weight: Tensor<Scalar>, bias: Tensor<Scalar>, position: Tensor<Scalar>, classToken: Tensor<Scalar>?) {
         let (B, count, K) = (patches.shape[0], patches.shape[1], patches.shape[2])
