@@ -55,6 +55,9 @@ public struct VarProTrainer {
     /// u (in VarPro mode, the ridge solution of the last evaluation).
     public private(set) var outerWeights: [Double]
     public private(set) var stepsTaken = 0
+    /// Two-timescale mode: whether u starts at u*(θ₀) (same starting state and objective as VarPro;
+    /// the default) rather than at the regulariser's centre b.
+    public let startsAtRidgeSolution: Bool
 
     /// What one evaluation of the current state measured.
     public struct State: Sendable {
@@ -69,10 +72,11 @@ public struct VarProTrainer {
     private var featureGradients: [Double] = []
     private var residuals: [Double] = []
 
-    /// `initialParameters` m×p (e.g. ``uniformParameters(for:width:generator:)``); u starts at the
-    /// regulariser's centre b in two-timescale mode.
+    /// `initialParameters` m×p (e.g. ``uniformParameters(for:width:generator:)``). In two-timescale
+    /// mode u starts at u*(θ₀) when `startsAtRidgeSolution`, else at the regulariser's centre b.
     public init(problem: VarProProblem, initialParameters: [Double], lambda: Double, mode: VarProMode,
-                regulariser: VarProRegulariser, timeStep: Double) {
+                regulariser: VarProRegulariser, timeStep: Double, startsAtRidgeSolution: Bool = true) {
+        self.startsAtRidgeSolution = startsAtRidgeSolution
         let p = problem.features.parameterDimension
         precondition(initialParameters.count % p == 0 && !initialParameters.isEmpty)
         self.problem = problem
@@ -99,7 +103,7 @@ public struct VarProTrainer {
         let n = problem.samples, m = width
         problem.features.evaluate(parameters: parameters, width: m, inputs: problem.inputs, samples: n,
                                   features: &features, gradients: &featureGradients)
-        if mode == .varpro {
+        if mode == .varpro || (stepsTaken == 0 && startsAtRidgeSolution) {
             outerWeights = try RidgeSolver.solve(features: features, samples: n, width: m, targets: problem.targets,
                                                  ridge: lambda, centre: regulariser.centre)
         }
