@@ -17,6 +17,7 @@ public enum ReportBuilder {
             return (.sweep, SweepReport.page(sweep), sweep.problems)
         }
         if NTKCheckReport.isNTKCheck(trimmed) { return (.run, try NTKCheckReport.page(path: trimmed), []) }
+        if VarProReport.isVarProRun(trimmed) { return (.run, try VarProReport.page(path: trimmed), []) }
         if AdjointReport.isAdjointCheck(trimmed) { return (.run, try AdjointReport.page(path: trimmed), []) }
         if RunRecords.isRun(trimmed) {
             let run = try RunRecords.load(path: trimmed)

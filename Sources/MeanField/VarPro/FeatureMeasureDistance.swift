@@ -55,9 +55,9 @@ public struct EnergyDistance: Sendable {
 /// W₁(μ, ν) = min_c ∫₀^{2π} |F_μ(t) − F_ν(t) − c| dt (Werman–Peleg–Rosenfeld; Rabin–Delon–Gousseau),
 /// the minimising c a length-weighted median of the piecewise-constant F_μ − F_ν.
 public enum CircleWasserstein {
-    /// W₁ between angles `first` (masses `firstWeights`, nil: uniform) and `second`; masses must sum to
+    /// W₁ between angles `first` (`masses`, nil: uniform) and `second` (`secondMasses`); masses must sum to
     /// the same total (normally 1).
-    public static func w1(_ first: [Double], weights firstWeights: [Double]? = nil, _ second: [Double], weights secondWeights: [Double]? = nil) -> Double {
+    public static func w1(_ first: [Double], masses firstWeights: [Double]? = nil, _ second: [Double], secondMasses secondWeights: [Double]? = nil) -> Double {
         let period = 2 * Double.pi
         var events: [(angle: Double, mass: Double)] = []
         events.reserveCapacity(first.count + second.count)

@@ -36,6 +36,6 @@ import Testing
         let grid = (0..<k).map { 2 * Double.pi * Double($0) / Double(k) }
         #expect(abs(CircleWasserstein.w1(grid, grid.map { $0 + delta }) - delta) < 1e-12)
         // Half the mass of δ_0 + δ_π moved to π/2: W1 = ½ · π/2.
-        #expect(abs(CircleWasserstein.w1([0, .pi], weights: [0.5, 0.5], [0, .pi / 2], weights: [0.5, 0.5]) - .pi / 4) < 1e-12)
+        #expect(abs(CircleWasserstein.w1([0, .pi], masses: [0.5, 0.5], [0, .pi / 2], secondMasses: [0.5, 0.5]) - .pi / 4) < 1e-12)
     }
 }

@@ -1,0 +1,246 @@
+import Foundation
+import MeanFieldCore
+
+/// Configuration of a `meanfield varpro` run (E5, PAPERS §3): one teacher and data set, and a grid of
+/// students: every width × λ × mode, all from the same initial features per width.
+public struct VarProConfig: Codable, Sendable, Equatable {
+    public var features: VarProFeatureKind
+    public var widths: [Int]
+    public var lambdas: [Double]
+    public var modes: [VarProMode]
+    public var regulariser: VarProRegulariser
+    /// Euler steps per student.
+    public var steps: Int
+    /// Δτ: mean-field time per step (learning rate m·Δτ).
+    public var timeStep: Double
+    /// n, full-batch training inputs.
+    public var samples: Int
+    /// Metrics every this many steps (and at the last step).
+    public var recordEvery: Int
+    public var seed: UInt64
+    /// γ of the circle teacher density (PAPERS §3).
+    public var teacherGamma: Double
+    /// Quadrature points of the teacher: angles on the circle, points per side on the torus.
+    public var teacherGrid: Int
+    /// κ of the torus teacher's bumps.
+    public var torusConcentration: Double
+    /// s of the torus features.
+    public var rbfScale: Double
+    /// Cells of the ultra-fast diffusion solver (relu-circle only; 0 = not solved).
+    public var pdeCells: Int
+    /// Two-timescale students start at u*(θ₀) (true) or at the regulariser's centre b.
+    public var twoTimescaleStartsAtRidge: Bool
+
+    public init(features: VarProFeatureKind = .reluCircle, widths: [Int] = [32, 128], lambdas: [Double] = [0.01],
+                modes: [VarProMode] = VarProMode.allCases, regulariser: VarProRegulariser = .unbiased, steps: Int = 2000,
+                timeStep: Double = 1.0 / 1024, samples: Int = 1024, recordEvery: Int = 50, seed: UInt64 = 0,
+                teacherGamma: Double = 20, teacherGrid: Int = 1024, torusConcentration: Double = 6, rbfScale: Double = 0.2,
+                pdeCells: Int = 256, twoTimescaleStartsAtRidge: Bool = true) {
+        self.features = features
+        self.widths = widths
+        self.lambdas = lambdas
+        self.modes = modes
+        self.regulariser = regulariser
+        self.steps = steps
+        self.timeStep = timeStep
+        self.samples = samples
+        self.recordEvery = recordEvery
+        self.seed = seed
+        self.teacherGamma = teacherGamma
+        self.teacherGrid = teacherGrid
+        self.torusConcentration = torusConcentration
+        self.rbfScale = rbfScale
+        self.pdeCells = pdeCells
+        self.twoTimescaleStartsAtRidge = twoTimescaleStartsAtRidge
+    }
+
+    /// Whether the λ → 0 PDE is solved (circle features with pdeCells > 0).
+    public var solvesPDE: Bool { features == .reluCircle && pdeCells > 0 }
+
+    /// Throws a one-line error naming the flag for a value the run cannot use.
+    public func validate() throws {
+        if widths.isEmpty || widths.contains(where: { $0 < 1 }) { throw RunError("--width \(widths): every width must be at least 1; pass e.g. --width 32,128,512") }
+        if lambdas.isEmpty || lambdas.contains(where: { !($0 > 0) || !$0.isFinite }) { throw RunError("--lambda \(lambdas): every λ must be a positive number; pass e.g. --lambda 0.001,0.01,0.1") }
+        if modes.isEmpty { throw RunError("--mode: pass varpro, two-timescale or both (varpro,two-timescale)") }
+        if steps < 1 { throw RunError("--steps \(steps) must be at least 1") }
+        if !(timeStep > 0) || !timeStep.isFinite { throw RunError("--time-step \(timeStep) must be a positive number, e.g. 0.0009765625 (2⁻¹⁰)") }
+        if samples < 1 { throw RunError("--samples \(samples) must be at least 1") }
+        if recordEvery < 1 { throw RunError("--record-every \(recordEvery) must be at least 1") }
+        if !(teacherGamma >= 0) { throw RunError("--teacher-gamma \(teacherGamma) must be ≥ 0") }
+        if teacherGrid < 4 { throw RunError("--teacher-grid \(teacherGrid) must be at least 4") }
+        if !(rbfScale > 0) { throw RunError("--rbf-scale \(rbfScale) must be positive") }
+        if pdeCells != 0 && pdeCells < 8 { throw RunError("--pde-grid \(pdeCells) must be 0 (off) or at least 8 cells") }
+    }
+
+    /// The teacher this configuration trains against.
+    public func teacher() -> VarProTeacher {
+        features == .reluCircle ? .circle(gamma: teacherGamma, grid: teacherGrid)
+            : .torus(concentration: torusConcentration, grid: teacherGrid, scale: rbfScale)
+    }
+}
+
+/// The record of one student (one width, λ, mode) over mean-field time.
+public struct VarProSeries: Codable, Sendable {
+    public var mode: VarProMode
+    public var width: Int
+    public var lambda: Double
+    public var step: [Int] = []
+    public var time: [Double] = []
+    public var objective: [Double] = []
+    /// ½ mean (f − y)².
+    public var risk: [Double] = []
+    /// Energy distance (MMD² of k = −|x − y|, chordal) of the student's features to the teacher's.
+    public var teacherEnergy: [Double] = []
+    /// Exact circle W₁ (geodesic) to the teacher (relu-circle only).
+    public var teacherW1: [Double] = []
+    /// Energy distance and W₁ to the PDE solution at the same τ (when solved).
+    public var pdeEnergy: [Double] = []
+    public var pdeW1: [Double] = []
+    public var seconds: Double = 0
+    /// Why the student stopped early (a non-finite objective, a failed ridge solve), nil if it ran to the end.
+    public var failure: String?
+    /// Final feature parameters (m×p) — the student's measure at the end.
+    public var finalParameters: [Double] = []
+
+    public var label: String { "m = \(width), \(mode.rawValue)" }
+}
+
+/// The ultra-fast diffusion solution recorded with a run.
+public struct VarProPDERecord: Codable, Sendable {
+    public var cells: Int
+    public var teacher: [Double]
+    public var initial: [Double]
+    /// Density at the last recorded time.
+    public var final: [Double]
+    public var time: [Double]
+    /// Energy distance and W₁ of the PDE solution to the teacher at the record times.
+    public var teacherEnergy: [Double]
+    public var teacherW1: [Double]
+    public var eulerSteps: Int
+    /// max |∫f − 1| over the record times.
+    public var massDrift: Double
+}
+
+/// What varpro.json holds.
+public struct VarProResults: Codable, Sendable {
+    public var config: VarProConfig
+    public var runs: [VarProSeries]
+    public var pde: VarProPDERecord?
+    public var seconds: Double
+}
+
+/// `meanfield varpro`: trains every student of a ``VarProConfig`` and writes the run directory:
+/// config.json, manifest.json, metrics.jsonl (one line per record), varpro.json (all series, the PDE
+/// solution) and the SVG figures of ``VarProCharts``.
+public enum VarProRun {
+    /// Progress: (steps done over all students, total steps, current student's label, its last record).
+    public typealias Progress = (Int, Int, String, String) -> Void
+
+    public static func run(_ config: VarProConfig, path: String, progress: Progress = { _, _, _, _ in }) throws -> VarProResults {
+        try config.validate()
+        let start = Date()
+        let teacher = config.teacher()
+        var generator = PhiloxRandom(seed: config.seed, stream: 0)
+        let inputs = VarProTeacher.inputs(for: config.features, samples: config.samples, generator: &generator)
+        let problem = VarProProblem(features: teacher.features, inputs: inputs, targets: teacher.targets(inputs: inputs))
+        let embeddedTeacher = teacher.features.embed(teacher.points)
+        let teacherEnergy = EnergyDistance(reference: embeddedTeacher.points, weights: teacher.weights, dimension: embeddedTeacher.dimension)
+        let recordSteps = Array(stride(from: 0, through: config.steps, by: config.recordEvery)) + (config.steps % config.recordEvery == 0 ? [] : [config.steps])
+
+        // The λ → 0 limit, solved once at every record time (PAPERS §3).
+        var pdeSnapshots: [[Double]] = []
+        var pdeRecord: VarProPDERecord?
+        var pdeDistances: [EnergyDistance] = []
+        var pdeCentres: [Double] = []
+        if config.solvesPDE {
+            let teacherDensity = UltraFastDiffusion.circleTeacher(gamma: config.teacherGamma, cells: config.pdeCells)
+            let initial = [Double](repeating: 1 / (2 * Double.pi), count: config.pdeCells)
+            var pde = UltraFastDiffusion(teacher: teacherDensity, initial: initial)
+            pdeCentres = pde.centres
+            let embeddedCentres = teacher.features.embed(pdeCentres)
+            var record = VarProPDERecord(cells: config.pdeCells, teacher: teacherDensity, initial: initial, final: initial, time: [],
+                                         teacherEnergy: [], teacherW1: [], eulerSteps: 0, massDrift: 0)
+            for step in recordSteps {
+                pde.advance(to: Double(step) * config.timeStep)
+                pdeSnapshots.append(pde.cellMasses)
+                pdeDistances.append(EnergyDistance(reference: embeddedCentres.points, weights: pde.cellMasses, dimension: 2))
+                record.time.append(pde.time)
+                record.teacherEnergy.append(teacherEnergy.distance(to: embeddedCentres.points, weights: pde.cellMasses))
+                record.teacherW1.append(CircleWasserstein.w1(pdeCentres, masses: pde.cellMasses, teacher.points, secondMasses: teacher.weights))
+                record.massDrift = max(record.massDrift, abs(pde.mass - 1))
+            }
+            record.final = pde.density
+            record.eulerSteps = pde.steps
+            pdeRecord = record
+        }
+
+        let directory = try RunDirectory(path: path)
+        try directory.writeJSON("config.json", config)
+        try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f64"))
+        let totalSteps = config.widths.count * config.lambdas.count * config.modes.count * config.steps
+        var done = 0
+        var runs: [VarProSeries] = []
+        for width in config.widths {
+            var initGenerator = PhiloxRandom(seed: config.seed, stream: UInt64(width))
+            let initial = VarProTrainer.uniformParameters(for: teacher.features, width: width, generator: &initGenerator)
+            for lambda in config.lambdas {
+                for mode in config.modes {
+                    let started = Date()
+                    var series = VarProSeries(mode: mode, width: width, lambda: lambda)
+                    var trainer = VarProTrainer(problem: problem, initialParameters: initial, lambda: lambda, mode: mode,
+                                                regulariser: config.regulariser, timeStep: config.timeStep,
+                                                startsAtRidgeSolution: config.twoTimescaleStartsAtRidge)
+                    var recordIndex = 0
+                    for step in 0...config.steps {
+                        let state: VarProTrainer.State
+                        do { state = try trainer.evaluate() } catch {
+                            series.failure = "step \(step): ridge solve failed (\(error))"
+                            break
+                        }
+                        guard state.objective.isFinite, trainer.parameters.allSatisfy(\.isFinite) else {
+                            series.failure = "step \(step): objective \(state.objective) is not finite (Δτ too large for λ = \(lambda))"
+                            break
+                        }
+                        if recordIndex < recordSteps.count, recordSteps[recordIndex] == step {
+                            let embedded = teacher.features.embed(trainer.parameters)
+                            series.step.append(step)
+                            series.time.append(trainer.meanFieldTime)
+                            series.objective.append(state.objective)
+                            series.risk.append(state.risk)
+                            series.teacherEnergy.append(teacherEnergy.distance(to: embedded.points))
+                            var line = "{\"mode\":\"\(mode.rawValue)\",\"width\":\(width),\"lambda\":\(RunDirectory.jsonNumber(lambda)),\"step\":\(step),\"time\":\(RunDirectory.jsonNumber(trainer.meanFieldTime)),\"objective\":\(RunDirectory.jsonNumber(state.objective)),\"risk\":\(RunDirectory.jsonNumber(state.risk)),\"penalty\":\(RunDirectory.jsonNumber(state.penalty)),\"teacher_energy\":\(RunDirectory.jsonNumber(series.teacherEnergy.last!))"
+                            if config.features == .reluCircle {
+                                series.teacherW1.append(CircleWasserstein.w1(trainer.parameters, teacher.points, secondMasses: teacher.weights))
+                                line += ",\"teacher_w1\":\(RunDirectory.jsonNumber(series.teacherW1.last!))"
+                            }
+                            if !pdeDistances.isEmpty {
+                                let masses = pdeSnapshots[recordIndex]
+                                series.pdeEnergy.append(pdeDistances[recordIndex].distance(to: embedded.points))
+                                series.pdeW1.append(CircleWasserstein.w1(trainer.parameters, pdeCentres, secondMasses: masses))
+                                line += ",\"pde_energy\":\(RunDirectory.jsonNumber(series.pdeEnergy.last!)),\"pde_w1\":\(RunDirectory.jsonNumber(series.pdeW1.last!))"
+                            }
+                            try directory.appendMetricsLine(line + "}")
+                            progress(done + step, totalSteps, series.label + ", λ = \(lambda)",
+                                     String(format: "objective %.3e  energy %.3e", state.objective, series.teacherEnergy.last!))
+                            recordIndex += 1
+                        }
+                        if step < config.steps { trainer.step() }
+                    }
+                    series.finalParameters = trainer.parameters
+                    series.seconds = Date().timeIntervalSince(started)
+                    if let failure = series.failure {
+                        try directory.appendMetricsLine("{\"mode\":\"\(mode.rawValue)\",\"width\":\(width),\"lambda\":\(RunDirectory.jsonNumber(lambda)),\"failure\":\"\(failure.replacingOccurrences(of: "\"", with: "'"))\"}")
+                    }
+                    done += config.steps
+                    runs.append(series)
+                }
+            }
+        }
+        let results = VarProResults(config: config, runs: runs, pde: pdeRecord, seconds: Date().timeIntervalSince(start))
+        try directory.writeJSON("varpro.json", results)
+        for (name, chart) in VarProCharts.all(results) {
+            try directory.writeAtomically(name + ".svg", Data(chart.svg(id: name).utf8))
+        }
+        return results
+    }
+}
