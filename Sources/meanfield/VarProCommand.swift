@@ -69,6 +69,9 @@ struct VarPro: ParsableCommand {
     @Option(help: "Initial u of two-timescale students: ridge (u*(θ₀), same start as VarPro) or centre (u = b).")
     var twoTimescaleStart: String = "ridge"
 
+    @Option(help: "u learning rate of two-timescale students, in units of m: lambda (λm, u slower than θ) or inverse-lambda (m/λ, u relaxes on the timescale λ).")
+    var outerRate: String = "lambda"
+
     @Option(help: "Random seed (inputs, initial features).")
     var seed: UInt64 = 0
 
@@ -97,11 +100,14 @@ struct VarPro: ParsableCommand {
         guard ["ridge", "centre"].contains(twoTimescaleStart) else {
             throw RunError("--two-timescale-start \(twoTimescaleStart) is unknown; pass ridge or centre")
         }
+        guard let outerRateKind = VarProOuterRate(rawValue: outerRate) else {
+            throw RunError("--outer-rate \(outerRate) is unknown; pass lambda or inverse-lambda")
+        }
         let config = VarProConfig(features: featureKind, widths: widths, lambdas: lambdas, modes: modes, regulariser: regulariserKind,
                                   steps: steps, timeStep: timeStep, samples: samples, recordEvery: recordEvery, seed: seed,
                                   teacherGamma: teacherGamma, teacherGrid: teacherGrid ?? (featureKind == .reluCircle ? 1024 : 32),
                                   torusConcentration: torusConcentration, rbfScale: rbfScale, pdeCells: pdeGrid,
-                                  twoTimescaleStartsAtRidge: twoTimescaleStart == "ridge")
+                                  twoTimescaleStartsAtRidge: twoTimescaleStart == "ridge", outerRate: outerRateKind)
         try config.validate()
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let path = out ?? "runs/varpro-\(stamp)-\(getpid())"

@@ -73,6 +73,24 @@ public struct VarProFeatureMap: Codable, Sendable, Equatable {
         let p = parameterDimension
         if features.count != n * m { features = [Double](repeating: 0, count: n * m) }
         if gradients.count != p * n * m { gradients = [Double](repeating: 0, count: p * n * m) }
+        if kind == .reluCircle {
+            // The same formulas as valueAndGradient, with cos θ_j and sin θ_j computed once per unit.
+            let cosines = parameters.map { cos($0) }, sines = parameters.map { sin($0) }
+            features.withUnsafeMutableBufferPointer { phi in
+                gradients.withUnsafeMutableBufferPointer { dphi in
+                    for i in 0..<n {
+                        let (x1, x2) = (inputs[2 * i], inputs[2 * i + 1])
+                        for j in 0..<m {
+                            let projection = cosines[j] * x1 + sines[j] * x2
+                            let active = projection > 0
+                            phi[i * m + j] = active ? projection : 0
+                            dphi[i * m + j] = active ? -sines[j] * x1 + cosines[j] * x2 : 0
+                        }
+                    }
+                }
+            }
+            return
+        }
         features.withUnsafeMutableBufferPointer { phi in
             gradients.withUnsafeMutableBufferPointer { dphi in
                 for i in 0..<n {

@@ -30,12 +30,15 @@ public struct VarProConfig: Codable, Sendable, Equatable {
     public var pdeCells: Int
     /// Two-timescale students start at u*(θ₀) (true) or at the regulariser's centre b.
     public var twoTimescaleStartsAtRidge: Bool
+    /// Two-timescale students' u learning rate: λ·m (default) or m/λ.
+    public var outerRate: VarProOuterRate
 
     public init(features: VarProFeatureKind = .reluCircle, widths: [Int] = [32, 128], lambdas: [Double] = [0.01],
                 modes: [VarProMode] = VarProMode.allCases, regulariser: VarProRegulariser = .unbiased, steps: Int = 2000,
                 timeStep: Double = 1.0 / 1024, samples: Int = 1024, recordEvery: Int = 50, seed: UInt64 = 0,
                 teacherGamma: Double = 20, teacherGrid: Int = 1024, torusConcentration: Double = 6, rbfScale: Double = 0.2,
-                pdeCells: Int = 256, twoTimescaleStartsAtRidge: Bool = true) {
+                pdeCells: Int = 256, twoTimescaleStartsAtRidge: Bool = true, outerRate: VarProOuterRate = .lambda) {
+        self.outerRate = outerRate
         self.features = features
         self.widths = widths
         self.lambdas = lambdas
@@ -189,7 +192,7 @@ public enum VarProRun {
                     var series = VarProSeries(mode: mode, width: width, lambda: lambda)
                     var trainer = VarProTrainer(problem: problem, initialParameters: initial, lambda: lambda, mode: mode,
                                                 regulariser: config.regulariser, timeStep: config.timeStep,
-                                                startsAtRidgeSolution: config.twoTimescaleStartsAtRidge)
+                                                startsAtRidgeSolution: config.twoTimescaleStartsAtRidge, outerRate: config.outerRate)
                     var recordIndex = 0
                     for step in 0...config.steps {
                         let state: VarProTrainer.State

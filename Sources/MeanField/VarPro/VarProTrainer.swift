@@ -21,6 +21,19 @@ public enum VarProRegulariser: String, Codable, Sendable, CaseIterable {
     public var centre: Double { self == .biased ? 0 : 1 }
 }
 
+/// The learning rate of u in two-timescale mode, in units of m (mean-field time).
+public enum VarProOuterRate: String, Codable, Sendable, CaseIterable {
+    /// λ·m (PAPERS §3): du/dτ = −((1/n) Σ_i r_i Φ_ij + λ(u_j − b)), u relaxes on an O(1) timescale
+    /// while θ moves at speed O(r/λ): the ordinary single-timescale comparison.
+    case lambda
+    /// m/λ: du/dτ = −(1/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)), u relaxes on the timescale λ, the
+    /// gradient-flow approximation of VarPro's exact projection (explicit Euler needs Δτ ≲ λ).
+    case inverseLambda = "inverse-lambda"
+
+    /// The factor of the mean-field u-rate: λ or 1/λ.
+    public func factor(lambda: Double) -> Double { self == .lambda ? lambda : 1 / lambda }
+}
+
 /// A teacher–student data set: n inputs (n×2) and targets y_i = f_teacher(x_i).
 public struct VarProProblem: Sendable {
     public let features: VarProFeatureMap
@@ -42,7 +55,8 @@ public struct VarProProblem: Sendable {
 ///
 /// The feature flow is dθ_j/dτ = −m ∂J/∂θ_j = −(1/(λn)) Σ_i r_i u_j ∇_θ φ(θ_j, x_i), r = f − y,
 /// explicit Euler with time step Δτ (learning rate m·Δτ on the particle gradient); τ = steps·Δτ.
-/// In two-timescale mode u_j ← u_j − Δτ·λm ∂J/∂u_j = u_j − Δτ((1/n) Σ_i r_i Φ_ij + λ(u_j − b)).
+/// In two-timescale mode u_j ← u_j − Δτ·ρm ∂J/∂u_j = u_j − Δτ(ρ/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)),
+/// with ρ = λ (PAPERS §3's rate) or ρ = 1/λ (``VarProOuterRate``).
 public struct VarProTrainer {
     public let problem: VarProProblem
     public let width: Int
@@ -58,6 +72,8 @@ public struct VarProTrainer {
     /// Two-timescale mode: whether u starts at u*(θ₀) (same starting state and objective as VarPro;
     /// the default) rather than at the regulariser's centre b.
     public let startsAtRidgeSolution: Bool
+    /// Two-timescale mode: u's learning rate, ``VarProOuterRate``.
+    public let outerRate: VarProOuterRate
 
     /// What one evaluation of the current state measured.
     public struct State: Sendable {
@@ -75,8 +91,10 @@ public struct VarProTrainer {
     /// `initialParameters` m×p (e.g. ``uniformParameters(for:width:generator:)``). In two-timescale
     /// mode u starts at u*(θ₀) when `startsAtRidgeSolution`, else at the regulariser's centre b.
     public init(problem: VarProProblem, initialParameters: [Double], lambda: Double, mode: VarProMode,
-                regulariser: VarProRegulariser, timeStep: Double, startsAtRidgeSolution: Bool = true) {
+                regulariser: VarProRegulariser, timeStep: Double, startsAtRidgeSolution: Bool = true,
+                outerRate: VarProOuterRate = .lambda) {
         self.startsAtRidgeSolution = startsAtRidgeSolution
+        self.outerRate = outerRate
         let p = problem.features.parameterDimension
         precondition(initialParameters.count % p == 0 && !initialParameters.isEmpty)
         self.problem = problem
@@ -149,9 +167,10 @@ public struct VarProTrainer {
             for k in 0..<p { parameters[j * p + k] -= thetaRate * outerWeights[j] * parameterGradient[j * p + k] }
         }
         if mode == .twoTimescale {
-            // du_j/dτ = −λm ∂J/∂u_j = −((1/n) Σ_i r_i Φ_ij + λ(u_j − b))
+            // du_j/dτ = −ρm ∂J/∂u_j = −(ρ/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)), ρ = λ or 1/λ
+            let rate = timeStep * outerRate.factor(lambda: lambda) / lambda
             for j in 0..<m {
-                outerWeights[j] -= timeStep * (weightGradient[j] / Double(n) + lambda * (outerWeights[j] - b))
+                outerWeights[j] -= rate * (weightGradient[j] / Double(n) + lambda * (outerWeights[j] - b))
             }
         }
         problem.features.canonicalise(&parameters)

@@ -73,4 +73,40 @@ import Testing
             #expect(abs(moved - expected) <= 1e-7 * max(1e-3, abs(expected)) + 1e-12, "\(kind) θ[\(k)]: moved \(moved), expected \(expected)")
         }
     }
+
+    /// The two-timescale u step equals −Δτ·ρm·∂J/∂u (ρ = λ or 1/λ), ∂J/∂u by central differences.
+    @Test(arguments: VarProOuterRate.allCases)
+    func outerStepIsTheScaledGradient(rate: VarProOuterRate) throws {
+        let problem = Self.smallProblem(samples: 16)
+        var generator = PhiloxRandom(seed: 4)
+        let width = 5, lambda = 0.2, timeStep = 1e-3
+        let initial = VarProTrainer.uniformParameters(for: problem.features, width: width, generator: &generator)
+        var trainer = VarProTrainer(problem: problem, initialParameters: initial, lambda: lambda, mode: .twoTimescale,
+                                    regulariser: .biased, timeStep: timeStep, startsAtRidgeSolution: false, outerRate: rate)
+        // From u = b = 0 the penalty's gradient vanishes; the data term drives u.
+        let start = try trainer.evaluate()
+        trainer.step()
+        // J(u) is quadratic in u: along e_j, ∂J/∂u_j = (J(εe_j) − J(−εe_j))/(2ε) exactly up to rounding.
+        let n = problem.samples
+        var phi: [Double] = [], unused: [Double] = []
+        problem.features.evaluate(parameters: initial, width: width, inputs: problem.inputs, samples: n, features: &phi, gradients: &unused)
+        func objective(_ u: [Double]) -> Double {
+            var squares = 0.0
+            for i in 0..<n {
+                var prediction = 0.0
+                for j in 0..<width { prediction += phi[i * width + j] * u[j] }
+                squares += pow(prediction / Double(width) - problem.targets[i], 2)
+            }
+            return squares / (2 * Double(n) * lambda) + u.reduce(0) { $0 + $1 * $1 } / (2 * Double(width))
+        }
+        #expect(abs(objective([Double](repeating: 0, count: width)) - start.objective) < 1e-12)
+        for j in 0..<width {
+            var plus = [Double](repeating: 0, count: width), minus = plus
+            plus[j] = 1e-4
+            minus[j] = -1e-4
+            let derivative = (objective(plus) - objective(minus)) / 2e-4
+            let expected = -timeStep * rate.factor(lambda: lambda) * Double(width) * derivative
+            #expect(abs(trainer.outerWeights[j] - expected) <= 1e-8 * abs(expected) + 1e-14, "u[\(j)]: \(trainer.outerWeights[j]) vs \(expected)")
+        }
+    }
 }
