@@ -69,7 +69,7 @@ struct VarPro: ParsableCommand {
     @Option(help: "Initial u of two-timescale students: ridge (u*(θ₀), same start as VarPro) or centre (u = b).")
     var twoTimescaleStart: String = "ridge"
 
-    @Option(help: "u learning rate of two-timescale students, in units of m: lambda (λm, u slower than θ) or inverse-lambda (m/λ, u relaxes on the timescale λ).")
+    @Option(help: "u learning rate of two-timescale students, in units of m: lambda (λm, PAPERS §3) or same (m, the features' rate: plain gradient flow on both layers).")
     var outerRate: String = "lambda"
 
     @Option(help: "Random seed (inputs, initial features).")
@@ -101,7 +101,7 @@ struct VarPro: ParsableCommand {
             throw RunError("--two-timescale-start \(twoTimescaleStart) is unknown; pass ridge or centre")
         }
         guard let outerRateKind = VarProOuterRate(rawValue: outerRate) else {
-            throw RunError("--outer-rate \(outerRate) is unknown; pass lambda or inverse-lambda")
+            throw RunError("--outer-rate \(outerRate) is unknown; pass lambda or same")
         }
         let config = VarProConfig(features: featureKind, widths: widths, lambdas: lambdas, modes: modes, regulariser: regulariserKind,
                                   steps: steps, timeStep: timeStep, samples: samples, recordEvery: recordEvery, seed: seed,

@@ -40,7 +40,7 @@ public enum VarProReport {
             ("teacher", config.features == .reluCircle ? "γ = \(format(config.teacherGamma)), \(config.teacherGrid) quadrature angles"
                 : "κ = \(format(config.torusConcentration)), \(config.teacherGrid)² grid, s = \(format(config.rbfScale))"),
             ("two-timescale start", config.twoTimescaleStartsAtRidge ? "u*(θ₀)" : "u = b"),
-            ("two-timescale u rate", config.outerRate == .lambda ? "λm" : "m/λ"),
+            ("two-timescale u rate", config.outerRate == .lambda ? "λm" : "m (same as θ)"),
             ("PDE cells", config.solvesPDE ? "\(config.pdeCells)" : "not solved"), ("seed", "\(config.seed)"),
             ("wall time", String(format: "%.1f s", results.seconds))]
         for key in ["gitCommit", "threads", "cpu", "startedAt"] { if let value = manifest[key] { pairs.append((key, value.displayText)) } }

@@ -30,7 +30,7 @@ public struct VarProConfig: Codable, Sendable, Equatable {
     public var pdeCells: Int
     /// Two-timescale students start at u*(θ₀) (true) or at the regulariser's centre b.
     public var twoTimescaleStartsAtRidge: Bool
-    /// Two-timescale students' u learning rate: λ·m (default) or m/λ.
+    /// Two-timescale students' u learning rate: λ·m (default) or m (the features' rate).
     public var outerRate: VarProOuterRate
 
     public init(features: VarProFeatureKind = .reluCircle, widths: [Int] = [32, 128], lambdas: [Double] = [0.01],

@@ -21,17 +21,20 @@ public enum VarProRegulariser: String, Codable, Sendable, CaseIterable {
     public var centre: Double { self == .biased ? 0 : 1 }
 }
 
-/// The learning rate of u in two-timescale mode, in units of m (mean-field time).
+/// The learning rate of u in two-timescale mode, in units of m (mean-field time): ρm with ρ = λ or 1.
+/// The Hessian of m·J in u is K/λ + I, K = ΦᵀΦ/(nm), so u relaxes at rates ρ(κ/λ + 1) (κ the
+/// eigenvalues of K) while θ moves at speed O(r/λ).
 public enum VarProOuterRate: String, Codable, Sendable, CaseIterable {
-    /// λ·m (PAPERS §3): du/dτ = −((1/n) Σ_i r_i Φ_ij + λ(u_j − b)), u relaxes on an O(1) timescale
-    /// while θ moves at speed O(r/λ): the ordinary single-timescale comparison.
+    /// ρ = λ (PAPERS §3): du/dτ = −((1/n) Σ_i r_i Φ_ij + λ(u_j − b)); u relaxes at rates κ + λ, i.e.
+    /// on an O(1) timescale in the leading directions and O(1/λ) in the others.
     case lambda
-    /// m/λ: du/dτ = −(1/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)), u relaxes on the timescale λ, the
-    /// gradient-flow approximation of VarPro's exact projection (explicit Euler needs Δτ ≲ λ).
-    case inverseLambda = "inverse-lambda"
+    /// ρ = 1, the features' own learning rate m (plain gradient flow on both layers):
+    /// du/dτ = −((1/λ)(1/n) Σ_i r_i Φ_ij + (u_j − b)); u relaxes at rates κ/λ + 1 (fast where κ ≫ λ),
+    /// explicit Euler needs Δτ (κ_max/λ + 1) < 2.
+    case same
 
-    /// The factor of the mean-field u-rate: λ or 1/λ.
-    public func factor(lambda: Double) -> Double { self == .lambda ? lambda : 1 / lambda }
+    /// ρ: λ or 1.
+    public func factor(lambda: Double) -> Double { self == .lambda ? lambda : 1 }
 }
 
 /// A teacher–student data set: n inputs (n×2) and targets y_i = f_teacher(x_i).
@@ -56,7 +59,7 @@ public struct VarProProblem: Sendable {
 /// The feature flow is dθ_j/dτ = −m ∂J/∂θ_j = −(1/(λn)) Σ_i r_i u_j ∇_θ φ(θ_j, x_i), r = f − y,
 /// explicit Euler with time step Δτ (learning rate m·Δτ on the particle gradient); τ = steps·Δτ.
 /// In two-timescale mode u_j ← u_j − Δτ·ρm ∂J/∂u_j = u_j − Δτ(ρ/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)),
-/// with ρ = λ (PAPERS §3's rate) or ρ = 1/λ (``VarProOuterRate``).
+/// with ρ = λ (PAPERS §3's rate) or ρ = 1 (``VarProOuterRate``).
 public struct VarProTrainer {
     public let problem: VarProProblem
     public let width: Int
@@ -167,7 +170,7 @@ public struct VarProTrainer {
             for k in 0..<p { parameters[j * p + k] -= thetaRate * outerWeights[j] * parameterGradient[j * p + k] }
         }
         if mode == .twoTimescale {
-            // du_j/dτ = −ρm ∂J/∂u_j = −(ρ/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)), ρ = λ or 1/λ
+            // du_j/dτ = −ρm ∂J/∂u_j = −(ρ/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)), ρ = λ or 1
             let rate = timeStep * outerRate.factor(lambda: lambda) / lambda
             for j in 0..<m {
                 outerWeights[j] -= rate * (weightGradient[j] / Double(n) + lambda * (outerWeights[j] - b))
