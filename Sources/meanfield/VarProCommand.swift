@@ -33,7 +33,7 @@ struct VarPro: ParsableCommand {
     @Option(help: "Comma-separated ridge parameters λ (> 0).")
     var lambda: String = "0.01"
 
-    @Option(help: "Comma-separated modes: varpro, two-timescale.")
+    @Option(help: "Comma-separated modes: varpro, two-timescale, stochastic-varpro.")
     var mode: String = "varpro,two-timescale"
 
     @Option(help: "Regulariser: biased (|u|²) or unbiased ((u − 1)²).")
@@ -72,6 +72,12 @@ struct VarPro: ParsableCommand {
     @Option(help: "u learning rate of two-timescale students, in units of m: lambda (λm, PAPERS §3) or same (m, the features' rate: plain gradient flow on both layers).")
     var outerRate: String = "lambda"
 
+    @Option(help: "stochastic-varpro: minibatch size (0 = all n inputs).")
+    var batchSize: Int = 0
+
+    @Option(help: "stochastic-varpro: momentum β of u ← β u + (1 − β) u*_batch.")
+    var momentum: Double = 0.9
+
     @Option(help: "Random seed (inputs, initial features).")
     var seed: UInt64 = 0
 
@@ -91,7 +97,7 @@ struct VarPro: ParsableCommand {
             return value
         }
         let modes = try mode.split(separator: ",").map { text -> VarProMode in
-            guard let value = VarProMode(rawValue: text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--mode \(mode): '\(text)' is unknown; pass varpro, two-timescale or varpro,two-timescale") }
+            guard let value = VarProMode(rawValue: text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--mode \(mode): '\(text)' is unknown; pass varpro, two-timescale, stochastic-varpro or a comma list") }
             return value
         }
         guard let regulariserKind = VarProRegulariser(rawValue: regulariser) else {
@@ -107,7 +113,8 @@ struct VarPro: ParsableCommand {
                                   steps: steps, timeStep: timeStep, samples: samples, recordEvery: recordEvery, seed: seed,
                                   teacherGamma: teacherGamma, teacherGrid: teacherGrid ?? (featureKind == .reluCircle ? 1024 : 32),
                                   torusConcentration: torusConcentration, rbfScale: rbfScale, pdeCells: pdeGrid,
-                                  twoTimescaleStartsAtRidge: twoTimescaleStart == "ridge", outerRate: outerRateKind)
+                                  twoTimescaleStartsAtRidge: twoTimescaleStart == "ridge", outerRate: outerRateKind,
+                                  batchSize: batchSize, momentum: momentum)
         try config.validate()
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let path = out ?? "runs/varpro-\(stamp)-\(getpid())"

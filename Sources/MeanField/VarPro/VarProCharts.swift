@@ -26,6 +26,9 @@ public enum VarProCharts {
         .palette(results.config.widths.firstIndex(of: width) ?? 0)
     }
 
+    /// Solid: VarPro; dashed: two-timescale; markers: stochastic VarPro.
+    static func style(_ series: VarProSeries) -> ChartSeries.Style { series.mode == .stochasticVarPro ? .lineWithMarkers : .line }
+
     static func clipped(_ values: [Double]) -> [Double] { values.map { $0.isFinite ? max($0, floor) : .nan } }
 
     /// Energy distance to the teacher against τ for every width and mode at one λ.
@@ -33,7 +36,7 @@ public enum VarProCharts {
         var chart = Chart(title: "Energy distance to the teacher, λ = \(VarProReport.format(lambda)) (\(results.config.regulariser.rawValue))",
                           x: ChartAxis("mean-field time τ"), y: ChartAxis("energy distance (MMD², k = −|x − y|)", scale: .log10))
         for series in results.runs where series.lambda == lambda {
-            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.teacherEnergy), colour: widthColour(results, series.width),
+            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.teacherEnergy), style: style(series), colour: widthColour(results, series.width),
                                             dashed: series.mode == .twoTimescale))
         }
         if let pde = results.pde {
@@ -47,7 +50,7 @@ public enum VarProCharts {
         var chart = Chart(title: "Risk, λ = \(VarProReport.format(lambda)) (\(results.config.regulariser.rawValue))",
                           x: ChartAxis("mean-field time τ"), y: ChartAxis("½ mean (f − y)²", scale: .log10))
         for series in results.runs where series.lambda == lambda {
-            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.risk), colour: widthColour(results, series.width),
+            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.risk), style: style(series), colour: widthColour(results, series.width),
                                             dashed: series.mode == .twoTimescale))
         }
         return chart
@@ -59,7 +62,7 @@ public enum VarProCharts {
         var chart = Chart(title: "Energy distance to the λ → 0 PDE solution, λ = \(VarProReport.format(lambda))",
                           x: ChartAxis("mean-field time τ"), y: ChartAxis("energy distance to the PDE density", scale: .log10))
         for series in results.runs where series.lambda == lambda && !series.pdeEnergy.isEmpty {
-            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.pdeEnergy), colour: widthColour(results, series.width),
+            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.pdeEnergy), style: style(series), colour: widthColour(results, series.width),
                                             dashed: series.mode == .twoTimescale))
         }
         return chart

@@ -41,6 +41,7 @@ public enum VarProReport {
                 : "κ = \(format(config.torusConcentration)), \(config.teacherGrid)² grid, s = \(format(config.rbfScale))"),
             ("two-timescale start", config.twoTimescaleStartsAtRidge ? "u*(θ₀)" : "u = b"),
             ("two-timescale u rate", config.outerRate == .lambda ? "λm" : "m (same as θ)"),
+            ("stochastic VarPro", config.modes.contains(.stochasticVarPro) ? "batch \(config.batchSize == 0 ? config.samples : config.batchSize), momentum β = \(format(config.momentum))" : "—"),
             ("PDE cells", config.solvesPDE ? "\(config.pdeCells)" : "not solved"), ("seed", "\(config.seed)"),
             ("wall time", String(format: "%.1f s", results.seconds))]
         for key in ["gitCommit", "threads", "cpu", "startedAt"] { if let value = manifest[key] { pairs.append((key, value.displayText)) } }
@@ -65,7 +66,7 @@ public enum VarProReport {
 
         var figures = HTMLPage.Section(id: "figures", title: "Figures")
         for (name, chart) in VarProCharts.all(results) {
-            figures.figure(chart, caption: name.hasPrefix("teacher") ? "Energy distance to the teacher over mean-field time (solid: VarPro, dashed: two-timescale; grey dashed: the λ → 0 PDE)."
+            figures.figure(chart, caption: name.hasPrefix("teacher") ? "Energy distance to the teacher over mean-field time (solid: VarPro, dashed: two-timescale, with markers: stochastic VarPro; grey dashed: the λ → 0 PDE)."
                            : name.hasPrefix("risk") ? "Risk over mean-field time." : name == "pde-distance" ? "Distance of each student to the PDE solution at the same τ (the λ → 0 limit) at the smallest λ."
                            : "Densities at the end: teacher, PDE, and the VarPro students' feature histograms at the smallest λ.")
         }

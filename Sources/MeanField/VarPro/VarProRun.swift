@@ -32,13 +32,20 @@ public struct VarProConfig: Codable, Sendable, Equatable {
     public var twoTimescaleStartsAtRidge: Bool
     /// Two-timescale students' u learning rate: λ·m (default) or m (the features' rate).
     public var outerRate: VarProOuterRate
+    /// Stochastic VarPro: minibatch size (0 = the whole data set).
+    public var batchSize: Int
+    /// Stochastic VarPro: momentum β on u.
+    public var momentum: Double
 
     public init(features: VarProFeatureKind = .reluCircle, widths: [Int] = [32, 128], lambdas: [Double] = [0.01],
-                modes: [VarProMode] = VarProMode.allCases, regulariser: VarProRegulariser = .unbiased, steps: Int = 2000,
+                modes: [VarProMode] = [.varpro, .twoTimescale], regulariser: VarProRegulariser = .unbiased, steps: Int = 2000,
                 timeStep: Double = 1.0 / 1024, samples: Int = 1024, recordEvery: Int = 50, seed: UInt64 = 0,
                 teacherGamma: Double = 20, teacherGrid: Int = 1024, torusConcentration: Double = 6, rbfScale: Double = 0.2,
-                pdeCells: Int = 256, twoTimescaleStartsAtRidge: Bool = true, outerRate: VarProOuterRate = .lambda) {
+                pdeCells: Int = 256, twoTimescaleStartsAtRidge: Bool = true, outerRate: VarProOuterRate = .lambda,
+                batchSize: Int = 0, momentum: Double = 0.9) {
         self.outerRate = outerRate
+        self.batchSize = batchSize
+        self.momentum = momentum
         self.features = features
         self.widths = widths
         self.lambdas = lambdas
@@ -72,6 +79,8 @@ public struct VarProConfig: Codable, Sendable, Equatable {
         if !(teacherGamma >= 0) { throw RunError("--teacher-gamma \(teacherGamma) must be ≥ 0") }
         if teacherGrid < 4 { throw RunError("--teacher-grid \(teacherGrid) must be at least 4") }
         if !(rbfScale > 0) { throw RunError("--rbf-scale \(rbfScale) must be positive") }
+        if batchSize < 0 { throw RunError("--batch-size \(batchSize) must be ≥ 0 (0 = the whole data set)") }
+        if !(momentum >= 0 && momentum < 1) { throw RunError("--momentum \(momentum) must be in [0, 1)") }
         if pdeCells != 0 && pdeCells < 8 { throw RunError("--pde-grid \(pdeCells) must be 0 (off) or at least 8 cells") }
     }
 
@@ -192,19 +201,24 @@ public enum VarProRun {
                     var series = VarProSeries(mode: mode, width: width, lambda: lambda)
                     var trainer = VarProTrainer(problem: problem, initialParameters: initial, lambda: lambda, mode: mode,
                                                 regulariser: config.regulariser, timeStep: config.timeStep,
-                                                startsAtRidgeSolution: config.twoTimescaleStartsAtRidge, outerRate: config.outerRate)
+                                                startsAtRidgeSolution: config.twoTimescaleStartsAtRidge, outerRate: config.outerRate,
+                                                batchSize: config.batchSize, momentum: config.momentum,
+                                                batchGenerator: PhiloxRandom(seed: config.seed, stream: (1 << 32) + UInt64(width)))
                     var recordIndex = 0
                     for step in 0...config.steps {
-                        let state: VarProTrainer.State
-                        do { state = try trainer.evaluate() } catch {
-                            series.failure = "step \(step): ridge solve failed (\(error))"
+                        let isRecord = recordIndex < recordSteps.count && recordSteps[recordIndex] == step
+                        var evaluated: VarProTrainer.State?
+                        if trainer.evaluatesEveryStep || isRecord {
+                            do { evaluated = try trainer.evaluate() } catch {
+                                series.failure = "step \(step): ridge solve failed (\(error))"
+                                break
+                            }
+                        }
+                        guard evaluated?.objective.isFinite ?? true, trainer.parameters.allSatisfy(\.isFinite) else {
+                            series.failure = "step \(step): objective \(evaluated?.objective ?? .nan) is not finite (Δτ too large for λ = \(lambda))"
                             break
                         }
-                        guard state.objective.isFinite, trainer.parameters.allSatisfy(\.isFinite) else {
-                            series.failure = "step \(step): objective \(state.objective) is not finite (Δτ too large for λ = \(lambda))"
-                            break
-                        }
-                        if recordIndex < recordSteps.count, recordSteps[recordIndex] == step {
+                        if isRecord, let state = evaluated {
                             let embedded = teacher.features.embed(trainer.parameters)
                             series.step.append(step)
                             series.time.append(trainer.meanFieldTime)
@@ -227,7 +241,12 @@ public enum VarProRun {
                                      String(format: "objective %.3e  energy %.3e", state.objective, series.teacherEnergy.last!))
                             recordIndex += 1
                         }
-                        if step < config.steps { trainer.step() }
+                        if step < config.steps {
+                            do { try trainer.step() } catch {
+                                series.failure = "step \(step): minibatch ridge solve failed (\(error))"
+                                break
+                            }
+                        }
                     }
                     series.finalParameters = trainer.parameters
                     series.seconds = Date().timeIntervalSince(started)

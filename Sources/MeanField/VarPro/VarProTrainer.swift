@@ -1,4 +1,5 @@
 import Foundation
+import MeanFieldCore
 
 /// How the outer weights u move (PAPERS §3).
 public enum VarProMode: String, Codable, Sendable, CaseIterable {
@@ -8,6 +9,9 @@ public enum VarProMode: String, Codable, Sendable, CaseIterable {
     /// Ordinary (single-timescale) gradient flow on (u, θ): u also takes gradient steps, with
     /// learning rate λ·m (mean-field time), so u and θ move on the same timescale.
     case twoTimescale = "two-timescale"
+    /// Stochastic VarPro with momentum on u (PAPERS §3): each step draws a minibatch, solves its ridge
+    /// problem u*_batch and sets u ← β u + (1 − β) u*_batch, then takes the θ step on the minibatch.
+    case stochasticVarPro = "stochastic-varpro"
 }
 
 /// The regulariser (1/(2m)) Σ_j (u_j − b)² of the objective (PAPERS §3).
@@ -77,6 +81,11 @@ public struct VarProTrainer {
     public let startsAtRidgeSolution: Bool
     /// Two-timescale mode: u's learning rate, ``VarProOuterRate``.
     public let outerRate: VarProOuterRate
+    /// Stochastic VarPro: minibatch size (≥ n: the whole data set in order, no sampling).
+    public let batchSize: Int
+    /// Stochastic VarPro: β of u ← β u + (1 − β) u*_batch.
+    public let momentum: Double
+    private var batchGenerator: PhiloxRandom
 
     /// What one evaluation of the current state measured.
     public struct State: Sendable {
@@ -95,8 +104,12 @@ public struct VarProTrainer {
     /// mode u starts at u*(θ₀) when `startsAtRidgeSolution`, else at the regulariser's centre b.
     public init(problem: VarProProblem, initialParameters: [Double], lambda: Double, mode: VarProMode,
                 regulariser: VarProRegulariser, timeStep: Double, startsAtRidgeSolution: Bool = true,
-                outerRate: VarProOuterRate = .lambda) {
+                outerRate: VarProOuterRate = .lambda, batchSize: Int = 0, momentum: Double = 0.9,
+                batchGenerator: PhiloxRandom = PhiloxRandom(seed: 0)) {
         self.startsAtRidgeSolution = startsAtRidgeSolution
+        self.batchSize = batchSize > 0 ? batchSize : problem.samples
+        self.momentum = momentum
+        self.batchGenerator = batchGenerator
         self.outerRate = outerRate
         let p = problem.features.parameterDimension
         precondition(initialParameters.count % p == 0 && !initialParameters.isEmpty)
@@ -115,6 +128,10 @@ public struct VarProTrainer {
         let period = features.kind == .reluCircle ? 2 * Double.pi : 1
         return (0..<(width * features.parameterDimension)).map { _ in period * Double.random(in: 0..<1, using: &generator) }
     }
+
+    /// Whether ``step()`` uses the state of an ``evaluate()`` at the current θ (deterministic modes);
+    /// stochastic VarPro evaluates its own minibatch and needs ``evaluate()`` only for records.
+    public var evaluatesEveryStep: Bool { mode != .stochasticVarPro }
 
     /// Mean-field time τ = steps · Δτ.
     public var meanFieldTime: Double { Double(stepsTaken) * timeStep }
@@ -147,8 +164,13 @@ public struct VarProTrainer {
         return State(objective: risk / lambda + penalty, risk: risk, penalty: penalty)
     }
 
-    /// One Euler step from the state of the last ``evaluate()`` (call it first).
-    public mutating func step() {
+    /// One Euler step: deterministic modes from the state of the last ``evaluate()`` (call it first);
+    /// stochastic VarPro from a fresh minibatch (throws if its ridge solve fails).
+    public mutating func step() throws {
+        if mode == .stochasticVarPro {
+            try stochasticStep()
+            return
+        }
         let n = problem.samples, m = width, p = problem.features.parameterDimension
         let b = regulariser.centre
         var parameterGradient = [Double](repeating: 0, count: m * p)
@@ -175,6 +197,40 @@ public struct VarProTrainer {
             for j in 0..<m {
                 outerWeights[j] -= rate * (weightGradient[j] / Double(n) + lambda * (outerWeights[j] - b))
             }
+        }
+        problem.features.canonicalise(&parameters)
+        stepsTaken += 1
+    }
+
+    /// Stochastic VarPro (PAPERS §3): minibatch B (with replacement; the whole set when B ≥ n),
+    /// u ← β u + (1 − β) u*_B, then dθ_j = −Δτ (1/(λB)) Σ_{i∈B} r_i u_j ∇φ(θ_j, x_i) with r on the batch.
+    mutating func stochasticStep() throws {
+        let n = problem.samples, m = width, p = problem.features.parameterDimension
+        let indices = batchSize >= n ? Array(0..<n) : (0..<batchSize).map { _ in Int.random(in: 0..<n, using: &batchGenerator) }
+        let count = indices.count
+        var batchInputs = [Double](repeating: 0, count: 2 * count), batchTargets = [Double](repeating: 0, count: count)
+        for (k, i) in indices.enumerated() {
+            batchInputs[2 * k] = problem.inputs[2 * i]
+            batchInputs[2 * k + 1] = problem.inputs[2 * i + 1]
+            batchTargets[k] = problem.targets[i]
+        }
+        var phi: [Double] = [], dphi: [Double] = []
+        problem.features.evaluate(parameters: parameters, width: m, inputs: batchInputs, samples: count, features: &phi, gradients: &dphi)
+        let batchSolution = try RidgeSolver.solve(features: phi, samples: count, width: m, targets: batchTargets, ridge: lambda,
+                                                  centre: regulariser.centre)
+        for j in 0..<m { outerWeights[j] = momentum * outerWeights[j] + (1 - momentum) * batchSolution[j] }
+        var parameterGradient = [Double](repeating: 0, count: m * p)
+        for i in 0..<count {
+            var prediction = 0.0
+            for j in 0..<m { prediction += phi[i * m + j] * outerWeights[j] }
+            let r = prediction / Double(m) - batchTargets[i]
+            for j in 0..<m {
+                for k in 0..<p { parameterGradient[j * p + k] += r * dphi[k * count * m + i * m + j] }
+            }
+        }
+        let thetaRate = timeStep / (lambda * Double(count))
+        for j in 0..<m {
+            for k in 0..<p { parameters[j * p + k] -= thetaRate * outerWeights[j] * parameterGradient[j * p + k] }
         }
         problem.features.canonicalise(&parameters)
         stepsTaken += 1

@@ -51,6 +51,9 @@ import Testing
         config = Self.small
         config.widths = [0]
         do { try config.validate(); Issue.record("accepted m = 0") } catch { #expect("\(error)".contains("--width")) }
+        config = Self.small
+        config.momentum = 1
+        do { try config.validate(); Issue.record("accepted β = 1") } catch { #expect("\(error)".contains("--momentum")) }
     }
 
     @Test(.enabled(if: meanfieldBinary != nil)) func binaryWritesARunAndItsReport() throws {

@@ -26,7 +26,7 @@ import Testing
         for step in 0...steps {
             let state = try trainer.evaluate()
             if step % every == 0 { values.append(state.objective) }
-            if step < steps { trainer.step() }
+            if step < steps { try trainer.step() }
         }
         return values
     }
@@ -55,7 +55,7 @@ import Testing
         var trainer = VarProTrainer(problem: problem, initialParameters: initial, lambda: lambda, mode: .twoTimescale,
                                     regulariser: .unbiased, timeStep: timeStep, startsAtRidgeSolution: false)
         _ = try trainer.evaluate()
-        trainer.step()
+        try trainer.step()
         func objective(_ parameters: [Double]) throws -> Double {
             var probe = VarProTrainer(problem: problem, initialParameters: parameters, lambda: lambda, mode: .twoTimescale,
                                       regulariser: .unbiased, timeStep: timeStep, startsAtRidgeSolution: false)
@@ -85,7 +85,7 @@ import Testing
                                     regulariser: .biased, timeStep: timeStep, startsAtRidgeSolution: false, outerRate: rate)
         // From u = b = 0 the penalty's gradient vanishes; the data term drives u.
         let start = try trainer.evaluate()
-        trainer.step()
+        try trainer.step()
         // J(u) is quadratic in u: along e_j, ∂J/∂u_j = (J(εe_j) − J(−εe_j))/(2ε) exactly up to rounding.
         let n = problem.samples
         var phi: [Double] = [], unused: [Double] = []
@@ -108,5 +108,40 @@ import Testing
             let expected = -timeStep * rate.factor(lambda: lambda) * Double(width) * derivative
             #expect(abs(trainer.outerWeights[j] - expected) <= 1e-8 * abs(expected) + 1e-14, "u[\(j)]: \(trainer.outerWeights[j]) vs \(expected)")
         }
+    }
+
+    /// Stochastic VarPro with the whole data set as its batch and β = 0 is VarPro, step for step.
+    @Test func stochasticVarProWithFullBatchIsVarPro() throws {
+        let problem = Self.smallProblem(samples: 24)
+        var generator = PhiloxRandom(seed: 8)
+        let initial = VarProTrainer.uniformParameters(for: problem.features, width: 6, generator: &generator)
+        var exact = VarProTrainer(problem: problem, initialParameters: initial, lambda: 0.05, mode: .varpro, regulariser: .unbiased, timeStep: 1.0 / 64)
+        var stochastic = VarProTrainer(problem: problem, initialParameters: initial, lambda: 0.05, mode: .stochasticVarPro, regulariser: .unbiased,
+                                       timeStep: 1.0 / 64, batchSize: 0, momentum: 0)
+        #expect(!stochastic.evaluatesEveryStep && exact.evaluatesEveryStep)
+        _ = try stochastic.evaluate()
+        for _ in 0..<20 {
+            _ = try exact.evaluate()
+            try exact.step()
+            try stochastic.step()
+        }
+        let difference = zip(exact.parameters, stochastic.parameters).map { abs($0 - $1) }.max()!
+        #expect(difference < 1e-12, "θ differ by \(difference)")
+        // Both hold u*(θ) of the θ before the last step.
+        let weightDifference = zip(exact.outerWeights, stochastic.outerWeights).map { abs($0 - $1) }.max()!
+        #expect(weightDifference < 1e-10, "u differ by \(weightDifference)")
+    }
+
+    /// With minibatches of a quarter of the data and momentum 0.9 the objective still falls (fixed seed).
+    @Test func stochasticVarProReducesTheObjective() throws {
+        let problem = Self.smallProblem()
+        var generator = PhiloxRandom(seed: 11)
+        let initial = VarProTrainer.uniformParameters(for: problem.features, width: 12, generator: &generator)
+        var trainer = VarProTrainer(problem: problem, initialParameters: initial, lambda: 0.05, mode: .stochasticVarPro, regulariser: .unbiased,
+                                    timeStep: 1.0 / 64, batchSize: 12, momentum: 0.9, batchGenerator: PhiloxRandom(seed: 5))
+        let start = try trainer.evaluate().objective
+        for _ in 0..<120 { try trainer.step() }
+        let end = try trainer.evaluate().objective
+        #expect(end < 0.7 * start, "objective \(start) → \(end)")
     }
 }
