@@ -26,6 +26,10 @@ export MEANFIELD_THREADS=1
     "$binary" varpro "${common[@]}" --width 512 --lambda 0.1 --mode varpro,two-timescale \
         --regulariser biased --outer-rate same --out "$out/biased-m512" > "$out-biased-m512.log" 2>&1
     finish "$out/biased-m512"
+    # E: stochastic VarPro, minibatches of 128, momentum 0.9 on u.
+    "$binary" varpro "${common[@]}" --width 32,128,512 --lambda 0.001,0.01 --mode stochastic-varpro \
+        --batch-size 128 --momentum 0.9 --regulariser unbiased --out "$out/stochastic" > "$out-stochastic.log" 2>&1
+    finish "$out/stochastic"
     # D: 2-D periodic "convolution" features (smaller Δτ: φ ≤ 2/s² = 50, |∇φ| ≤ 250).
     "$binary" varpro --features rbf-torus --rbf-scale 0.2 --samples 512 --steps 12000 --time-step 0.0001 --record-every 100 \
         --width 32,128 --lambda 0.1 --mode varpro,two-timescale --outer-rate same --regulariser unbiased \
