@@ -119,9 +119,17 @@ struct VarPro: ParsableCommand {
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let path = out ?? "runs/varpro-\(stamp)-\(getpid())"
         var progress: ProgressLine?
-        let results = try VarProRun.run(config, path: path) { done, total, label, fields in
-            if progress == nil { progress = ProgressLine(total: total) }
-            progress?.update(completed: done, fields: "\(label)  \(fields)")
+        let stop = StopRequest()
+        let results: VarProResults
+        do {
+            results = try VarProRun.run(config, path: path, stop: stop) { done, total, label, fields in
+                if progress == nil { progress = ProgressLine(total: total) }
+                progress?.update(completed: done, fields: "\(label)  \(fields)")
+            }
+        } catch let interrupted as RunInterrupted {
+            progress?.finish()
+            FileHandle.standardError.write(Data("meanfield varpro: \(interrupted.message)\n".utf8))
+            throw ExitCode(128 + interrupted.signal)
         }
         progress?.finish()
         print("τ = \(Double(steps) * timeStep) (\(steps) steps of Δτ = \(timeStep)), n = \(samples), \(regulariserKind.rawValue) regulariser")

@@ -148,7 +148,11 @@ public enum VarProRun {
     /// Progress: (steps done over all students, total steps, current student's label, its last record).
     public typealias Progress = (Int, Int, String, String) -> Void
 
-    public static func run(_ config: VarProConfig, path: String, progress: Progress = { _, _, _, _ in }) throws -> VarProResults {
+    /// With a `stop` request, a SIGINT/SIGTERM ends the current student at its next step (recorded as
+    /// its failure), skips the remaining ones, writes varpro.json and the figures of what ran, and
+    /// throws ``RunInterrupted``.
+    public static func run(_ config: VarProConfig, path: String, stop: StopRequest? = nil,
+                           progress: Progress = { _, _, _, _ in }) throws -> VarProResults {
         try config.validate()
         let start = Date()
         let teacher = config.teacher()
@@ -192,11 +196,13 @@ public enum VarProRun {
         let totalSteps = config.widths.count * config.lambdas.count * config.modes.count * config.steps
         var done = 0
         var runs: [VarProSeries] = []
-        for width in config.widths {
+        var stopSignal: Int32?
+        students: for width in config.widths {
             var initGenerator = PhiloxRandom(seed: config.seed, stream: UInt64(width))
             let initial = VarProTrainer.uniformParameters(for: teacher.features, width: width, generator: &initGenerator)
             for lambda in config.lambdas {
                 for mode in config.modes {
+                    if stopSignal != nil { break students }
                     let started = Date()
                     var series = VarProSeries(mode: mode, width: width, lambda: lambda)
                     var trainer = VarProTrainer(problem: problem, initialParameters: initial, lambda: lambda, mode: mode,
@@ -241,6 +247,11 @@ public enum VarProRun {
                                      String(format: "objective %.3e  energy %.3e", state.objective, series.teacherEnergy.last!))
                             recordIndex += 1
                         }
+                        if let signal = stop?.signal {
+                            stopSignal = signal
+                            series.failure = "stopped by \(StopRequest.name(of: signal)) at step \(step)"
+                            break
+                        }
                         if step < config.steps {
                             do { try trainer.step() } catch {
                                 series.failure = "step \(step): minibatch ridge solve failed (\(error))"
@@ -262,6 +273,9 @@ public enum VarProRun {
         try directory.writeJSON("varpro.json", results)
         for (name, chart) in VarProCharts.all(results) {
             try directory.writeAtomically(name + ".svg", Data(chart.svg(id: name).utf8))
+        }
+        if let stopSignal {
+            throw RunInterrupted(signal: stopSignal, message: "stopped by \(StopRequest.name(of: stopSignal)) after \(runs.count) of \(config.widths.count * config.lambdas.count * config.modes.count) students; \(path)/varpro.json holds what ran (meanfield report \(path))")
         }
         return results
     }

@@ -73,4 +73,25 @@ import Testing
         let bad = try meanfield(["varpro", "--features", "sigmoid", "--out", path + "-bad"])
         #expect(bad.status != 0 && bad.output.contains("--features"))
     }
+
+    /// SIGINT ends the run at the next step: exit status 130, varpro.json with the students that ran, a report.
+    @Test(.enabled(if: meanfieldBinary != nil)) func interruptedRunKeepsWhatRan() throws {
+        let path = NSTemporaryDirectory() + "meanfield-varpro-stop-\(getpid())"
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let process = try startMeanfield(["varpro", "--width", "8", "--lambda", "0.1", "--steps", "100000000", "--samples", "30",
+                                          "--record-every", "1000", "--teacher-grid", "64", "--pde-grid", "0", "--out", path])
+        // Wait for the first metrics line, then interrupt.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ((try? String(contentsOfFile: path + "/metrics.jsonl", encoding: .utf8)) ?? "").isEmpty {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let data = try #require(FileManager.default.contents(atPath: path + "/varpro.json"))
+        let results = try JSONDecoder().decode(VarProResults.self, from: data)
+        #expect(results.runs.count == 1 && (results.runs[0].failure ?? "").contains("SIGINT"))
+        #expect(try ReportBuilder.page(for: path).page.render().contains("SIGINT"))
+    }
 }
