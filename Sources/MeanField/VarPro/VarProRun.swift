@@ -163,32 +163,8 @@ public enum VarProRun {
         let teacherEnergy = EnergyDistance(reference: embeddedTeacher.points, weights: teacher.weights, dimension: embeddedTeacher.dimension)
         let recordSteps = Array(stride(from: 0, through: config.steps, by: config.recordEvery)) + (config.steps % config.recordEvery == 0 ? [] : [config.steps])
 
-        // The λ → 0 limit, solved once at every record time (PAPERS §3).
-        var pdeSnapshots: [[Double]] = []
-        var pdeRecord: VarProPDERecord?
-        var pdeDistances: [EnergyDistance] = []
-        var pdeCentres: [Double] = []
-        if config.solvesPDE {
-            let teacherDensity = UltraFastDiffusion.circleTeacher(gamma: config.teacherGamma, cells: config.pdeCells)
-            let initial = [Double](repeating: 1 / (2 * Double.pi), count: config.pdeCells)
-            var pde = UltraFastDiffusion(teacher: teacherDensity, initial: initial)
-            pdeCentres = pde.centres
-            let embeddedCentres = teacher.features.embed(pdeCentres)
-            var record = VarProPDERecord(cells: config.pdeCells, teacher: teacherDensity, initial: initial, final: initial, time: [],
-                                         teacherEnergy: [], teacherW1: [], eulerSteps: 0, massDrift: 0)
-            for step in recordSteps {
-                pde.advance(to: Double(step) * config.timeStep)
-                pdeSnapshots.append(pde.cellMasses)
-                pdeDistances.append(EnergyDistance(reference: embeddedCentres.points, weights: pde.cellMasses, dimension: 2))
-                record.time.append(pde.time)
-                record.teacherEnergy.append(teacherEnergy.distance(to: embeddedCentres.points, weights: pde.cellMasses))
-                record.teacherW1.append(CircleWasserstein.w1(pdeCentres, masses: pde.cellMasses, teacher.points, secondMasses: teacher.weights))
-                record.massDrift = max(record.massDrift, abs(pde.mass - 1))
-            }
-            record.final = pde.density
-            record.eulerSteps = pde.steps
-            pdeRecord = record
-        }
+        let (pdeRecord, pdeReferences) = config.solvesPDE ? solvePDE(config, teacher: teacher, teacherEnergy: teacherEnergy, recordSteps: recordSteps) : (nil, [])
+        let measurements = VarProMeasurements(teacher: teacher, teacherEnergy: teacherEnergy, pdeReferences: pdeReferences)
 
         let directory = try RunDirectory(path: path)
         try directory.writeJSON("config.json", config)
@@ -225,24 +201,8 @@ public enum VarProRun {
                             break
                         }
                         if isRecord, let state = evaluated {
-                            let embedded = teacher.features.embed(trainer.parameters)
-                            series.step.append(step)
-                            series.time.append(trainer.meanFieldTime)
-                            series.objective.append(state.objective)
-                            series.risk.append(state.risk)
-                            series.teacherEnergy.append(teacherEnergy.distance(to: embedded.points))
-                            var line = "{\"mode\":\"\(mode.rawValue)\",\"width\":\(width),\"lambda\":\(RunDirectory.jsonNumber(lambda)),\"step\":\(step),\"time\":\(RunDirectory.jsonNumber(trainer.meanFieldTime)),\"objective\":\(RunDirectory.jsonNumber(state.objective)),\"risk\":\(RunDirectory.jsonNumber(state.risk)),\"penalty\":\(RunDirectory.jsonNumber(state.penalty)),\"teacher_energy\":\(RunDirectory.jsonNumber(series.teacherEnergy.last!))"
-                            if config.features == .reluCircle {
-                                series.teacherW1.append(CircleWasserstein.w1(trainer.parameters, teacher.points, secondMasses: teacher.weights))
-                                line += ",\"teacher_w1\":\(RunDirectory.jsonNumber(series.teacherW1.last!))"
-                            }
-                            if !pdeDistances.isEmpty {
-                                let masses = pdeSnapshots[recordIndex]
-                                series.pdeEnergy.append(pdeDistances[recordIndex].distance(to: embedded.points))
-                                series.pdeW1.append(CircleWasserstein.w1(trainer.parameters, pdeCentres, secondMasses: masses))
-                                line += ",\"pde_energy\":\(RunDirectory.jsonNumber(series.pdeEnergy.last!)),\"pde_w1\":\(RunDirectory.jsonNumber(series.pdeW1.last!))"
-                            }
-                            try directory.appendMetricsLine(line + "}")
+                            let line = measurements.record(step: step, index: recordIndex, trainer: trainer, state: state, into: &series)
+                            try directory.appendMetricsLine(line)
                             progress(done + step, totalSteps, series.label + ", λ = \(lambda)",
                                      String(format: "objective %.3e  energy %.3e", state.objective, series.teacherEnergy.last!))
                             recordIndex += 1
@@ -278,5 +238,71 @@ public enum VarProRun {
             throw RunInterrupted(signal: stopSignal, message: "stopped by \(StopRequest.name(of: stopSignal)) after \(runs.count) of \(config.widths.count * config.lambdas.count * config.modes.count) students; \(path)/varpro.json holds what ran (meanfield report \(path))")
         }
         return results
+    }
+
+    /// Solves the λ → 0 PDE (PAPERS §3) from the uniform density to every record time; returns its
+    /// record and, per record time, the PDE density as weighted cell centres for the students' distances.
+    static func solvePDE(_ config: VarProConfig, teacher: VarProTeacher, teacherEnergy: EnergyDistance,
+                         recordSteps: [Int]) -> (VarProPDERecord, [VarProMeasurements.PDEReference]) {
+        let teacherDensity = UltraFastDiffusion.circleTeacher(gamma: config.teacherGamma, cells: config.pdeCells)
+        let initial = [Double](repeating: 1 / (2 * Double.pi), count: config.pdeCells)
+        var pde = UltraFastDiffusion(teacher: teacherDensity, initial: initial)
+        let centres = pde.centres
+        let embeddedCentres = teacher.features.embed(centres)
+        var record = VarProPDERecord(cells: config.pdeCells, teacher: teacherDensity, initial: initial, final: initial, time: [],
+                                     teacherEnergy: [], teacherW1: [], eulerSteps: 0, massDrift: 0)
+        var references: [VarProMeasurements.PDEReference] = []
+        for step in recordSteps {
+            pde.advance(to: Double(step) * config.timeStep)
+            let masses = pde.cellMasses
+            references.append(.init(centres: centres, masses: masses,
+                                    energy: EnergyDistance(reference: embeddedCentres.points, weights: masses, dimension: 2)))
+            record.time.append(pde.time)
+            record.teacherEnergy.append(teacherEnergy.distance(to: embeddedCentres.points, weights: masses))
+            record.teacherW1.append(CircleWasserstein.w1(centres, masses: masses, teacher.points, secondMasses: teacher.weights))
+            record.massDrift = max(record.massDrift, abs(pde.mass - 1))
+        }
+        record.final = pde.density
+        record.eulerSteps = pde.steps
+        return (record, references)
+    }
+}
+
+/// What is measured at a record step of a student: objective and risk, distances to the teacher
+/// (energy; W₁ on the circle) and to the PDE density at the same τ; appended to the series and
+/// returned as one metrics.jsonl line.
+struct VarProMeasurements {
+    /// The PDE density at one record time: cell centres with their masses.
+    struct PDEReference {
+        var centres: [Double]
+        var masses: [Double]
+        var energy: EnergyDistance
+    }
+
+    let teacher: VarProTeacher
+    let teacherEnergy: EnergyDistance
+    /// One per record time; empty when the PDE is not solved.
+    let pdeReferences: [PDEReference]
+
+    func record(step: Int, index: Int, trainer: VarProTrainer, state: VarProTrainer.State, into series: inout VarProSeries) -> String {
+        let number = RunDirectory.jsonNumber
+        let embedded = teacher.features.embed(trainer.parameters)
+        series.step.append(step)
+        series.time.append(trainer.meanFieldTime)
+        series.objective.append(state.objective)
+        series.risk.append(state.risk)
+        series.teacherEnergy.append(teacherEnergy.distance(to: embedded.points))
+        var line = "{\"mode\":\"\(series.mode.rawValue)\",\"width\":\(series.width),\"lambda\":\(number(series.lambda)),\"step\":\(step),\"time\":\(number(trainer.meanFieldTime)),\"objective\":\(number(state.objective)),\"risk\":\(number(state.risk)),\"penalty\":\(number(state.penalty)),\"teacher_energy\":\(number(series.teacherEnergy.last!))"
+        if teacher.features.kind == .reluCircle {
+            series.teacherW1.append(CircleWasserstein.w1(trainer.parameters, teacher.points, secondMasses: teacher.weights))
+            line += ",\"teacher_w1\":\(number(series.teacherW1.last!))"
+        }
+        if index < pdeReferences.count {
+            let reference = pdeReferences[index]
+            series.pdeEnergy.append(reference.energy.distance(to: embedded.points))
+            series.pdeW1.append(CircleWasserstein.w1(trainer.parameters, reference.centres, secondMasses: reference.masses))
+            line += ",\"pde_energy\":\(number(series.pdeEnergy.last!)),\"pde_w1\":\(number(series.pdeW1.last!))"
+        }
+        return line + "}"
     }
 }
