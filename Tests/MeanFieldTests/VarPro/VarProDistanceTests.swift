@@ -3,6 +3,7 @@
 // and against a rotation of a uniform grid.
 import Foundation
 import MeanField
+import MeanFieldCore
 import Testing
 
 @Suite struct VarProDistanceTests {
@@ -38,4 +39,51 @@ import Testing
         // Half the mass of δ_0 + δ_π moved to π/2: W1 = ½ · π/2.
         #expect(abs(CircleWasserstein.w1([0, .pi], masses: [0.5, 0.5], [0, .pi / 2], secondMasses: [0.5, 0.5]) - .pi / 4) < 1e-12)
     }
+
+    @Test func circleW2AgainstClosedForms() {
+        #expect(abs(CircleWasserstein.w2([0.2], [1.0]) - 0.8) < 1e-9)
+        #expect(abs(CircleWasserstein.w2([6.0], [0.3]) - (2 * .pi - 5.7)) < 1e-9)
+        let k = 12, delta = 0.1
+        let grid = (0..<k).map { 2 * Double.pi * Double($0) / Double(k) }
+        #expect(abs(CircleWasserstein.w2(grid, grid.map { $0 + delta }) - delta) < 1e-9)
+        // Half the mass of δ_0 + δ_π moved to π/2: W₂² = ½ (π/2)².
+        #expect(abs(CircleWasserstein.w2([0, .pi], masses: [0.5, 0.5], [0, .pi / 2], secondMasses: [0.5, 0.5]) - .pi / (2 * 2.0.squareRoot())) < 1e-9)
+        #expect(CircleWasserstein.w2([0.5, 2.0, 4.0], [0.5, 2.0, 4.0]) < 1e-9)
+    }
+
+    /// W₁ ≤ W₂ ≤ √(π W₁) on the circle (diameter π), for random clouds.
+    @Test func circleW2IsBetweenItsBounds() {
+        var generator = PhiloxRandom(seed: 12)
+        for _ in 0..<5 {
+            let first = (0..<7).map { _ in Double.random(in: 0..<(2 * .pi), using: &generator) }
+            let second = (0..<5).map { _ in Double.random(in: 0..<(2 * .pi), using: &generator) }
+            let w1 = CircleWasserstein.w1(first, second), w2 = CircleWasserstein.w2(first, second)
+            #expect(w1 <= w2 + 1e-9 && w2 <= (Double.pi * w1).squareRoot() + 1e-9, "W1 \(w1), W2 \(w2)")
+        }
+    }
+
+    /// Equal-size uniform clouds: optimal transport is a matching; brute force over all 120 of them.
+    @Test func circleW2MatchesBruteForceMatching() {
+        func permutations(_ items: [Int]) -> [[Int]] {
+            guard items.count > 1 else { return [items] }
+            return items.indices.flatMap { index in
+                permutations(Array(items[..<index] + items[(index + 1)...])).map { [items[index]] + $0 }
+            }
+        }
+        func geodesic(_ x: Double, _ y: Double) -> Double {
+            let d = abs(x - y).truncatingRemainder(dividingBy: 2 * .pi)
+            return min(d, 2 * .pi - d)
+        }
+        var generator = PhiloxRandom(seed: 21)
+        let matchings = permutations(Array(0..<5))
+        for _ in 0..<4 {
+            let first = (0..<5).map { _ in Double.random(in: 0..<(2 * .pi), using: &generator) }
+            let second = (0..<5).map { _ in Double.random(in: 0..<(2 * .pi), using: &generator) }
+            let best = matchings.map { matching in
+                zip(first.indices, matching).reduce(0) { $0 + pow(geodesic(first[$1.0], second[$1.1]), 2) } / 5
+            }.min()!
+            #expect(abs(CircleWasserstein.w2(first, second) - best.squareRoot()) < 1e-8)
+        }
+    }
 }
+
