@@ -17,6 +17,7 @@ public enum VarProCharts {
         }
         if results.pde != nil {
             charts.append(("pde-distance", pdeDistance(results)))
+            if results.runs.contains(where: { $0.pdeW2 != nil }) { charts.append(("pde-w2", pdeW2(results))) }
             charts.append(("densities", densities(results)))
         }
         return charts
@@ -64,6 +65,19 @@ public enum VarProCharts {
         for series in results.runs where series.lambda == lambda && !series.pdeEnergy.isEmpty {
             chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.pdeEnergy), style: style(series), colour: widthColour(results, series.width),
                                             dashed: series.mode == .twoTimescale))
+        }
+        return chart
+    }
+
+    /// Geodesic W₂ of each student to the PDE solution at the same τ, at the smallest λ.
+    public static func pdeW2(_ results: VarProResults) -> Chart {
+        let lambda = results.config.lambdas.min() ?? 0
+        var chart = Chart(title: "W₂ to the λ → 0 PDE solution, λ = \(VarProReport.format(lambda))",
+                          x: ChartAxis("mean-field time τ"), y: ChartAxis("geodesic W₂ to the PDE density", scale: .log10))
+        for series in results.runs where series.lambda == lambda {
+            guard let values = series.pdeW2, !values.isEmpty else { continue }
+            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(values), style: style(series),
+                                            colour: widthColour(results, series.width), dashed: series.mode == .twoTimescale))
         }
         return chart
     }

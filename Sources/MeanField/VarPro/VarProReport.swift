@@ -46,19 +46,20 @@ public enum VarProReport {
             ("wall time", String(format: "%.1f s", results.seconds))]
         for key in ["gitCommit", "threads", "cpu", "startedAt"] { if let value = manifest[key] { pairs.append((key, value.displayText)) } }
         overview.keyValues(pairs, caption: "Configuration and provenance")
-        overview.paragraph("Objective J = (1/(2λ)) mean (f − y)² + (1/(2m)) Σ (u − b)², f = (1/m) Σ u_j φ(θ_j, ·) (PAPERS §3). VarPro sets u = u*(θ) = b + (ΦᵀΦ/(nm) + λI)⁻¹Φᵀ(y − Φb/m)/n every step; two-timescale trains u by gradient with rate λm. Distances: energy distance (MMD² of k = −|x − y|, chordal embedding) and exact geodesic W₁ on the circle, to the teacher's quadrature measure and to the ultra-fast diffusion PDE solution at the same τ.")
+        overview.paragraph("Objective J = (1/(2λ)) mean (f − y)² + (1/(2m)) Σ (u − b)², f = (1/m) Σ u_j φ(θ_j, ·) (PAPERS §3). VarPro sets u = u*(θ) = b + (ΦᵀΦ/(nm) + λI)⁻¹Φᵀ(y − Φb/m)/n every step; two-timescale trains u by gradient with rate λm. Distances: energy distance (MMD² of k = −|x − y|, chordal embedding) and geodesic W₁ (exact) and W₂ on the circle, to the teacher's quadrature measure and to the ultra-fast diffusion PDE solution at the same τ.")
         page.add(overview)
 
         var table = HTMLPage.Section(id: "final", title: "Final values")
         let rows: [[String]] = results.runs.map { series in
             [series.mode.rawValue, "\(series.width)", format(series.lambda), format(series.teacherEnergy.first ?? .nan),
-             format(series.teacherEnergy.last ?? .nan), format(series.teacherW1.last ?? .nan), format(series.risk.last ?? .nan),
+             format(series.teacherEnergy.last ?? .nan), format(series.teacherW1.last ?? .nan), format(series.teacherW2?.last ?? .nan),
+             format(series.risk.last ?? .nan),
              format(series.objective.last ?? .nan), format(series.pdeEnergy.last ?? .nan), String(format: "%.1f", series.seconds),
              series.failure ?? "—"]
         }
-        table.table(headers: ["mode", "m", "λ", "energy to teacher (τ = 0)", "energy to teacher (end)", "W₁ to teacher (end)", "risk (end)",
+        table.table(headers: ["mode", "m", "λ", "energy to teacher (τ = 0)", "energy to teacher (end)", "W₁ to teacher (end)", "W₂ to teacher (end)", "risk (end)",
                               "objective (end)", "energy to PDE (end)", "seconds", "failure"],
-                    rows: rows, numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+                    rows: rows, numeric: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
         if let pde = results.pde {
             table.paragraph("PDE: \(pde.cells) cells, \(pde.eulerSteps) explicit Euler steps, mass drift \(format(pde.massDrift)); energy distance of the PDE density to the teacher \(format(pde.teacherEnergy.first ?? .nan)) → \(format(pde.teacherEnergy.last ?? .nan)).")
         }
@@ -68,6 +69,7 @@ public enum VarProReport {
         for (name, chart) in VarProCharts.all(results) {
             figures.figure(chart, caption: name.hasPrefix("teacher") ? "Energy distance to the teacher over mean-field time (solid: VarPro, dashed: two-timescale, with markers: stochastic VarPro; grey dashed: the λ → 0 PDE)."
                            : name.hasPrefix("risk") ? "Risk over mean-field time." : name == "pde-distance" ? "Distance of each student to the PDE solution at the same τ (the λ → 0 limit) at the smallest λ."
+                           : name == "pde-w2" ? "Geodesic W₂ of each student to the PDE solution at the same τ, at the smallest λ."
                            : "Densities at the end: teacher, PDE, and the VarPro students' feature histograms at the smallest λ.")
         }
         page.add(figures)

@@ -64,6 +64,31 @@ public struct VarProConfig: Codable, Sendable, Equatable {
         self.twoTimescaleStartsAtRidge = twoTimescaleStartsAtRidge
     }
 
+    /// Decodes config.json / varpro.json; fields added after the first release (two-timescale start,
+    /// u rate, minibatch, momentum) take their defaults when absent, so older run directories still load.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(features: try container.decode(VarProFeatureKind.self, forKey: .features),
+                  widths: try container.decode([Int].self, forKey: .widths),
+                  lambdas: try container.decode([Double].self, forKey: .lambdas),
+                  modes: try container.decode([VarProMode].self, forKey: .modes),
+                  regulariser: try container.decode(VarProRegulariser.self, forKey: .regulariser),
+                  steps: try container.decode(Int.self, forKey: .steps),
+                  timeStep: try container.decode(Double.self, forKey: .timeStep),
+                  samples: try container.decode(Int.self, forKey: .samples),
+                  recordEvery: try container.decode(Int.self, forKey: .recordEvery),
+                  seed: try container.decode(UInt64.self, forKey: .seed),
+                  teacherGamma: try container.decode(Double.self, forKey: .teacherGamma),
+                  teacherGrid: try container.decode(Int.self, forKey: .teacherGrid),
+                  torusConcentration: try container.decode(Double.self, forKey: .torusConcentration),
+                  rbfScale: try container.decode(Double.self, forKey: .rbfScale),
+                  pdeCells: try container.decode(Int.self, forKey: .pdeCells),
+                  twoTimescaleStartsAtRidge: try container.decodeIfPresent(Bool.self, forKey: .twoTimescaleStartsAtRidge) ?? true,
+                  outerRate: try container.decodeIfPresent(VarProOuterRate.self, forKey: .outerRate) ?? .lambda,
+                  batchSize: try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? 0,
+                  momentum: try container.decodeIfPresent(Double.self, forKey: .momentum) ?? 0.9)
+    }
+
     /// Whether the λ → 0 PDE is solved (circle features with pdeCells > 0).
     public var solvesPDE: Bool { features == .reluCircle && pdeCells > 0 }
 
@@ -108,6 +133,9 @@ public struct VarProSeries: Codable, Sendable {
     /// Energy distance and W₁ to the PDE solution at the same τ (when solved).
     public var pdeEnergy: [Double] = []
     public var pdeW1: [Double] = []
+    /// Geodesic W₂ on the circle to the teacher and to the PDE solution (nil in runs made before it was recorded).
+    public var teacherW2: [Double]?
+    public var pdeW2: [Double]?
     public var seconds: Double = 0
     /// Why the student stopped early (a non-finite objective, a failed ridge solve), nil if it ran to the end.
     public var failure: String?
@@ -295,13 +323,17 @@ struct VarProMeasurements {
         var line = "{\"mode\":\"\(series.mode.rawValue)\",\"width\":\(series.width),\"lambda\":\(number(series.lambda)),\"step\":\(step),\"time\":\(number(trainer.meanFieldTime)),\"objective\":\(number(state.objective)),\"risk\":\(number(state.risk)),\"penalty\":\(number(state.penalty)),\"teacher_energy\":\(number(series.teacherEnergy.last!))"
         if teacher.features.kind == .reluCircle {
             series.teacherW1.append(CircleWasserstein.w1(trainer.parameters, teacher.points, secondMasses: teacher.weights))
-            line += ",\"teacher_w1\":\(number(series.teacherW1.last!))"
+            let w2 = CircleWasserstein.w2(trainer.parameters, teacher.points, secondMasses: teacher.weights)
+            series.teacherW2 = (series.teacherW2 ?? []) + [w2]
+            line += ",\"teacher_w1\":\(number(series.teacherW1.last!)),\"teacher_w2\":\(number(w2))"
         }
         if index < pdeReferences.count {
             let reference = pdeReferences[index]
             series.pdeEnergy.append(reference.energy.distance(to: embedded.points))
             series.pdeW1.append(CircleWasserstein.w1(trainer.parameters, reference.centres, secondMasses: reference.masses))
-            line += ",\"pde_energy\":\(number(series.pdeEnergy.last!)),\"pde_w1\":\(number(series.pdeW1.last!))"
+            let w2 = CircleWasserstein.w2(trainer.parameters, reference.centres, secondMasses: reference.masses)
+            series.pdeW2 = (series.pdeW2 ?? []) + [w2]
+            line += ",\"pde_energy\":\(number(series.pdeEnergy.last!)),\"pde_w1\":\(number(series.pdeW1.last!)),\"pde_w2\":\(number(w2))"
         }
         return line + "}"
     }

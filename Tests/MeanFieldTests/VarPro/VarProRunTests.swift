@@ -19,7 +19,8 @@ import Testing
         #expect(results.runs.count == 2 && results.runs.allSatisfy { $0.failure == nil && $0.time.count == 3 })
         let lines = try String(contentsOfFile: path + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)
-        #expect(lines[0].contains("\"teacher_energy\"") && lines[0].contains("\"pde_w1\""))
+        #expect(lines[0].contains("\"teacher_energy\"") && lines[0].contains("\"pde_w1\"") && lines[0].contains("\"teacher_w2\""))
+        #expect(results.runs.allSatisfy { $0.teacherW2?.count == 3 && $0.pdeW2?.count == 3 })
         // Both modes start from the same θ₀ and u*(θ₀).
         #expect(results.runs[0].objective[0] == results.runs[1].objective[0])
         #expect(abs((results.pde?.massDrift ?? 1)) < 1e-12)
