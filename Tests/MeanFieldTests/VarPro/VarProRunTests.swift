@@ -95,4 +95,18 @@ import Testing
         #expect(results.runs.count == 1 && (results.runs[0].failure ?? "").contains("SIGINT"))
         #expect(try ReportBuilder.page(for: path).page.render().contains("SIGINT"))
     }
+
+    /// A config.json written before the u rate, minibatch and momentum existed still loads, with defaults.
+    @Test func olderConfigsDecodeWithDefaults() throws {
+        let json = """
+        {"features":"relu-circle","widths":[32],"lambdas":[0.01],"modes":["varpro"],"regulariser":"unbiased","steps":10,
+         "timeStep":0.001,"samples":64,"recordEvery":5,"seed":1,"teacherGamma":20,"teacherGrid":128,"torusConcentration":6,
+         "rbfScale":0.2,"pdeCells":64}
+        """
+        let config = try JSONDecoder().decode(VarProConfig.self, from: Data(json.utf8))
+        #expect(config.outerRate == .lambda && config.batchSize == 0 && config.momentum == 0.9 && config.twoTimescaleStartsAtRidge)
+        let roundTrip = try JSONDecoder().decode(VarProConfig.self, from: JSONEncoder().encode(Self.small))
+        #expect(roundTrip == Self.small)
+    }
 }
+
