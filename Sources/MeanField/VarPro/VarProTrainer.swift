@@ -63,7 +63,8 @@ public struct VarProProblem: Sendable {
 /// The feature flow is dθ_j/dτ = −m ∂J/∂θ_j = −(1/(λn)) Σ_i r_i u_j ∇_θ φ(θ_j, x_i), r = f − y,
 /// explicit Euler with time step Δτ (learning rate m·Δτ on the particle gradient); τ = steps·Δτ.
 /// In two-timescale mode u_j ← u_j − Δτ·ρm ∂J/∂u_j = u_j − Δτ(ρ/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)),
-/// with ρ = λ (PAPERS §3's rate) or ρ = 1 (``VarProOuterRate``).
+/// with ρ = λ (PAPERS §3's rate) or ρ = 1 (``VarProOuterRate``); stochastic VarPro: see
+/// ``VarProMode/stochasticVarPro``.
 public struct VarProTrainer {
     public let problem: VarProProblem
     public let width: Int
@@ -76,8 +77,8 @@ public struct VarProTrainer {
     /// u (in VarPro mode, the ridge solution of the last evaluation).
     public private(set) var outerWeights: [Double]
     public private(set) var stepsTaken = 0
-    /// Two-timescale mode: whether u starts at u*(θ₀) (same starting state and objective as VarPro;
-    /// the default) rather than at the regulariser's centre b.
+    /// Two-timescale and stochastic VarPro: whether u starts at u*(θ₀) on all n inputs (same starting
+    /// state and objective as VarPro; the default) rather than at the regulariser's centre b.
     public let startsAtRidgeSolution: Bool
     /// Two-timescale mode: u's learning rate, ``VarProOuterRate``.
     public let outerRate: VarProOuterRate
