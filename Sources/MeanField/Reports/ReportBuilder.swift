@@ -18,6 +18,7 @@ public enum ReportBuilder {
         }
         if NTKCheckReport.isNTKCheck(trimmed) { return (.run, try NTKCheckReport.page(path: trimmed), []) }
         if RFFKernelReport.isRFFKernel(trimmed) { return (.run, try RFFKernelReport.page(path: trimmed), []) }
+        if VarProReport.isVarProRun(trimmed) { return (.run, try VarProReport.page(path: trimmed), []) }
         if AdjointReport.isAdjointCheck(trimmed) { return (.run, try AdjointReport.page(path: trimmed), []) }
         if RunRecords.isRun(trimmed) {
             let run = try RunRecords.load(path: trimmed)

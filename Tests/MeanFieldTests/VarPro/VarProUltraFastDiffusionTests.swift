@@ -1,0 +1,43 @@
+// The λ → 0 limit PDE of VarPro (PAPERS §3) on the circle: exact mass conservation, positivity,
+// the teacher as a stationary point, and convergence toward the teacher from the uniform density.
+import Foundation
+import MeanField
+import Testing
+
+@Suite struct VarProUltraFastDiffusionTests {
+    static let cells = 64
+    static let teacher = UltraFastDiffusion.circleTeacher(gamma: 10, cells: cells)
+    static let uniform = [Double](repeating: 1 / (2 * Double.pi), count: cells)
+
+    static func l1(_ a: [Double], _ b: [Double]) -> Double {
+        zip(a, b).reduce(0) { $0 + abs($1.0 - $1.1) } * 2 * .pi / Double(a.count)
+    }
+
+    @Test func teacherIsStationary() {
+        var pde = UltraFastDiffusion(teacher: Self.teacher, initial: Self.teacher)
+        pde.advance(to: 0.5)
+        #expect(Self.l1(pde.density, Self.teacher) < 1e-13)
+        #expect(abs(pde.time - 0.5) < 1e-12)
+    }
+
+    @Test func massIsConservedAndDensityStaysPositive() {
+        var pde = UltraFastDiffusion(teacher: Self.teacher, initial: Self.uniform)
+        #expect(abs(pde.mass - 1) < 1e-13)
+        for target in stride(from: 0.05, through: 0.5, by: 0.05) {
+            pde.advance(to: target)
+            #expect(abs(pde.mass - 1) < 1e-12, "mass \(pde.mass) at τ = \(target)")
+            #expect(pde.density.allSatisfy { $0 > 0 })
+        }
+    }
+
+    @Test func convergesTowardTheTeacher() {
+        var pde = UltraFastDiffusion(teacher: Self.teacher, initial: Self.uniform)
+        var distances = [Self.l1(pde.density, Self.teacher)]
+        for target in [0.1, 0.3, 1.0, 3.0] {
+            pde.advance(to: target)
+            distances.append(Self.l1(pde.density, Self.teacher))
+        }
+        #expect(zip(distances, distances.dropFirst()).allSatisfy { $1 < $0 }, "L1 distances \(distances)")
+        #expect(distances.last! < 0.25 * distances.first!, "L1 distances \(distances)")
+    }
+}
