@@ -56,6 +56,34 @@ private func vectorMax(_ a: ElementwiseDoubleVector, _ b: ElementwiseDoubleVecto
     result.replace(with: b, where: b .> a)
     return result
 }
+// Horizontal reductions (softmax, layer norm) as halving trees (log₂ width dependent steps) instead of a
+// lane-by-lane chain (width − 1 dependent steps: on 49-token rows the chains cost as much as the
+// vector work). Overloads for every width the three module copies use.
+@inline(__always) private func laneMax(_ v: SIMD2<Float>) -> Float { Swift.max(v[0], v[1]) }
+@inline(__always) private func laneMax(_ v: SIMD4<Float>) -> Float {
+    var m = v.lowHalf; let h = v.highHalf; m.replace(with: h, where: h .> m); return laneMax(m)
+}
+@inline(__always) private func laneMax(_ v: SIMD8<Float>) -> Float {
+    var m = v.lowHalf; let h = v.highHalf; m.replace(with: h, where: h .> m); return laneMax(m)
+}
+@inline(__always) private func laneMax(_ v: SIMD16<Float>) -> Float {
+    var m = v.lowHalf; let h = v.highHalf; m.replace(with: h, where: h .> m); return laneMax(m)
+}
+@inline(__always) private func laneMax(_ v: SIMD2<Double>) -> Double { Swift.max(v[0], v[1]) }
+@inline(__always) private func laneMax(_ v: SIMD4<Double>) -> Double {
+    var m = v.lowHalf; let h = v.highHalf; m.replace(with: h, where: h .> m); return laneMax(m)
+}
+@inline(__always) private func laneMax(_ v: SIMD8<Double>) -> Double {
+    var m = v.lowHalf; let h = v.highHalf; m.replace(with: h, where: h .> m); return laneMax(m)
+}
+@inline(__always) private func laneSum(_ v: SIMD2<Float>) -> Float { v[0] + v[1] }
+@inline(__always) private func laneSum(_ v: SIMD4<Float>) -> Float { laneSum(v.lowHalf + v.highHalf) }
+@inline(__always) private func laneSum(_ v: SIMD8<Float>) -> Float { laneSum(v.lowHalf + v.highHalf) }
+@inline(__always) private func laneSum(_ v: SIMD16<Float>) -> Float { laneSum(v.lowHalf + v.highHalf) }
+@inline(__always) private func laneSum(_ v: SIMD2<Double>) -> Double { v[0] + v[1] }
+@inline(__always) private func laneSum(_ v: SIMD4<Double>) -> Double { laneSum(v.lowHalf + v.highHalf) }
+@inline(__always) private func laneSum(_ v: SIMD8<Double>) -> Double { laneSum(v.lowHalf + v.highHalf) }
+
 /// `value` where `x > 0`, else 0 (NaN → 0).
 @inline(__always)
 private func vectorWherePositive(_ value: ElementwiseFloatVector, _ x: ElementwiseFloatVector) -> ElementwiseFloatVector {
@@ -118,7 +146,8 @@ private func tailMask<V: SIMD>(_: V.Type, tail: Int) -> V where V.Scalar: Binary
 /// sum and rewritten with identical values), so short rows such as n = 21 stay vectorized.
 @inline(__always)
 private func softmaxRowsBody<V: SIMD>(_: V.Type, _ rows: UnsafeMutablePointer<V.Scalar>, rowCount: Int, n: Int,
-                                      maximum maxOp: (V, V) -> V, exponential: (V) -> V) where V.Scalar: BinaryFloatingPoint {
+                                      maximum maxOp: (V, V) -> V, exponential: (V) -> V,
+                                      laneMaximum: (V) -> V.Scalar, laneTotal: (V) -> V.Scalar) where V.Scalar: BinaryFloatingPoint {
     let width = V.scalarCount
     let full = n / width * width, tail = n - full
     let overlap = tail > 0 && n >= width
@@ -134,8 +163,7 @@ private func softmaxRowsBody<V: SIMD>(_: V.Type, _ rows: UnsafeMutablePointer<V.
         } else if tail > 0 {
             maxima = maxOp(maxima, loadPartial(V.self, row + full, count: tail, padding: -V.Scalar.infinity))
         }
-        var maximum = maxima[0]
-        for lane in 1..<width { maximum = Swift.max(maximum, maxima[lane]) }
+        var maximum = laneMaximum(maxima)
         if !maximum.isFinite { maximum = 0 }
         let shift = V(repeating: maximum)
         var sums = V()
@@ -156,7 +184,7 @@ private func softmaxRowsBody<V: SIMD>(_: V.Type, _ rows: UnsafeMutablePointer<V.
             storePartial(e, row + full, count: tail)
             sums += e
         }
-        let scale = V(repeating: 1 / sums.sum())
+        let scale = V(repeating: 1 / laneTotal(sums))
         i = 0
         while i < full { store(load(V.self, row + i) * scale, row + i); i += width }
         if overlap {
@@ -382,10 +410,12 @@ private func headMajorBody<S>(_ source: UnsafePointer<S>, _ target: UnsafeMutabl
 /// comment above). Only call the AVX2 / AVX-512 copies after a CPUID check.
 public enum ElementwiseKernels {
     public static func softmaxRows(_ rows: UnsafeMutablePointer<Float>, rowCount: Int, tokens n: Int) {
-        softmaxRowsBody(ElementwiseFloatVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: fastExp)
+        softmaxRowsBody(ElementwiseFloatVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: fastExp,
+                        laneMaximum: laneMax, laneTotal: laneSum)
     }
     public static func softmaxRows(_ rows: UnsafeMutablePointer<Double>, rowCount: Int, tokens n: Int) {
-        softmaxRowsBody(ElementwiseDoubleVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: libmExp)
+        softmaxRowsBody(ElementwiseDoubleVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: libmExp,
+                        laneMaximum: laneMax, laneTotal: laneSum)
     }
     public static func softmaxBackward(weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, rowCount: Int,
                                        tokens n: Int, scale: Float) {
