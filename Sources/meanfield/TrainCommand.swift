@@ -64,6 +64,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Step schedule: decay every this many steps (default 1000).") var decayEvery: String?
     @Option(parsing: .unconditional, help: "Step schedule: decay factor γ in (0, 1] (default 0.1).") var decayFactor: String?
     @Option(parsing: .unconditional, help: "Weight decay λ of Q = R + (λ/2)∫|θ|²dρ, decoupled (default 0).") var weightDecay: String?
+    @Option(parsing: .unconditional, help: "Rate multiplier k of the ordinary parameters (patch/position embedding, readout; not particles): they step with k·η, the particles with η (default 1).") var ordinaryLrScale: String?
     @Option(parsing: .unconditional, help: "SGD momentum μ in [0, 1) (default 0.9).") var momentum: String?
     @Option(parsing: .unconditional, help: "AdamW β₁ (default 0.9).") var beta1: String?
     @Option(parsing: .unconditional, help: "AdamW β₂ (default 0.999).") var beta2: String?
@@ -92,7 +93,7 @@ struct Train: ParsableCommand {
             ("pre-norm", preNorm.map { $0 ? "true" : "false" }), ("residual-exponent", residualExponent),
             ("temperature", temperature), ("init-std", initStd), ("optimizer", optimizer), ("lr", lr), ("schedule", schedule),
             ("warmup-steps", warmupSteps), ("min-lr", minLr), ("decay-every", decayEvery), ("decay-factor", decayFactor),
-            ("weight-decay", weightDecay), ("momentum", momentum), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon),
+            ("weight-decay", weightDecay), ("ordinary-lr-scale", ordinaryLrScale), ("momentum", momentum), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon),
             ("steps", steps), ("epochs", epochs), ("batch-size", batchSize), ("seed", seed), ("threads", threads),
             ("checkpoint-every", checkpointEvery), ("log-every", logEvery),
         ]

@@ -136,3 +136,33 @@ func objectiveFallsWithSmallSteps(kind: OptimizerKind) {
     #expect(abs(warmCosine.rate(atUpdate: 9) - 0.2) < 1e-15 && warmCosine.rate(atUpdate: 10) == 0.2)
     #expect(abs(warmCosine.rate(atUpdate: 19)) < 1e-15)
 }
+
+/// `--ordinary-lr-scale k`: the ordinary parameters (embedding.*, readout.*) step exactly as they
+/// would at rate k·η, the particles exactly as at η — for all three optimizers, weight decay included.
+@Test func ordinaryParametersStepAtTheirOwnRate() {
+    let (k, eta, lambda) = (4.0, 0.05, 0.3)
+    var mixed = ParameterStore<Double>()
+    mixed.set("layer0.ffn.in", Tensor(shape: [2], scalars: [1, -2]), flowScale: 6)
+    mixed.set("readout.weight", Tensor(shape: [2], scalars: [0.5, 0.25]), flowScale: 1)
+    mixed.set("embedding.position", Tensor(shape: [1], scalars: [-1]), flowScale: 1)
+    #expect(mixed.names.map(ParameterStore<Double>.isOrdinary) == [false, true, true])
+    let gradients: [[Tensor<Double>]] = [
+        [Tensor(shape: [2], scalars: [0.3, -0.1]), Tensor(shape: [2], scalars: [2, -1]), Tensor(shape: [1], scalars: [0.7])],
+        [Tensor(shape: [2], scalars: [-0.2, 0.4]), Tensor(shape: [2], scalars: [1, 0.5]), Tensor(shape: [1], scalars: [-0.3])],
+    ]
+    for kind in OptimizerKind.allCases {
+        var scaled = OptimizerSettings(kind: kind, weightDecay: lambda, ordinaryRateScale: k).make(for: mixed)
+        var plain = OptimizerSettings(kind: kind, weightDecay: lambda).make(for: mixed)
+        var plainFast = OptimizerSettings(kind: kind, weightDecay: lambda).make(for: mixed)
+        var a = mixed, particlesAtEta = mixed, ordinaryAtKEta = mixed
+        for step in gradients {
+            scaled.step(&a, gradients: step, learningRate: eta)
+            plain.step(&particlesAtEta, gradients: step, learningRate: eta)
+            plainFast.step(&ordinaryAtKEta, gradients: step, learningRate: k * eta)
+        }
+        #expect(a["layer0.ffn.in"] == particlesAtEta["layer0.ffn.in"], "\(kind): particles")
+        #expect(a["readout.weight"] == ordinaryAtKEta["readout.weight"], "\(kind): readout")
+        #expect(a["embedding.position"] == ordinaryAtKEta["embedding.position"], "\(kind): embedding")
+        #expect(a["readout.weight"] != particlesAtEta["readout.weight"], "\(kind): the scale must change something")
+    }
+}

@@ -35,6 +35,14 @@ public struct ParameterStore<Scalar: TensorScalar>: Sendable, Equatable {
         }
     }
 
+    /// Whether `name` is an ordinary parameter rather than a tensor of particles: the embeddings
+    /// (`embedding.*`) and the readout (`readout.*`) of every model here. Ordinary parameters are
+    /// single maps with flow scale 1; ``OptimizerSettings/ordinaryRateScale`` sets their rate apart
+    /// from the particles'.
+    public static func isOrdinary(_ name: String) -> Bool {
+        name.hasPrefix("embedding.") || name.hasPrefix("readout.")
+    }
+
     /// Whether a parameter called `name` exists.
     public func contains(_ name: String) -> Bool { tensors[name] != nil }
 

@@ -11,10 +11,14 @@ public struct GradientFlow: Sendable {
     public var learningRate: Double
     /// Weight decay λ.
     public var weightDecay: Double
+    /// Rate multiplier k of the ordinary parameters (``ParameterStore/isOrdinary(_:)``): they step
+    /// with k·η; 1 is the flow of PAPERS §1.4.
+    public var ordinaryRateScale: Double
 
-    public init(learningRate: Double, weightDecay: Double) {
+    public init(learningRate: Double, weightDecay: Double, ordinaryRateScale: Double = 1) {
         self.learningRate = learningRate
         self.weightDecay = weightDecay
+        self.ordinaryRateScale = ordinaryRateScale
     }
 
     /// One Euler step on every parameter of `store`, given ∇R for each (same order as `store.names`).
@@ -24,8 +28,9 @@ public struct GradientFlow: Sendable {
         for (name, gradient) in zip(store.names, gradients) {
             let velocityScale = Scalar(store.flowScales[name]!)
             var theta = store[name]
-            let decay = 1 - Scalar(learningRate * weightDecay)
-            let eta = Scalar(learningRate)
+            let rate = ParameterStore<Scalar>.isOrdinary(name) ? learningRate * ordinaryRateScale : learningRate
+            let decay = 1 - Scalar(rate * weightDecay)
+            let eta = Scalar(rate)
             theta.withUnsafeMutableBufferPointer { values in
                 gradient.withUnsafeBufferPointer { grad in
                     for i in 0..<values.count { values[i] = decay * values[i] - eta * velocityScale * grad[i] }

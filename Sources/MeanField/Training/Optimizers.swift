@@ -15,7 +15,10 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
 /// - the risk gradient of each parameter is multiplied by its flow scale L·M
 ///   (``ParameterStore/flowScales``) before anything else, so particle velocities are O(1);
 /// - weight decay is decoupled: θ ← θ − η (update + λθ), λ the λ of Q = R + (λ/2)∫|θ|² dρ;
-/// - a step with learning rate η advances mean-field time by η (the trainer logs t = Σ η_k).
+/// - a step with learning rate η advances mean-field time by η (the trainer logs t = Σ η_k);
+/// - the ordinary parameters (``ParameterStore/isOrdinary(_:)``: embeddings and readout, not
+///   particles) step with rate k·η, k = ``OptimizerSettings/ordinaryRateScale`` (default 1), so
+///   their speed can be tuned without changing the particles' mean-field time.
 ///
 /// Optimizer state lives in named tensors (``stateTensors``), so checkpoints walk it like the
 /// parameters.
@@ -46,10 +49,13 @@ public struct OptimizerSettings: Sendable, Equatable {
     public var beta1: Double
     public var beta2: Double
     public var epsilon: Double
+    /// Rate multiplier k of the ordinary (non-particle) parameters: they step with k·η.
+    public var ordinaryRateScale: Double
 
     public init(kind: OptimizerKind, weightDecay: Double, momentum: Double = 0.9,
-                beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) {
+                beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, ordinaryRateScale: Double = 1) {
         self.kind = kind
+        self.ordinaryRateScale = ordinaryRateScale
         self.weightDecay = weightDecay
         self.momentum = momentum
         self.beta1 = beta1
@@ -60,9 +66,10 @@ public struct OptimizerSettings: Sendable, Equatable {
     /// A fresh optimizer (zero state) for the parameters of `store`.
     public func make<Scalar: TensorScalar>(for store: ParameterStore<Scalar>) -> any Optimizer<Scalar> {
         switch kind {
-        case .euler: return EulerOptimizer<Scalar>(weightDecay: weightDecay)
-        case .sgd: return MomentumSGD(store: store, momentum: momentum, weightDecay: weightDecay)
-        case .adamw: return AdamW(store: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+        case .euler: return EulerOptimizer<Scalar>(weightDecay: weightDecay, ordinaryRateScale: ordinaryRateScale)
+        case .sgd: return MomentumSGD(store: store, momentum: momentum, weightDecay: weightDecay, ordinaryRateScale: ordinaryRateScale)
+        case .adamw: return AdamW(store: store, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+                                  ordinaryRateScale: ordinaryRateScale)
         }
     }
 }
@@ -72,16 +79,21 @@ public struct OptimizerSettings: Sendable, Equatable {
 public struct EulerOptimizer<Scalar: TensorScalar>: Optimizer {
     public var kind: OptimizerKind { .euler }
     public let weightDecay: Double
+    /// Rate multiplier of the ordinary parameters (``OptimizerSettings/ordinaryRateScale``).
+    public let ordinaryRateScale: Double
     public private(set) var updates = 0
 
-    public init(weightDecay: Double) { self.weightDecay = weightDecay }
+    public init(weightDecay: Double, ordinaryRateScale: Double = 1) {
+        self.weightDecay = weightDecay
+        self.ordinaryRateScale = ordinaryRateScale
+    }
 
     // Specialised: called through `any Optimizer`, the generic body ran Float arithmetic through
     // protocol witnesses (≈ 15% of a ViT training step under perf).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func step(_ store: inout ParameterStore<Scalar>, gradients: [Tensor<Scalar>], learningRate: Double) {
-        GradientFlow(learningRate: learningRate, weightDecay: weightDecay).step(&store, gradients: gradients)
+        GradientFlow(learningRate: learningRate, weightDecay: weightDecay, ordinaryRateScale: ordinaryRateScale).step(&store, gradients: gradients)
         updates += 1
     }
 
@@ -98,14 +110,17 @@ public struct MomentumSGD<Scalar: TensorScalar>: Optimizer {
     public var kind: OptimizerKind { .sgd }
     public let momentum: Double
     public let weightDecay: Double
+    /// Rate multiplier of the ordinary parameters (``OptimizerSettings/ordinaryRateScale``).
+    public let ordinaryRateScale: Double
     public private(set) var updates = 0
     /// Velocity v per parameter, in `store.names` order.
     private var names: [String]
     private var velocities: [Tensor<Scalar>]
 
-    public init(store: ParameterStore<Scalar>, momentum: Double, weightDecay: Double) {
+    public init(store: ParameterStore<Scalar>, momentum: Double, weightDecay: Double, ordinaryRateScale: Double = 1) {
         self.momentum = momentum
         self.weightDecay = weightDecay
+        self.ordinaryRateScale = ordinaryRateScale
         names = store.names
         velocities = store.names.map { Tensor.zeros(store[$0].shape) }
     }
@@ -116,8 +131,10 @@ public struct MomentumSGD<Scalar: TensorScalar>: Optimizer {
     @_specialize(where Scalar == Double)
     public mutating func step(_ store: inout ParameterStore<Scalar>, gradients: [Tensor<Scalar>], learningRate: Double) {
         precondition(gradients.count == names.count, "MomentumSGD: \(gradients.count) gradients for \(names.count) parameters")
-        let mu = Scalar(momentum), eta = Scalar(learningRate), decay = 1 - Scalar(learningRate * weightDecay)
+        let mu = Scalar(momentum)
         for (index, name) in names.enumerated() {
+            let rate = ParameterStore<Scalar>.isOrdinary(name) ? learningRate * ordinaryRateScale : learningRate
+            let eta = Scalar(rate), decay = 1 - Scalar(rate * weightDecay)
             let scale = Scalar(store.flowScales[name]!)
             var theta = store[name]
             theta.withUnsafeMutableBufferPointer { values in
@@ -156,12 +173,16 @@ public struct AdamW<Scalar: TensorScalar>: Optimizer {
     public var kind: OptimizerKind { .adamw }
     public let beta1: Double, beta2: Double, epsilon: Double
     public let weightDecay: Double
+    /// Rate multiplier of the ordinary parameters (``OptimizerSettings/ordinaryRateScale``).
+    public let ordinaryRateScale: Double
     public private(set) var updates = 0
     private var names: [String]
     private var firstMoments: [Tensor<Scalar>]
     private var secondMoments: [Tensor<Scalar>]
 
-    public init(store: ParameterStore<Scalar>, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double) {
+    public init(store: ParameterStore<Scalar>, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double,
+                ordinaryRateScale: Double = 1) {
+        self.ordinaryRateScale = ordinaryRateScale
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -180,8 +201,9 @@ public struct AdamW<Scalar: TensorScalar>: Optimizer {
         let k = Double(updates + 1)
         let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon)
         let correction1 = Scalar(1 / (1 - pow(beta1, k))), correction2 = Scalar(1 / (1 - pow(beta2, k)))
-        let eta = Scalar(learningRate), decay = 1 - Scalar(learningRate * weightDecay)
         for (index, name) in names.enumerated() {
+            let rate = ParameterStore<Scalar>.isOrdinary(name) ? learningRate * ordinaryRateScale : learningRate
+            let eta = Scalar(rate), decay = 1 - Scalar(rate * weightDecay)
             let scale = Scalar(store.flowScales[name]!)
             var theta = store[name]
             theta.withUnsafeMutableBufferPointer { values in

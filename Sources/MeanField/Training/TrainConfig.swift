@@ -87,6 +87,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var decayFactor = 0.1
     /// Weight decay λ of Q = R + (λ/2)∫|θ|² dρ.
     public var weightDecay = 0.0
+    /// Rate multiplier k of the ordinary parameters (embeddings, readout): they step with k·η while
+    /// the particles keep η (mean-field time).
+    public var ordinaryLrScale = 1.0
     /// SGD momentum μ.
     public var momentum = 0.9
     public var beta1 = 0.9
@@ -119,7 +122,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
         case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
-        case decayFactor = "decay-factor", weightDecay = "weight-decay", momentum, beta1, beta2, epsilon
+        case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
     }
 
@@ -143,7 +146,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     /// The optimizer settings.
     public var optimizerSettings: OptimizerSettings {
-        OptimizerSettings(kind: optimizer, weightDecay: weightDecay, momentum: momentum, beta1: beta1, beta2: beta2, epsilon: epsilon)
+        OptimizerSettings(kind: optimizer, weightDecay: weightDecay, momentum: momentum, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                          ordinaryRateScale: ordinaryLrScale)
     }
 
     /// The learning-rate schedule over `steps` updates.
@@ -232,6 +236,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case .decayEvery: decayEvery = try integer(atLeast: 1)
         case .decayFactor: decayFactor = try number("a number in (0, 1]", { $0 > 0 && $0 <= 1 })
         case .weightDecay: weightDecay = try number("a number ≥ 0", { $0 >= 0 })
+        case .ordinaryLrScale: ordinaryLrScale = try number("a number > 0", { $0 > 0 })
         case .momentum: momentum = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
         case .beta1: beta1 = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
         case .beta2: beta2 = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
@@ -340,6 +345,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         }
         if schedule == .cosine && minLr >= lr {
             throw RunError("--min-lr \(minLr) must be below --lr \(lr) (the cosine decays from --lr to --min-lr)")
+        }
+        if !isImageTask && model == .transformer && ordinaryLrScale != plain.ordinaryLrScale {
+            throw RunError("--ordinary-lr-scale has no effect on the \(task) Transformer (all its parameters are particles); drop it, or use an image task or a ResNet")
         }
         if epochs == 0 && !isImageTask && warmupSteps > steps {
             throw RunError("--warmup-steps \(warmupSteps) exceeds --steps \(steps); the run would end before its warmup does")

@@ -39,6 +39,8 @@ private let table: [BadInvocation] = [
     .init(arguments: ["train", "--lr", "nan"], status: 1, mentions: ["--lr", "number > 0"]),
     .init(arguments: ["train", "--lr", "inf"], status: 1, mentions: ["--lr", "number > 0"]),
     .init(arguments: ["train", "--weight-decay", "-0.1"], status: 1, mentions: ["--weight-decay", "number ≥ 0"]),
+    .init(arguments: ["train", "--task", "synthetic-images", "--ordinary-lr-scale", "0"], status: 1, mentions: ["--ordinary-lr-scale", "number > 0"]),
+    .init(arguments: ["train", "--ordinary-lr-scale", "2"], status: 1, mentions: ["--ordinary-lr-scale", "no effect"]),
     .init(arguments: ["train", "--steps", "-5"], status: 1, mentions: ["--steps", "integer ≥ 1"]),
     .init(arguments: ["train", "--batch-size", "-1"], status: 1, mentions: ["--batch-size", "integer ≥ 0"]),
     .init(arguments: ["train", "--threads", "0"], status: 1, mentions: ["--threads", "integer"]),
