@@ -37,7 +37,7 @@ public enum RunReport {
         let isResNet = (run.config["model"]?.string).map { $0 != "transformer" } ?? false
         let modelKeys = isResNet ? ["model", "units", "hidden-dim", "layers", "activation", "feature-map", "feature-scale", "ntk-every"]
             : ["heads", "ffn-units", "layers", "token-dim", "head-dim", "attention", "score", "activation"]
-        let keys = ["task"] + modelKeys + ["optimizer", "lr", "schedule", "weight-decay", "batch-size", "steps", "epochs", "subset", "seed"]
+        let keys = ["task"] + modelKeys + ["optimizer", "lr", "ordinary-lr-scale", "schedule", "weight-decay", "batch-size", "steps", "epochs", "subset", "seed"]
         var pairs: [(String, String)] = keys.compactMap { key in run.config[key].map { (key, $0.displayText) } }
         let manifestKeys = [("gitCommit", "git commit"), ("meanfieldVersion", "meanfield version"), ("swiftVersion", "Swift"),
                             ("scalarType", "scalar type"), ("threads", "threads"), ("cpu", "CPU"), ("gemmBackend", "GEMM backend"),
