@@ -99,8 +99,11 @@ public enum Gemm {
     ) {
         precondition(level <= CPULevel.hostMaximum, "Gemm: CPU level \(level) is not available on this machine")
         checkArguments(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+        // Narrow products (n ≤ 16, e.g. the per-head attention products) on the narrow tile where
+        // the level has one: the same sums, without the wide tile's idle columns.
+        let narrow = n <= Float.narrowColumnLimit ? Float.narrowMicroKernel(for: level) : nil
         swiftGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                  b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: Float.microKernel(for: level),
+                  b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: narrow ?? Float.microKernel(for: level),
                   threads: min(threads ?? Threading.threadCount, Threading.threadCount))
     }
 

@@ -131,13 +131,14 @@ let gemmCases: [GemmCase] = {
     var cases: [GemmCase] = []
     let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (7, 7, 7), (33, 33, 33), (1, 33, 7), (33, 1, 257), (7, 257, 33), (65, 65, 16),
-        (300, 70, 300), (13, 600, 5), (70, 40, 530), (9, 4100, 3),
+        (300, 70, 300), (13, 600, 5), (70, 40, 530), (9, 4100, 3), (49, 16, 49), (65, 16, 300),
     ]
     for (m, n, k) in shapes {
         cases += GemmCase(m: m, n: n, k: k).allTransposes()
     }
     cases += [GemmCase(m: 257, n: 257, k: 257), GemmCase(m: 257, n: 257, k: 257, transposeA: true, transposeB: true)]
     cases += GemmCase(m: 33, n: 35, k: 37, alpha: 0.5, beta: -1.5, padding: 3).allTransposes()
+    cases += GemmCase(m: 49, n: 16, k: 49, alpha: 0.5, beta: -1.5, padding: 3).allTransposes()
     cases += GemmCase(m: 19, n: 300, k: 21, alpha: -2, beta: 1, padding: 5).allTransposes()
     cases += GemmCase(m: 40, n: 9, k: 300, alpha: 1.25, beta: 0, padding: 1, nanInC: true).allTransposes()
     cases.append(GemmCase(m: 8, n: 8, k: 8, alpha: 0, beta: 2))
