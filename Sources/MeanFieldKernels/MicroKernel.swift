@@ -10,9 +10,9 @@ import MeanFieldKernelsAVX2
 /// `depthBlock × columns` packed B micro-panel stays in L1, a `rowBlock × depthBlock` block of A in L2,
 /// a `depthBlock × columnBlock` packed block of B in L3).
 struct MicroKernel<Scalar> {
-    /// (depth, a, aRowStride, aDepthStride, packedB, c, ldc, alpha, beta): C[rows×columns] ←
+    /// (depth, a, aRowStride, aDepthStride, b, bDepthStride, c, ldc, alpha, beta): C[rows×columns] ←
     /// alpha · A · B + beta · C (layout: Shared/MicroKernelBodies.swift).
-    typealias Function = (Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>,
+    typealias Function = (Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int,
                           UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
 
     /// The instruction-set level the kernel was compiled for.

@@ -13,25 +13,25 @@ enum PortableKernels {
     static let floatTile = (rows: 6, columns: 8)
     static let doubleTile = (rows: 6, columns: 4)
 
-    /// C[6×8] ← alpha · A[6×depth] · Bpacked[depth×8] + beta · C.
+    /// C[6×8] ← alpha · A[6×depth] · B[depth×8] + beta · C.
     static func floatMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
         withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel6Rows(SIMD4<Float>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 
-    /// C[6×4] ← alpha · A[6×depth] · Bpacked[depth×4] + beta · C.
+    /// C[6×4] ← alpha · A[6×depth] · B[depth×4] + beta · C.
     static func doubleMicroKernel(
         depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+        b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
         withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel6Rows(SIMD2<Double>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 
@@ -39,22 +39,22 @@ enum PortableKernels {
     /// accumulators spill on SSE2): it lets tests check `microKernel8Rows` on any CPU.
     static func floatEightRowMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
         withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel8Rows(SIMD4<Float>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 
     /// 8 × 4 `Double` tile with the 8-row body (tests only, see `floatEightRowMicroKernel`).
     static func doubleEightRowMicroKernel(
         depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+        b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
         withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel8Rows(SIMD2<Double>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 }

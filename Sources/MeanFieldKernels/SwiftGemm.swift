@@ -13,6 +13,11 @@
 // Narrow C (n ≤ `directAMaxColumns`, e.g. Transformer projections 8320×64·64×64): A is read in place
 // by the micro-kernel (row stride lda) instead of being packed: each A panel is used by only a few
 // B panels, so packing it would cost as much memory traffic as the multiplication itself.
+// Short C (at most `directBMaxRowPanels` row panels, e.g. the per-head attention products
+// 49×16·16×49 … 49×49·49×16, thousands per step): a full-width B panel of an untransposed B is read
+// in place too (row stride ldb), since it is used by so few A panels that packing it costs about as
+// much as the products; ragged and transposed B panels are still packed. The order of the terms is
+// the same either way, so the results are bitwise those of the packed path.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -29,6 +34,8 @@ enum SwiftGemmTuning {
     static let parallelFlopThreshold = 1 << 20
     /// C at most this wide: A is not packed (read in place by the micro-kernel).
     static let directAMaxColumns = 256
+    /// C at most this many row panels (MR rows each) high: untransposed B is not packed.
+    static let directBMaxRowPanels = 16
     /// Packing jobs smaller than this many elements run serially.
     static let parallelPackingThreshold = 1 << 14
     /// Prefetch the next C tile's rows before each micro-kernel call.
@@ -87,12 +94,13 @@ func forEachIndex(_ count: Int, parallel: Bool, _ body: (Int) -> Void) {
 }
 
 /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C with the given micro-kernel on up to `threads`
-/// threads. Arguments as in `Gemm.gemm`.
+/// threads. Arguments as in `Gemm.gemm`. `allowsDirectB: false` packs every B panel (tests compare
+/// the two paths).
 func swiftGemm<Scalar: GemmScalar>(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
     beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int,
-    kernel: MicroKernel<Scalar>, threads: Int
+    kernel: MicroKernel<Scalar>, threads: Int, allowsDirectB: Bool = true
 ) {
     guard m > 0, n > 0 else { return }
     if k == 0 || alpha == 0 {
@@ -107,6 +115,7 @@ func swiftGemm<Scalar: GemmScalar>(
     let prefetchC = SwiftGemmTuning.prefetchC
     let rowPanels = (m + tileRows - 1) / tileRows
     let fullRowPanels = m / tileRows
+    let directB = allowsDirectB && !transposeB && rowPanels <= SwiftGemmTuning.directBMaxRowPanels
     let maxDepth = min(kernel.depthBlock, k)
     let maxColumnPanels = (min(kernel.columnBlock, n) + tileColumns - 1) / tileColumns
     let packedBCount = maxColumnPanels * maxDepth * tileColumns
@@ -132,6 +141,7 @@ func swiftGemm<Scalar: GemmScalar>(
             let packBInParallel = threaded && blockColumns * depth >= SwiftGemmTuning.parallelPackingThreshold
             forEachIndex(columnPanels, parallel: packBInParallel) { panel in
                 let firstColumn = columnStart + panel * tileColumns
+                if directB && n - firstColumn >= tileColumns { return }  // read in place
                 packBPanel(b, ldb: ldb, transposed: transposeB, depthStart: depthStart, columnStart: firstColumn,
                            depth: depth, width: min(tileColumns, n - firstColumn), panelWidth: tileColumns,
                            into: packedB + panel * depth * tileColumns)
@@ -164,7 +174,13 @@ func swiftGemm<Scalar: GemmScalar>(
                 for columnPanel in firstColumnPanel..<endColumnPanel {
                     let column = columnStart + columnPanel * tileColumns
                     let width = min(tileColumns, n - column)
-                    let bPanel = UnsafePointer(packedB + columnPanel * depth * tileColumns)
+                    // The B operand: in place (direct, full-width panels only), or a packed panel.
+                    let bPanel: UnsafePointer<Scalar>, bDepthStride: Int
+                    if directB && width == tileColumns {
+                        (bPanel, bDepthStride) = (b + depthStart * ldb + column, ldb)
+                    } else {
+                        (bPanel, bDepthStride) = (UnsafePointer(packedB + columnPanel * depth * tileColumns), tileColumns)
+                    }
                     for rowPanel in firstRowPanel..<endRowPanel {
                         let row = rowPanel * tileRows
                         let height = min(tileRows, m - row)
@@ -192,12 +208,12 @@ func swiftGemm<Scalar: GemmScalar>(
                             }
                         }
                         if height == tileRows && width == tileColumns {
-                            kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, cTile, ldc, alpha, stepBeta)
+                            kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc, alpha, stepBeta)
                         } else {
                             // Ragged edge: full tile into a scratch tile, then copy the valid part.
                             withUnsafeTemporaryAllocation(of: Scalar.self, capacity: tileRows * tileColumns) { tile in
                                 let tilePointer = tile.baseAddress!
-                                kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, tilePointer,
+                                kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, tilePointer,
                                                 tileColumns, 1, 0)
                                 for r in 0..<height {
                                     let source = tilePointer + r * tileColumns, destination = cTile + r * ldc

@@ -9,25 +9,25 @@ public enum AVX2Kernels {
     /// Rows × columns of the `Double` tile.
     public static let doubleTile = (rows: 6, columns: 8)
 
-    /// C[6×16] ← alpha · A[6×depth] · Bpacked[depth×16] + beta · C.
+    /// C[6×16] ← alpha · A[6×depth] · B[depth×16] + beta · C.
     public static func floatMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
         withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel6Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 
-    /// C[6×8] ← alpha · A[6×depth] · Bpacked[depth×8] + beta · C.
+    /// C[6×8] ← alpha · A[6×depth] · B[depth×8] + beta · C.
     public static func doubleMicroKernel(
         depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+        b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
         withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel6Rows(SIMD4<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 }

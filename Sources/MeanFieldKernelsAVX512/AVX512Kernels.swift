@@ -9,43 +9,43 @@ public enum AVX512Kernels {
     /// Rows × columns of the `Double` tile.
     public static let doubleTile = (rows: 8, columns: 16)
 
-    /// C[8×32] ← alpha · A[8×depth] · Bpacked[depth×32] + beta · C.
+    /// C[8×32] ← alpha · A[8×depth] · B[depth×32] + beta · C.
     public static func floatMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
         withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel8Rows(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 
     /// Rows × columns of the narrow `Float` tile.
     public static let narrowFloatTile = (rows: 8, columns: 16)
 
-    /// C[8×16] ← alpha · A[8×depth] · Bpacked[depth×16] + beta · C for `Float`, with 256-bit
+    /// C[8×16] ← alpha · A[8×depth] · B[depth×16] + beta · C for `Float`, with 256-bit
     /// `SIMD8<Float>` accumulators (16 of them). For products at most 16 columns wide (the per-head
     /// attention products of width d_h = 16), where the 8×32 tile would compute half its columns in
     /// vain and send every tile through the driver's ragged-edge copy. Each element of C sums the
     /// same terms in the same order as in the 8×32 tile, so the results are bitwise the same.
     public static func floatNarrowMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
         withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel8Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 
-    /// C[8×16] ← alpha · A[8×depth] · Bpacked[depth×16] + beta · C.
+    /// C[8×16] ← alpha · A[8×depth] · B[depth×16] + beta · C.
     public static func doubleMicroKernel(
         depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+        b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
         withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
             microKernel8Rows(SIMD8<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 }

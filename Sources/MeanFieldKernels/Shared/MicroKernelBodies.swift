@@ -8,7 +8,8 @@
 // Operand layout seen by a micro-kernel computing one ROWS × (2·W) tile of C (W = V.scalarCount):
 //   A: element (r, p) at a[r * aRowStride + p * aDepthStride]   (packed panel: aRowStride = 1,
 //      aDepthStride = ROWS; unpacked row-major A: aRowStride = lda, aDepthStride = 1)
-//   B: packed panel, element (p, j) at b[p * 2W + j], j in 0..<2W
+//   B: element (p, j) at b[p * bDepthStride + j], j in 0..<2W   (packed panel: bDepthStride = 2W;
+//      unpacked row-major B: bDepthStride = ldb)
 //   C: row-major tile, element (r, j) at c[r * ldc + j]
 //   C ← alpha · Σ_p A(r, p) B(p, j) + beta · C   (beta == 0: C's old contents are never read)
 // The depth loop accumulates in the order p = 0, 1, …, depth-1, whatever the thread count.
@@ -64,7 +65,8 @@ func storeTileRow<V: SIMD>(
 @inline(__always)
 func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
-    b: UnsafePointer<V.Scalar>, c: UnsafeMutablePointer<V.Scalar>, ldc: Int, alpha: V.Scalar, beta: V.Scalar
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar
 ) where V.Scalar: BinaryFloatingPoint {
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
     var aPointer = a
@@ -89,7 +91,7 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
         let a7 = V(repeating: aPointer[7 * aRowStride])
         c70 = M.multiplyAdd(a7, b0, c70); c71 = M.multiplyAdd(a7, b1, c71)
         aPointer += aDepthStride
-        bPointer += 2 * V.scalarCount
+        bPointer += bDepthStride
     }
     storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
     storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
@@ -106,7 +108,8 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
 @inline(__always)
 func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
-    b: UnsafePointer<V.Scalar>, c: UnsafeMutablePointer<V.Scalar>, ldc: Int, alpha: V.Scalar, beta: V.Scalar
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar
 ) where V.Scalar: BinaryFloatingPoint {
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var aPointer = a
@@ -127,7 +130,7 @@ func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
         let a5 = V(repeating: aPointer[5 * aRowStride])
         c50 = M.multiplyAdd(a5, b0, c50); c51 = M.multiplyAdd(a5, b1, c51)
         aPointer += aDepthStride
-        bPointer += 2 * V.scalarCount
+        bPointer += bDepthStride
     }
     storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
     storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
