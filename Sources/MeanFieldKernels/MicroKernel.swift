@@ -14,6 +14,10 @@ struct MicroKernel<Scalar> {
     /// alpha · A · B + beta · C (layout: Shared/MicroKernelBodies.swift).
     typealias Function = (Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int,
                           UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
+    /// (rows, depth, a, aRowStride, aDepthStride, b, bDepthStride, c, ldc, alpha, beta): the same for
+    /// the first `rows` < `self.rows` rows only, C written in place (`microKernelEdgeRows`).
+    typealias EdgeFunction = (Int, Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int,
+                              UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
 
     /// The instruction-set level the kernel was compiled for.
     let level: CPULevel
@@ -28,6 +32,8 @@ struct MicroKernel<Scalar> {
     /// NC: columns of B per packed block (a multiple of `columns`).
     let columnBlock: Int
     let function: Function
+    /// The ragged last row panel's kernel: same columns, fewer rows, bitwise the same sums.
+    let edgeFunction: EdgeFunction
 }
 
 /// The scalar types the GEMM supports (Float, Double).
@@ -42,7 +48,7 @@ extension Float: GemmScalar {
         case .avx512:
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 32, depthBlock: 256, rowBlock: 192,
-                               columnBlock: 4096, function: AVX512Kernels.floatMicroKernel)
+                               columnBlock: 4096, function: AVX512Kernels.floatMicroKernel, edgeFunction: AVX512Kernels.floatEdgeRows)
             #else
             fallthrough
             #endif
@@ -50,13 +56,13 @@ extension Float: GemmScalar {
             #if canImport(MeanFieldKernelsAVX2)
             // KC = 512, MC = 72: best of KC ∈ {128…1024} × MC ∈ {36…288} on Zen 3 (benchmarks/RESULTS.md).
             return MicroKernel(level: .avx2, rows: 6, columns: 16, depthBlock: 512, rowBlock: 72,
-                               columnBlock: 4096, function: AVX2Kernels.floatMicroKernel)
+                               columnBlock: 4096, function: AVX2Kernels.floatMicroKernel, edgeFunction: AVX2Kernels.floatEdgeRows)
             #else
             fallthrough
             #endif
         case .portable:
             return MicroKernel(level: .portable, rows: 6, columns: 8, depthBlock: 256, rowBlock: 96,
-                               columnBlock: 4096, function: PortableKernels.floatMicroKernel)
+                               columnBlock: 4096, function: PortableKernels.floatMicroKernel, edgeFunction: PortableKernels.floatEdgeRows)
         }
     }
 }
@@ -72,7 +78,7 @@ extension Float {
         #if canImport(MeanFieldKernelsAVX512)
         if level == .avx512 {
             return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 192,
-                               columnBlock: 4096, function: AVX512Kernels.floatNarrowMicroKernel)
+                               columnBlock: 4096, function: AVX512Kernels.floatNarrowMicroKernel, edgeFunction: AVX512Kernels.floatNarrowEdgeRows)
         }
         #endif
         return nil
@@ -85,20 +91,20 @@ extension Double: GemmScalar {
         case .avx512:
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 96,
-                               columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel)
+                               columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel, edgeFunction: AVX512Kernels.doubleEdgeRows)
             #else
             fallthrough
             #endif
         case .avx2:
             #if canImport(MeanFieldKernelsAVX2)
             return MicroKernel(level: .avx2, rows: 6, columns: 8, depthBlock: 512, rowBlock: 36,
-                               columnBlock: 2048, function: AVX2Kernels.doubleMicroKernel)
+                               columnBlock: 2048, function: AVX2Kernels.doubleMicroKernel, edgeFunction: AVX2Kernels.doubleEdgeRows)
             #else
             fallthrough
             #endif
         case .portable:
             return MicroKernel(level: .portable, rows: 6, columns: 4, depthBlock: 256, rowBlock: 48,
-                               columnBlock: 2048, function: PortableKernels.doubleMicroKernel)
+                               columnBlock: 2048, function: PortableKernels.doubleMicroKernel, edgeFunction: PortableKernels.doubleEdgeRows)
         }
     }
 }

@@ -57,4 +57,24 @@ enum PortableKernels {
                              b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
+
+    /// The ragged last rows of an 8-column `Float` tile (6×8, or the 8×8 test tile), in place.
+    static func floatEdgeRows(
+        rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        microKernelEdgeRows(SIMD4<Float>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                            alpha: alpha, beta: beta)
+    }
+
+    /// The ragged last rows of a 4-column `Double` tile (6×4, or the 8×4 test tile), in place.
+    static func doubleEdgeRows(
+        rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        microKernelEdgeRows(SIMD2<Double>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                            alpha: alpha, beta: beta)
+    }
 }

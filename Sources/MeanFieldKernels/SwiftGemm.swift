@@ -18,6 +18,9 @@
 // in place too (row stride ldb), since it is used by so few A panels that packing it costs about as
 // much as the products; ragged and transposed B panels are still packed. The order of the terms is
 // the same either way, so the results are bitwise those of the packed path.
+// Ragged last row panel (m not a multiple of MR, e.g. 49 tokens = 6·8 + 1): the kernel's edge
+// function computes only those rows, in place in C, reading A in place when A is direct (no packed
+// panel, no scratch tile); same order of terms, so again the same bits.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -83,6 +86,17 @@ func scaleMatrix<Scalar: BinaryFloatingPoint>(_ c: UnsafeMutablePointer<Scalar>,
     }
 }
 
+/// The driver's shortcuts (all on by default; tests switch them off to compare bitwise with the plain
+/// packed path).
+struct GemmShortcuts: OptionSet {
+    let rawValue: Int
+    /// Read full-width untransposed B panels in place for short C.
+    static let directB = GemmShortcuts(rawValue: 1)
+    /// Compute the ragged last row panel with the kernel's edge function.
+    static let edgeRows = GemmShortcuts(rawValue: 2)
+    static let all: GemmShortcuts = [.directB, .edgeRows]
+}
+
 /// Runs `body` for 0..<count on the pool when `parallel`, else serially on this thread.
 @inline(__always)
 func forEachIndex(_ count: Int, parallel: Bool, _ body: (Int) -> Void) {
@@ -94,13 +108,12 @@ func forEachIndex(_ count: Int, parallel: Bool, _ body: (Int) -> Void) {
 }
 
 /// Row-major C[m×n] = alpha·op(A)·op(B) + beta·C with the given micro-kernel on up to `threads`
-/// threads. Arguments as in `Gemm.gemm`. `allowsDirectB: false` packs every B panel (tests compare
-/// the two paths).
+/// threads. Arguments as in `Gemm.gemm`.
 func swiftGemm<Scalar: GemmScalar>(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
     beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int,
-    kernel: MicroKernel<Scalar>, threads: Int, allowsDirectB: Bool = true
+    kernel: MicroKernel<Scalar>, threads: Int, shortcuts: GemmShortcuts = .all
 ) {
     guard m > 0, n > 0 else { return }
     if k == 0 || alpha == 0 {
@@ -115,7 +128,8 @@ func swiftGemm<Scalar: GemmScalar>(
     let prefetchC = SwiftGemmTuning.prefetchC
     let rowPanels = (m + tileRows - 1) / tileRows
     let fullRowPanels = m / tileRows
-    let directB = allowsDirectB && !transposeB && rowPanels <= SwiftGemmTuning.directBMaxRowPanels
+    let edgeRows = shortcuts.contains(.edgeRows)
+    let directB = shortcuts.contains(.directB) && !transposeB && rowPanels <= SwiftGemmTuning.directBMaxRowPanels
     let maxDepth = min(kernel.depthBlock, k)
     let maxColumnPanels = (min(kernel.columnBlock, n) + tileColumns - 1) / tileColumns
     let packedBCount = maxColumnPanels * maxDepth * tileColumns
@@ -146,9 +160,10 @@ func swiftGemm<Scalar: GemmScalar>(
                            depth: depth, width: min(tileColumns, n - firstColumn), panelWidth: tileColumns,
                            into: packedB + panel * depth * tileColumns)
             }
-            // Pack A[:, depthStart ..< +depth] into MR-high panels (only the ragged last one if direct).
+            // Pack A[:, depthStart ..< +depth] into MR-high panels (if direct: only a ragged last one,
+            // and not even that one when the edge function reads it in place).
             if directA {
-                if fullRowPanels < rowPanels {
+                if fullRowPanels < rowPanels && !edgeRows {
                     packAPanel(a, lda: lda, transposed: transposeA, rowStart: fullRowPanels * tileRows,
                                depthStart: depthStart, height: m - fullRowPanels * tileRows, depth: depth,
                                panelHeight: tileRows, into: packedA)
@@ -186,7 +201,7 @@ func swiftGemm<Scalar: GemmScalar>(
                         let height = min(tileRows, m - row)
                         // The A operand: in place (direct), or a packed panel.
                         let aPanel: UnsafePointer<Scalar>, aRowStride: Int, aDepthStride: Int
-                        if directA && rowPanel < fullRowPanels {
+                        if directA && (rowPanel < fullRowPanels || edgeRows) {
                             if transposeA {
                                 (aPanel, aRowStride, aDepthStride) = (a + depthStart * lda + row, 1, lda)
                             } else {
@@ -209,12 +224,20 @@ func swiftGemm<Scalar: GemmScalar>(
                         }
                         if height == tileRows && width == tileColumns {
                             kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc, alpha, stepBeta)
+                        } else if edgeRows && width == tileColumns {
+                            kernel.edgeFunction(height, depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride,
+                                                cTile, ldc, alpha, stepBeta)
                         } else {
                             // Ragged edge: full tile into a scratch tile, then copy the valid part.
                             withUnsafeTemporaryAllocation(of: Scalar.self, capacity: tileRows * tileColumns) { tile in
                                 let tilePointer = tile.baseAddress!
-                                kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, tilePointer,
-                                                tileColumns, 1, 0)
+                                if edgeRows && height < tileRows {
+                                    kernel.edgeFunction(height, depth, aPanel, aRowStride, aDepthStride, bPanel,
+                                                        bDepthStride, tilePointer, tileColumns, 1, 0)
+                                } else {
+                                    kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride,
+                                                    tilePointer, tileColumns, 1, 0)
+                                }
                                 for r in 0..<height {
                                     let source = tilePointer + r * tileColumns, destination = cTile + r * ldc
                                     if stepBeta == 0 {

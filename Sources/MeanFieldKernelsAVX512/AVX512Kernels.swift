@@ -48,4 +48,34 @@ public enum AVX512Kernels {
                              b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
+
+    /// The ragged last rows (< 8) of an 8×32 `Float` tile, written to C in place.
+    public static func floatEdgeRows(
+        rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        microKernelEdgeRows(SIMD16<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                            alpha: alpha, beta: beta)
+    }
+
+    /// The ragged last rows (< 8) of an 8×16 narrow `Float` tile, written to C in place.
+    public static func floatNarrowEdgeRows(
+        rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                            alpha: alpha, beta: beta)
+    }
+
+    /// The ragged last rows (< 8) of an 8×16 `Double` tile, written to C in place.
+    public static func doubleEdgeRows(
+        rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        microKernelEdgeRows(SIMD8<Double>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                            alpha: alpha, beta: beta)
+    }
 }

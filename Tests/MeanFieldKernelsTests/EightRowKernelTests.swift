@@ -8,9 +8,11 @@ struct EightRowKernelTests {
     @Test("Float 8×8 and Double 8×4 tiles through the GEMM driver")
     func eightRowBody() {
         let floatKernel = MicroKernel<Float>(level: .portable, rows: 8, columns: 8, depthBlock: 64, rowBlock: 32,
-                                             columnBlock: 64, function: PortableKernels.floatEightRowMicroKernel)
+                                             columnBlock: 64, function: PortableKernels.floatEightRowMicroKernel,
+                                             edgeFunction: PortableKernels.floatEdgeRows)
         let doubleKernel = MicroKernel<Double>(level: .portable, rows: 8, columns: 4, depthBlock: 64, rowBlock: 32,
-                                               columnBlock: 64, function: PortableKernels.doubleEightRowMicroKernel)
+                                               columnBlock: 64, function: PortableKernels.doubleEightRowMicroKernel,
+                                               edgeFunction: PortableKernels.doubleEdgeRows)
         for threads in [1, 2] {
             for (floatFixture, doubleFixture) in zip(floatFixtures, doubleFixtures) {
                 let problem = floatFixture.problem

@@ -140,6 +140,108 @@ func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
     storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
 }
 
+/// Fewer rows than a full tile (the ragged last row panel of C): passes of 4, 2 and 1 rows, each
+/// element summing its terms in the same order as in the full tile (so the bits are the same), C
+/// written in place and only `rows` rows of A read — no scratch tile, and A may be read in place.
+@inline(__always)
+func microKernelEdgeRows<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, rows: Int, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    var row = 0
+    while rows - row >= 4 {
+        microKernel4Rows(V.self, M.self, depth: depth, a: a + row * aRowStride, aRowStride: aRowStride,
+                         aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c + row * ldc, ldc: ldc,
+                         alpha: alpha, beta: beta)
+        row += 4
+    }
+    if rows - row >= 2 {
+        microKernel2Rows(V.self, M.self, depth: depth, a: a + row * aRowStride, aRowStride: aRowStride,
+                         aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c + row * ldc, ldc: ldc,
+                         alpha: alpha, beta: beta)
+        row += 2
+    }
+    if rows - row >= 1 {
+        microKernel1Row(V.self, M.self, depth: depth, a: a + row * aRowStride, aDepthStride: aDepthStride,
+                        b: b, bDepthStride: bDepthStride, c: c + row * ldc, alpha: alpha, beta: beta)
+    }
+}
+
+/// 4 × 2W pass of `microKernelEdgeRows`.
+@inline(__always)
+func microKernel4Rows<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+    var aPointer = a
+    var bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer)
+        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let a0 = V(repeating: aPointer[0])
+        c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
+        let a1 = V(repeating: aPointer[1 * aRowStride])
+        c10 = M.multiplyAdd(a1, b0, c10); c11 = M.multiplyAdd(a1, b1, c11)
+        let a2 = V(repeating: aPointer[2 * aRowStride])
+        c20 = M.multiplyAdd(a2, b0, c20); c21 = M.multiplyAdd(a2, b1, c21)
+        let a3 = V(repeating: aPointer[3 * aRowStride])
+        c30 = M.multiplyAdd(a3, b0, c30); c31 = M.multiplyAdd(a3, b1, c31)
+        aPointer += aDepthStride
+        bPointer += bDepthStride
+    }
+    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
+    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
+    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
+    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
+}
+
+/// 2 × 2W pass of `microKernelEdgeRows`.
+@inline(__always)
+func microKernel2Rows<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V()
+    var aPointer = a
+    var bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer)
+        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let a0 = V(repeating: aPointer[0])
+        c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
+        let a1 = V(repeating: aPointer[aRowStride])
+        c10 = M.multiplyAdd(a1, b0, c10); c11 = M.multiplyAdd(a1, b1, c11)
+        aPointer += aDepthStride
+        bPointer += bDepthStride
+    }
+    storeTileRow(c, c00, c01, alpha: alpha, beta: beta)
+    storeTileRow(c + ldc, c10, c11, alpha: alpha, beta: beta)
+}
+
+/// 1 × 2W pass of `microKernelEdgeRows`.
+@inline(__always)
+func microKernel1Row<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>,
+    alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V()
+    var aPointer = a
+    var bPointer = b
+    for _ in 0..<depth {
+        let a0 = V(repeating: aPointer[0])
+        c00 = M.multiplyAdd(a0, loadVector(V.self, bPointer), c00)
+        c01 = M.multiplyAdd(a0, loadVector(V.self, bPointer + V.scalarCount), c01)
+        aPointer += aDepthStride
+        bPointer += bDepthStride
+    }
+    storeTileRow(c, c00, c01, alpha: alpha, beta: beta)
+}
+
 /// Calls `kernel` with constant strides in the common packed-A case (aRowStride = 1,
 /// aDepthStride = rows), so that the compiler folds the row offsets into the load instructions.
 @inline(__always)

@@ -1,0 +1,50 @@
+// The GEMM driver's shortcuts (SwiftGemm.swift): short products read full-width untransposed B panels
+// in place, and the ragged last row panel runs the kernel's edge function (in place, A unpacked). The
+// results must be bitwise those of the plain packed path, for every kernel, transpose and thread count.
+import Testing
+@testable import MeanFieldKernels
+
+@Suite("GEMM driver shortcuts")
+struct GemmShortcutTests {
+    /// Shapes with at most 16 row panels (direct B), full-width and ragged column panels, ragged rows
+    /// of every height 1…7 (m mod 8; m mod 6 for the 6-row tiles), and more rows than direct B allows.
+    static let cases = [GemmCase(m: 49, n: 16, k: 49), GemmCase(m: 49, n: 64, k: 16, alpha: 0.25, beta: 1),
+                        GemmCase(m: 17, n: 40, k: 270, alpha: 0.5, beta: -1.5, padding: 3),
+                        GemmCase(m: 8, n: 32, k: 260, alpha: 2, beta: 0, padding: 1),
+                        GemmCase(m: 7, n: 16, k: 20), GemmCase(m: 3, n: 33, k: 9, beta: 1),
+                        GemmCase(m: 50, n: 16, k: 7), GemmCase(m: 12, n: 8, k: 3, beta: 2),
+                        GemmCase(m: 13, n: 16, k: 5, nanInC: true),
+                        GemmCase(m: 142, n: 16, k: 30, alpha: 1.5, beta: 0.5)].flatMap { $0.allTransposes() }
+
+    func expectSameBits<Scalar: GemmScalar & Sendable>(_ kernel: MicroKernel<Scalar>, _: Scalar.Type) {
+        for problem in Self.cases {
+            let fixture = GemmFixture<Scalar>(problem, seed: 11)
+            func run(_ shortcuts: GemmShortcuts, threads: Int) -> [Scalar] {
+                runGemm(fixture) { a, b, c in
+                    swiftGemm(transposeA: problem.transposeA, transposeB: problem.transposeB, m: problem.m, n: problem.n,
+                              k: problem.k, alpha: Scalar(problem.alpha), a: a, lda: problem.lda, b: b, ldb: problem.ldb,
+                              beta: Scalar(problem.beta), c: c, ldc: problem.ldc, kernel: kernel, threads: threads,
+                              shortcuts: shortcuts)
+                }
+            }
+            let packed = run([], threads: 1)
+            #expect(fixture.worstErrorRatio(packed) <= 1, "\(problem)")
+            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .all] {
+                for threads in [1, 2] {
+                    let result = run(shortcuts, threads: threads)
+                    let sameBits = result.withUnsafeBytes { r in packed.withUnsafeBytes { p in r.elementsEqual(p) } }
+                    #expect(sameBits, "\(shortcuts) \(kernel.level) \(kernel.columns) columns, \(problem), \(threads) threads")
+                }
+            }
+        }
+    }
+
+    @Test("shortcuts equal the packed path, bitwise, at every level here")
+    func shortcutsEqualPackedPath() {
+        for level in CPULevel.available {
+            expectSameBits(Float.microKernel(for: level), Float.self)
+            expectSameBits(Double.microKernel(for: level), Double.self)
+            if let narrow = Float.narrowMicroKernel(for: level) { expectSameBits(narrow, Float.self) }
+        }
+    }
+}
