@@ -71,13 +71,14 @@ extension Float {
     /// Products at most this many columns wide use ``narrowMicroKernel(for:)`` where there is one.
     static let narrowColumnLimit = 16
 
-    /// The 8×16 AVX-512 tile for products at most 16 columns wide (``AVX512Kernels/floatNarrowMicroKernel``),
-    /// or nil at levels without one (there the regular tile is already at most 16 wide). Same
-    /// blocking as the 8×32 tile, so every element of C sums its terms in the same order.
+    /// The 16×16 AVX-512 tile for products at most 16 columns wide (``AVX512Kernels/floatNarrowMicroKernel``,
+    /// one full-width vector per row), or nil at levels without one (there the regular tile is already
+    /// at most 16 wide). Same depth blocking as the 8×32 tile, so every element of C sums its terms in
+    /// the same order.
     static func narrowMicroKernel(for level: CPULevel) -> MicroKernel<Float>? {
         #if canImport(MeanFieldKernelsAVX512)
         if level == .avx512 {
-            return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 192,
+            return MicroKernel(level: .avx512, rows: 16, columns: 16, depthBlock: 256, rowBlock: 192,
                                columnBlock: 4096, function: AVX512Kernels.floatNarrowMicroKernel, edgeFunction: AVX512Kernels.floatNarrowEdgeRows)
         }
         #endif

@@ -21,20 +21,21 @@ public enum AVX512Kernels {
     }
 
     /// Rows × columns of the narrow `Float` tile.
-    public static let narrowFloatTile = (rows: 8, columns: 16)
+    public static let narrowFloatTile = (rows: 16, columns: 16)
 
-    /// C[8×16] ← alpha · A[8×depth] · B[depth×16] + beta · C for `Float`, with 256-bit
-    /// `SIMD8<Float>` accumulators (16 of them). For products at most 16 columns wide (the per-head
+    /// C[16×16] ← alpha · A[16×depth] · B[depth×16] + beta · C for `Float`: one `SIMD16<Float>`
+    /// accumulator per row (16 of them). For products at most 16 columns wide (the per-head
     /// attention products of width d_h = 16), where the 8×32 tile would compute half its columns in
-    /// vain and send every tile through the driver's ragged-edge copy. Each element of C sums the
-    /// same terms in the same order as in the 8×32 tile, so the results are bitwise the same.
+    /// vain. Each element of C sums the same terms in the same order as in the 8×32 tile, so the
+    /// results are bitwise the same.
     public static func floatNarrowMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
-            microKernel8Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1,
-                             b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        withPackedStrideSpecialization(rows: 16, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel16RowsOneVector(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0,
+                                       aDepthStride: $1, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                       alpha: alpha, beta: beta)
         }
     }
 
@@ -59,14 +60,22 @@ public enum AVX512Kernels {
                             alpha: alpha, beta: beta)
     }
 
-    /// The ragged last rows (< 8) of an 8×16 narrow `Float` tile, written to C in place.
+    /// The ragged last rows (< 16) of the 16×16 narrow `Float` tile, written to C in place: 8 rows
+    /// as an 8 × (2 × SIMD8) tile, then passes of 4, 2 and 1 rows (same order of terms, same bits).
     public static func floatNarrowEdgeRows(
         rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        var done = 0
+        if rows >= 8 {
+            microKernel8Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: aRowStride,
+                             aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                             alpha: alpha, beta: beta)
+            done = 8
+        }
+        microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows - done, depth: depth,
+                            a: a + done * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b,
+                            bDepthStride: bDepthStride, c: c + done * ldc, ldc: ldc, alpha: alpha, beta: beta)
     }
 
     /// The ragged last rows (< 8) of an 8×16 `Double` tile, written to C in place.

@@ -1,11 +1,11 @@
-// The narrow 8×16 AVX-512 Float tile (products at most 16 columns wide) must give the same bits as
+// The narrow 16×16 AVX-512 Float tile (products at most 16 columns wide) must give the same bits as
 // the 8×32 tile it replaces: each element of C sums the same terms in the same order.
 import Testing
 @testable import MeanFieldKernels
 
 @Suite("Narrow Float tile")
 struct NarrowTileTests {
-    @Test("8×16 tile equals the 8×32 tile bitwise (n ≤ 16)",
+    @Test("16×16 tile equals the 8×32 tile bitwise (n ≤ 16)",
           .enabled(if: CPULevel.hostMaximum == .avx512, "skipped: no AVX-512 here, so there is no narrow tile"))
     func narrowEqualsWide() throws {
         let narrow = try #require(Float.narrowMicroKernel(for: .avx512))

@@ -8,7 +8,7 @@
 // Operand layout seen by a micro-kernel computing one ROWS × (2·W) tile of C (W = V.scalarCount):
 //   A: element (r, p) at a[r * aRowStride + p * aDepthStride]   (packed panel: aRowStride = 1,
 //      aDepthStride = ROWS; unpacked row-major A: aRowStride = lda, aDepthStride = 1)
-//   B: element (p, j) at b[p * bDepthStride + j], j in 0..<2W   (packed panel: bDepthStride = 2W;
+//   B: element (p, j) at b[p * bDepthStride + j], j in 0..<2W (0..<W for the one-vector tile)   (packed panel: bDepthStride = 2W;
 //      unpacked row-major B: bDepthStride = ldb)
 //   C: row-major tile, element (r, j) at c[r * ldc + j]
 //   C ← alpha · Σ_p A(r, p) B(p, j) + beta · C   (beta == 0: C's old contents are never read)
@@ -101,6 +101,69 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
     storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
     storeTileRow(c + 6 * ldc, c60, c61, alpha: alpha, beta: beta)
     storeTileRow(c + 7 * ldc, c70, c71, alpha: alpha, beta: beta)
+}
+
+/// Writes one tile row of one vector: C ← alpha · acc + beta · C, not reading C when beta == 0.
+@inline(__always)
+func storeTileVector<V: SIMD>(
+    _ c: UnsafeMutablePointer<V.Scalar>, _ accumulator: V, alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    if beta == 0 {
+        storeVector(accumulator * alpha, c)
+    } else {
+        storeVector(accumulator * alpha + loadVector(V.self, c) * beta, c)
+    }
+}
+
+/// 16 × W tile, one vector per row (AVX-512 narrow Float: 16×16 with SIMD16): 16 accumulators, one
+/// B load and 16 broadcasts per step. For products W columns wide, where a two-vector tile would
+/// need half-width vectors (half the FLOPs per instruction). B's layout as above with W columns.
+@inline(__always)
+func microKernel16RowsOneVector<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V(), c15 = V()
+    var aPointer = a
+    var bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer)
+        c0 = M.multiplyAdd(V(repeating: aPointer[0]), b0, c0)
+        c1 = M.multiplyAdd(V(repeating: aPointer[1 * aRowStride]), b0, c1)
+        c2 = M.multiplyAdd(V(repeating: aPointer[2 * aRowStride]), b0, c2)
+        c3 = M.multiplyAdd(V(repeating: aPointer[3 * aRowStride]), b0, c3)
+        c4 = M.multiplyAdd(V(repeating: aPointer[4 * aRowStride]), b0, c4)
+        c5 = M.multiplyAdd(V(repeating: aPointer[5 * aRowStride]), b0, c5)
+        c6 = M.multiplyAdd(V(repeating: aPointer[6 * aRowStride]), b0, c6)
+        c7 = M.multiplyAdd(V(repeating: aPointer[7 * aRowStride]), b0, c7)
+        c8 = M.multiplyAdd(V(repeating: aPointer[8 * aRowStride]), b0, c8)
+        c9 = M.multiplyAdd(V(repeating: aPointer[9 * aRowStride]), b0, c9)
+        c10 = M.multiplyAdd(V(repeating: aPointer[10 * aRowStride]), b0, c10)
+        c11 = M.multiplyAdd(V(repeating: aPointer[11 * aRowStride]), b0, c11)
+        c12 = M.multiplyAdd(V(repeating: aPointer[12 * aRowStride]), b0, c12)
+        c13 = M.multiplyAdd(V(repeating: aPointer[13 * aRowStride]), b0, c13)
+        c14 = M.multiplyAdd(V(repeating: aPointer[14 * aRowStride]), b0, c14)
+        c15 = M.multiplyAdd(V(repeating: aPointer[15 * aRowStride]), b0, c15)
+        aPointer += aDepthStride
+        bPointer += bDepthStride
+    }
+    storeTileVector(c + 0 * ldc, c0, alpha: alpha, beta: beta)
+    storeTileVector(c + 1 * ldc, c1, alpha: alpha, beta: beta)
+    storeTileVector(c + 2 * ldc, c2, alpha: alpha, beta: beta)
+    storeTileVector(c + 3 * ldc, c3, alpha: alpha, beta: beta)
+    storeTileVector(c + 4 * ldc, c4, alpha: alpha, beta: beta)
+    storeTileVector(c + 5 * ldc, c5, alpha: alpha, beta: beta)
+    storeTileVector(c + 6 * ldc, c6, alpha: alpha, beta: beta)
+    storeTileVector(c + 7 * ldc, c7, alpha: alpha, beta: beta)
+    storeTileVector(c + 8 * ldc, c8, alpha: alpha, beta: beta)
+    storeTileVector(c + 9 * ldc, c9, alpha: alpha, beta: beta)
+    storeTileVector(c + 10 * ldc, c10, alpha: alpha, beta: beta)
+    storeTileVector(c + 11 * ldc, c11, alpha: alpha, beta: beta)
+    storeTileVector(c + 12 * ldc, c12, alpha: alpha, beta: beta)
+    storeTileVector(c + 13 * ldc, c13, alpha: alpha, beta: beta)
+    storeTileVector(c + 14 * ldc, c14, alpha: alpha, beta: beta)
+    storeTileVector(c + 15 * ldc, c15, alpha: alpha, beta: beta)
 }
 
 /// 6 × 2W tile (AVX2: 6×16 Float with SIMD8, 6×8 Double with SIMD4; portable: SIMD4 / SIMD2):
@@ -249,7 +312,7 @@ func withPackedStrideSpecialization(
     rows: Int, aRowStride: Int, aDepthStride: Int, _ kernel: (_ aRowStride: Int, _ aDepthStride: Int) -> Void
 ) {
     if aRowStride == 1 && aDepthStride == rows {
-        if rows == 8 { kernel(1, 8) } else if rows == 6 { kernel(1, 6) } else { kernel(1, rows) }
+        if rows == 8 { kernel(1, 8) } else if rows == 6 { kernel(1, 6) } else if rows == 16 { kernel(1, 16) } else { kernel(1, rows) }
     } else {
         kernel(aRowStride, aDepthStride)
     }
