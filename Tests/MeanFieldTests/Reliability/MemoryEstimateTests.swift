@@ -60,6 +60,26 @@ import Testing
         #expect(estimate / measured > 1 / 1.6 && estimate / measured < 1.6, "estimate \(estimate), measured \(measured)")
     }
 
+    /// summary.json's peak is the run's own: started from a process holding 400 MB (as this test
+    /// runner does, or a Python notebook), a small run must not report its parent's memory (Linux's
+    /// ru_maxrss did: 643 MB under a 600 MB Python process, 206 MB under the test runner).
+    @Test(.enabled(if: meanfieldBinary != nil, "no meanfield binary"))
+    func peakMemoryIsTheRunsOwnNotItsParents() throws {
+        let parentBytes = 400 << 20
+        let ballast = UnsafeMutableRawBufferPointer.allocate(byteCount: parentBytes, alignment: 4096)
+        defer { ballast.deallocate() }
+        for page in stride(from: 0, to: parentBytes, by: 4096) { ballast[page] = 1 }  // resident
+        let folder = NSTemporaryDirectory() + "meanfield-memory-parent-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try meanfield(["train", "--task", "synthetic-images", "--batch-size", "200", "--epochs", "1",
+                                    "--threads", "1", "--out", folder])
+        #expect(result.status == 0, "\(result.output)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any]
+        let measured = try #require(summary?["peakMemoryBytes"] as? Double)
+        #expect(ballast[4096] == 1)  // keeps the ballast alive until the run has ended
+        #expect(measured > 10e6 && measured < 300e6, "peak \(measured) bytes")
+    }
+
     @Test(.enabled(if: meanfieldBinary != nil, "no meanfield binary"))
     func aConfigThatDoesNotFitIsRefusedBeforeTraining() throws {
         let folder = NSTemporaryDirectory() + "meanfield-memory-refused-\(getpid())"
