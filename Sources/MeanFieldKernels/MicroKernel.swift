@@ -48,7 +48,8 @@ extension Float: GemmScalar {
         case .avx512:
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 32, depthBlock: 256, rowBlock: 192,
-                               columnBlock: 4096, function: AVX512Kernels.floatMicroKernel, edgeFunction: AVX512Kernels.floatEdgeRows)
+                               columnBlock: 4096, function: AVX512Kernels.floatMicroKernel,
+                               edgeFunction: AVX512Kernels.floatEdgeRows)
             #else
             fallthrough
             #endif
@@ -56,13 +57,15 @@ extension Float: GemmScalar {
             #if canImport(MeanFieldKernelsAVX2)
             // KC = 512, MC = 72: best of KC ∈ {128…1024} × MC ∈ {36…288} on Zen 3 (benchmarks/RESULTS.md).
             return MicroKernel(level: .avx2, rows: 6, columns: 16, depthBlock: 512, rowBlock: 72,
-                               columnBlock: 4096, function: AVX2Kernels.floatMicroKernel, edgeFunction: AVX2Kernels.floatEdgeRows)
+                               columnBlock: 4096, function: AVX2Kernels.floatMicroKernel,
+                               edgeFunction: AVX2Kernels.floatEdgeRows)
             #else
             fallthrough
             #endif
         case .portable:
             return MicroKernel(level: .portable, rows: 6, columns: 8, depthBlock: 256, rowBlock: 96,
-                               columnBlock: 4096, function: PortableKernels.floatMicroKernel, edgeFunction: PortableKernels.floatEdgeRows)
+                               columnBlock: 4096, function: PortableKernels.floatMicroKernel,
+                               edgeFunction: PortableKernels.floatEdgeRows)
         }
     }
 }
@@ -79,7 +82,8 @@ extension Float {
         #if canImport(MeanFieldKernelsAVX512)
         if level == .avx512 {
             return MicroKernel(level: .avx512, rows: 16, columns: 16, depthBlock: 256, rowBlock: 192,
-                               columnBlock: 4096, function: AVX512Kernels.floatNarrowMicroKernel, edgeFunction: AVX512Kernels.floatNarrowEdgeRows)
+                               columnBlock: 4096, function: AVX512Kernels.floatNarrowMicroKernel,
+                               edgeFunction: AVX512Kernels.floatNarrowEdgeRows)
         }
         #endif
         return nil
@@ -92,20 +96,23 @@ extension Double: GemmScalar {
         case .avx512:
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 96,
-                               columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel, edgeFunction: AVX512Kernels.doubleEdgeRows)
+                               columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel,
+                               edgeFunction: AVX512Kernels.doubleEdgeRows)
             #else
             fallthrough
             #endif
         case .avx2:
             #if canImport(MeanFieldKernelsAVX2)
             return MicroKernel(level: .avx2, rows: 6, columns: 8, depthBlock: 512, rowBlock: 36,
-                               columnBlock: 2048, function: AVX2Kernels.doubleMicroKernel, edgeFunction: AVX2Kernels.doubleEdgeRows)
+                               columnBlock: 2048, function: AVX2Kernels.doubleMicroKernel,
+                               edgeFunction: AVX2Kernels.doubleEdgeRows)
             #else
             fallthrough
             #endif
         case .portable:
             return MicroKernel(level: .portable, rows: 6, columns: 4, depthBlock: 256, rowBlock: 48,
-                               columnBlock: 2048, function: PortableKernels.doubleMicroKernel, edgeFunction: PortableKernels.doubleEdgeRows)
+                               columnBlock: 2048, function: PortableKernels.doubleMicroKernel,
+                               edgeFunction: PortableKernels.doubleEdgeRows)
         }
     }
 }

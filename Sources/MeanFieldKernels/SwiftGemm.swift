@@ -223,7 +223,8 @@ func swiftGemm<Scalar: GemmScalar>(
                             }
                         }
                         if height == tileRows && width == tileColumns {
-                            kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc, alpha, stepBeta)
+                            kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc,
+                                            alpha, stepBeta)
                         } else if edgeRows && width == tileColumns {
                             kernel.edgeFunction(height, depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride,
                                                 cTile, ldc, alpha, stepBeta)
