@@ -60,22 +60,15 @@ public enum AVX512Kernels {
                             alpha: alpha, beta: beta)
     }
 
-    /// The ragged last rows (< 16) of the 16×16 narrow `Float` tile, written to C in place: 8 rows
-    /// as an 8 × (2 × SIMD8) tile, then passes of 4, 2 and 1 rows (same order of terms, same bits).
+    /// The ragged last rows (< 16) of the 16×16 narrow `Float` tile, written to C in place, as rows
+    /// of two `SIMD8<Float>` (same order of terms, same bits).
     public static func floatNarrowEdgeRows(
         rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        var done = 0
-        if rows >= 8 {
-            microKernel8Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: aRowStride,
-                             aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                             alpha: alpha, beta: beta)
-            done = 8
-        }
-        microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows - done, depth: depth,
-                            a: a + done * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b,
-                            bDepthStride: bDepthStride, c: c + done * ldc, ldc: ldc, alpha: alpha, beta: beta)
+        microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                            alpha: alpha, beta: beta)
     }
 
     /// The ragged last rows (< 8) of an 8×16 `Double` tile, written to C in place.

@@ -31,7 +31,7 @@ public enum ProcessSetup {
     /// 200 MB, or 600 MB under a big Python process (measured). Elsewhere ru_maxrss (bytes on macOS).
     public static func peakMemoryBytes() -> Double {
         #if os(Linux)
-        if let highWater = statusKilobytes(field: "VmHWM:") { return highWater * 1024 }
+        if let highWater = procKilobytes("VmHWM:", file: "/proc/self/status") { return highWater * 1024 }
         var usage = rusage()
         guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
         return Double(usage.ru_maxrss) * 1024
@@ -42,10 +42,10 @@ public enum ProcessSetup {
         #endif
     }
 
-    #if os(Linux)
-    /// The value of a "Name:   N kB" line of /proc/self/status, or nil.
-    static func statusKilobytes(field: String) -> Double? {
-        guard let file = fopen("/proc/self/status", "r") else { return nil }
+    /// The number on the line starting with `field` of a Linux /proc file of "Name:   N kB" lines
+    /// (/proc/self/status, /proc/meminfo), or nil (no such file or line).
+    static func procKilobytes(_ field: String, file path: String) -> Double? {
+        guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
         var line: UnsafeMutablePointer<CChar>? = nil
         var capacity = 0
@@ -60,5 +60,4 @@ public enum ProcessSetup {
         }
         return nil
     }
-    #endif
 }

@@ -95,9 +95,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// else the available memory (`MemAvailable` of /proc/meminfo on Linux, physical memory elsewhere).
     public static func availableBytes(environment: [String: String] = ProcessInfo.processInfo.environment) -> Double {
         if let text = environment["MEANFIELD_MEMORY_LIMIT"], let bytes = parseBytes(text) { return bytes }
-        if let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-           let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-           let kibibytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
+        if let kibibytes = ProcessSetup.procKilobytes("MemAvailable:", file: "/proc/meminfo") {
             return kibibytes * 1024
         }
         return Double(ProcessInfo.processInfo.physicalMemory)

@@ -8,8 +8,8 @@
 // Operand layout seen by a micro-kernel computing one ROWS × (2·W) tile of C (W = V.scalarCount):
 //   A: element (r, p) at a[r * aRowStride + p * aDepthStride]   (packed panel: aRowStride = 1,
 //      aDepthStride = ROWS; unpacked row-major A: aRowStride = lda, aDepthStride = 1)
-//   B: element (p, j) at b[p * bDepthStride + j], j in 0..<2W (0..<W for the one-vector tile)   (packed panel: bDepthStride = 2W;
-//      unpacked row-major B: bDepthStride = ldb)
+//   B: element (p, j) at b[p * bDepthStride + j], j in 0..<2W   (packed panel: bDepthStride = 2W;
+//      unpacked row-major B: bDepthStride = ldb; the one-vector tile reads W columns)
 //   C: row-major tile, element (r, j) at c[r * ldc + j]
 //   C ← alpha · Σ_p A(r, p) B(p, j) + beta · C   (beta == 0: C's old contents are never read)
 // The depth loop accumulates in the order p = 0, 1, …, depth-1, whatever the thread count.
@@ -47,18 +47,25 @@ enum SeparateMultiplyAdd: MultiplyAddStrategy {
     }
 }
 
+/// Writes one tile row of one vector: C ← alpha · acc + beta · C, not reading C when beta == 0.
+@inline(__always)
+func storeTileVector<V: SIMD>(
+    _ c: UnsafeMutablePointer<V.Scalar>, _ accumulator: V, alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    if beta == 0 {
+        storeVector(accumulator * alpha, c)
+    } else {
+        storeVector(accumulator * alpha + loadVector(V.self, c) * beta, c)
+    }
+}
+
 /// Writes one tile row (two vectors): C ← alpha · acc + beta · C, not reading C when beta == 0.
 @inline(__always)
 func storeTileRow<V: SIMD>(
     _ c: UnsafeMutablePointer<V.Scalar>, _ first: V, _ second: V, alpha: V.Scalar, beta: V.Scalar
 ) where V.Scalar: BinaryFloatingPoint {
-    if beta == 0 {
-        storeVector(first * alpha, c)
-        storeVector(second * alpha, c + V.scalarCount)
-    } else {
-        storeVector(first * alpha + loadVector(V.self, c) * beta, c)
-        storeVector(second * alpha + loadVector(V.self, c + V.scalarCount) * beta, c + V.scalarCount)
-    }
+    storeTileVector(c, first, alpha: alpha, beta: beta)
+    storeTileVector(c + V.scalarCount, second, alpha: alpha, beta: beta)
 }
 
 /// 8 × 2W tile (AVX-512: 8×32 Float with SIMD16, 8×16 Double with SIMD8): 16 accumulators.
@@ -106,18 +113,6 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
     storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
     storeTileRow(c + 6 * ldc, c60, c61, alpha: alpha, beta: beta)
     storeTileRow(c + 7 * ldc, c70, c71, alpha: alpha, beta: beta)
-}
-
-/// Writes one tile row of one vector: C ← alpha · acc + beta · C, not reading C when beta == 0.
-@inline(__always)
-func storeTileVector<V: SIMD>(
-    _ c: UnsafeMutablePointer<V.Scalar>, _ accumulator: V, alpha: V.Scalar, beta: V.Scalar
-) where V.Scalar: BinaryFloatingPoint {
-    if beta == 0 {
-        storeVector(accumulator * alpha, c)
-    } else {
-        storeVector(accumulator * alpha + loadVector(V.self, c) * beta, c)
-    }
 }
 
 /// 16 × W tile, one vector per row (AVX-512 narrow Float: 16×16 with SIMD16): 16 accumulators, one
@@ -213,9 +208,10 @@ func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
     storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
 }
 
-/// Fewer rows than a full tile (the ragged last row panel of C): passes of 4, 2 and 1 rows, each
-/// element summing its terms in the same order as in the full tile (so the bits are the same), C
-/// written in place and only `rows` rows of A read — no scratch tile, and A may be read in place.
+/// Fewer rows than a full tile (the ragged last row panel of C): passes of 8, 4, 2 and 1 rows of
+/// two vectors (8 only below the 16-row one-vector tile), each element summing its terms in the same
+/// order as in the full tile (so the bits are the same), C written in place and only `rows` rows of A
+/// read — no scratch tile, and A may be read in place.
 @inline(__always)
 func microKernelEdgeRows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, rows: Int, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
@@ -223,6 +219,11 @@ func microKernelEdgeRows<V: SIMD, M: MultiplyAddStrategy>(
     alpha: V.Scalar, beta: V.Scalar
 ) where V.Scalar: BinaryFloatingPoint {
     var row = 0
+    if rows >= 8 {
+        microKernel8Rows(V.self, M.self, depth: depth, a: a, aRowStride: aRowStride, aDepthStride: aDepthStride,
+                         b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        row = 8
+    }
     while rows - row >= 4 {
         microKernel4Rows(V.self, M.self, depth: depth, a: a + row * aRowStride, aRowStride: aRowStride,
                          aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c + row * ldc, ldc: ldc,
