@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The mean-field Transformer of PAPERS §1.2-1.3 in PyTorch, against `meanfield bench train`.
+"""The mean-field Transformer of theory §1.2-1.3 in PyTorch, against `meanfield bench train`.
 
 1. Runs `meanfield bench train --export DIR`, which writes DIR/<size>.safetensors (float64 initial
    weights under MeanField's parameter names, the batch, and the config as metadata) and prints the
    risks of 10 Euler steps computed by MeanField in float64.
 2. Builds the identical model here from those weights, takes the same 10 Euler steps
-   (theta <- (1 - eta*lambda)*theta - eta*(L*M)*grad R, PAPERS §1.4) in float64 and checks that the
+   (theta <- (1 - eta*lambda)*theta - eta*(L*M)*grad R, theory §1.4) in float64 and checks that the
    11 risks agree to 1e-6 relative.
 3. Times one training step (forward, backward, Euler update) in float32 on 1 and 2 threads, and
    prints it beside `meanfield bench train` on the same sizes and thread counts.
@@ -62,7 +62,7 @@ def parameter_names(config):
 
 
 def flow_scale(config, name):
-    """L*M for head particles, L*M' for FF units, 1 for the readout (PAPERS §1.4)."""
+    """L*M for head particles, L*M' for FF units, 1 for the readout (theory §1.4)."""
     if name.startswith("readout"):
         return 1.0
     width = config["heads"] if ".attention." in name else config["ffnUnits"]
@@ -87,7 +87,7 @@ def attention(config, p, layer, u):
         scale = 1.0 / (config["temperature"] * width ** 0.5)
         qkv = torch.cat([p[prefix + part].reshape(heads * width, dim) for part in ("query", "key", "value")])
         queries, keys, values = (u @ qkv.T).view(batch, n, 3, heads, width).permute(2, 0, 3, 1, 4)
-    # Scores of query token q against key token i: T[q, i] = S_{iq} of PAPERS §1.2 (softmax over keys).
+    # Scores of query token q against key token i: T[q, i] = S_{iq} of theory §1.2 (softmax over keys).
     if config["scoreMap"] == "softmax":
         mixed = F.scaled_dot_product_attention(queries, keys, values, scale=scale)  # [B, M, n, width]
     else:

@@ -5,7 +5,7 @@ The model is MeanField's default image model (TrainConfig.imageDefaults, docs/ex
 p = 4 patches (49 tokens of 28x28), D = 64, M = 8 factored heads of width d_h = 16, M' = 256 ReLU
 units, L = 6, pre-norm, mean pooling, AdamW (eta = 4e-3, cosine), batches of 64 -> 938 steps.
 The PyTorch side uses the same blocks as benchmarks/pytorch_transformer.py (1/M and 1/M' averages,
-1/L residual steps, PAPERS §1.2), the patch embedding E.patch + e + P of VisionTransformer.swift, and
+1/L residual steps, theory §1.2), the patch embedding E.patch + e + P of VisionTransformer.swift, and
 torch.optim.AdamW with the mean-field flow scales folded in (Adam is invariant to the scale of the
 gradient, so the scales change nothing but the epsilon), all in float32.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# E1 (PAPERS §6): in-context linear regression (d = 5, N = 20), loss vs mean-field time per M and L,
+# E1 (theory §6): in-context linear regression (d = 5, N = 20), loss vs mean-field time per M and L,
 # and final loss vs learning rate per M and L (hyperparameter transfer: in mean-field time the best
 # η should not move with width or depth). 3 widths × 2 depths × 4 rates = 24 runs.
 #   experiments/e1_icl_regression.sh [OUT_DIR]        (PARALLEL=2 by default)

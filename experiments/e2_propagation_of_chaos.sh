@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# E2 (PAPERS §6, claim C1): propagation of chaos. Attention-only Transformers (so M is the only
+# E2 (theory §6, claim C1): propagation of chaos. Attention-only Transformers (so M is the only
 # width) at M = 4, 16, 64 and the reference M = 256, coupled (same seed ⇒ the smaller runs start
 # from the first M of the reference's initial heads), L = 2 and 8, 3 seeds for error bars.
 # `meanfield diagnose` fits the RMS function-space distance and the risk gap against M (theory −1/2).

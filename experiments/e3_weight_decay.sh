@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# E3 (PAPERS §6, claim C2): weight-decay sweep. Final regularized risk Q and risk R against
+# E3 (theory §6, claim C2): weight-decay sweep. Final regularized risk Q and risk R against
 # λ ∈ {1e-4, 1e-3, 1e-2, 1e-1} (theory: O(λ), a log-log slope of 1 once the flow has converged).
 #   experiments/e3_weight_decay.sh [OUT_DIR] [SEEDS]
 source "$(dirname "$0")/common.sh"

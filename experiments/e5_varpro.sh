@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# E5 (PAPERS §3, §6): two-timescale VarPro teacher–student. Energy distance of the student's feature
+# E5 (theory §3, §6): two-timescale VarPro teacher–student. Energy distance of the student's feature
 # measure to the teacher's and to the λ → 0 ultra-fast diffusion PDE over mean-field time, per width
 # m and λ; VarPro against single-timescale gradient flow. Results: docs/e5-varpro.md.
 #   experiments/e5_varpro.sh [OUT_DIR]
@@ -9,7 +9,7 @@ out=${1:-runs/e5}
 common=(--samples 1024 --steps 12000 --time-step 0.0009765625 --record-every 100 --seed 0 --pde-grid 256)
 export MEANFIELD_THREADS=1
 (
-    # A: unbiased, VarPro and two-timescale with the u rate λm of PAPERS §3.
+    # A: unbiased, VarPro and two-timescale with the u rate λm of theory §3.
     "$binary" varpro "${common[@]}" --width 32,128,512 --lambda 0.001,0.01,0.1 --mode varpro,two-timescale \
         --regulariser unbiased --outer-rate lambda --out "$out/unbiased" > "$out-unbiased.log" 2>&1
     finish "$out/unbiased"

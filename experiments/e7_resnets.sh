@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# E7 (PAPERS §6; §4–5): mean-field ResNets with two-layer and random-feature blocks at depths
+# E7 (theory §6; §4–5): mean-field ResNets with two-layer and random-feature blocks at depths
 # L ∈ {1, 10, 20}. (a) teacher regression (square loss) with the NTK Gram matrix's λ_min, the PL
 # constant 2λ_min/n and the flow's dissipation rate every 200 steps; (b) Fashion-MNIST (a 10,000-image
 # subset) with residual steps 1/L and 1/√L; (c) λ_min of the random-feature kernel as r grows.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# E8 (PAPERS §6, partial homogeneity): the same task and width (M = M' = 16, L = 8) with each
+# E8 (theory §6, partial homogeneity): the same task and width (M = M' = 16, L = 8) with each
 # feed-forward activation (ReLU, GELU, sigmoid, tanh) and each score map (softmax, linear):
 # loss vs mean-field time per choice and the final loss (summary.csv, report).
 # Raw linear scores (τ = 1) blow up in the forward pass at initialization (8 layers of a cubic map

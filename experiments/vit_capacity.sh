@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Claim C3 (PAPERS §1.5) on Fashion-MNIST: the default ViT (M = 8 heads, M' = 256 units, L = 6)
+# Claim C3 (theory §1.5) on Fashion-MNIST: the default ViT (M = 8 heads, M' = 256 units, L = 6)
 # fits a class-balanced 2,000-image subset (training loss < 1e-2, accuracy >= 99.5%); smaller
 # capacity on the same budget (same data, epochs, batch, eta and schedule) does not. The first three
-# rows are E4's grid (PAPERS §6: L = 6, M varies, M' = 256 fixed); the others shrink M' and L too.
+# rows are E4's grid (theory §6: L = 6, M varies, M' = 256 fixed); the others shrink M' and L too.
 #
 #   experiments/vit_capacity.sh [OUT_DIR] [PARALLEL]
 #

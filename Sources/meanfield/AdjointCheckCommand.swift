@@ -4,11 +4,11 @@ import MeanField
 import MeanFieldCore
 
 /// `meanfield adjoint-check`: parameter gradients of the mean-field Transformer (or ResNet) by the
-/// adjoint recursion of PAPERS §2 against whole-depth reverse-mode autodiff, in Double, per layer.
+/// adjoint recursion of theory §2 against whole-depth reverse-mode autodiff, in Double, per layer.
 struct AdjointCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "adjoint-check",
-        abstract: "Compare adjoint (backward-ODE) gradients with reverse-mode autodiff, per layer, in Double (PAPERS §2).",
+        abstract: "Compare adjoint (backward-ODE) gradients with reverse-mode autodiff, per layer, in Double (theory §2).",
         discussion: """
         Takes every model flag of `meanfield train`: the Transformer on in-context regression, or \
         --model resnet|rff-resnet on --task teacher-regression (hand-written recursion). Prints, per layer ℓ, the largest \

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MeanField
 
-/// `meanfield diagnose DIR`: limit diagnostics of a sweep (PAPERS §1.5 C1–C2, §6 signatures).
+/// `meanfield diagnose DIR`: limit diagnostics of a sweep (theory §1.5 C1–C2, §6 signatures).
 struct Diagnose: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute limit diagnostics of a sweep and write DIR/diagnostics.json.",
@@ -14,7 +14,7 @@ struct Diagnose: ParsableCommand {
         distances between head particles; depth families (--layers) with the deepest run;
         weight-decay families give final Q and R vs λ. Log-log slopes come with 95% intervals
         across seeds (theory: −1/2 in M, −1 in L, +1 in λ). Also a per-layer coordinate check and
-        the failure signatures of PAPERS §6 (plateau, distance growing in time, divergence), each
+        the failure signatures of theory §6 (plateau, distance growing in time, divergence), each
         with the knob to turn. `meanfield report DIR` draws the result.
         Example:
           meanfield sweep --heads 4,16,64 --seeds 3 --ffn-units 0 --out runs/e2 && meanfield diagnose runs/e2

@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 import MeanField
 
-/// `meanfield ntk-check`: the NTK injectivity test of PAPERS §2 on generated or dataset token sets (E6).
+/// `meanfield ntk-check`: the NTK injectivity test of theory §2 on generated or dataset token sets (E6).
 struct NTKCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntk-check",
         abstract: "Test NTK injectivity of attention: singular values of the affine-projected log-sum-exp matrix.",
         discussion: """
         Attention's NTK is injective iff g_k(a) = log Σ_i exp(a·z_{k,i}) are linearly independent modulo \
-        affine functions of a (PAPERS §2). For each family, K token sets are generated (or read: \
+        affine functions of a (theory §2). For each family, K token sets are generated (or read: \
         fashion-mnist test images, 7×7 patches randomly projected to R^d), g_k is sampled at P \
         directions over several scales, each column is normalised, span{1, a_p} is projected out and \
         the singular values are printed with the certificate σ_min/σ_max and the verdict. The Hessian \

@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import MeanField
 
-/// `meanfield rff-kernel`: λ_min of the random-feature kernel's Gram matrix as r grows (PAPERS §5).
+/// `meanfield rff-kernel`: λ_min of the random-feature kernel's Gram matrix as r grows (theory §5).
 struct RFFKernel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rff-kernel",
-        abstract: "λ_min of the random-feature Gram matrix K_r as the number of features r grows (PAPERS §5).",
+        abstract: "λ_min of the random-feature Gram matrix K_r as the number of features r grows (theory §5).",
         discussion: """
         Draws n points x ~ N(0, I_d), r random features (ω ~ N(0, σ²I); β ~ U[0, 2π) for cos, N(0, σ²) \
         for relu) and prints λ_min, λ_max of K_r = (1/r)ΦΦᵀ and max |K_r − K| against the limit kernel K \

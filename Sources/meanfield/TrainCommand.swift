@@ -3,13 +3,13 @@ import Foundation
 import MeanField
 import MeanFieldKernels
 
-/// `meanfield train`: trains the mean-field Transformer (PAPERS §1) on a task, in mean-field time.
+/// `meanfield train`: trains the mean-field Transformer (theory §1) on a task, in mean-field time.
 /// Every setting is a flag and a key of a `--config` file (TOML, JSON or YAML); flags override the
 /// file. Values are checked by the library (``TrainConfig/set(_:_:source:)``), so a bad flag and a
 /// bad file value get the same one-line message.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a mean-field Transformer (PAPERS §1) or ResNet (§4–5) and write a run directory.",
+        abstract: "Train a mean-field Transformer (theory §1) or ResNet (§4–5) and write a run directory.",
         discussion: """
         Writes OUT/config.json (the resolved config; a valid --config file), manifest.json (seed, versions, \
         git commit, machine), metrics.jsonl (step, t, R, Q, eval_R, grad_norm, param_norm, spread per layer), \
@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
         """)
 
     // Task.
-    @Option(parsing: .unconditional, help: "Task: icl-regression (in-context linear regression, PAPERS §1.1), teacher-regression (generated regression for --model resnet|rff-resnet), or an image task trained with a Vision Transformer (or a ResNet): fashion-mnist, mnist, cifar10, cifar100, synthetic-images (default icl-regression).") var task: String?
+    @Option(parsing: .unconditional, help: "Task: icl-regression (in-context linear regression, theory §1.1), teacher-regression (generated regression for --model resnet|rff-resnet), or an image task trained with a Vision Transformer (or a ResNet): fashion-mnist, mnist, cifar10, cifar100, synthetic-images (default icl-regression).") var task: String?
     @Option(parsing: .unconditional, help: "Image tasks: folder of the dataset's files (default: /usr/share/datasets/fashion-mnist for fashion-mnist; required for CIFAR: the extracted cifar-10-batches-bin/ or cifar-100-binary/).") var data: String?
     @Option(parsing: .unconditional, help: "Image tasks: train on a fixed class-balanced subset of N images (default 0 = all).") var subset: String?
     @Option(parsing: .unconditional, help: "Image tasks: evaluate on a fixed class-balanced subset of N test images (default 0 = all).") var testSubset: String?
@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Prompts in the evaluation set (default 64).") var evalSize: String?
 
     // Model.
-    @Option(parsing: .unconditional, help: "Network: transformer (PAPERS §1; a ViT for image tasks), resnet (two-layer blocks, PAPERS §4) or rff-resnet (random-Fourier-feature blocks, §5) (default transformer).") var model: String?
+    @Option(parsing: .unconditional, help: "Network: transformer (theory §1; a ViT for image tasks), resnet (two-layer blocks, theory §4) or rff-resnet (random-Fourier-feature blocks, §5) (default transformer).") var model: String?
     @Option(parsing: .unconditional, help: "ResNets: particles per layer, M units (resnet) or r random features (rff-resnet) (default 32; images 64).") var units: String?
     @Option(parsing: .unconditional, help: "ResNets: dimension D of the residual stream (default 16; images 64).") var hiddenDim: String?
     @Option(parsing: .unconditional, help: "rff-resnet: feature map cos (√2 cos, Gaussian kernel) or relu (default cos).") var featureMap: String?
@@ -51,7 +51,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Score map: softmax, linear or relu (default softmax).") var score: String?
     @Option(parsing: .unconditional, help: "Feed-forward activation: relu, gelu, tanh, sigmoid or silu (default relu).") var activation: String?
     @Flag(inversion: .prefixedNo, help: "Pre-norm: layer-normalise each block's input (off-theory; default off).") var preNorm: Bool?
-    @Option(parsing: .unconditional, help: "Residual exponent α: steps of 1/L^α; 1 = PAPERS §1.2, 0.5 = depth-μP (default 1).") var residualExponent: String?
+    @Option(parsing: .unconditional, help: "Residual exponent α: steps of 1/L^α; 1 = theory §1.2, 0.5 = depth-μP (default 1).") var residualExponent: String?
     @Option(parsing: .unconditional, help: "Score temperature τ: scores are divided by τ, for every score map (default 1).") var temperature: String?
     @Option(parsing: .unconditional, help: "Std of the Gaussian initial particles, or auto = 1/√D (default auto).") var initStd: String?
 

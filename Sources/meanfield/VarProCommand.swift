@@ -3,12 +3,12 @@ import Foundation
 import MeanField
 
 /// `meanfield varpro`: two-layer teacher–student training with the outer layer solved exactly by
-/// ridge regression at every step (VarPro, PAPERS §3), against single-timescale gradient flow, and the
+/// ridge regression at every step (VarPro, theory §3), against single-timescale gradient flow, and the
 /// λ → 0 ultra-fast diffusion limit (E5).
 struct VarPro: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "varpro",
-        abstract: "Two-timescale VarPro teacher–student training (PAPERS §3, E5): distance of the features to the teacher and to the λ → 0 PDE.",
+        abstract: "Two-timescale VarPro teacher–student training (theory §3, E5): distance of the features to the teacher and to the λ → 0 PDE.",
         discussion: """
         Student f(x) = (1/m) Σ_j u_j φ(θ_j, x), objective (1/(2λ)) mean (f − y)² + (1/(2m)) Σ (u_j − b)² \
         (b = 0 biased, b = 1 unbiased). varpro: u = u*(θ) by a Cholesky ridge solve every step (primal m×m or \
@@ -69,7 +69,7 @@ struct VarPro: ParsableCommand {
     @Option(help: "Initial u of two-timescale students: ridge (u*(θ₀), same start as VarPro) or centre (u = b).")
     var twoTimescaleStart: String = "ridge"
 
-    @Option(help: "u learning rate of two-timescale students, in units of m: lambda (λm, PAPERS §3) or same (m, the features' rate: plain gradient flow on both layers).")
+    @Option(help: "u learning rate of two-timescale students, in units of m: lambda (λm, theory §3) or same (m, the features' rate: plain gradient flow on both layers).")
     var outerRate: String = "lambda"
 
     @Option(help: "stochastic-varpro: minibatch size (0 = all n inputs).")

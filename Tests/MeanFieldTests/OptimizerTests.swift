@@ -1,5 +1,5 @@
 // Optimizers and schedules (Sources/MeanField/Training/Optimizers.swift, LearningRateSchedule.swift)
-// against closed forms: the mean-field conventions of PAPERS §1.4 (gradient × L·M, decoupled λθ).
+// against closed forms: the mean-field conventions of theory §1.4 (gradient × L·M, decoupled λθ).
 import Foundation
 import MeanField
 import MeanFieldCore
@@ -92,7 +92,7 @@ private func store(_ values: [Double], scale: Double) -> ParameterStore<Double> 
 
 @Test(arguments: [OptimizerKind.euler, .sgd, .adamw])
 func objectiveFallsWithSmallSteps(kind: OptimizerKind) {
-    // PAPERS §1.4: for small η the discrete flow decreases Q = R + (λ/2)Σ|θ|²/(L·M). Euler and
+    // theory §1.4: for small η the discrete flow decreases Q = R + (λ/2)Σ|θ|²/(L·M). Euler and
     // momentum SGD decrease it at every step here; AdamW (not a gradient flow) overall.
     let config = TransformerConfig(dimension: 4, heads: 3, ffnUnits: 3, layers: 2, initStd: 0.5)
     var engine = AutodiffEngine<Double>(config: config)

@@ -1,4 +1,4 @@
-// The Euler gradient flow (PAPERS §1.4) and the in-context regression task (PAPERS §1.1) against
+// The Euler gradient flow (theory §1.4) and the in-context regression task (theory §1.1) against
 // closed forms: the update rule, the decrease of Q along the flow, and the linear law of the labels.
 import Foundation
 import MeanField

@@ -1,4 +1,4 @@
-// The mean-field Transformer (PAPERS §1.2–1.3) against independent references: a hand-written
+// The mean-field Transformer (theory §1.2–1.3) against independent references: a hand-written
 // loop computation for M = L = 1, invariance under permuting particles, and central finite
 // differences for the whole-model gradient in Double.
 import Foundation

@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// Parameter gradients by the explicit backward (adjoint) recursion of PAPERS §2, for the
+/// Parameter gradients by the explicit backward (adjoint) recursion of theory §2, for the
 /// mean-field Transformer, and its adjoint trajectory P(s).
 ///
 /// Forward: X_0 = tokens, X_{ℓ+1} = Φ_ℓ(X_ℓ) (``MeanFieldTransformer/layerMap(_:layer:parameters:step:)``).

@@ -1,7 +1,7 @@
 import MeanFieldCore
 
 /// Parameter gradients of the mean-field ResNet (``MeanFieldResNet``) by the explicit adjoint
-/// recursion of PAPERS §2 and §4, written out by hand (no autodiff inside the recursion):
+/// recursion of theory §2 and §4, written out by hand (no autodiff inside the recursion):
 ///
 /// Forward: X_0 = x Eᵀ + e, Z_ℓ = X_ℓ W_ℓᵀ + b_ℓ, X_{ℓ+1} = X_ℓ + c σ(Z_ℓ) U_ℓ, c = 1/(L^α M)
 /// (random-feature blocks: W_ℓ, b_ℓ → Ω, β fixed, σ → φ, U_ℓ → Θ_ℓ).
@@ -9,7 +9,7 @@ import MeanFieldCore
 ///   G_ℓ = c (P_{ℓ+1} U_ℓᵀ) ⊙ σ′(Z_ℓ)              `[B, M]`
 ///   P_ℓ = P_{ℓ+1} + G_ℓ W_ℓ                        (= (∂Φ_ℓ/∂X)ᵀ P_{ℓ+1})
 ///   ∇U_ℓ = c σ(Z_ℓ)ᵀ P_{ℓ+1},  ∇W_ℓ = G_ℓᵀ X_ℓ,  ∇b_ℓ = Σ_rows G_ℓ
-/// i.e. each particle's gradient is ∇_θ ⟨P_{ℓ+1}, c σ(⟨w, X_ℓ⟩ + b) u⟩ (PAPERS §2). The readout
+/// i.e. each particle's gradient is ∇_θ ⟨P_{ℓ+1}, c σ(⟨w, X_ℓ⟩ + b) u⟩ (theory §2). The readout
 /// (outputs O = X_L Rᵀ + c_out, ∂loss/∂O from the loss alone): ∇R = (∂loss/∂O)ᵀ X_L,
 /// P_L = (∂loss/∂O) R; the embedding: ∇E = P_0ᵀ x, ∇e = Σ_rows P_0.
 /// ``MeanFieldResNet/riskAndGradients(_:inputs:targets:)`` (whole-depth reverse mode) is the

@@ -3,7 +3,7 @@ import MeanFieldCore
 import MeanFieldKernels
 
 /// `meanfield bench train`: the time of one training step (risk, gradients and an Euler update,
-/// PAPERS §1.4) of the two Transformer sizes of issue 3's PyTorch comparison, and the export that
+/// theory §1.4) of the two Transformer sizes of issue 3's PyTorch comparison, and the export that
 /// lets benchmarks/pytorch_transformer.py build the identical model from the same weights.
 public enum TrainStepBenchmark {
     /// A benchmarked model and batch.

@@ -3,7 +3,7 @@ import MeanFieldCore
 
 /// Coordinate check: the size of every layer's residual stream H^{(ℓ)} at initialization and how
 /// far it has moved after k updates, per (M, L). In the mean-field parameterization (1/M averages,
-/// 1/L steps, flow scale L·M, PAPERS §1.2–1.4) both stay O(1) as M and L grow: a column that grows
+/// 1/L steps, flow scale L·M, theory §1.2–1.4) both stay O(1) as M and L grow: a column that grows
 /// or vanishes with width or depth flags a parameterization bug or a step size that does not transfer.
 enum CoordinateCheck {
     /// One entry per layer ℓ = 0 … L at step 0 (update 0) and at the first checkpoint after step 0,

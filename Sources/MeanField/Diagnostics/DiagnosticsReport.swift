@@ -2,7 +2,7 @@ import Foundation
 import MeanFieldCore
 
 /// What `meanfield diagnose` writes to `DIR/diagnostics.json` and `meanfield report` draws: the
-/// limit diagnostics of PAPERS §1.5 (C1, C2) and the failure signatures of §6 for a sweep.
+/// limit diagnostics of theory §1.5 (C1, C2) and the failure signatures of §6 for a sweep.
 public struct DiagnosticsReport: Codable, Sendable {
     /// One finite-width run against its coupled large-M reference (same seed, same everything but M).
     public struct WidthEntry: Codable, Sendable {
@@ -93,7 +93,7 @@ public struct DiagnosticsReport: Codable, Sendable {
         public var seeds: Int
     }
 
-    /// A failure signature of PAPERS §6 seen in a run, with the knob to turn.
+    /// A failure signature of theory §6 seen in a run, with the knob to turn.
     public struct Signature: Codable, Sendable {
         public var name: String
         public var run: String

@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// The failure signatures of PAPERS §6, recognised in finished runs, each with the knob to turn.
+/// The failure signatures of theory §6, recognised in finished runs, each with the knob to turn.
 enum FailureSignatures {
     /// A plateau: the risk ends above `plateauFloor` × its initial value and moved less than
     /// `plateauChange` (relative) over the last quarter of the run.

@@ -2,7 +2,7 @@ import Foundation
 import MeanFieldCore
 
 /// `meanfield diagnose DIR`: reads the runs of a sweep (or any folder of run directories), computes
-/// the limit diagnostics of PAPERS §1.5 — coupled width study, depth and weight-decay families,
+/// the limit diagnostics of theory §1.5 — coupled width study, depth and weight-decay families,
 /// fitted log-log slopes, coordinate check — names the failure signatures of §6, and writes
 /// `DIR/diagnostics.json` (``DiagnosticsReport``), which `meanfield report DIR` draws.
 public enum LimitDiagnostics {

@@ -12,7 +12,7 @@ public struct ModelProbe {
     public let targets: Tensor<Double>
 
     /// The probe of a regression config; throws for image tasks (their function distance is not
-    /// implemented: the coupled-width study is run on in-context regression, PAPERS §6 E2).
+    /// implemented: the coupled-width study is run on in-context regression, theory §6 E2).
     public init(config: TrainConfig) throws {
         guard !config.isImageTask else {
             throw RunError("diagnostics: function-space distances are computed for --task icl-regression runs, not \(config.task)")
@@ -23,7 +23,7 @@ public struct ModelProbe {
         targets = data.eval.targets
     }
 
-    /// Residual stream H^{(0)} … H^{(L)} on the evaluation prompts (PAPERS §1.2).
+    /// Residual stream H^{(0)} … H^{(L)} on the evaluation prompts (theory §1.2).
     public func states(_ store: ParameterStore<Double>) -> [Tensor<Double>] {
         let model = MeanFieldTransformer(config: config.transformer)
         var parameters: [String: Variable<Double>] = [:]
@@ -31,7 +31,7 @@ public struct ModelProbe {
         return model.forwardStates(Variable(tokens, requiresGradient: false), parameters: parameters).map(\.value)
     }
 
-    /// Predictions ŷ = [H^{(L)}]_{d, N} (PAPERS §1.3) for every evaluation prompt.
+    /// Predictions ŷ = [H^{(L)}]_{d, N} (theory §1.3) for every evaluation prompt.
     public func predictions(_ store: ParameterStore<Double>) -> [Double] {
         let output = states(store).last!
         let (batch, dimension, count) = (output.shape[0], output.shape[1], output.shape[2])

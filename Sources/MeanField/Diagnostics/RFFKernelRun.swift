@@ -29,7 +29,7 @@ public struct RFFKernelConfig: Codable, Sendable {
     }
 }
 
-/// `meanfield rff-kernel` (PAPERS §5): λ_min of the random-feature Gram matrix K_r as r grows,
+/// `meanfield rff-kernel` (theory §5): λ_min of the random-feature Gram matrix K_r as r grows,
 /// against the limit kernel's (``RandomFeatureKernel``). Writes config.json, manifest.json,
 /// kernel.jsonl (one line per r, plus the limit) and kernel.svg.
 public enum RFFKernelRun {

@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// The random-feature kernel of PAPERS §5 and its limit: the expressivity check "λ_min of the
+/// The random-feature kernel of theory §5 and its limit: the expressivity check "λ_min of the
 /// random-feature Gram matrix as the number of features r grows".
 ///
 /// With r features (ω_k, β_k), K_r(x, x′) = (1/r) Σ_k φ(⟨ω_k, x⟩ + β_k) φ(⟨ω_k, x′⟩ + β_k) → K(x, x′) = E φφ′:

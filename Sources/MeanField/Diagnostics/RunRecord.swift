@@ -65,7 +65,7 @@ public struct RunRecord {
 
     /// The parameters at a checkpoint step, in `Double`, with the mean-field time t of that step
     /// (step 0 is regenerated from the seed when the run did not save it: initial particles are a
-    /// pure function of the config, PAPERS §1.4).
+    /// pure function of the config, theory §1.4).
     public func state(atStep step: Int) throws -> (store: ParameterStore<Double>, time: Double) {
         if let entry = checkpoints.first(where: { $0.step == step }) {
             let checkpoint = try TrainingCheckpoint<Float>.read(path: entry.path)

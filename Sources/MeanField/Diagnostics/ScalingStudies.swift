@@ -1,11 +1,11 @@
 import Foundation
 import MeanFieldCore
 
-/// Depth and weight-decay families of a sweep (PAPERS §1.5 C1 and C2).
+/// Depth and weight-decay families of a sweep (theory §1.5 C1 and C2).
 enum ScalingStudies {
     /// Each run of a depth family (same config except `layers`, same seed) against the deepest one:
     /// E_x |F_L(x) − F_ref(x)|² at initialization and at the last common checkpoint, and the final
-    /// risk gap. Theory (depth ODE, PAPERS §1.5): the RMS depth error ∝ 1/L. Different depths draw
+    /// risk gap. Theory (depth ODE, theory §1.5): the RMS depth error ∝ 1/L. Different depths draw
     /// independent particles (streams are per layer), so at small M the M^{-1/2} sampling error
     /// adds a floor; run depth families at large M.
     static func depthEntries(_ runs: [RunRecord]) throws -> [DiagnosticsReport.DepthEntry] {

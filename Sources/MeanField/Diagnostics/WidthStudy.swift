@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// Propagation of chaos in width (PAPERS §1.5 C1, experiment E2): finite-M runs against a coupled
+/// Propagation of chaos in width (theory §1.5 C1, experiment E2): finite-M runs against a coupled
 /// large-M reference.
 ///
 /// **Coupling.** ``MeanFieldTransformer/initialParameters(seed:as:)`` draws each parameter tensor

@@ -1,6 +1,6 @@
-// The attention half-step of one layer (PAPERS §1.2), forward and backward, with all M heads as
+// The attention half-step of one layer (theory §1.2), forward and backward, with all M heads as
 // batched matrix work on token-major tokens U `[R = B·n, D]` (row b·n + i = token i of sequence b).
-// Scores are stored with one row per query: T[q, i] = S_{i q} of PAPERS §1.2, so the softmax over
+// Scores are stored with one row per query: T[q, i] = S_{i q} of theory §1.2, so the softmax over
 // keys is a contiguous row (fused forward and backward in FusedKernels).
 //
 // merged (all heads share the keys U_b, so a sequence's heads are ONE product each way):

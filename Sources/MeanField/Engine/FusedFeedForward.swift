@@ -1,4 +1,4 @@
-// The feed-forward half-step of one layer (PAPERS §1.2), forward and backward, all M′ units as
+// The feed-forward half-step of one layer (theory §1.2), forward and backward, all M′ units as
 // two GEMMs on token-major tokens U `[R = B·n, D]`:
 //   pre = U·bᵀ + c `[R, M′]`,  act = σ(pre),  next = stream + (step/M′)·act·a
 import MeanFieldCore

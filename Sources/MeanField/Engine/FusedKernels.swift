@@ -114,7 +114,7 @@ enum FusedKernels {
         target.update(from: source, count: count)
     }
 
-    // MARK: Score maps (PAPERS §1.2), in place on scaled scores `[rows, n keys]` (one row per query and head)
+    // MARK: Score maps (theory §1.2), in place on scaled scores `[rows, n keys]` (one row per query and head)
 
     /// Attention weights from scaled scores, row-wise (one row = one query, softmax over keys).
     @inline(__always)
@@ -222,7 +222,7 @@ enum FusedKernels {
         return Float(bitPattern: p.bitPattern &+ exponentBits)
     }
 
-    // MARK: Feed-forward activations (PAPERS §1.2): the same formulas as MeanFieldCore's UnaryFunction
+    // MARK: Feed-forward activations (theory §1.2): the same formulas as MeanFieldCore's UnaryFunction
 
     /// act = σ(pre + c) row-wise, with pre overwritten by pre + c. `pre`, `act`: `[rows, units]`.
     static func activationForward<T: TensorScalar>(_ activation: Activation, pre: UnsafeMutablePointer<T>, bias: UnsafePointer<T>,

@@ -1,4 +1,4 @@
-// Readouts and risks (PAPERS §1.3) on the final token-major stream H `[R = B·n, D]`, with the
+// Readouts and risks (theory §1.3) on the final token-major stream H `[R = B·n, D]`, with the
 // gradient ∂R/∂H written into the backward pass's seed buffer.
 import MeanFieldCore
 

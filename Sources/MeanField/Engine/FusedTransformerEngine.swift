@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// The mean-field Transformer of PAPERS §1.2–1.3 with a hand-written forward and backward pass:
+/// The mean-field Transformer of theory §1.2–1.3 with a hand-written forward and backward pass:
 /// the fast path the trainer uses. It computes the same risk and gradients as ``AutodiffEngine``
 /// (checked in Tests/MeanFieldTests/FusedEngineTests.swift: relative error ≤ 1e-10 in Double).
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Projection of sampled functions out of the affine functions of a (PAPERS §2): with the design
+/// Projection of sampled functions out of the affine functions of a (theory §2): with the design
 /// matrix A = [1, a_p] (P × (d+1)), each column y of G is replaced by its least-squares residual
 /// y − A(AᵀA)⁻¹Aᵀy. Computed with an orthonormal basis of A's columns (modified Gram–Schmidt,
 /// applied twice for orthogonality to rounding), which avoids squaring A's condition number.

@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// How the NTK injectivity check samples and decides (PAPERS §2).
+/// How the NTK injectivity check samples and decides (theory §2).
 public struct InjectivityOptions: Codable, Sendable {
     /// P, the number of probe directions (P ≫ K).
     public var directions: Int
@@ -41,7 +41,7 @@ public struct InjectivitySpectrum: Codable, Sendable {
     public var verdict: String
 }
 
-/// The NTK injectivity test of PAPERS §2: attention's NTK is injective iff g_k(a) = log Σ_i exp(a·z_{k,i})
+/// The NTK injectivity test of theory §2: attention's NTK is injective iff g_k(a) = log Σ_i exp(a·z_{k,i})
 /// are linearly independent modulo affine functions of a. Sample G_{pk} = g_k(a_p), normalise each
 /// column, project out span{1, a_p}, and read the singular values: the certificate is σ_min/σ_max.
 /// The Hessian variant tests the vectors vec ∇²g_k(a_p) (tilted-law covariances; affine functions

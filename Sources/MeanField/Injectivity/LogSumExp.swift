@@ -1,6 +1,6 @@
 import Foundation
 
-/// Numerically stable log-sum-exp and softmax in Double (PAPERS §2: g_k(a) = log Σ_i exp(a · z_{k,i})).
+/// Numerically stable log-sum-exp and softmax in Double (theory §2: g_k(a) = log Σ_i exp(a · z_{k,i})).
 /// The largest score is factored out, log Σ exp(s_i) = s_max + log Σ exp(s_i − s_max), so scores of
 /// any magnitude (1e308 included) give a finite, exact-to-rounding result.
 public enum LogSumExp {

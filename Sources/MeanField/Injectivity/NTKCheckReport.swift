@@ -1,7 +1,7 @@
 import Foundation
 
 /// The `meanfield report` page of an ntk-check run directory (one with ntk.json): configuration and
-/// provenance, the verdict table (expectation from PAPERS §2 beside the measured certificate), the
+/// provenance, the verdict table (expectation from theory §2 beside the measured certificate), the
 /// certificate-per-family figure (E6) and the spectra of both variants.
 public enum NTKCheckReport {
     /// Whether `path` holds an ntk-check run.
@@ -37,7 +37,7 @@ public enum NTKCheckReport {
         page.add(overview)
 
         var verdicts = HTMLPage.Section(id: "verdicts", title: "Verdicts")
-        verdicts.paragraph("Attention's NTK is injective iff the g_k(a) = log Σ_i exp(a·z_{k,i}) are linearly independent modulo affine functions (PAPERS §2). The certificate is σ_min/σ_max of the column-normalised, affine-projected matrix G_pk = g_k(a_p); the Hessian variant uses vec ∇²g_k(a_p).")
+        verdicts.paragraph("Attention's NTK is injective iff the g_k(a) = log Σ_i exp(a·z_{k,i}) are linearly independent modulo affine functions (theory §2). The certificate is σ_min/σ_max of the column-normalised, affine-projected matrix G_pk = g_k(a_p); the Hessian variant uses vec ∇²g_k(a_p).")
         let rows: [[String]] = results.families.flatMap { result in
             result.spectra.map { spectrum in
                 [result.family.rawValue, spectrum.variant, "\(result.sets)", result.expectedInjective.map { $0 ? "injective" : "not injective" } ?? "—",
@@ -45,7 +45,7 @@ public enum NTKCheckReport {
                  String(format: "%.2f", result.seconds)]
             }
         }
-        verdicts.table(headers: ["family", "matrix", "K", "expected (PAPERS §2)", "certificate", "numerical rank", "verdict", "seconds"],
+        verdicts.table(headers: ["family", "matrix", "K", "expected (theory §2)", "certificate", "numerical rank", "verdict", "seconds"],
                        rows: rows, numeric: [2, 4, 5, 7])
         verdicts.figure(NTKCheckCharts.certificates(results),
                         caption: "Certificate per distribution family (E6); the dashed line is the tolerance, values below \(NTKCheckCharts.floor) are drawn at it.")

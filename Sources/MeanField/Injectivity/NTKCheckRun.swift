@@ -51,7 +51,7 @@ public struct NTKFamilyResult: Codable, Sendable {
     public var sets: Int
     public var tokensPerSet: Int
     public var expectation: String
-    /// The closed-form answer (PAPERS §2), nil for dataset tokens.
+    /// The closed-form answer (theory §2), nil for dataset tokens.
     public var expectedInjective: Bool?
     public var spectra: [InjectivitySpectrum]
     public var seconds: Double
@@ -63,7 +63,7 @@ public struct NTKCheckResults: Codable, Sendable {
     public var families: [NTKFamilyResult]
 }
 
-/// `meanfield ntk-check`: runs the injectivity check (PAPERS §2) on each requested family and writes
+/// `meanfield ntk-check`: runs the injectivity check (theory §2) on each requested family and writes
 /// the run directory: config.json, manifest.json, metrics.jsonl (one line per family), ntk.json
 /// (all singular values and verdicts), spectrum.svg and certificates.svg.
 public enum NTKCheckRun {

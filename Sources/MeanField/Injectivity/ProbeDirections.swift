@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// The probe directions a_1..a_P at which the functions g_k are sampled (PAPERS §2: P ≫ K, several
+/// The probe directions a_1..a_P at which the functions g_k are sampled (theory §2: P ≫ K, several
 /// scales). Direction p is `scales[p mod S] · u_p / √d` with u_p ~ N(0, I_d): near the origin g_k is
 /// close to its quadratic (covariance) part, far out it sees the extreme tokens.
 public enum ProbeDirections {

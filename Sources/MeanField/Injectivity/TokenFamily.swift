@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// The token-set families of the NTK injectivity check (PAPERS §2, experiment E6) and what the
+/// The token-set families of the NTK injectivity check (theory §2, experiment E6) and what the
 /// theory predicts for each: generic discrete, uniform and Gaussian-mixture sets are independent;
 /// a set and its translate are dependent; single tokens (Diracs) always fail; exact Gaussians are
 /// independent exactly when their covariances are (so K > d(d+1)/2 Gaussians never are).
@@ -14,7 +14,7 @@ public enum TokenFamily: String, CaseIterable, Codable, Sendable {
     case dirac
     case fashionMNIST = "fashion-mnist"
 
-    /// The closed-form expectation (PAPERS §2) for `sets` inputs in dimension `dimension`.
+    /// The closed-form expectation (theory §2) for `sets` inputs in dimension `dimension`.
     public func expectedInjective(sets: Int, dimension: Int, exactGaussians: Bool) -> Bool? {
         switch self {
         case .discrete, .uniform, .gaussianMixture: return true

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One input of the attention layer seen as a measure of tokens (PAPERS §2): either the empirical
+/// One input of the attention layer seen as a measure of tokens (theory §2): either the empirical
 /// measure of finitely many tokens z_1..z_N in R^d, or an exact Gaussian N(m, Σ).
 public enum TokenMeasure: Sendable {
     /// N tokens, row-major N × d.
@@ -16,8 +16,8 @@ public enum TokenMeasure: Sendable {
         }
     }
 
-    /// g(a) = log Σ_i exp(a · z_i) for tokens (PAPERS §2, computed stably by ``LogSumExp``), or
-    /// the Gaussian's cumulant generating function g(a) = a·m + ½ aᵀΣa (PAPERS §2 closed form).
+    /// g(a) = log Σ_i exp(a · z_i) for tokens (theory §2, computed stably by ``LogSumExp``), or
+    /// the Gaussian's cumulant generating function g(a) = a·m + ½ aᵀΣa (theory §2 closed form).
     public func logSumExp(direction a: [Double]) -> Double {
         switch self {
         case .empirical(let tokens, let count, let d):
@@ -32,7 +32,7 @@ public enum TokenMeasure: Sendable {
         }
     }
 
-    /// ∇²g(a): the covariance of the tokens under the a-tilted law w_i ∝ exp(a · z_i) (PAPERS §2,
+    /// ∇²g(a): the covariance of the tokens under the a-tilted law w_i ∝ exp(a · z_i) (theory §2,
     /// the better-conditioned test), or Σ for an exact Gaussian. Row-major d × d.
     public func tiltedCovariance(direction a: [Double]) -> [Double] {
         switch self {

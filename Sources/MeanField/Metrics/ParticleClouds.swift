@@ -1,5 +1,5 @@
 // The particle clouds of a mean-field Transformer layer, and the distances between two models'
-// clouds (issue 5, item 2; PAPERS §1.2: a layer is M heads and M′ units, each a particle; §1.5:
+// clouds (issue 5, item 2; theory §1.2: a layer is M heads and M′ units, each a particle; §1.5:
 // the limit is a statement about their empirical measures).
 import MeanFieldCore
 
@@ -71,7 +71,7 @@ public enum ParticleClouds {
 }
 
 /// The distances between the particle measures of one layer of two models (typically a finite-M run
-/// and a large-M reference, PAPERS §1.5 claim C1), for its heads and its units.
+/// and a large-M reference, theory §1.5 claim C1), for its heads and its units.
 public struct ParticleDistances: Sendable, Codable, Equatable {
     /// How the distances are computed.
     public struct Options: Sendable, Codable, Equatable {

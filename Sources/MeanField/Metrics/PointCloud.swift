@@ -1,5 +1,5 @@
 // Shared checks and the squared-distance matrix for the particle-measure distances of issue 5
-// (PAPERS §1.5: the empirical measure of a layer's particles is what the mean-field limit is about).
+// (theory §1.5: the empirical measure of a layer's particles is what the mean-field limit is about).
 import MeanFieldCore
 
 /// The point clouds every metric here takes: a `Tensor<Double>` of shape `[n, p]`, one point per row,

@@ -14,7 +14,7 @@ public protocol ImageClassifier<Scalar> {
 
 extension VisionTransformer: ImageClassifier {}
 
-/// A ``MeanFieldResNet`` on images flattened to vectors of C·H·W pixels (PAPERS §5's image runs).
+/// A ``MeanFieldResNet`` on images flattened to vectors of C·H·W pixels (theory §5's image runs).
 public struct ResNetImageClassifier<Scalar: TensorScalar>: ImageClassifier {
     public let network: MeanFieldResNet
 

@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// The mean-field Transformer of PAPERS §1.2–1.3 written on the autodiff core: the reference
+/// The mean-field Transformer of theory §1.2–1.3 written on the autodiff core: the reference
 /// implementation every faster path is checked against.
 ///
 /// Tokens are columns: `H ∈ R^{B×D×n}` (batch, dimension, tokens). Layer ℓ applies
@@ -26,7 +26,7 @@ public struct MeanFieldTransformer: Sendable {
     public static let readoutWeightName = "readout.weight"                                                 // [C, D]
     public static let readoutBiasName = "readout.bias"                                                     // [C]
 
-    /// Draws the initial particles i.i.d. from ρ₀ = N(0, σ²) entry-wise (PAPERS §1.4), σ =
+    /// Draws the initial particles i.i.d. from ρ₀ = N(0, σ²) entry-wise (theory §1.4), σ =
     /// `config.resolvedInitStd`, one Philox stream per parameter tensor (stream = 1 + its index), so
     /// the draws of one tensor never depend on the size of another. The readout starts at zero.
     public func initialParameters<Scalar: TensorScalar>(seed: UInt64, as _: Scalar.Type = Scalar.self) -> ParameterStore<Scalar> {
@@ -72,7 +72,7 @@ public struct MeanFieldTransformer: Sendable {
 
     /// The residual stream H^{(0)} = tokens, H^{(1)}, …, H^{(L)} after each layer (L + 1 tensors
     /// `[B, D, n]`), H^{(ℓ+1)} = H^{(ℓ)} + (1/L^α)[(1/M) Σ_j f(H^{(ℓ)}; θ_j) + (1/M′) Σ_j h(·; w_j)]
-    /// (PAPERS §1.2); the coordinate check reads the per-layer sizes from it.
+    /// (theory §1.2); the coordinate check reads the per-layer sizes from it.
     public func forwardStates<Scalar: TensorScalar>(_ tokens: Variable<Scalar>, parameters: [String: Variable<Scalar>]) -> [Variable<Scalar>] {
         let shape = tokens.shape
         precondition(shape.count == 3 && shape[1] == config.dimension,
@@ -88,7 +88,7 @@ public struct MeanFieldTransformer: Sendable {
     }
 
     /// One layer's map Φ_ℓ: H ↦ H + (1/L^α)(1/M)Σ_j f(H; θ_j), then + (1/L^α)(1/M′)Σ_j h(·; w_j)
-    /// (PAPERS §1.2); only the parameters of `layer` are read. The adjoint recursion (PAPERS §2)
+    /// (theory §1.2); only the parameters of `layer` are read. The adjoint recursion (theory §2)
     /// differentiates it one layer at a time.
     public func layerMap<Scalar: TensorScalar>(_ input: Variable<Scalar>, layer: Int, parameters: [String: Variable<Scalar>],
                                                step: Scalar? = nil) -> Variable<Scalar> {
@@ -141,14 +141,14 @@ public struct MeanFieldTransformer: Sendable {
         H.permuted([0, 2, 1]).layerNormalized().permuted([0, 2, 1])
     }
 
-    /// Regression readout ŷ = [H^{(L)}]_{d+1, N+1} (PAPERS §1.3): coordinate `labelRow` of the last
+    /// Regression readout ŷ = [H^{(L)}]_{d+1, N+1} (theory §1.3): coordinate `labelRow` of the last
     /// (query) token, for each batch element: shape `[B]`.
     public func regressionReadout<Scalar: TensorScalar>(_ output: Variable<Scalar>, labelRow: Int) -> Variable<Scalar> {
         let shape = output.shape
         return output.slice(axis: 1, labelRow..<(labelRow + 1)).slice(axis: 2, (shape[2] - 1)..<shape[2]).reshaped([shape[0]])
     }
 
-    /// Classification readout (PAPERS §1.3): logits `[B, C]` = mean over tokens of H^{(L)} (or its
+    /// Classification readout (theory §1.3): logits `[B, C]` = mean over tokens of H^{(L)} (or its
     /// first token, the class token, for ``ReadoutKind/classToken``), times Wᵀ, plus b.
     public func classificationReadout<Scalar: TensorScalar>(_ output: Variable<Scalar>, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
         let pooled = config.readout == .classToken

@@ -8,7 +8,7 @@ public struct ParameterStore<Scalar: TensorScalar>: Sendable, Equatable {
     /// Parameter names in a fixed order (the order of creation).
     public private(set) var names: [String] = []
     private var tensors: [String: Tensor<Scalar>] = [:]
-    /// For each name, the mean-field velocity scale of PAPERS §1.4: L·M for a tensor of particles
+    /// For each name, the mean-field velocity scale of theory §1.4: L·M for a tensor of particles
     /// whose layer averages M of them (the flow moves it by −η(L·M ∇R + λθ)); 1 for parameters that
     /// are not particles (e.g. a classification readout).
     public private(set) var flowScales: [String: Double] = [:]

@@ -2,7 +2,7 @@
 // and backward (a GEMM each way). VisionTransformer.swift is the model that uses them.
 import MeanFieldCore
 
-/// Cutting images into patches and embedding them as tokens (PAPERS §1.1: "for images, tokens are
+/// Cutting images into patches and embedding them as tokens (theory §1.1: "for images, tokens are
 /// linearly embedded patches").
 ///
 /// Layouts: images `[B, C, H, W]`; patches `[B, n_p, C·p·p]` with patch i = (row r, column c) of the

@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// How an attention head is parameterised (PAPERS §1.2).
+/// How an attention head is parameterised (theory §1.2).
 public enum AttentionKind: String, Codable, Sendable, CaseIterable {
     /// θ = (W_KQ, W_OV), both D×D: f(H; θ) = W_OV H softmax(Hᵀ W_KQ H / τ). Default for theory runs.
     case merged
@@ -10,7 +10,7 @@ public enum AttentionKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// Score map of an attention head: how raw scores S = Hᵀ W_KQ H / τ become attention weights
-/// (PAPERS §1.2, "other score maps as options"). Weights act column-wise: column j (the query
+/// (theory §1.2, "other score maps as options"). Weights act column-wise: column j (the query
 /// token) mixes the value vectors of all key tokens i.
 public enum ScoreMap: String, Codable, Sendable, CaseIterable {
     /// softmax over keys i of S_{ij} (default).
@@ -21,7 +21,7 @@ public enum ScoreMap: String, Codable, Sendable, CaseIterable {
     case relu
 }
 
-/// Feed-forward activation σ in h(H; w) = a·σ(bᵀH + c) (PAPERS §1.2).
+/// Feed-forward activation σ in h(H; w) = a·σ(bᵀH + c) (theory §1.2).
 public enum Activation: String, Codable, Sendable, CaseIterable {
     case relu, gelu, tanh, sigmoid, silu
 
@@ -36,21 +36,21 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// What the model outputs (PAPERS §1.3).
+/// What the model outputs (theory §1.3).
 public enum ReadoutKind: String, Codable, Sendable, CaseIterable {
     /// ŷ = [H^{(L)}]_{d+1, N+1}: the label coordinate of the last (query) token.
     case regression
     /// logits = W · mean_i H^{(L)}_{:, i} + b (mean pooling, then a linear map R^D → R^C).
     case classification
     /// logits = W · H^{(L)}_{:, 0} + b: read from the first token, a learned class token that the
-    /// model (``VisionTransformer``) prepends (PAPERS §1.3, "or a class token").
+    /// model (``VisionTransformer``) prepends (theory §1.3, "or a class token").
     case classToken
 
     /// Whether the model outputs class logits (``classification`` or ``classToken``).
     public var isClassification: Bool { self != .regression }
 }
 
-/// The shape and scalings of a mean-field Transformer (PAPERS §1.2–1.3): L layers, each averaging
+/// The shape and scalings of a mean-field Transformer (theory §1.2–1.3): L layers, each averaging
 /// M attention heads (factor 1/M) and M′ feed-forward units (factor 1/M′), added to the tokens with
 /// a residual step 1/L^α.
 public struct TransformerConfig: Codable, Sendable, Equatable {
@@ -68,20 +68,20 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
     public var headDimension: Int
     /// Softmax temperature τ (scores are divided by τ, and by √d_h for factored heads).
     public var temperature: Double
-    /// Residual exponent α: each block adds (1/L^α)·(its average). α = 1 (PAPERS §1.2, default) or ½ (depth-μP).
+    /// Residual exponent α: each block adds (1/L^α)·(its average). α = 1 (theory §1.2, default) or ½ (depth-μP).
     public var residualExponent: Double
     /// The attention score map.
     public var scoreMap: ScoreMap
     /// The feed-forward activation.
     public var activation: Activation
     /// Pre-norm: each half-step reads layer-normalised tokens (per token, over D, no affine part).
-    /// Off-theory (PAPERS §1.2 has no normalisation); for practical ViTs.
+    /// Off-theory (theory §1.2 has no normalisation); for practical ViTs.
     public var preNorm: Bool
     /// Regression or classification readout.
     public var readout: ReadoutKind
     /// Number of classes C of a classification readout.
     public var classes: Int
-    /// Standard deviation of the i.i.d. Gaussian initial particles ρ₀ (PAPERS §1.4), per entry.
+    /// Standard deviation of the i.i.d. Gaussian initial particles ρ₀ (theory §1.4), per entry.
     /// `nil` means 1/√D.
     public var initStd: Double?
 
@@ -105,7 +105,7 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         self.initStd = initStd
     }
 
-    /// The residual step 1/L^α (PAPERS §1.2).
+    /// The residual step 1/L^α (theory §1.2).
     public var residualStep: Double { 1 / pow(Double(layers), residualExponent) }
 
     /// The factor applied to raw scores: 1/τ (merged) or 1/(τ√d_h) (factored).

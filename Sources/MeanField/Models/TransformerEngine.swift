@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// What a batch is scored against (PAPERS §1.3).
+/// What a batch is scored against (theory §1.3).
 public enum Targets<Scalar: TensorScalar>: Sendable {
     /// Regression: ŷ = [H^{(L)}]_{labelRow, last token}; R = ½·mean(ŷ − y)². `values`: `[B]`.
     case regression(values: Tensor<Scalar>, labelRow: Int)

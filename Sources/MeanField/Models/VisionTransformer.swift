@@ -1,8 +1,8 @@
 import MeanFieldCore
 
 /// The shape of a Vision Transformer in the mean-field parameterization: images of C×H×W cut into
-/// p×p patches, embedded as D-dimensional tokens, then the mean-field Transformer of PAPERS §1.2
-/// (every ``TransformerConfig`` knob) and a classification readout (PAPERS §1.3).
+/// p×p patches, embedded as D-dimensional tokens, then the mean-field Transformer of theory §1.2
+/// (every ``TransformerConfig`` knob) and a classification readout (theory §1.3).
 public struct VisionTransformerConfig: Codable, Sendable, Equatable {
     /// Image channels C, height H and width W.
     public var channels: Int
@@ -47,11 +47,11 @@ public struct VisionTransformerConfig: Codable, Sendable, Equatable {
     static func divisors(_ a: Int, _ b: Int) -> [Int] { (1...max(1, min(a, b))).filter { a % $0 == 0 && b % $0 == 0 } }
 }
 
-/// A Vision Transformer in the mean-field parameterization (PAPERS §1.1–1.3, claim C3 of §1.5):
+/// A Vision Transformer in the mean-field parameterization (theory §1.1–1.3, claim C3 of §1.5):
 ///
 ///   tokens_{:, i} = E · patch_i + e + P_{:, i}        (patch embedding E `[D, C·p·p]`, bias e, positions P `[D, n]`)
 ///   [optional class token: tokens_{:, 0} = c + P_{:, 0}, a learned D-vector]
-///   H^{(L)} = mean-field Transformer(tokens)          (PAPERS §1.2: 1/M, 1/M′ averages, 1/L^α steps)
+///   H^{(L)} = mean-field Transformer(tokens)          (theory §1.2: 1/M, 1/M′ averages, 1/L^α steps)
 ///   logits = W · pool(H^{(L)}) + b                    (mean over tokens, or the class token)
 ///
 /// All parameters live in one ``ParameterStore``: the embedding (`embedding.patch.weight`,
@@ -60,12 +60,12 @@ public struct VisionTransformerConfig: Codable, Sendable, Equatable {
 ///
 /// **Flow scales.** The embedding parameters are not particles: they are single linear maps whose
 /// gradients are O(1), not O(1/(L·M)) like a head's, so — like the readout — they get flow scale 1
-/// (PAPERS §1.4 scales only averaged particles by L·M). Mean-field time t then still measures the
+/// (theory §1.4 scales only averaged particles by L·M). Mean-field time t then still measures the
 /// particles' motion, and the embedding moves at the ordinary learning rate.
 ///
 /// **Initialization.** E ~ N(0, 1/(C·p·p)) entry-wise, so a token has O(1) entries for inputs of unit
 /// variance; e = 0; P and the class token ~ N(0, 0.02²) (the ViT convention). Transformer particles
-/// follow ρ₀ of PAPERS §1.4 (``MeanFieldTransformer/initialParameters(seed:as:)``).
+/// follow ρ₀ of theory §1.4 (``MeanFieldTransformer/initialParameters(seed:as:)``).
 ///
 /// Forward and backward: the embedding by hand (``PatchEmbedding``, one GEMM each way), the
 /// Transformer by an engine (``AnyTransformerEngine``: fused by default), the gradient flowing back

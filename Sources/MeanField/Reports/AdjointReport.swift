@@ -2,7 +2,7 @@ import Foundation
 
 /// The `meanfield report` page of an adjoint-check run (a folder with adjoint.jsonl): the per-layer
 /// discrepancy between adjoint and autodiff gradients and the trajectories ‖X(s)‖, ‖P(s)‖ over
-/// depth s = ℓ/L (PAPERS §2).
+/// depth s = ℓ/L (theory §2).
 public enum AdjointReport {
     /// Whether `path` holds an adjoint-check run.
     public static func isAdjointCheck(_ path: String) -> Bool {
@@ -26,7 +26,7 @@ public enum AdjointReport {
             layers.append(Layer(layer: Int(layer), s: s, difference: difference, stateNorm: stateNorm, adjointNorm: adjointNorm))
         }
         var page = HTMLPage(title: "Adjoint check: \(URL(fileURLWithPath: path).lastPathComponent)",
-                            subtitle: "gradients by the backward recursion P_ℓ = (∂Φ_ℓ/∂X)ᵀ P_{ℓ+1} against whole-depth autodiff (PAPERS §2)")
+                            subtitle: "gradients by the backward recursion P_ℓ = (∂Φ_ℓ/∂X)ᵀ P_{ℓ+1} against whole-depth autodiff (theory §2)")
         var section = HTMLPage.Section(id: "adjoint", title: "Per layer")
         section.table(headers: ["layer", "s = ℓ/L", "max relative difference", "‖X(s)‖", "‖P(s)‖"],
                       rows: layers.map { ["\($0.layer)", String(format: "%.3f", $0.s), String(format: "%.3e", $0.difference),

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The attention-head particles of one layer read from a checkpoint, and their projection on the
-/// principal components of the initial particles (PAPERS §1.2: a layer's M heads are M samples of
+/// principal components of the initial particles (theory §1.2: a layer's M heads are M samples of
 /// the particle measure; training moves them as a cloud).
 ///
 /// Head particle i of layer ℓ is the concatenation of row i (the slice along the heads axis) of

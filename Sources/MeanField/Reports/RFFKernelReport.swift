@@ -1,7 +1,7 @@
 import Foundation
 
 /// The `meanfield report` page of an rff-kernel run (a folder with kernel.jsonl): λ_min of the
-/// random-feature Gram matrix against r, with the limit kernel's (PAPERS §5).
+/// random-feature Gram matrix against r, with the limit kernel's (theory §5).
 public enum RFFKernelReport {
     public static func isRFFKernel(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path + "/kernel.jsonl")
@@ -28,7 +28,7 @@ public enum RFFKernelReport {
             }
         }
         var page = HTMLPage(title: "Random-feature kernel: \(URL(fileURLWithPath: path).lastPathComponent)",
-                            subtitle: "λ_min of K_r = (1/r)ΦΦᵀ as the number of features r grows, against the limit kernel (PAPERS §5)")
+                            subtitle: "λ_min of K_r = (1/r)ΦΦᵀ as the number of features r grows, against the limit kernel (theory §5)")
         var section = HTMLPage.Section(id: "kernel", title: "Spectrum against r")
         section.figure(RFFKernelRun.chart(results, config),
                        caption: "K_r has rank ≤ r: λ_min is 0 for r < n = \(config.points) (not drawn) and approaches the limit's \(MarkupText.number(results.limitLambdaMin)) as r grows.")

@@ -116,7 +116,7 @@ public enum RunReport {
 
     /// Gradient and parameter norms against mean-field time.
     /// The NTK Gram matrix's λ_min and the local PL constant 2λ_min/n against the flow's observed
-    /// dissipation rate −(dR/dt)/R (PAPERS §4; ResNet teacher-regression runs with --ntk-every).
+    /// dissipation rate −(dR/dt)/R (theory §4; ResNet teacher-regression runs with --ntk-every).
     static func tangentKernel(_ run: RunRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "ntk", title: "Neural tangent kernel and the PL constant")
         let pl = run.series("pl_constant"), rate = run.series("dissipation_rate"), lambda = run.series("ntk_lambda_min")
@@ -125,7 +125,7 @@ public enum RunReport {
         section.figure(Chart(title: "PL constant vs dissipation rate", x: ChartAxis(timeAxis), y: ChartAxis("rate (1 / time)", scale: scale),
                              series: [ChartSeries("−(dR/dt)/R of the flow = rᵀKr/(n²R)", x: rate.x, y: rate.y, style: .lineWithMarkers),
                                       ChartSeries("PL constant 2λ_min(K)/n", x: pl.x, y: pl.y, style: .lineWithMarkers, dashed: true)]),
-                       caption: "Under gradient flow dR/dt = −rᵀKr/n² ≤ −(2λ_min(K)/n)R: the dissipation rate stays above the PL constant; a PL constant bounded away from 0 along the run gives linear convergence (PAPERS §4). K uses the mean-field (L·M) scaling\(ReportSupport.scaleNote(scale)).")
+                       caption: "Under gradient flow dR/dt = −rᵀKr/n² ≤ −(2λ_min(K)/n)R: the dissipation rate stays above the PL constant; a PL constant bounded away from 0 along the run gives linear convergence (theory §4). K uses the mean-field (L·M) scaling\(ReportSupport.scaleNote(scale)).")
         let lambdaScale = ReportSupport.scale(for: lambda.y)
         section.figure(Chart(title: "Smallest eigenvalue of the NTK Gram matrix", x: ChartAxis(timeAxis), y: ChartAxis("λ_min(K)", scale: lambdaScale),
                              series: [ChartSeries("λ_min(K)", x: lambda.x, y: lambda.y, style: .lineWithMarkers)]),
@@ -227,7 +227,7 @@ public enum RunReport {
                           x: ChartAxis("PC 1 of initial \(kind) (\(share(0)) of variance)"),
                           y: ChartAxis("PC 2 of initial \(kind) (\(share(1)) of variance)"), series: series)
         let what = isResNet ? "residual-block units of layer \(layer) (its rows of the layer's tensors: (w, b, u), or θ for random features" : "attention heads of layer \(layer) (the concatenation of its rows of every attention matrix"
-        section.figure(chart, caption: "Each marker is one of the \(initial.particles.count) \(what), \(initial.particles[0].count) numbers), projected on the first two principal components of the \(kind) at the earliest checkpoint (step \(initial.step)). Colours are checkpoints; grey lines trace each particle through \(clouds.count) checkpoints. In the mean-field limit the cloud moves as a whole along the Wasserstein gradient flow (PAPERS §1.4).")
+        section.figure(chart, caption: "Each marker is one of the \(initial.particles.count) \(what), \(initial.particles[0].count) numbers), projected on the first two principal components of the \(kind) at the earliest checkpoint (step \(initial.step)). Colours are checkpoints; grey lines trace each particle through \(clouds.count) checkpoints. In the mean-field limit the cloud moves as a whole along the Wasserstein gradient flow (theory §1.4).")
         return section
     }
 }

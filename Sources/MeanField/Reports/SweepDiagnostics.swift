@@ -1,5 +1,5 @@
 /// The limit diagnostics of a sweep (DIR/diagnostics.json, written by the diagnostics step):
-/// finite-width distances to the reference run, fitted slopes, failure signatures (PAPERS §6) and
+/// finite-width distances to the reference run, fitted slopes, failure signatures (theory §6) and
 /// the coordinate check. Fields that are missing or of the wrong type are left empty, so an older or
 /// partial file still gives the sections it can.
 public struct SweepDiagnostics: Sendable {
@@ -61,7 +61,7 @@ public struct SweepDiagnostics: Sendable {
         }
     }
 
-    /// A named failure signature seen in a run, with the knob to turn (PAPERS §6).
+    /// A named failure signature seen in a run, with the knob to turn (theory §6).
     public struct Signature: Sendable {
         public var name: String
         public var run: String

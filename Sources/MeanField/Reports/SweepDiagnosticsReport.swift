@@ -1,6 +1,6 @@
 import Foundation
 
-/// The limit-diagnostics sections of a sweep report, from diagnostics.json (PAPERS §1.5, §6 E2):
+/// The limit-diagnostics sections of a sweep report, from diagnostics.json (theory §1.5, §6 E2):
 /// failure signatures, distance to the reference against M (log-log, fitted slopes and the −1/2
 /// reference), against M / log L, over mean-field time, depth error against L, the coordinate
 /// check and the table of fitted slopes.
@@ -9,7 +9,7 @@ public enum SweepDiagnosticsReport {
     public static func signatures(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "signatures", title: "Failure signatures")
         if diagnostics.signatures.isEmpty {
-            section.alerts([("None seen.", "No plateau above zero, no distance growing in time, no divergence (PAPERS §6).")], kind: "ok")
+            section.alerts([("None seen.", "No plateau above zero, no distance growing in time, no divergence (theory §6).")], kind: "ok")
         } else {
             section.alerts(diagnostics.signatures.map { signature in
                 var text = signature.run.isEmpty ? "" : "Run \(signature.run): "
@@ -38,7 +38,7 @@ public enum SweepDiagnosticsReport {
 
     /// RMS function-space distance to the reference, risk gap and particle distances against M,
     /// one colour per L, each with its fitted slope and 95% CI in the legend, and the −1/2
-    /// reference slope (propagation of chaos, PAPERS §1.5 claim C1).
+    /// reference slope (propagation of chaos, theory §1.5 claim C1).
     static func width(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "width", title: "Distance to the reference vs width M")
         let reference = diagnostics.reference.map { " The reference run is \($0)." } ?? ""
@@ -69,7 +69,7 @@ public enum SweepDiagnosticsReport {
         return section
     }
 
-    /// The same distance against M / log L, the quantity the theory needs to grow (PAPERS §6).
+    /// The same distance against M / log L, the quantity the theory needs to grow (theory §6).
     static func widthOverDepth(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "width-depth", title: "Distance vs M / log L")
         let usable = diagnostics.width.filter { $0.layers >= 2 }
@@ -118,7 +118,7 @@ public enum SweepDiagnosticsReport {
         return section
     }
 
-    /// RMS depth error against L (theory slope −1, PAPERS §6), one colour per M.
+    /// RMS depth error against L (theory slope −1, theory §6), one colour per M.
     static func depth(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "depth", title: "Depth error vs L")
         guard !diagnostics.depth.isEmpty else { return section }
@@ -202,7 +202,7 @@ public enum SweepDiagnosticsReport {
                     covers, String(fit.points), fit.seeds > 0 ? String(fit.seeds) : "—"]
         }
         section.table(headers: ["quantity", "against", "family (held fixed)", "slope", "95% CI", "theory", "CI covers theory", "points", "seeds"], rows: rows,
-                      caption: "Log-log slopes from diagnostics.json (theory, PAPERS §6: RMS distance vs M ≈ −1/2, depth error vs L ≈ −1, final Q and R vs λ ≈ 1)",
+                      caption: "Log-log slopes from diagnostics.json (theory, theory §6: RMS distance vs M ≈ −1/2, depth error vs L ≈ −1, final Q and R vs λ ≈ 1)",
                       numeric: [3, 5, 7, 8])
         return section
     }

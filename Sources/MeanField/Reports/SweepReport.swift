@@ -135,7 +135,7 @@ public enum SweepReport {
     }
 
     /// Final R and Q against weight decay λ on log-log axes, one series per M with its fitted slope
-    /// (theory ≈ 1, PAPERS §6 E3); other varied settings are held at their first grid value.
+    /// (theory ≈ 1, theory §6 E3); other varied settings are held at their first grid value.
     static func weightDecay(_ sweep: SweepRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "weight-decay", title: "Final risk and objective vs weight decay λ")
         let flag = "weight-decay"
@@ -147,7 +147,7 @@ public enum SweepReport {
             let chart = groupedLogLogChart(held.runs, xFlag: flag, quantity: quantity, seriesFlag: seriesFlag,
                                            title: "\(title.capitalizedFirst) vs λ", xTitle: "weight decay λ", yTitle: title)
             guard let chart else { continue }
-            section.figure(chart.chart, caption: "\(title.capitalizedFirst) at the end of each run against λ (log-log; markers: mean over seeds, bars: min–max).\(held.note) Lines: least-squares fits of log \(quantity) on log λ over every run; the theory expects slope ≈ 1 when λ sets the final risk (PAPERS §6, E3). \(chart.fits)")
+            section.figure(chart.chart, caption: "\(title.capitalizedFirst) at the end of each run against λ (log-log; markers: mean over seeds, bars: min–max).\(held.note) Lines: least-squares fits of log \(quantity) on log λ over every run; the theory expects slope ≈ 1 when λ sets the final risk (theory §6, E3). \(chart.fits)")
         }
         return section
     }

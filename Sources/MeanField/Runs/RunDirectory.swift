@@ -74,7 +74,7 @@ public struct RunError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// What a run records about where and how it ran (reproducibility: PAPERS-independent product rule).
+/// What a run records about where and how it ran (reproducibility).
 public struct RunManifest: Codable, Sendable {
     public var command: [String]
     public var seed: UInt64

@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// In-context linear regression (PAPERS §1.1): each prompt has N examples x_i ~ N(0, I_d),
+/// In-context linear regression (theory §1.1): each prompt has N examples x_i ~ N(0, I_d),
 /// y_i = w·x_i + ε_i with w ~ N(0, I_d) drawn per prompt and ε_i ~ N(0, noise²), and a query x_q.
 /// The token matrix has columns (x_i, y_i) and a last column (x_q, 0); D = d + 1 plus optional zero
 /// padding. The target is y_q = w·x_q + ε_q.

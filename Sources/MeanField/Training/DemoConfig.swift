@@ -17,7 +17,7 @@ public struct RegressionRunConfig: Codable, Sendable, Equatable {
     public var batchSize: Int
     /// Euler steps.
     public var steps: Int
-    /// Time step η: mean-field time advances by η per step (PAPERS §1.4).
+    /// Time step η: mean-field time advances by η per step (theory §1.4).
     public var learningRate: Double
     /// Weight decay λ.
     public var weightDecay: Double

@@ -2,7 +2,7 @@ import MeanFieldCore
 
 /// Detects and explains a diverging flow: a NaN/Inf in the loss, the objective, a gradient or a
 /// parameter, or a loss that grew past ``growthFactor`` times its initial value. The message names
-/// the step, the layer and the quantity, and gives the remedy (PAPERS §6, failure signatures: "the
+/// the step, the layer and the quantity, and gives the remedy (theory §6, failure signatures: "the
 /// flow diverges → step η beyond the Euler stability bound, or λ too small to control growth").
 public enum Divergence {
     /// A loss this many times its initial value stops the run (the flow is unstable long before a

@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// Explicit Euler discretisation of the mean-field gradient flow (PAPERS §1.4):
+/// Explicit Euler discretisation of the mean-field gradient flow (theory §1.4):
 ///   θ_{ℓ,j} ← θ_{ℓ,j} − η (L·M ∇_{θ_{ℓ,j}} R + λ θ_{ℓ,j}),
 /// where L·M is the parameter's flow scale (``ParameterStore/flowScales``) and λ the weight decay.
 /// The L·M factor makes particle velocities O(1), so one step advances mean-field time by η
@@ -12,7 +12,7 @@ public struct GradientFlow: Sendable {
     /// Weight decay λ.
     public var weightDecay: Double
     /// Rate multiplier k of the ordinary parameters (``ParameterStore/isOrdinary(_:)``): they step
-    /// with k·η; 1 is the flow of PAPERS §1.4.
+    /// with k·η; 1 is the flow of theory §1.4.
     public var ordinaryRateScale: Double
 
     public init(learningRate: Double, weightDecay: Double, ordinaryRateScale: Double = 1) {
@@ -40,7 +40,7 @@ public struct GradientFlow: Sendable {
         }
     }
 
-    /// The regularised objective Q = R + (λ/2)·Σ_θ |θ|² / (L·M_θ) (PAPERS §1.3): the empirical
+    /// The regularised objective Q = R + (λ/2)·Σ_θ |θ|² / (L·M_θ) (theory §1.3): the empirical
     /// (λ/2)∫|θ|² dρ.
     public func objective<Scalar: TensorScalar>(risk: Double, store: ParameterStore<Scalar>) -> Double {
         var penalty = 0.0

@@ -34,7 +34,7 @@ extension TrainConfig {
     /// The defaults of an image task: the documented default ViT for Fashion-MNIST (and the others).
     ///
     /// p = 4 → 49 tokens of 28×28 images (64 of 32×32), D = 64, M = 8 factored heads of width
-    /// d_h = 16, M′ = 256 ReLU units, L = 6 (the paper's depth, PAPERS §1.5 C3), pre-norm (off-theory,
+    /// d_h = 16, M′ = 256 ReLU units, L = 6 (the paper's depth, theory §1.5 C3), pre-norm (off-theory,
     /// §1.2), mean pooling; AdamW, η = 4e-3 with a cosine schedule over the run, no weight decay,
     /// batches of 64, 10 epochs, a metrics line and a checkpoint every epoch (η = 1e-3 constant
     /// reached only 86% training accuracy in 30 epochs on a 2,000-image subset; see docs/experiments.md). About 140 MFLOP per image per training step

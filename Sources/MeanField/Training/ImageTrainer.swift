@@ -58,7 +58,7 @@ public struct ConfusionMatrix: Codable, Sendable, Equatable {
 }
 
 /// The training loop of `meanfield train --task fashion-mnist|cifar-10|cifar-100|mnist|synthetic-images`:
-/// a ``VisionTransformer`` (PAPERS §1.5 C3) or a mean-field ResNet (PAPERS §4–5, flattened images) trained for a number of epochs over a (class-balanced
+/// a ``VisionTransformer`` (theory §1.5 C3) or a mean-field ResNet (theory §4–5, flattened images) trained for a number of epochs over a (class-balanced
 /// subset of the) training set with any ``Optimizer`` and schedule, in mean-field time t = Σ η_k.
 ///
 /// Each epoch e = 1 … E shuffles the training set (seed, e), runs its batches (the last partial one

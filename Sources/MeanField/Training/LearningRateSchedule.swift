@@ -13,7 +13,7 @@ public enum ScheduleShape: String, Codable, Sendable, CaseIterable {
 }
 
 /// A learning-rate schedule. Mean-field time advances by η_k at update k, so a run's clock is
-/// t = Σ_{i<k} η_i (PAPERS §1.4), whatever the schedule.
+/// t = Σ_{i<k} η_i (theory §1.4), whatever the schedule.
 public struct LearningRateSchedule: Sendable, Equatable {
     public var shape: ScheduleShape
     /// Peak rate η.

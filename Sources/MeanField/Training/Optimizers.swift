@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// Which update rule a run uses. All three follow the mean-field conventions of PAPERS §1.4.
+/// Which update rule a run uses. All three follow the mean-field conventions of theory §1.4.
 public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     /// Explicit Euler gradient flow: θ ← θ − η (L·M ∇R + λθ) (``GradientFlow``).
     case euler
@@ -11,7 +11,7 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case adamw
 }
 
-/// An update rule over a ``ParameterStore`` in the mean-field conventions of PAPERS §1.4:
+/// An update rule over a ``ParameterStore`` in the mean-field conventions of theory §1.4:
 /// - the risk gradient of each parameter is multiplied by its flow scale L·M
 ///   (``ParameterStore/flowScales``) before anything else, so particle velocities are O(1);
 /// - weight decay is decoupled: θ ← θ − η (update + λθ), λ the λ of Q = R + (λ/2)∫|θ|² dρ;
@@ -74,7 +74,7 @@ public struct OptimizerSettings: Sendable, Equatable {
     }
 }
 
-/// The explicit Euler gradient flow of PAPERS §1.4 (``GradientFlow``) behind the ``Optimizer``
+/// The explicit Euler gradient flow of theory §1.4 (``GradientFlow``) behind the ``Optimizer``
 /// protocol: θ ← θ − η (L·M ∇R + λθ). No state.
 public struct EulerOptimizer<Scalar: TensorScalar>: Optimizer {
     public var kind: OptimizerKind { .euler }
@@ -102,7 +102,7 @@ public struct EulerOptimizer<Scalar: TensorScalar>: Optimizer {
     public mutating func restore(state: [String: Tensor<Scalar>], updates: Int) throws { self.updates = updates }
 }
 
-/// Heavy-ball SGD in mean-field conventions (PAPERS §1.4):
+/// Heavy-ball SGD in mean-field conventions (theory §1.4):
 ///   v ← μ v + L·M ∇R,   θ ← θ − η (v + λθ).
 /// With μ = 0 it is the Euler flow. The decay λθ stays outside the velocity (decoupled), so the
 /// fixed points are those of Q whatever μ.
@@ -164,7 +164,7 @@ public struct MomentumSGD<Scalar: TensorScalar>: Optimizer {
     }
 }
 
-/// AdamW in mean-field conventions (PAPERS §1.4): with g̃ = L·M ∇R and k = updates + 1,
+/// AdamW in mean-field conventions (theory §1.4): with g̃ = L·M ∇R and k = updates + 1,
 ///   m ← β₁ m + (1 − β₁) g̃,   v ← β₂ v + (1 − β₂) g̃²,
 ///   θ ← θ − η ( m̂ / (√v̂ + ε) + λθ ),   m̂ = m / (1 − β₁ᵏ),  v̂ = v / (1 − β₂ᵏ).
 /// (Adam's update is nearly invariant to the gradient's scale; the L·M factor matters relative to

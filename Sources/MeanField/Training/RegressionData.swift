@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// The prompts of an in-context-regression run (PAPERS §1.1) as pure functions of the seed and the
+/// The prompts of an in-context-regression run (theory §1.1) as pure functions of the seed and the
 /// step, so that a resumed run sees exactly the batches an uninterrupted one would:
 /// - the fixed training set: Philox stream 1,000,000; the evaluation set: stream 1,000,001
 ///   (drawn once, at the start);

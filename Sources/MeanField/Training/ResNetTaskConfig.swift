@@ -2,11 +2,11 @@ import Foundation
 
 /// The network a `meanfield train` run trains.
 public enum ModelKind: String, Codable, Sendable, CaseIterable {
-    /// The mean-field Transformer (PAPERS §1) or, for image tasks, the Vision Transformer.
+    /// The mean-field Transformer (theory §1) or, for image tasks, the Vision Transformer.
     case transformer
-    /// Mean-field ResNet with two-layer blocks (PAPERS §4).
+    /// Mean-field ResNet with two-layer blocks (theory §4).
     case resnet
-    /// Mean-field ResNet with random-Fourier-feature blocks (PAPERS §5).
+    /// Mean-field ResNet with random-Fourier-feature blocks (theory §5).
     case rffResnet = "rff-resnet"
 }
 
@@ -14,7 +14,7 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
 /// that keep Transformer and ResNet keys apart.
 extension TrainConfig {
     /// A generated regression task for ResNets: x ~ N(0, I_d), y from a fixed random teacher
-    /// (``TeacherRegression``); square loss, so the PL bound of PAPERS §4 applies.
+    /// (``TeacherRegression``); square loss, so the PL bound of theory §4 applies.
     public static let teacherRegressionTask = "teacher-regression"
     /// The largest training set whose NTK Gram matrix `--ntk-every` computes (n² memory, n³ time).
     public static let largestNTKTrainSize = 1000

@@ -3,7 +3,7 @@ import MeanFieldCore
 
 /// The training loop of `meanfield train --model resnet|rff-resnet --task teacher-regression`: a
 /// ``MeanFieldResNet`` on ``TeacherRegression`` with square loss, any ``Optimizer`` and schedule,
-/// in mean-field time (PAPERS §1.4, §4: particles keep their layer, flow scale L·M).
+/// in mean-field time (theory §1.4, §4: particles keep their layer, flow scale L·M).
 ///
 /// Step k (k = 0 … steps) computes R and ∇R at θ_k on its batch (the whole training set, or an
 /// epoch permutation's slice), checks for NaN/Inf, logs a metrics line (step, t, lr, R on the

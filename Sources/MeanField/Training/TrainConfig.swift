@@ -10,7 +10,7 @@ import Foundation
 /// It fits the training set (R falls from ≈ 2.2 to ≈ 4e-5, seed 0) — memorisation, not in-context
 /// learning: the evaluation risk rises. Use larger --train-size (or 0) and more steps for the latter.
 public struct TrainConfig: Codable, Sendable, Equatable {
-    // Task (PAPERS §1.1).
+    // Task (theory §1.1).
     /// `icl-regression`, or an image classification task (``imageTasks``) trained with a
     /// ``VisionTransformer`` by ``ImageTrainer``.
     public var task = "icl-regression"
@@ -39,9 +39,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Random crop after zero padding (2 px for 28×28, 4 px for 32×32) and horizontal flips.
     public var augment = false
 
-    // Model (PAPERS §1.2–1.3).
+    // Model (theory §1.2–1.3).
     /// The network: the mean-field Transformer, or a mean-field ResNet with two-layer or
-    /// random-feature blocks (PAPERS §4–5, ``MeanFieldResNet``; keys `units`, `hidden-dim`, `feature-*`).
+    /// random-feature blocks (theory §4–5, ``MeanFieldResNet``; keys `units`, `hidden-dim`, `feature-*`).
     public var model = ModelKind.transformer
     /// Token dimension D ≥ d + 1 (nil = d + 1).
     public var tokenDim: Int? = nil
@@ -61,7 +61,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Which engine computes risks and gradients: the hand-fused fast path (default) or the autodiff reference.
     public var engine = EngineKind.fused
 
-    // ResNets (PAPERS §4–5).
+    // ResNets (theory §4–5).
     /// Particles per ResNet layer: M units of a two-layer block, or r random features.
     public var units = 32
     /// Dimension D of the ResNet's residual stream.
@@ -74,7 +74,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// (teacher-regression; 0 = never).
     public var ntkEvery = 0
 
-    // Optimization (PAPERS §1.4).
+    // Optimization (theory §1.4).
     public var optimizer = OptimizerKind.adamw
     /// Peak learning rate η (mean-field time per step).
     public var lr = 0.02
@@ -224,7 +224,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case .score: score = try choice(ScoreMap.self)
         case .activation: activation = try choice(Activation.self)
         case .preNorm: preNorm = try flag()
-        case .residualExponent: residualExponent = try number("a number > 0 (1 = PAPERS §1.2, 0.5 = depth-μP)", { $0 > 0 })
+        case .residualExponent: residualExponent = try number("a number > 0 (1 = theory §1.2, 0.5 = depth-μP)", { $0 > 0 })
         case .temperature: temperature = try number("a number > 0", { $0 > 0 })
         case .initStd: initStd = isAuto() ? nil : try number("a number > 0 or 'auto' (1/√D)", { $0 > 0 })
         case .engine: engine = try choice(EngineKind.self)

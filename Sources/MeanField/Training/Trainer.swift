@@ -22,8 +22,8 @@ public struct TrainSummary: Codable, Sendable {
 }
 
 /// The training loop of `meanfield train` (and `meanfield demo`): in-context regression
-/// (PAPERS §1.1) on any ``TransformerEngine``, with any ``Optimizer`` and learning-rate schedule,
-/// in mean-field time (PAPERS §1.4).
+/// (theory §1.1) on any ``TransformerEngine``, with any ``Optimizer`` and learning-rate schedule,
+/// in mean-field time (theory §1.4).
 ///
 /// Step k (k = 0 … steps) computes R and ∇R at θ_k on its batch, then: checks R, Q and ∇R for
 /// NaN/Inf; logs a metrics line (every `log-every` steps and at the end) with t = Σ_{i<k} η_i;

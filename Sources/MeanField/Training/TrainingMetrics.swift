@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// Quantities logged per step besides the risk (PAPERS §1.5: the particles' empirical distribution).
+/// Quantities logged per step besides the risk (theory §1.5: the particles' empirical distribution).
 public enum TrainingMetrics {
     /// Particle spread per layer: the RMS distance of a layer's particles to their mean,
     /// √((1/M) Σ_j |θ_j − θ̄|²), with θ_j the concatenation of particle j's slices of every tensor

@@ -8,16 +8,16 @@ public enum RidgeForm: String, Codable, Sendable, CaseIterable {
     /// v = Φᵀα with (ΦΦᵀ/(nm) + λI_n) α = r₀/n: cheaper when n < m.
     case dual
 
-    /// The cheaper form for n samples and width m (dual when n < m, PAPERS §3).
+    /// The cheaper form for n samples and width m (dual when n < m, theory §3).
     public static func preferred(samples: Int, width: Int) -> RidgeForm { samples < width ? .dual : .primal }
 }
 
-/// The fast timescale of VarPro (PAPERS §3): for fixed features, the outer weights minimise
+/// The fast timescale of VarPro (theory §3): for fixed features, the outer weights minimise
 ///
 ///     J(u) = (1/(2λ)) (1/n) Σ_i (f(x_i) − y_i)² + (1/(2m)) Σ_j (u_j − b)²,   f(x) = (1/m) Σ_j u_j φ(θ_j, x),
 ///
 /// with b = 0 for the biased regulariser |u|² and b = 1 for the unbiased (u − 1)². Setting ∂J/∂u = 0
-/// and multiplying by λm gives the equation this solver uses (b = 0: PAPERS §3's u* exactly):
+/// and multiplying by λm gives the equation this solver uses (b = 0: theory §3's u* exactly):
 ///
 ///     (ΦᵀΦ/(nm) + λI_m)(u* − b) = Φᵀ(y − Φb/m)/n,
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The λ → 0 limit of VarPro on the circle (PAPERS §3): the feature density f (w.r.t. dθ, ∫f = 1)
+/// The λ → 0 limit of VarPro on the circle (theory §3): the feature density f (w.r.t. dθ, ∫f = 1)
 /// follows the ultra-fast diffusion
 ///
 ///     ∂_τ f = −½ ∂_θ( f ∂_θ (f*/f)² ),
@@ -44,7 +44,7 @@ public struct UltraFastDiffusion: Sendable {
         self.density = initial
     }
 
-    /// The circle teacher density (PAPERS §3) averaged over P cells (Simpson's rule on each cell),
+    /// The circle teacher density (theory §3) averaged over P cells (Simpson's rule on each cell),
     /// normalised to ∫ = 1; and the uniform initial density 1/(2π) (students start uniform).
     public static func circleTeacher(gamma: Double, cells: Int) -> [Double] {
         let h = 2 * Double.pi / Double(cells)

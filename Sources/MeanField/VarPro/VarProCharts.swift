@@ -1,6 +1,6 @@
 import Foundation
 
-/// The figures of a varpro run (E5, PAPERS §3): distance to the teacher and risk over mean-field
+/// The figures of a varpro run (E5, theory §3): distance to the teacher and risk over mean-field
 /// time per λ (colour: width; solid: VarPro, dashed: two-timescale), the distance to the λ → 0 PDE
 /// solution at the smallest λ, and the densities at the end (teacher, PDE, students' histograms).
 public enum VarProCharts {

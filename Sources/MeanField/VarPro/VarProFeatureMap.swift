@@ -1,6 +1,6 @@
 import Foundation
 
-/// The two feature families of the VarPro teacher–student experiments (PAPERS §3, E5).
+/// The two feature families of the VarPro teacher–student experiments (theory §3, E5).
 public enum VarProFeatureKind: String, Codable, Sendable, CaseIterable {
     /// ReLU units with weights on the circle S¹: φ(θ, x) = max(0, ⟨w_θ, x⟩), w_θ = (cos θ, sin θ),
     /// inputs x ~ N(0, I₂). The angle parameterisation keeps w on S¹ without renormalising.
@@ -10,7 +10,7 @@ public enum VarProFeatureKind: String, Codable, Sendable, CaseIterable {
     case rbfTorus = "rbf-torus"
 }
 
-/// A feature map φ(θ, x) with its analytic θ-gradient (PAPERS §3). Parameters and inputs are flat
+/// A feature map φ(θ, x) with its analytic θ-gradient (theory §3). Parameters and inputs are flat
 /// row-major arrays: θ is m×p (p = ``parameterDimension``), x is n×2.
 public struct VarProFeatureMap: Codable, Sendable, Equatable {
     public var kind: VarProFeatureKind

@@ -2,7 +2,7 @@ import Foundation
 
 /// The `meanfield report` page of a varpro run directory (one with varpro.json): configuration and
 /// provenance, a table of the final numbers per student, and the figures of ``VarProCharts``
-/// (E5, PAPERS §3).
+/// (E5, theory §3).
 public enum VarProReport {
     /// Whether `path` holds a varpro run.
     public static func isVarProRun(_ path: String) -> Bool {
@@ -46,7 +46,7 @@ public enum VarProReport {
             ("wall time", String(format: "%.1f s", results.seconds))]
         for key in ["gitCommit", "threads", "cpu", "startedAt"] { if let value = manifest[key] { pairs.append((key, value.displayText)) } }
         overview.keyValues(pairs, caption: "Configuration and provenance")
-        overview.paragraph("Objective J = (1/(2λ)) mean (f − y)² + (1/(2m)) Σ (u − b)², f = (1/m) Σ u_j φ(θ_j, ·) (PAPERS §3). VarPro sets u = u*(θ) = b + (ΦᵀΦ/(nm) + λI)⁻¹Φᵀ(y − Φb/m)/n every step; two-timescale trains u by gradient with rate λm. Distances: energy distance (MMD² of k = −|x − y|, chordal embedding) and geodesic W₁ (exact) and W₂ on the circle, to the teacher's quadrature measure and to the ultra-fast diffusion PDE solution at the same τ.")
+        overview.paragraph("Objective J = (1/(2λ)) mean (f − y)² + (1/(2m)) Σ (u − b)², f = (1/m) Σ u_j φ(θ_j, ·) (theory §3). VarPro sets u = u*(θ) = b + (ΦᵀΦ/(nm) + λI)⁻¹Φᵀ(y − Φb/m)/n every step; two-timescale trains u by gradient with rate λm. Distances: energy distance (MMD² of k = −|x − y|, chordal embedding) and geodesic W₁ (exact) and W₂ on the circle, to the teacher's quadrature measure and to the ultra-fast diffusion PDE solution at the same τ.")
         page.add(overview)
 
         var table = HTMLPage.Section(id: "final", title: "Final values")

@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// Configuration of a `meanfield varpro` run (E5, PAPERS §3): one teacher and data set, and a grid of
+/// Configuration of a `meanfield varpro` run (E5, theory §3): one teacher and data set, and a grid of
 /// students: every width × λ × mode, all from the same initial features per width.
 public struct VarProConfig: Codable, Sendable, Equatable {
     public var features: VarProFeatureKind
@@ -18,7 +18,7 @@ public struct VarProConfig: Codable, Sendable, Equatable {
     /// Metrics every this many steps (and at the last step).
     public var recordEvery: Int
     public var seed: UInt64
-    /// γ of the circle teacher density (PAPERS §3).
+    /// γ of the circle teacher density (theory §3).
     public var teacherGamma: Double
     /// Quadrature points of the teacher: angles on the circle, points per side on the torus.
     public var teacherGrid: Int
@@ -268,7 +268,7 @@ public enum VarProRun {
         return results
     }
 
-    /// Solves the λ → 0 PDE (PAPERS §3) from the uniform density to every record time; returns its
+    /// Solves the λ → 0 PDE (theory §3) from the uniform density to every record time; returns its
     /// record and, per record time, the PDE density as weighted cell centres for the students' distances.
     static func solvePDE(_ config: VarProConfig, teacher: VarProTeacher, teacherEnergy: EnergyDistance,
                          recordSteps: [Int]) -> (VarProPDERecord, [VarProMeasurements.PDEReference]) {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The teacher of the teacher–student experiments (PAPERS §3, E5): a feature measure ν* given as a
+/// The teacher of the teacher–student experiments (theory §3, E5): a feature measure ν* given as a
 /// fine weighted quadrature grid (points with masses summing to 1), outer weights 1, so that the
 /// targets are y(x) = ∫ φ(θ, x) dν*(θ) — the infinite-width teacher, up to quadrature error.
 public struct VarProTeacher: Sendable {
@@ -12,7 +12,7 @@ public struct VarProTeacher: Sendable {
 
     public var count: Int { weights.count }
 
-    /// The public code's two-mode density on the circle (unnormalised, PAPERS §3):
+    /// The public code's two-mode density on the circle (unnormalised, theory §3):
     /// ν*(θ) ∝ 1/(1 + γ sin²(θ/2)) + 0.5/(1 + γ sin²((θ − 0.4π)/2)); the two modes have masses 2:1.
     public static func circleDensity(_ angle: Double, gamma: Double) -> Double {
         let first = sin(angle / 2), second = sin((angle - 0.4 * .pi) / 2)

@@ -1,7 +1,7 @@
 import Foundation
 import MeanFieldCore
 
-/// How the outer weights u move (PAPERS §3).
+/// How the outer weights u move (theory §3).
 public enum VarProMode: String, Codable, Sendable, CaseIterable {
     /// Variable projection: u = u*(θ) (the ridge solution, ``RidgeSolver``) at every step; gradient
     /// flow on θ of the reduced objective, whose gradient is ∂J/∂θ at u = u* (envelope theorem).
@@ -9,12 +9,12 @@ public enum VarProMode: String, Codable, Sendable, CaseIterable {
     /// Ordinary (single-timescale) gradient flow on (u, θ): u also takes gradient steps, with
     /// learning rate λ·m (mean-field time), so u and θ move on the same timescale.
     case twoTimescale = "two-timescale"
-    /// Stochastic VarPro with momentum on u (PAPERS §3): each step draws a minibatch, solves its ridge
+    /// Stochastic VarPro with momentum on u (theory §3): each step draws a minibatch, solves its ridge
     /// problem u*_batch and sets u ← β u + (1 − β) u*_batch, then takes the θ step on the minibatch.
     case stochasticVarPro = "stochastic-varpro"
 }
 
-/// The regulariser (1/(2m)) Σ_j (u_j − b)² of the objective (PAPERS §3).
+/// The regulariser (1/(2m)) Σ_j (u_j − b)² of the objective (theory §3).
 public enum VarProRegulariser: String, Codable, Sendable, CaseIterable {
     /// b = 0: |u|².
     case biased
@@ -29,7 +29,7 @@ public enum VarProRegulariser: String, Codable, Sendable, CaseIterable {
 /// The Hessian of m·J in u is K/λ + I, K = ΦᵀΦ/(nm), so u relaxes at rates ρ(κ/λ + 1) (κ the
 /// eigenvalues of K) while θ moves at speed O(r/λ).
 public enum VarProOuterRate: String, Codable, Sendable, CaseIterable {
-    /// ρ = λ (PAPERS §3): du/dτ = −((1/n) Σ_i r_i Φ_ij + λ(u_j − b)); u relaxes at rates κ + λ, i.e.
+    /// ρ = λ (theory §3): du/dτ = −((1/n) Σ_i r_i Φ_ij + λ(u_j − b)); u relaxes at rates κ + λ, i.e.
     /// on an O(1) timescale in the leading directions and O(1/λ) in the others.
     case lambda
     /// ρ = 1, the features' own learning rate m (plain gradient flow on both layers):
@@ -55,7 +55,7 @@ public struct VarProProblem: Sendable {
     }
 }
 
-/// One two-layer student f(x) = (1/m) Σ_j u_j φ(θ_j, x) trained in mean-field time (PAPERS §3) on the
+/// One two-layer student f(x) = (1/m) Σ_j u_j φ(θ_j, x) trained in mean-field time (theory §3) on the
 /// full batch, objective
 ///
 ///     J(u, θ) = (1/(2λ)) (1/n) Σ_i (f(x_i) − y_i)² + (1/(2m)) Σ_j (u_j − b)².
@@ -63,7 +63,7 @@ public struct VarProProblem: Sendable {
 /// The feature flow is dθ_j/dτ = −m ∂J/∂θ_j = −(1/(λn)) Σ_i r_i u_j ∇_θ φ(θ_j, x_i), r = f − y,
 /// explicit Euler with time step Δτ (learning rate m·Δτ on the particle gradient); τ = steps·Δτ.
 /// In two-timescale mode u_j ← u_j − Δτ·ρm ∂J/∂u_j = u_j − Δτ(ρ/λ)((1/n) Σ_i r_i Φ_ij + λ(u_j − b)),
-/// with ρ = λ (PAPERS §3's rate) or ρ = 1 (``VarProOuterRate``); stochastic VarPro: see
+/// with ρ = λ (theory §3's rate) or ρ = 1 (``VarProOuterRate``); stochastic VarPro: see
 /// ``VarProMode/stochasticVarPro``.
 public struct VarProTrainer {
     public let problem: VarProProblem
@@ -203,7 +203,7 @@ public struct VarProTrainer {
         stepsTaken += 1
     }
 
-    /// Stochastic VarPro (PAPERS §3): minibatch B (with replacement; the whole set when B ≥ n),
+    /// Stochastic VarPro (theory §3): minibatch B (with replacement; the whole set when B ≥ n),
     /// u ← β u + (1 − β) u*_B, then dθ_j = −Δτ (1/(λB)) Σ_{i∈B} r_i u_j ∇φ(θ_j, x_i) with r on the batch.
     mutating func stochasticStep() throws {
         let n = problem.samples, m = width, p = problem.features.parameterDimension

@@ -20,7 +20,7 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Equatable {
 /// The Cholesky factorization A = L Lᵀ of a symmetric positive definite matrix, in `Double`.
 ///
 /// Matrices are row-major flat arrays. Only the lower triangle of the input is read. Used by the
-/// ridge solves of VarPro (PAPERS §3: u* = (ΦᵀΦ/(nm) + λI)⁻¹ Φᵀy/n, primal or dual form).
+/// ridge solves of VarPro (theory §3: u* = (ΦᵀΦ/(nm) + λI)⁻¹ Φᵀy/n, primal or dual form).
 public struct CholeskyFactorization: Sendable {
     /// The order n of the factored matrix.
     public let dimension: Int

@@ -4,7 +4,7 @@
 /// then one-sided (Hestenes) Jacobi rotations orthogonalize R's columns; the singular values are the
 /// final column norms. One-sided Jacobi computes small singular values to high *relative*
 /// accuracy, which forming AᵀA would lose — the NTK-injectivity certificate σ_min/σ_max
-/// (PAPERS §2) lives in exactly that range.
+/// (theory §2) lives in exactly that range.
 public enum SingularValues {
     /// The min(rows, columns) singular values of the row-major rows×columns `matrix`, descending.
     public static func of(_ matrix: [Double], rows: Int, columns: Int) -> [Double] {

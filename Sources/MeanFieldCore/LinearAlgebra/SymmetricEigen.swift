@@ -5,7 +5,7 @@ import RealModule
 /// Householder reduction to tridiagonal form followed by the implicit QL algorithm with Wilkinson
 /// shifts (the EISPACK `tred2`/`tql2` pair, as in JAMA). O(n³) once, instead of the O(n³) per sweep
 /// of Jacobi rotations. Used for the NTK Gram matrix's λ_min and the local PL constant
-/// 2λ_min(K)/n (PAPERS §4), and the random-feature kernel's λ_min (PAPERS §5).
+/// 2λ_min(K)/n (theory §4), and the random-feature kernel's λ_min (theory §5).
 public enum SymmetricEigen {
     /// Eigenvalues of the symmetric n×n row-major `matrix`, ascending. Only symmetry is assumed
     /// (the lower triangle is read as the matrix).

@@ -3,7 +3,7 @@ import RealModule
 /// Element-wise functions with their derivatives, written once for `Float` and `Double`.
 public enum UnaryFunction: String, CaseIterable, Sendable {
     case negate, exp, log, relu, gelu, tanh, sigmoid, silu, square, sqrt, abs, reciprocal
-    /// cos x: random Fourier features φ(ω·x + β) = √2 cos(ω·x + β) (PAPERS §5).
+    /// cos x: random Fourier features φ(ω·x + β) = √2 cos(ω·x + β) (theory §5).
     case cos
 
     /// f(x).

@@ -118,7 +118,7 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// Stops with a one-line message naming the op and the shapes involved (PAPERS-independent: the
+/// Stops with a one-line message naming the op and the shapes involved (the
 /// rule for all bad-input errors in the core is "name the op and both shapes").
 func shapeFailure(_ op: String, _ detail: String, file: StaticString = #file, line: UInt = #line) -> Never {
     fatalError("MeanFieldCore.\(op): \(detail)", file: file, line: line)

@@ -1,4 +1,4 @@
-// The adjoint (backward-ODE) recursion of PAPERS §2 against whole-depth reverse-mode autodiff, in
+// The adjoint (backward-ODE) recursion of theory §2 against whole-depth reverse-mode autodiff, in
 // Double: every parameter gradient ≤ 1e-10 relative, P_0 equal to the input gradient, and P_L
 // against central differences of the loss in X_L.
 import MeanField

@@ -1,4 +1,4 @@
-// Projection out of span{1, a_p} (PAPERS §2): the residual is orthogonal to every column of the design
+// Projection out of span{1, a_p} (theory §2): the residual is orthogonal to every column of the design
 // A = [1, a_p] and equals y − Aβ with β from the normal equations AᵀAβ = Aᵀy solved by Cholesky.
 import Foundation
 import MeanField

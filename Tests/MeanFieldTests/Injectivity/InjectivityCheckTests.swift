@@ -1,4 +1,4 @@
-// The NTK injectivity test against the closed-form cases of PAPERS §2: a set and its translate are
+// The NTK injectivity test against the closed-form cases of theory §2: a set and its translate are
 // dependent (g differs by a·c), single tokens always fail (g affine), generic discrete/uniform/mixture
 // sets are independent, exact Gaussians are independent iff K ≤ d(d+1)/2 (the dimension of the
 // symmetric matrices their covariances live in), and the certificate is stable when P doubles.

@@ -1,4 +1,4 @@
-// Stable log-sum-exp (PAPERS §2): huge scores against the closed form s_max + log Σ exp(s_i − s_max)
+// Stable log-sum-exp (theory §2): huge scores against the closed form s_max + log Σ exp(s_i − s_max)
 // worked by hand, shift equivariance, and the tilted covariance against central finite differences of g.
 import Foundation
 import MeanField

@@ -1,5 +1,5 @@
 // ntk-check's run directory: the files `meanfield report` reads, the verdicts recorded per family
-// (translated: not injective, discrete: injective, as PAPERS §2 says), and a page naming them.
+// (translated: not injective, discrete: injective, as theory §2 says), and a page naming them.
 import Foundation
 import MeanField
 import Testing

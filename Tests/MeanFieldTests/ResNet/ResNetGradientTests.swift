@@ -1,4 +1,4 @@
-// The mean-field ResNet (PAPERS §4–5): the hand-written adjoint recursion against whole-depth
+// The mean-field ResNet (theory §4–5): the hand-written adjoint recursion against whole-depth
 // reverse-mode autodiff (≤ 1e-10 relative in Double), autodiff against central differences, and the
 // flow scales of conditional OT.
 import MeanField
@@ -71,7 +71,7 @@ func resNetAutodiffMatchesCentralDifferences(_ config: ResNetConfig) {
     let features = ResNetConfig(inputDimension: 3, hiddenDimension: 4, layers: 5, units: 7, block: .randomFeatures, outputs: 2)
     let rff: ParameterStore<Float> = MeanFieldResNet(config: features, seed: 0).initialParameters(seed: 0)
     #expect(rff.scalarCount == features.parameterCount)
-    #expect(rff.names.filter { $0.hasPrefix("layer") }.allSatisfy { rff[$0].scalars.allSatisfy { $0 == 0 } }, "Θ_ℓ starts at 0 (PAPERS §5)")
+    #expect(rff.names.filter { $0.hasPrefix("layer") }.allSatisfy { rff[$0].scalars.allSatisfy { $0 == 0 } }, "Θ_ℓ starts at 0 (theory §5)")
 }
 
 @Test func resNetResidualStepFollowsTheDepthLimit() {

@@ -1,4 +1,4 @@
-// Distances between feature measures (PAPERS §3): the energy distance vanishes on identical
+// Distances between feature measures (theory §3): the energy distance vanishes on identical
 // measures and matches a hand-computed value; circle W1 against the geodesic distance of two Diracs
 // and against a rotation of a uniform grid.
 import Foundation

@@ -1,4 +1,4 @@
-// Feature maps of PAPERS §3: values against their formulas and θ-gradients against central
+// Feature maps of theory §3: values against their formulas and θ-gradients against central
 // differences in Double; the batched evaluation against the single-point one.
 import Foundation
 import MeanField

@@ -1,4 +1,4 @@
-// The ridge projection of VarPro (PAPERS §3) against an independent solve of the normal equations
+// The ridge projection of VarPro (theory §3) against an independent solve of the normal equations
 // (Gaussian elimination with partial pivoting, written here), and the primal and dual forms against
 // each other.
 import Foundation

@@ -1,4 +1,4 @@
-// The trainer of PAPERS §3 on a small fixed-seed teacher–student problem: VarPro (u = u* every step)
+// The trainer of theory §3 on a small fixed-seed teacher–student problem: VarPro (u = u* every step)
 // reaches a lower objective than single-timescale gradient flow at the same mean-field times, the
 // reduced objective decreases, and the θ-gradient of the trainer matches central differences of the
 // objective at fixed u.

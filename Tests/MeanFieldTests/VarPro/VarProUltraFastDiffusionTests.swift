@@ -1,4 +1,4 @@
-// The λ → 0 limit PDE of VarPro (PAPERS §3) on the circle: exact mass conservation, positivity,
+// The λ → 0 limit PDE of VarPro (theory §3) on the circle: exact mass conservation, positivity,
 // the teacher as a stationary point, and convergence toward the teacher from the uniform density.
 import Foundation
 import MeanField

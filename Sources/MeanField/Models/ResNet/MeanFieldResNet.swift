@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// The mean-field ResNet of PAPERS §4–5 (``ResNetConfig``) on the autodiff core.
+/// The mean-field ResNet of theory §4–5 (``ResNetConfig``) on the autodiff core.
 ///
 /// Rows are samples: the state is `X ∈ R^{B×D}`. Layer ℓ applies
 ///   two-layer block (§4):     X ← X + (1/L^α)·(1/M) σ(X W_ℓᵀ + b_ℓ) U_ℓ
@@ -8,7 +8,7 @@ import MeanFieldCore
 /// where row j of W_ℓ, U_ℓ (and b_{ℓ,j}) is particle j of layer ℓ, and Ω, β are fixed. Particles
 /// keep their layer (conditional OT): each layer's tensors carry the flow scale L·M
 /// (``ParameterStore/flowScales``), so ``GradientFlow`` and every optimizer move them by
-/// −η(L·M ∇R + λθ), the mean-field time convention of PAPERS §1.4.
+/// −η(L·M ∇R + λθ), the mean-field time convention of theory §1.4.
 public struct MeanFieldResNet: Sendable {
     public let config: ResNetConfig
     /// The fixed random features Ω `[r, D]` and phases β `[r]` of a random-feature block (empty otherwise).
@@ -36,7 +36,7 @@ public struct MeanFieldResNet: Sendable {
         }
     }
 
-    /// r fixed random features: ω ~ N(0, σ²I) `[r, d]`; β ~ U[0, 2π) for cos, N(0, σ²) for ReLU (PAPERS §5).
+    /// r fixed random features: ω ~ N(0, σ²I) `[r, d]`; β ~ U[0, 2π) for cos, N(0, σ²) for ReLU (theory §5).
     public static func randomFeatures(count: Int, dimension: Int, scale sigma: Double, map: RandomFeatureMap, seed: UInt64) -> (omega: Tensor<Double>, phase: Tensor<Double>) {
         var random = PhiloxRandom(seed: seed, stream: featureStream)
         let omega: Tensor<Double> = random.normal([count, dimension], standardDeviation: sigma)
@@ -45,7 +45,7 @@ public struct MeanFieldResNet: Sendable {
     }
 
     /// Initial parameters: embedding E ~ N(0, 1/q), e = 0; two-layer particles w, b, u ~ N(0, σ₀²)
-    /// (σ₀ = initStd, default 1/√D); random-feature weights Θ_ℓ = 0 (PAPERS §5); readout
+    /// (σ₀ = initStd, default 1/√D); random-feature weights Θ_ℓ = 0 (theory §5); readout
     /// R ~ N(0, 1/D), c = 0 (random, so that the NTK of the blocks is not zero at t = 0).
     /// One Philox stream per tensor (stream = 1 + its index).
     public func initialParameters<Scalar: TensorScalar>(seed: UInt64, as _: Scalar.Type = Scalar.self) -> ParameterStore<Scalar> {

@@ -2,15 +2,15 @@ import MeanFieldCore
 
 /// The residual block of a mean-field ResNet.
 public enum ResNetBlock: String, Codable, Sendable, CaseIterable {
-    /// Two-layer block (PAPERS §4): F_ℓ(x) = (1/M) Σ_j u_{ℓ,j} σ(⟨w_{ℓ,j}, x⟩ + b_{ℓ,j}), every
+    /// Two-layer block (theory §4): F_ℓ(x) = (1/M) Σ_j u_{ℓ,j} σ(⟨w_{ℓ,j}, x⟩ + b_{ℓ,j}), every
     /// particle (u, w, b) trained and kept in its layer (conditional OT).
     case twoLayer = "two-layer"
-    /// Random-feature block (PAPERS §5): F_ℓ(x) = (1/r) Σ_k θ_{ℓ,k} φ(⟨ω_k, x⟩ + β_k), the features
+    /// Random-feature block (theory §5): F_ℓ(x) = (1/r) Σ_k θ_{ℓ,k} φ(⟨ω_k, x⟩ + β_k), the features
     /// (Ω, β) random, fixed and shared by all layers; only the outer weights Θ_ℓ are trained, from 0.
     case randomFeatures = "random-features"
 }
 
-/// The feature map φ of a random-feature block (PAPERS §5).
+/// The feature map φ of a random-feature block (theory §5).
 public enum RandomFeatureMap: String, Codable, Sendable, CaseIterable {
     /// φ(z) = √2 cos(z), ω ~ N(0, σ²I), β ~ U[0, 2π): E φφ′ = exp(−σ²|x − x′|²/2), the Gaussian kernel.
     case cos
@@ -18,7 +18,7 @@ public enum RandomFeatureMap: String, Codable, Sendable, CaseIterable {
     case relu
 }
 
-/// A mean-field ResNet (PAPERS §4, §5) on inputs x ∈ R^q:
+/// A mean-field ResNet (theory §4, §5) on inputs x ∈ R^q:
 ///   X_0 = E x + e,  X_{ℓ+1} = X_ℓ + (1/L^α) F_ℓ(X_ℓ),  output = Rᵀ X_L + c,
 /// with a trained linear embedding (E, e) into R^D, L residual blocks of M particles (or r random
 /// features) and a linear readout to C outputs. α = 1 is the papers' 1/L step.
