@@ -116,7 +116,7 @@ def torch_epoch(images, labels, threads, seed):
 
 
 def meanfield_epoch(binary, threads, data, seed):
-    """Training seconds of one epoch (metrics.jsonl epoch_seconds, evaluation excluded) and the run's wall time."""
+    """Training seconds of one epoch (metrics.jsonl train_seconds, evaluation excluded) and the run's wall time."""
     directory = tempfile.mkdtemp(prefix="meanfield-epoch-")
     try:
         start = time.perf_counter()
@@ -127,7 +127,7 @@ def meanfield_epoch(binary, threads, data, seed):
         with open(os.path.join(directory, "run", "metrics.jsonl")) as handle:
             lines = [json.loads(text) for text in handle if text.strip()]
         last = lines[-1]
-        return last["epoch_seconds"], last["batch_loss"], last["step"], wall
+        return last.get("train_seconds", last.get("epoch_seconds")), last["batch_loss"], last["step"], wall
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -40,7 +40,7 @@ def main(directories):
         if os.path.exists(summary_path):
             with open(summary_path) as handle:
                 summary = json.load(handle)
-        trained = [line["epoch_seconds"] for line in lines if "epoch_seconds" in line]
+        trained = [line["train_seconds"] for line in lines if "train_seconds" in line]
         per_epoch = f"{sum(trained) / len(trained):.1f}" if trained else "-"
         wall = f"{summary['wallSeconds'] / 60:.1f} min" if "wallSeconds" in summary else "running"
         print(f"| {name} | {config['heads']} | {config['ffn-units']} | {config['layers']} | {last['epoch']} "

@@ -70,7 +70,7 @@ struct Demo: ParsableCommand {
         var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Float>(config: model, kind: resolved.engine))
         let summary = try trainer.run(directory: path)
         print(String(format: "Reached training risk R = %.5f (from %.4f) at mean-field time t = %.1f; evaluation risk %.5f; %.1f s.",
-                     summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
+                     summary.final["R"] ?? .nan, summary.initial["R"] ?? .nan, summary.meanFieldTime, summary.final["eval_R"] ?? .nan, summary.wallSeconds))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
     }
 

@@ -80,7 +80,9 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Continue the run in this directory from its last checkpoint (only --steps, --epochs, --threads, --log-every, --checkpoint-every may change).") var resume: String?
     @Option(parsing: .unconditional, help: "Config file: .toml, .json or .yaml with the flags' names as keys; flags override it.") var config: String?
     @Option(parsing: .unconditional, help: "Checkpoint every this many steps; 0 = only at the end (default 0).") var checkpointEvery: String?
-    @Option(parsing: .unconditional, help: "Log a metrics line every this many steps (default 10).") var logEvery: String?
+    @Option(parsing: .unconditional, help: "Log a metrics line every this many steps; 0 = unused (default 10; image tasks 0).") var logEvery: String?
+    @Option(parsing: .unconditional, help: "Checkpoint every this many epochs; 0 = unused (default 0; image tasks 1).") var checkpointEveryEpochs: String?
+    @Option(parsing: .unconditional, help: "Log a metrics line every this many epochs; 0 = unused (default 0; image tasks 1).") var logEveryEpochs: String?
 
     /// The flags given on the command line, as (key, text).
     var givenFlags: [(key: String, text: String)] {
@@ -96,6 +98,7 @@ struct Train: ParsableCommand {
             ("weight-decay", weightDecay), ("ordinary-lr-scale", ordinaryLrScale), ("momentum", momentum), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon),
             ("steps", steps), ("epochs", epochs), ("batch-size", batchSize), ("seed", seed), ("threads", threads),
             ("checkpoint-every", checkpointEvery), ("log-every", logEvery),
+            ("checkpoint-every-epochs", checkpointEveryEpochs), ("log-every-epochs", logEveryEpochs),
         ]
         return all.compactMap { key, text in text.map { (key, $0) } }
     }
@@ -125,8 +128,7 @@ struct Train: ParsableCommand {
                   + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps" + (resume != nil ? " (resuming)" : ""))
             var trainer = ResNetTrainer(config: resolved)
             let summary = try trainer.run(directory: path, resume: resume != nil)
-            print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
-                         summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
+            print(Self.regressionResult(summary))
             print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
             return
         }
@@ -138,9 +140,14 @@ struct Train: ParsableCommand {
               + (resume != nil ? " (resuming)" : ""))
         var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Float>(config: model, kind: resolved.engine))
         let summary = try trainer.run(directory: path, resume: resume != nil)
-        print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
-                     summary.finalTrainRisk, summary.initialTrainRisk, summary.meanFieldTime, summary.finalEvalRisk, summary.wallSeconds))
+        print(Self.regressionResult(summary))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
+    }
+
+    /// The last line of a regression run: final and initial R, t, evaluation risk, wall time.
+    static func regressionResult(_ summary: RunSummary) -> String {
+        String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
+               summary.final["R"] ?? .nan, summary.initial["R"] ?? .nan, summary.meanFieldTime, summary.final["eval_R"] ?? .nan, summary.wallSeconds)
     }
 
     /// The run's resolved config and folder, as `run()` trains it: the saved config.json with
@@ -153,7 +160,7 @@ struct Train: ParsableCommand {
         if let resume {
             guard config == nil else { throw RunError("--config cannot be combined with --resume: a resumed run keeps the config saved in \(resume)/config.json") }
             if let out, out != resume { throw RunError("--out \(out) differs from --resume \(resume); a resumed run continues in its own directory") }
-            let allowed: Set = ["steps", "epochs", "threads", "log-every", "checkpoint-every"]
+            let allowed: Set = ["steps", "epochs", "threads", "log-every", "checkpoint-every", "log-every-epochs", "checkpoint-every-epochs"]
             if let flag = givenFlags.first(where: { !allowed.contains($0.key) }) {
                 throw RunError("--\(flag.key) cannot change when resuming (the run keeps its saved config); only --steps, --epochs, --threads, --log-every and --checkpoint-every can")
             }
@@ -203,9 +210,10 @@ struct Train: ParsableCommand {
               + (resume ? " (resuming)" : ""))
         var trainer = ImageTrainer(config: resolved, splits: splits)
         let summary = try trainer.run(directory: path, resume: resume)
+        let final = summary.final
         print(String(format: "Final: train loss %.4g, accuracy %.2f%%; test loss %.4g, accuracy %.2f%%; %.3f s/step, %.1f s/epoch; %.1f s in all.",
-                     summary.finalTrainLoss, 100 * summary.finalTrainAccuracy, summary.finalTestLoss, 100 * summary.finalTestAccuracy,
-                     summary.secondsPerStep, summary.secondsPerEpoch, summary.wallSeconds))
+                     final["train_loss"] ?? .nan, 100 * (final["train_acc"] ?? .nan), final["test_loss"] ?? .nan, 100 * (final["test_acc"] ?? .nan),
+                     summary.secondsPerStep, summary.secondsPerStep * Double(summary.stepsPerEpoch ?? 0), summary.wallSeconds))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, confusion.json, summary.json)")
     }
 }

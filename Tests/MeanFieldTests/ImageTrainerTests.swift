@@ -17,7 +17,7 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
 }
 
 @Test func syntheticSubsetTrainsToFullTrainingAccuracy() throws {
-    let config = try imageConfig("synthetic-images", [("subset", "200"), ("epochs", "20"), ("log-every", "5"), ("checkpoint-every", "0")])
+    let config = try imageConfig("synthetic-images", [("subset", "200"), ("epochs", "20"), ("log-every-epochs", "5"), ("checkpoint-every-epochs", "0")])
     var trainer = ImageTrainer(config: config, splits: try ImageTrainer.loadSplits(config))
     trainer.showProgress = false
     trainer.printReport = false
@@ -25,7 +25,7 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     defer { try? FileManager.default.removeItem(atPath: path) }
     let summary = try trainer.run(directory: path)
     #expect(summary.status == "completed")
-    #expect(summary.trainImages == 200)
+    #expect(summary.stepsPerEpoch == 10)   // 200 images in batches of 20
     #expect(summary.finalTrainAccuracy == 1, "train accuracy \(summary.finalTrainAccuracy), loss \(summary.finalTrainLoss)")
     let metrics = try String(contentsOfFile: path + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
     #expect(metrics.count == 5)   // epochs 0, 5, 10, 15, 20
@@ -45,8 +45,8 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     }
     let config = try imageConfig("fashion-mnist", [("subset", "200"), ("test-subset", "200"), ("patch", "7"), ("token-dim", "16"),
                                                    ("heads", "4"), ("head-dim", "8"), ("ffn-units", "32"), ("layers", "2"),
-                                                   ("batch-size", "10"), ("lr", "0.01"), ("schedule", "constant"), ("epochs", "40"), ("log-every", "40"),
-                                                   ("checkpoint-every", "0")])
+                                                   ("batch-size", "10"), ("lr", "0.01"), ("schedule", "constant"), ("epochs", "40"), ("log-every-epochs", "40"),
+                                                   ("checkpoint-every-epochs", "0")])
     var trainer = ImageTrainer(config: config, splits: splits)
     trainer.showProgress = false
     trainer.printReport = false
@@ -57,7 +57,7 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
 }
 
 @Test func resumedImageRunEndsWhereAnUninterruptedOneDoes() throws {
-    let config = try imageConfig("synthetic-images", [("subset", "100"), ("epochs", "4"), ("checkpoint-every", "1")])
+    let config = try imageConfig("synthetic-images", [("subset", "100"), ("epochs", "4"), ("checkpoint-every-epochs", "1")])
     let splits = try ImageTrainer.loadSplits(config)
     func trainer() -> ImageTrainer {
         var trainer = ImageTrainer(config: config, splits: splits)
@@ -70,11 +70,11 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     var first = trainer()
     let expected = try first.run(directory: whole)
     var interrupted = trainer()
-    interrupted.haltAfterEpoch = 2
+    interrupted.haltAfterStep = 2 * 5   // 100 images in batches of 20: 5 steps per epoch
     _ = try interrupted.run(directory: parts)
     var resumed = trainer()
     let actual = try resumed.run(directory: parts, resume: true)
-    #expect(actual.resumedFromEpoch == 2)
+    #expect(actual.resumedFromStep == 10)
     #expect(actual.finalTrainLoss == expected.finalTrainLoss)
     #expect(actual.meanFieldTime == expected.meanFieldTime)
     let a = try TrainingCheckpoint<Float>.read(path: TrainingCheckpoint<Float>.latest(in: whole + "/checkpoints")!.path)

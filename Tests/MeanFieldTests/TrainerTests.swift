@@ -9,7 +9,7 @@ private func runFolder(_ name: String) -> String {
     NSTemporaryDirectory() + "meanfield-trainer-\(getpid())-\(name)"
 }
 
-private func train(_ config: TrainConfig, into path: String, resume: Bool = false, haltAfter: Int? = nil) throws -> TrainSummary {
+private func train(_ config: TrainConfig, into path: String, resume: Bool = false, haltAfter: Int? = nil) throws -> RunSummary {
     let resolved = try config.resolved(defaultThreads: 1)
     var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: resolved.transformer))
     trainer.showProgress = false

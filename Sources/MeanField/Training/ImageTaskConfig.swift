@@ -54,8 +54,10 @@ extension TrainConfig {
         config.schedule = .cosine
         config.batchSize = 64
         config.epochs = 10
-        config.logEvery = 1
-        config.checkpointEvery = 1
+        config.logEvery = 0
+        config.logEveryEpochs = 1
+        config.checkpointEvery = 0
+        config.checkpointEveryEpochs = 1
         if task == "synthetic-images" {
             config.patch = 4
             config.tokenDim = 16
@@ -71,7 +73,7 @@ extension TrainConfig {
     }
 
     /// `resolved()` for image tasks: the run is given in epochs (`steps` is unused and ignored),
-    /// `log-every` and `checkpoint-every` count epochs, and regression-only keys must keep their defaults.
+    /// logs and checkpoints default to once per epoch (`log-every-epochs`, `checkpoint-every-epochs`), and regression-only keys must keep their defaults.
     /// `checkModel` false: the network is a ResNet (``resolvedResNet(defaultThreads:)``), no ViT keys.
     func resolvedImageTask(defaultThreads: Int, checkModel: Bool = true) throws -> TrainConfig {
         var config = self

@@ -108,10 +108,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public static let maximumThreads = 1024
     /// Worker threads (nil = all cores).
     public var threads: Int? = nil
-    /// Write a checkpoint every this many steps (0 = only at the end).
+    /// Write a checkpoint every this many steps, step 0 included (0 = only at the end).
     public var checkpointEvery = 0
-    /// Log metrics every this many steps.
+    /// Write a checkpoint every this many epochs (tasks with epochs; 0 = unused).
+    public var checkpointEveryEpochs = 0
+    /// Log metrics every this many steps (0 = unused; step 0 and the last step are always logged).
     public var logEvery = 10
+    /// Log metrics every this many epochs (tasks with epochs; 0 = unused).
+    public var logEveryEpochs = 0
 
     public init() {}
 
@@ -124,6 +128,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
         case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
+        case checkpointEveryEpochs = "checkpoint-every-epochs", logEveryEpochs = "log-every-epochs"
     }
 
     /// Every key a config file may use (and flag it corresponds to).
@@ -253,7 +258,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                 throw RunError("\(source): expected an integer in 1...\(Self.maximumThreads) (or auto = all cores), got '\(text)'")
             }
         case .checkpointEvery: checkpointEvery = try integer(atLeast: 0)
-        case .logEvery: logEvery = try integer(atLeast: 1)
+        case .logEvery: logEvery = try integer(atLeast: 0)
+        case .checkpointEveryEpochs: checkpointEveryEpochs = try integer(atLeast: 0)
+        case .logEveryEpochs: logEveryEpochs = try integer(atLeast: 0)
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import MeanFieldCore
 
 /// How a training run begins — fresh parameters in a new run folder, or the latest checkpoint of
-/// the run being resumed — shared by ``Trainer``, ``ImageTrainer`` and ``ResNetTrainer``.
+/// the run being resumed — for ``TrainingRun``.
 struct TrainingStart<Scalar: TensorScalar> {
     var store: ParameterStore<Scalar>
     var optimizer: any Optimizer<Scalar>
@@ -29,7 +29,7 @@ struct TrainingStart<Scalar: TensorScalar> {
             throw RunError("--resume \(path): no checkpoint in \(folder); start the run anew without --resume")
         }
         let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
-        try Trainer<AnyTransformerEngine<Scalar>>.checkResumable(checkpoint.config, as: config, path: latest.path)
+        try Self.checkResumable(checkpoint.config, as: config, path: latest.path)
         var optimizer = config.optimizerSettings.make(for: checkpoint.parameters)
         try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
         return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: latest.path)
@@ -45,6 +45,21 @@ struct TrainingStart<Scalar: TensorScalar> {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             throw RunError("cannot create \(folder): \(error.localizedDescription); pass a writable --out")
+        }
+    }
+
+    /// A resumed run must be the same run: only the length and the logging may change.
+    static func checkResumable(_ saved: TrainConfig, as current: TrainConfig, path: String) throws {
+        var a = saved, b = current
+        a.steps = 0; b.steps = 0; a.epochs = 0; b.epochs = 0; a.threads = nil; b.threads = nil
+        a.logEvery = 1; b.logEvery = 1; a.checkpointEvery = 0; b.checkpointEvery = 0
+        a.logEveryEpochs = 0; b.logEveryEpochs = 0; a.checkpointEveryEpochs = 0; b.checkpointEveryEpochs = 0
+        guard a == b else {
+            let differing = TrainConfig.keys.filter { key in
+                (try? JSONSerialization.jsonObject(with: a.jsonData()) as? [String: Any])?[key].map { "\($0)" }
+                    != (try? JSONSerialization.jsonObject(with: b.jsonData()) as? [String: Any])?[key].map { "\($0)" }
+            }
+            throw RunError("\(path) was written by a run with another config (\(differing.joined(separator: ", "))); --resume accepts only --steps, --epochs, --threads and the --log-every/--checkpoint-every flags")
         }
     }
 }

@@ -53,7 +53,7 @@ private let table: [BadInvocation] = [
     .init(arguments: ["train", "--residual-exponent", "0"], status: 1, mentions: ["--residual-exponent", "> 0"]),
     .init(arguments: ["train", "--decay-factor", "2", "--schedule", "step"], status: 1, mentions: ["--decay-factor", "(0, 1]"]),
     .init(arguments: ["train", "--checkpoint-every", "-1"], status: 1, mentions: ["--checkpoint-every", "integer ≥ 0"]),
-    .init(arguments: ["train", "--log-every", "0"], status: 1, mentions: ["--log-every", "integer ≥ 1"]),
+    .init(arguments: ["train", "--log-every", "-1"], status: 1, mentions: ["--log-every", "integer ≥ 0"]),
     .init(arguments: ["train", "--seed", "-1"], status: 1, mentions: ["--seed", "integer in 0..."]),
     .init(arguments: ["train", "--noise", "-1"], status: 1, mentions: ["--noise", "number ≥ 0"]),
     .init(arguments: ["train", "--examples", "0"], status: 1, mentions: ["--examples", "integer ≥ 1"]),
