@@ -15,9 +15,9 @@ import MeanFieldCore
 /// 4. for k < total, updates θ_k → θ_{k+1} and advances t; on SIGINT/SIGTERM it then checkpoints
 ///    θ_{k+1} and stops (status "interrupted").
 /// A checkpoint of step k holds θ_k, the optimizer state after k updates and the driver's state
-/// before step k's batch. Resuming from it keeps the log's lines of steps before k (and k's own
-/// line when the log has it whole) and replays from step k, so the log and the parameters equal
-/// an uninterrupted run's, byte for byte.
+/// before step k (the batch-loss window). Resuming from it keeps the log's lines of steps before k
+/// and replays from step k, so the log and the parameters equal an uninterrupted run's, byte for
+/// byte (a line written at the last step of a shorter run is logged again only if due).
 public struct TrainingRun<Task: TrainingTask> {
     public typealias Scalar = Task.Scalar
     public var task: Task
@@ -35,6 +35,8 @@ public struct TrainingRun<Task: TrainingTask> {
     /// newest checkpoint in `path/checkpoints`.
     public mutating func run(directory path: String, resume: Bool = false) throws -> RunSummary {
         let started = Date()
+        // SIGINT/SIGTERM from here on stop the run at the next step boundary, with a checkpoint.
+        let signals = StopRequest()
         let plan = try task.prepare()
         let total = plan.totalSteps
         let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config)
@@ -53,13 +55,12 @@ public struct TrainingRun<Task: TrainingTask> {
             window = try LossWindow(checkpointState: checkpoint.randomState, path: begin.checkpointPath ?? path)
         }
 
-        // Keep the lines before the start step, and the start step's own line when the log has it.
-        var initial: [String: Double] = [:], lastLogged: [String: Double] = [:], startLogged = false
+        // Keep the lines of the steps before the start step (the start step is logged again when due).
+        var initial: [String: Double] = [:], lastLogged: [String: Double] = [:]
         let directory = try RunDirectory(path: path, keepingMetrics: resume ? { line in
-            guard let step = MetricsLine.step(line), step <= start else { return false }
+            guard let step = MetricsLine.step(line), step < start else { return false }
             let numbers = MetricsLine.numbers(line)
             if step == 0 { initial = numbers }
-            if step == start { startLogged = true }
             lastLogged = numbers
             return true
         } : nil)
@@ -86,7 +87,7 @@ public struct TrainingRun<Task: TrainingTask> {
                        initial: initial, final: task.finalMetrics(store, lastLogged: lastLogged))
         }
         /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
-        func saveCheckpoint(step: Int) throws {
+        func saveCheckpoint(step: Int, window: LossWindow) throws {
             let file = TrainingStart<Scalar>.checkpointDirectory(path) + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
             try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
                                    optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
@@ -101,9 +102,9 @@ public struct TrainingRun<Task: TrainingTask> {
             return result
         }
 
-        let signals = StopRequest()
         for step in start...total {
             let stepStart = Date()
+            let windowBeforeStep = window
             let (risk, gradients) = task.riskAndGradients(store, step: step)
             if step == 0 { initialRisk = risk }
             if let bad = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
@@ -114,7 +115,7 @@ public struct TrainingRun<Task: TrainingTask> {
                 throw RunError(message)
             }
             let logDue = step == total || task.logDue(step: step) || due(step, every: config.logEvery, everyEpochs: config.logEveryEpochs)
-            if logDue && !(step == start && startLogged) {
+            if logDue {
                 var line = task.metrics(store, step: step, batchRisk: risk)
                 line.numbers["step"] = Double(step)
                 line.numbers["t"] = meanFieldTime
@@ -136,7 +137,7 @@ public struct TrainingRun<Task: TrainingTask> {
                 }
             }
             let checkpointDue = step == total || due(step, every: config.checkpointEvery, everyEpochs: config.checkpointEveryEpochs)
-            if checkpointDue && !(resume && step == start) { try saveCheckpoint(step: step) }
+            if checkpointDue && !(resume && step == start) { try saveCheckpoint(step: step, window: windowBeforeStep) }
             progress?.update(completed: step, fields: String(format: "t=%.3f  %@=%.5g", meanFieldTime, task.lossSymbol, risk))
             if step == haltAfterStep {
                 progress?.finish()
@@ -152,7 +153,7 @@ public struct TrainingRun<Task: TrainingTask> {
             sessionSteps += 1
             // SIGINT/SIGTERM: checkpoint θ_{k+1} (the file a run checkpointing every step writes) and stop.
             if let signal = signals.signal {
-                try saveCheckpoint(step: step + 1)
+                try saveCheckpoint(step: step + 1, window: window)
                 let message = "stopped by \(StopRequest.name(of: signal)) before step \(step + 1) of \(total); "
                     + "checkpoint \(lastCheckpoint ?? ""); continue with: meanfield train --resume \(path)"
                 _ = try stop("interrupted", step: step + 1, message: message)
@@ -182,7 +183,7 @@ struct LossWindow {
 
     /// The checkpoint's `rng` metadata: this window and the task's random state.
     func checkpointState(task: String) -> String {
-        String(format: "{\"batch_loss_steps\":%d,\"batch_loss_sum\":%.17g,\"task\":", steps, sum) + task + "}"
+        String(format: "{\"batch_loss_seconds\":%.17g,\"batch_loss_steps\":%d,\"batch_loss_sum\":%.17g,\"task\":", seconds, steps, sum) + task + "}"
     }
 
     /// The window saved in a checkpoint's state; checkpoints written before the window was saved
@@ -198,5 +199,6 @@ struct LossWindow {
             throw RunError("\(path): unreadable batch-loss state in the checkpoint metadata (rng = \(state)); resume from an earlier checkpoint by moving this one away")
         }
         (self.sum, self.steps) = (sum, steps)
+        seconds = field("batch_loss_seconds").flatMap { Double($0) } ?? 0
     }
 }
