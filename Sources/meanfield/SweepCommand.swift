@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import MeanField
 
-/// `meanfield sweep`: runs `meanfield train` over a grid of flags (issue 5, item 1), locally as
-/// parallel child processes or, with `--emit slurm`, as a Slurm job array (docs/cluster.md).
+/// `meanfield sweep`: runs `meanfield train` over a grid of flags (resumable: finished runs are
+/// skipped; final metrics in summary.csv), locally as parallel child processes with a concurrency
+/// limit or, with `--emit slurm`, as a Slurm job array (docs/cluster.md).
 /// The grid logic lives in the library (Sources/MeanField/Sweeps/); this command parses the
 /// sweep-only flags, checks every run's flags with the train command's own parser, and calls it.
 struct Sweep: ParsableCommand {
@@ -98,7 +99,8 @@ struct Sweep: ParsableCommand {
         print("meanfield sweep: \(counted), \(runner.parallel) at a time, \(threads) thread\(threads == 1 ? "" : "s") each, in \(runner.directory)")
         let outcome = try runner.run()
 
-        // Limit diagnostics (issue 5, item 2) of whatever finished: DIR/diagnostics.json for `meanfield report`.
+        // Limit diagnostics (claims C1, C2 of theory §1.5) of whatever finished: DIR/diagnostics.json
+        // for `meanfield report`.
         do {
             let report = try LimitDiagnostics.diagnose(runner.directory)
             try report.write(to: runner.directory)

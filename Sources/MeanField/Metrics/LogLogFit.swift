@@ -1,5 +1,5 @@
-// Power-law fits on log-log axes with confidence intervals (issue 5, item 2: "fitted log-log slopes
-// with confidence intervals across seeds"; the slopes the theory predicts are in theory §6, E1–E3:
+// Power-law fits on log-log axes, with a confidence interval on the slope of one curve or across
+// seeds (one fit per seed, for error bars); the slopes the theory predicts are in theory §6, E1–E3:
 // RMS function-space distance vs M ≈ −1/2, depth error vs L ≈ −1, final Q and R vs λ ≈ 1).
 import Foundation
 

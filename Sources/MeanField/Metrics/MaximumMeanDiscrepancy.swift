@@ -1,4 +1,5 @@
-// Maximum mean discrepancy with a Gaussian kernel between particle clouds (issue 5, item 2).
+// Maximum mean discrepancy with a Gaussian kernel between particle clouds: one of the distances
+// between the particle measures of a layer that the limit diagnostics track over mean-field time.
 import Foundation
 import MeanFieldCore
 

@@ -1,6 +1,6 @@
 // The particle clouds of a mean-field Transformer layer, and the distances between two models'
-// clouds (issue 5, item 2; theory §1.2: a layer is M heads and M′ units, each a particle; §1.5:
-// the limit is a statement about their empirical measures).
+// clouds, layer by layer, that the limit diagnostics track (theory §1.2: a layer is M heads and M′
+// units, each a particle; §1.5: the limit is a statement about their empirical measures).
 import MeanFieldCore
 
 /// Extracts a layer's particles from a ``ParameterStore`` as a `[n, p]` `Tensor<Double>` (one particle

@@ -1,5 +1,6 @@
-// Shared checks and the squared-distance matrix for the particle-measure distances of issue 5
-// (theory §1.5: the empirical measure of a layer's particles is what the mean-field limit is about).
+// Shared checks and the squared-distance matrix for the distances between particle measures (exact
+// 1-D W2, sliced W2, Sinkhorn, MMD; theory §1.5: the empirical measure of a layer's particles is what
+// the mean-field limit is about).
 import MeanFieldCore
 
 /// The point clouds every metric here takes: a `Tensor<Double>` of shape `[n, p]`, one point per row,

@@ -1,5 +1,6 @@
-// Debiased Sinkhorn divergence between particle clouds, in the log domain (issue 5, item 2;
-// STYLE.md: "Sinkhorn in the log domain, report their own accuracy").
+// Debiased Sinkhorn divergence between particle clouds, in the log domain (one of the distances
+// between a layer's particle measures that the limit diagnostics track; STYLE.md: "Sinkhorn in the
+// log domain, report their own accuracy").
 import Foundation
 import MeanFieldCore
 

@@ -1,4 +1,5 @@
-// Sliced Wasserstein distance between particle clouds (issue 5, item 2).
+// Sliced Wasserstein distance between particle clouds: one of the distances between the particle
+// measures of a layer that the limit diagnostics track over mean-field time.
 import Foundation
 import MeanFieldCore
 

@@ -37,7 +37,7 @@ public struct SweepRun: Sendable, Equatable {
     public func value(of flag: String) -> String? { flags.first(where: { $0.flag == flag })?.value }
 }
 
-/// A grid over `meanfield train` flags (`meanfield sweep`, issue 5): axes (flags with several
+/// A grid over `meanfield train` flags (`meanfield sweep`, any flag can vary): axes (flags with several
 /// values) and fixed flags. The runs are the Cartesian product of the axes in a deterministic
 /// order: the first axis varies slowest, `seed` (when it is an axis) fastest; each run is named
 /// from its axis values, `heads-8_layers-2_seed-0`, which is also its folder under `DIR/runs/`.

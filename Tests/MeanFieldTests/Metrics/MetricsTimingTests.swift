@@ -1,4 +1,5 @@
-// Timings of the particle distances at the sizes issue 5 needs (~1,000 points × ~1,000 dims).
+// Timings of the particle distances at the sizes the limit diagnostics need (~1,000 points ×
+// ~1,000 dims).
 // Not a timed test: it runs only when MEANFIELD_METRICS_TIMING is set, prints its figures and
 // checks only that the results are finite. Run it on a release build:
 //   MEANFIELD_METRICS_TIMING=1 swift test -c release --filter MetricsTimingTests

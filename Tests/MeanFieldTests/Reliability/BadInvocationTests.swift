@@ -1,6 +1,6 @@
-// Issue 7, "Flags and configs": a table of bad invocations through the real binary. Each must exit
-// non-zero (1 for a value the library refuses, 64 for ArgumentParser's usage errors) with an
-// "Error:" line that names the flag or config key (and for files, the line) and what is accepted.
+// Every flag and config key is validated: a table of bad invocations through the real binary. Each
+// must exit non-zero (1 for a value the library refuses, 64 for ArgumentParser's usage errors) with
+// an "Error:" line that names the flag or config key (and for files, the line) and what is accepted.
 // The binary: Support/MeanFieldBinary.swift.
 import Foundation
 import Testing
@@ -89,7 +89,7 @@ private let table: [BadInvocation] = [
     .init(arguments: ["train", "--task", "fashion-mnist", "--data", "/nonexistent-data"], status: 1, mentions: ["/nonexistent-data", "--data"]),
     .init(arguments: ["train", "--task", "cifar10"], status: 1, mentions: ["CIFAR-10", "--data DIR"]),
     .init(arguments: ["train", "--resume", "/nonexistent-run"], status: 1, mentions: ["--resume", "config.json"]),
-    // ResNets (issue 6): Transformer and ResNet keys kept apart.
+    // ResNets: Transformer and ResNet keys kept apart.
     .init(arguments: ["train", "--model", "mlp"], status: 1, mentions: ["--model", "transformer, resnet, rff-resnet"]),
     .init(arguments: ["train", "--model", "resnet", "--task", "teacher-regression", "--heads", "3"], status: 1, mentions: ["--heads", "--model transformer"]),
     .init(arguments: ["train", "--model", "resnet", "--task", "teacher-regression", "--units", "0"], status: 1, mentions: ["--units", "integer ≥ 1"]),

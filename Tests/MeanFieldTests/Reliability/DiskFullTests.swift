@@ -1,4 +1,4 @@
-// Issue 7, "Faults": a full disk. A small tmpfs (mounting needs root, as on CI; skipped otherwise)
+// A full disk must not lose a run. A small tmpfs (mounting needs root, as on CI; skipped otherwise)
 // holds the run folder: a run whose checkpoints cannot fit is refused before training, and a disk
 // that fills up during a run stops it with an error while every checkpoint already written stays
 // readable and no temporary file is left behind.

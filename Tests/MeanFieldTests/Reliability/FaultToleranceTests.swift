@@ -1,4 +1,4 @@
-// Faults through the real binary (issue 7, "Faults"): SIGKILL at 20 random moments with a resume
+// Faults lose nothing, through the real binary: SIGKILL at 20 random moments with a resume
 // after each, SIGTERM and SIGINT (mid-epoch) stopping with a checkpoint, and the resumed runs'
 // metrics against an uninterrupted run's. The binary: Support/MeanFieldBinary.swift.
 import Foundation

@@ -1,5 +1,6 @@
-// Issue 7, "Resources": the memory estimate against exact parameter counts and against the peak
-// resident memory the binary measures (getrusage), and the refusal before anything is allocated.
+// A config that will not fit in memory is refused before anything is allocated: the memory estimate
+// against exact parameter counts and against the peak resident memory the binary measures
+// (getrusage), and the refusal itself.
 import Foundation
 @testable import MeanField
 import Testing

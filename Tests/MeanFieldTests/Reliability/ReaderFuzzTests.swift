@@ -1,9 +1,9 @@
-// Issue 7, "Files": the dataset readers (IDX plain and gzip, CIFAR-10/100) and checkpoint loading fed
-// thousands of random and mutated inputs: truncations, flipped bytes, huge declared sizes, random
-// bytes, corrupt compressed streams, edited headers and configs. Every input must end in a clear
-// error (DatasetError / RunError with a message naming the file) or a read that agrees with its own
-// header; never a crash (the test process would die), a hang (time limit), or an allocation of the
-// declared size (the process's peak memory is checked).
+// No file may crash the tool: the dataset readers (IDX plain and gzip, CIFAR-10/100) and checkpoint
+// loading fed thousands of random and mutated inputs: truncations, flipped bytes, huge declared
+// sizes, random bytes, corrupt compressed streams, edited headers and configs. Every input must end
+// in a clear error (DatasetError / RunError with a message naming the file) or a read that agrees
+// with its own header; never a crash (the test process would die), a hang (time limit), or an
+// allocation of the declared size (the process's peak memory is checked).
 import Foundation
 @testable import MeanField
 import MeanFieldCore

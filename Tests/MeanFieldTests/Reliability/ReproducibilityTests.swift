@@ -1,4 +1,4 @@
-// Issue 7, "Reproducibility": the same seed and thread count give bitwise-identical metrics, through
+// Reproducibility: the same seed and thread count must give bitwise-identical metrics, through
 // the binary (two processes), for a regression run and an image run; another seed does not.
 import Foundation
 import Testing

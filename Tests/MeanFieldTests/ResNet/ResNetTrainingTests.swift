@@ -1,4 +1,4 @@
-// ResNets in training (issue 6 item 3): the NTK Gram matrix and PL constant against the gradient
+// ResNets in training (theory §4–5): the NTK Gram matrix and PL constant against the gradient
 // flow they describe, the random-feature kernel against its closed-form limit, and the trainers.
 import Foundation
 import MeanField
