@@ -276,4 +276,37 @@ private func python(_ script: String, _ arguments: [String]) throws -> String? {
         #expect(twice.contains("two runs wrote this log") && twice.contains(log), "\(twice)")
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count == 11, "the log is left as it was")
     }
+
+    @Test func aResumePastATruncatedNewestCheckpointEndsWithTheUninterruptedLog() throws {
+        var config = TrainConfig()
+        config.heads = 2
+        config.layers = 1
+        config.ffnUnits = 2
+        config.optimizer = .adamw
+        config.steps = 12
+        config.logEvery = 1
+        config.checkpointEvery = 4
+        let resolved = try config.resolved(defaultThreads: 1)
+        func train(into path: String, resume: Bool = false, haltAfter: Int? = nil) throws {
+            var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: resolved.transformer))
+            trainer.showProgress = false
+            trainer.haltAfterStep = haltAfter
+            _ = try trainer.run(directory: path, resume: resume)
+        }
+        let whole = try TemporaryFolder("resume-whole"), cut = try TemporaryFolder("resume-cut")
+        defer { whole.remove(); cut.remove() }
+        try train(into: whole.path + "/run")
+        // Killed after step 10: checkpoints 0, 4, 8, the log through step 10; then checkpoint 8 is cut short.
+        try train(into: cut.path + "/run", haltAfter: 10)
+        let newest = cut.path + "/run/checkpoints/step-00000008.safetensors"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: newest))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: newest))
+        let chosen = try TrainingCheckpoint<Float>.newestVerified(in: cut.path + "/run/checkpoints", metricsLog: cut.path + "/run/metrics.jsonl")
+        #expect(chosen.checkpoint.step == 4 && chosen.warnings.count == 1)
+        // The resume replays from step 4: the lines it drops (steps 4 … 10) are written again, the same.
+        try train(into: cut.path + "/run", resume: true)
+        let expected = try String(contentsOfFile: whole.path + "/run/metrics.jsonl", encoding: .utf8)
+        #expect(try String(contentsOfFile: cut.path + "/run/metrics.jsonl", encoding: .utf8) == expected)
+        #expect(try TrainingCheckpoint<Float>.read(path: newest).step == 8, "the cut checkpoint was written again")
+    }
 }
