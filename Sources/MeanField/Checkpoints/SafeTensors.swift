@@ -21,6 +21,19 @@ public enum SafeTensorsDType: String, Sendable {
 /// The header maps each tensor name to `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}`
 /// (byte offsets into the data, which the tensors tile exactly, little-endian, row-major) and
 /// `"__metadata__"` to a string → string map. Tensors keep the order in which they were added.
+///
+/// Content hash: a file may carry `"content_sha256"` in its metadata (``contentHashKey``; every
+/// checkpoint MeanField writes does, see ``sealContentHash()``). ``read(path:)`` verifies it and
+/// refuses a file whose content no longer matches; a file without it (older checkpoints, files from
+/// other writers) is read unverified. The hash is SHA-256 over a canonical form, independent of the
+/// header's JSON spelling and key order, so any language can check it. All integers are u64
+/// little-endian, every byte string is preceded by its length:
+///
+///     count of metadata entries (without content_sha256)
+///     per entry, keys sorted by their UTF-8 bytes:  len key, key, len value, value   (UTF-8)
+///     count of tensors
+///     per tensor, names sorted by their UTF-8 bytes:  len name, name, len dtype, dtype ("F32"),
+///                                                     rank, each axis, len data, data (as stored)
 public struct SafeTensorsFile: Sendable {
     /// One tensor: its raw little-endian bytes.
     public struct Entry: Sendable {
@@ -62,6 +75,40 @@ public struct SafeTensorsFile: Sendable {
         })
     }
 
+    /// The metadata key of the content hash: 64 lowercase hex digits of SHA-256 (see the type's documentation).
+    public static let contentHashKey = "content_sha256"
+
+    /// The content hash of the tensors and the metadata (the stored hash itself left out), as hex.
+    public func contentSHA256() -> String {
+        func byUTF8(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+        var hash = SHA256()
+        func put(_ bytes: [UInt8]) {
+            hash.update(littleEndian: UInt64(bytes.count))
+            hash.update(bytes)
+        }
+        let keys = metadata.keys.filter { $0 != Self.contentHashKey }.sorted(by: byUTF8)
+        hash.update(littleEndian: UInt64(keys.count))
+        for key in keys {
+            put(Array(key.utf8))
+            put(Array(metadata[key]!.utf8))
+        }
+        hash.update(littleEndian: UInt64(entries.count))
+        for entry in entries.sorted(by: { byUTF8($0.name, $1.name) }) {
+            put(Array(entry.name.utf8))
+            put(Array(entry.dtype.rawValue.utf8))
+            hash.update(littleEndian: UInt64(entry.shape.count))
+            for axis in entry.shape { hash.update(littleEndian: UInt64(axis)) }
+            put(entry.bytes)
+        }
+        return hash.finalizeHex()
+    }
+
+    /// Stores the content hash of the tensors and the other metadata under ``contentHashKey``
+    /// (call it last: any later change to the tensors or the metadata breaks the hash).
+    public mutating func sealContentHash() {
+        metadata[Self.contentHashKey] = contentSHA256()
+    }
+
     /// The whole file as bytes.
     public func serialized() throws -> Data {
         var header: [String: Any] = [:]
@@ -81,21 +128,57 @@ public struct SafeTensorsFile: Sendable {
         return data
     }
 
-    /// Writes the file atomically: a temporary file in the same folder, then rename, so a crash
-    /// never leaves a half-written checkpoint under the final name.
+    /// Writes the file atomically and durably: a temporary file in the same folder, flushed to disk
+    /// (fsync), renamed over `path`, then the folder flushed too, so that once this returns the file
+    /// survives a crash or a power cut, and a crash never leaves a half-written file under the final name.
     public func write(to path: String) throws {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let folder = url.deletingLastPathComponent().path
+        let temporary = folder + "/.\(url.lastPathComponent).tmp-\(getpid())"
         do {
-            try serialized().write(to: temporary)
+            try Self.writeDurably(try serialized(), to: temporary)
             // rename(2) replaces the destination atomically.
-            guard rename(temporary.path, url.path) == 0 else {
-                throw RunError(String(cString: strerror(errno)))
-            }
+            guard rename(temporary, url.path) == 0 else { throw RunError("rename: " + String(cString: strerror(errno))) }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw RunError("cannot write checkpoint \(path): \(error.localizedDescription); check the disk space and permissions of the run directory")
+            unlink(temporary)
+            throw RunError("cannot write checkpoint \(path): \((error as? RunError)?.description ?? error.localizedDescription); check the disk space and permissions of the run directory")
         }
+        // The rename is durable only once the folder's entry is on disk.
+        do { try Self.syncDirectory(folder) } catch {
+            throw RunError("cannot write checkpoint \(path): \((error as? RunError)?.description ?? error.localizedDescription); check the disk and the run directory")
+        }
+    }
+
+    /// Writes `data` to a new file at `path` and flushes it to disk (fsync) before returning.
+    static func writeDurably(_ data: Data, to path: String) throws {
+        func failure(_ call: String) -> RunError { RunError("\(call): " + String(cString: strerror(errno))) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw failure("open") }
+        var closed = false
+        defer { if !closed { close(descriptor) } }
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < raw.count {
+                let written = posixWrite(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("write")
+                }
+                offset += written
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw failure("fsync") }
+        closed = true
+        guard close(descriptor) == 0 else { throw failure("close") }
+    }
+
+    /// Flushes a folder's entries (a rename into it) to disk.
+    static func syncDirectory(_ folder: String) throws {
+        let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw RunError("open \(folder): " + String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        // Some file systems cannot sync a folder (EINVAL); their renames are as durable as they get.
+        guard fsync(descriptor) == 0 || errno == EINVAL else { throw RunError("fsync \(folder): " + String(cString: strerror(errno))) }
     }
 
     /// Reads and validates a file; every problem is one line naming the file and what is wrong.
@@ -106,8 +189,9 @@ public struct SafeTensorsFile: Sendable {
         return try parse([UInt8](data), name: path)
     }
 
-    /// Parses and validates the bytes of a file (`name` is used in messages).
-    public static func parse(_ bytes: [UInt8], name: String) throws -> SafeTensorsFile {
+    /// Parses and validates the bytes of a file (`name` is used in messages); the content hash, if
+    /// the file has one, is verified unless `verifyingContentHash` is false (tools that repair files).
+    public static func parse(_ bytes: [UInt8], name: String, verifyingContentHash: Bool = true) throws -> SafeTensorsFile {
         func fail(_ problem: String) -> RunError { RunError("\(name): \(problem)") }
         guard bytes.count >= 8 else {
             throw fail("truncated safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
@@ -178,6 +262,14 @@ public struct SafeTensorsFile: Sendable {
         // Keep the file's data order (the writer's order).
         let order = Dictionary(uniqueKeysWithValues: spans.enumerated().map { ($1.name, $0) })
         file.entries = unordered.sorted { order[$0.name]! < order[$1.name]! }
+        if verifyingContentHash, let stored = file.metadata[contentHashKey] {
+            guard stored.count == 64, stored.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+                throw fail("content hash '\(stored.prefix(80))' in __metadata__ is not 64 lowercase hex digits (corrupt file)")
+            }
+            guard file.contentSHA256() == stored else {
+                throw fail("content hash mismatch (the file is corrupted or was changed after it was written)")
+            }
+        }
         return file
     }
 
@@ -204,3 +296,6 @@ public struct SafeTensorsFile: Sendable {
         #endif
     }
 }
+
+/// write(2) under another name: inside ``SafeTensorsFile`` the method `write(to:)` hides it.
+private func posixWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { write(descriptor, bytes, count) }

@@ -109,8 +109,10 @@ public struct ImageClassificationTask: TrainingTask {
     }
 
     public func randomState(beforeStep step: Int) -> String {
-        let perEpoch = loader!.batchCount
-        return "{\"seed\":\(config.seed),\"epoch\":\(step / perEpoch + 1),\"batch\":\(step % perEpoch)}"
+        // Whole epochs done ({"epoch": e}), or inside epoch e after b batches ({"epoch": e, "batch": b}).
+        let perEpoch = loader!.batchCount, batch = step % perEpoch
+        return batch == 0 ? "{\"seed\":\(config.seed),\"epoch\":\(step / perEpoch)}"
+            : "{\"seed\":\(config.seed),\"epoch\":\(step / perEpoch + 1),\"batch\":\(batch)}"
     }
 
     public func consoleLine(step: Int, numbers: [String: Double]) -> String? {

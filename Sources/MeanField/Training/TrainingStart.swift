@@ -21,18 +21,21 @@ struct TrainingStart<Scalar: TensorScalar> {
         return TrainingStart(store: store, optimizer: config.optimizerSettings.make(for: store))
     }
 
-    /// The run at `path` from its latest checkpoint, which must be this config's run (only the
-    /// length and the logging may differ); the optimizer state is restored.
+    /// The run at `path` from its newest checkpoint that verifies and agrees with the metrics log
+    /// (``TrainingCheckpoint/newestVerified(in:metricsLog:)``; the checkpoints skipped are named in
+    /// warnings on stderr), which must be this config's run (only the length and the logging may
+    /// differ); the optimizer state is restored. Nothing in the folder is rewritten before this returns.
     static func resuming(path: String, config: TrainConfig) throws -> TrainingStart {
         let folder = checkpointDirectory(path)
-        guard let latest = TrainingCheckpoint<Scalar>.latest(in: folder) else {
+        guard TrainingCheckpoint<Scalar>.latest(in: folder) != nil else {
             throw RunError("--resume \(path): no checkpoint in \(folder); start the run anew without --resume")
         }
-        let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
-        try Self.checkResumable(checkpoint.config, as: config, path: latest.path)
+        let (checkpoint, checkpointPath, warnings) = try TrainingCheckpoint<Scalar>.newestVerified(in: folder, metricsLog: path + "/metrics.jsonl")
+        for warning in warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+        try Self.checkResumable(checkpoint.config, as: config, path: checkpointPath)
         var optimizer = config.optimizerSettings.make(for: checkpoint.parameters)
         try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
-        return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: latest.path)
+        return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: checkpointPath)
     }
 
     /// Writes config.json and the manifest (`manifest.json`, or `resumeManifest` for a resumed run)
