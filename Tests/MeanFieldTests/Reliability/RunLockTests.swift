@@ -117,7 +117,7 @@ struct RunFolderWriterTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // A run SIGKILLed after some checkpoints: its lock file keeps its record, but holds nothing.
         let killed = try startMeanfield(["train", "--steps", runSteps] + runFlags + ["--out", folder])
-        #expect(wait(upTo: 30) { (TrainingCheckpoint<Float>.latest(in: folder + "/checkpoints")?.step ?? 0) >= 20 })
+        #expect(wait(upTo: 30) { (TrainingCheckpoint<Float>.latest(in: folder + "/checkpoints")?.step ?? 0) >= 5 })
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
         let record = try String(contentsOfFile: folder + "/.lock", encoding: .utf8)
