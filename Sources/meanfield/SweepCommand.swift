@@ -93,11 +93,20 @@ struct Sweep: ParsableCommand {
             return
         }
 
-        try FileManager.default.createDirectory(atPath: runner.directory, withIntermediateDirectories: true)
+        // One sweep per folder: locked before sweep.json is checked and written, until the sweep ends.
+        let lock = try RunLock.acquire(directory: runner.directory, purpose: "meanfield sweep")
+        defer { lock.release() }
         try manifest.checkCompatible(withExistingIn: runner.directory)
         try manifest.write(to: runner.directory)
         print("meanfield sweep: \(counted), \(runner.parallel) at a time, \(threads) thread\(threads == 1 ? "" : "s") each, in \(runner.directory)")
-        let outcome = try runner.run()
+        let outcome: SweepRunner.Outcome
+        do {
+            outcome = try runner.run(lock: lock)
+        } catch let stop as RunInterrupted {
+            // SIGINT/SIGTERM/SIGHUP: the runs were stopped at a checkpoint; exit as the signal would.
+            FileHandle.standardError.write(Data("meanfield sweep: \(stop.message)\n".utf8))
+            throw ExitCode(128 + stop.signal)
+        }
 
         // Limit diagnostics (claims C1, C2 of theory §1.5) of whatever finished: DIR/diagnostics.json
         // for `meanfield report`.

@@ -104,6 +104,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // Started by a sweep: end with it (Linux: SIGTERM when the sweep's process ends).
+        ProcessSetup.endWithParent()
         do {
             try train()
         } catch let stop as RunInterrupted {

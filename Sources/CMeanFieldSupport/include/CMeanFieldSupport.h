@@ -1,4 +1,5 @@
-// C-level support for MeanFieldKernels: CPU feature detection and a small persistent thread pool.
+// C-level support for MeanFieldKernels: CPU feature detection and a small persistent thread pool;
+// and for sweeps (MeanField): the parent-death signal and a signal-safe list of child processes.
 //
 // Why C: C11 atomics and pthreads give a well-defined memory model on every platform we build for
 // (Swift's `Synchronization.Atomic` needs macOS 15, the package supports macOS 13), and
@@ -58,6 +59,19 @@ void *mf_scratch_acquire(unsigned long bytes, unsigned long *capacity);
 
 /// Gives a buffer from `mf_scratch_acquire` back for reuse (or frees it when the cache is full).
 void mf_scratch_release(void *buffer, unsigned long capacity);
+
+/// Linux: asks the kernel to send `signal` to the calling process when its parent ends (however it
+/// ends, SIGKILL included): prctl(PR_SET_PDEATHSIG). The "parent" is the thread that started this
+/// process; the setting survives exec but not fork. 0 on success; -1 (errno ENOSYS) elsewhere.
+int mf_set_parent_death_signal(int signal);
+
+/// A process-wide list of child pids that `mf_children_signal` signals (at most 1024). Lock-free:
+/// `mf_children_signal` is async-signal-safe, for a signal handler that forwards a stop to the
+/// children. `mf_children_add` returns 0, or -1 when the list is full (or pid ≤ 0).
+int mf_children_add(int pid);
+void mf_children_remove(int pid);
+/// Sends `signal` to every listed child; returns how many were sent.
+int mf_children_signal(int signal);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CMeanFieldSupport
 
 /// Process-wide settings a training run wants before it allocates anything.
 public enum ProcessSetup {
@@ -21,6 +22,33 @@ public enum ProcessSetup {
         _ = mallopt(mmapThreshold, 1 << 30)
         _ = mallopt(trimThreshold, Int32.max)
         _ = mallopt(topPad, 64 << 20)
+        #endif
+    }
+
+    /// The environment variable through which a sweep (``SweepRunner``) gives the runs it starts
+    /// its pid, for ``endWithParent()``.
+    public static let parentPIDVariable = "MEANFIELD_PARENT_PID"
+
+    /// A run started by a sweep ends with the sweep, however the sweep ends (SIGKILL included).
+    /// When ``parentPIDVariable`` is set (and then removed from the environment, so that this
+    /// process's own children do not see it): on Linux the kernel is asked to send SIGTERM to this
+    /// process when its parent ends (prctl PR_SET_PDEATHSIG; SIGTERM makes a run checkpoint and stop,
+    /// ``StopRequest``), and if the parent has already ended, this process exits at once (128 +
+    /// SIGTERM). Elsewhere it does nothing: the sweep forwards its stop signals to its runs. Call it
+    /// first thing at start-up, from the main thread.
+    public static func endWithParent() {
+        guard let value = getenv(parentPIDVariable) else { return }
+        let parent = Int32(String(cString: value)) ?? 0
+        unsetenv(parentPIDVariable)
+        guard parent > 1 else { return }
+        #if os(Linux)
+        _ = mf_set_parent_death_signal(SIGTERM)
+        // Checked after the request: a parent that died before it was made is seen here.
+        if getppid() != parent {
+            let message = "meanfield: the sweep that started this run (pid \(parent)) has ended; not starting\n"
+            _ = message.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+            exit(128 + SIGTERM)
+        }
         #endif
     }
 

@@ -1,3 +1,4 @@
+import CMeanFieldSupport
 import Foundation
 
 /// Runs the runs of a sweep as child processes of the `meanfield` binary
@@ -12,7 +13,7 @@ import Foundation
 /// Resumable: a run whose summary.json says completed (or diverged) is skipped, one with a
 /// checkpoint but no summary continues with `meanfield train --resume`, any other starts anew. A
 /// run that fails is recorded (status `failed` in summary.csv, the reason on the console) and the
-/// others go on.
+/// others go on. One writer per folder (``RunLock``): the sweep folder's and every run folder's.
 public struct SweepRunner {
     public var manifest: SweepManifest
     /// The sweep folder (made absolute).
@@ -21,6 +22,10 @@ public struct SweepRunner {
     public var executable: String
     public var threadsPerRun: Int
     public var parallel: Int
+    /// Seconds a stopped sweep waits for its runs to checkpoint and exit before killing them.
+    public var stopTimeout: TimeInterval = 60
+    /// Seconds the sweep waits for a run whose folder another process holds before giving up on it.
+    public var busyTimeout: TimeInterval = 120
 
     public init(manifest: SweepManifest, directory: String, executable: String, threadsPerRun: Int, parallel: Int) {
         self.manifest = manifest
@@ -86,24 +91,39 @@ public struct SweepRunner {
 
     /// Runs every run that is not finished (`DIR/sweep.json` must be written first, see
     /// ``SweepManifest/write(to:)``), then writes `DIR/summary.csv`. `report` receives the
-    /// console lines (run failures, the progress line). Returns the outcome; throws only when the
-    /// sweep folder cannot be written.
-    public func run(report: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> Outcome {
+    /// console lines (run failures, the progress line). Returns the outcome; throws when the sweep
+    /// folder cannot be written or is in use by another sweep, and ``RunInterrupted`` when a signal
+    /// stopped the sweep.
+    ///
+    /// One sweep per folder: `DIR/.lock` (``RunLock``) is held until the sweep ends (pass `lock` when
+    /// the caller took it before writing sweep.json). Each run's own folder is locked by its
+    /// `meanfield train`: a run whose folder another process still writes (a run of a killed sweep
+    /// that is stopping, or a train started by hand) is not started a second time; the sweep waits
+    /// for it up to ``busyTimeout`` seconds, then reports it and leaves it for the next rerun.
+    ///
+    /// The runs end with the sweep: they are started with ``ProcessSetup/parentPIDVariable`` (on
+    /// Linux they get SIGTERM when the sweep's process ends, however it ends); SIGINT, SIGTERM or
+    /// SIGHUP sends each run one SIGTERM (it checkpoints and stops), waits up to ``stopTimeout``
+    /// seconds for them (then SIGKILL), writes summary.csv and throws; a second signal forwards
+    /// SIGTERM to the runs and exits at once (``StopRequest``). Call it from the main thread: on
+    /// Linux the parent-death signal follows the thread that started the run.
+    public func run(lock: RunLock? = nil, report: @escaping (String) -> Void = { try? FileHandle.standardError.write(contentsOf: Data(($0 + "\n").utf8)) }) throws -> Outcome {
+        let sweepLock = try lock ?? RunLock.acquire(directory: directory, purpose: "meanfield sweep")
+        defer { withExtendedLifetime(sweepLock) {} }
         let runsFolder = directory + "/runs"
         do { try FileManager.default.createDirectory(atPath: runsFolder, withIntermediateDirectories: true) } catch {
             throw RunError("cannot create \(runsFolder): \(error.localizedDescription); pass a writable --out")
         }
         var statuses: [String: String] = [:]
         var failed: [String] = [], skipped: [String] = []
-        var queue: [(run: SweepRun, arguments: [String], resuming: Bool)] = []
+        var pending: [SweepRun] = []
         for run in manifest.runs {
-            let (state, arguments) = plan(run)
-            if case .finished(let status) = state {
+            if case .finished(let status) = SweepRunState.inspect(runDirectory(run)) {
                 statuses[run.name] = status
                 skipped.append(run.name)
                 if status != "completed" { failed.append(run.name) }
-            } else if let arguments {
-                queue.append((run, arguments, state == .interrupted))
+            } else {
+                pending.append(run)
             }
         }
         let total = manifest.runs.count
@@ -111,38 +131,77 @@ public struct SweepRunner {
         let progress = SweepProgress(total: total, alreadyDone: done, report: report)
         if !skipped.isEmpty { progress.say("sweep: \(skipped.count) of \(total) runs already finished (skipped)") }
         progress.show(done: done, running: 0, failed: failed.count, force: true)
-        let stop = StopRequest()
-
+        let stop = StopRequest(signals: [SIGINT, SIGTERM, SIGHUP], forwardingToChildren: true)
+        defer { withExtendedLifetime(stop) {} }
 
         var running: [(run: SweepRun, process: Process, log: FileHandle)] = []
-        var next = 0
-        while next < queue.count || !running.isEmpty {
+        /// Runs whose folder another process holds: since when, and who.
+        var busySince: [String: Date] = [:]
+        while !pending.isEmpty || !running.isEmpty {
             if let signal = stop.signal {
-                // Interrupted: stop the runs (each keeps its last checkpoint), record where they stand, and leave.
+                // Stopped: each run gets one SIGTERM (it checkpoints and exits), the sweep waits for them
+                // (bounded), records where they stand, and leaves.
                 for job in running where job.process.isRunning { job.process.terminate() }
+                let deadline = Date().addingTimeInterval(stopTimeout)
+                while running.contains(where: { $0.process.isRunning }) && Date() < deadline { usleep(20_000) }
+                for job in running where job.process.isRunning {
+                    kill(job.process.processIdentifier, SIGKILL)
+                    progress.say("sweep: run \(job.run.name) did not stop within \(Int(stopTimeout)) s; killed (its last checkpoint stays)")
+                }
                 for job in running {
                     job.process.waitUntilExit()
+                    mf_children_remove(job.process.processIdentifier)
                     try? job.log.close()
                 }
                 progress.finish()
                 try SweepSummary.write(directory: directory, manifest: manifest, statuses: statuses)
-                throw RunError("interrupted by signal \(signal): \(running.count) running run\(running.count == 1 ? "" : "s") stopped, \(done) of \(total) done; run the same command again to resume")
+                let count = running.count
+                throw RunInterrupted(signal: signal, message: "interrupted by \(StopRequest.name(of: signal)): \(count) running run\(count == 1 ? "" : "s") stopped, \(done) of \(total) done; run the same command again to resume")
             }
-            while running.count < parallel && next < queue.count {
-                let job = queue[next]
-                next += 1
-                do {
-                    let (process, log) = try launch(job.run, arguments: job.arguments, resuming: job.resuming)
-                    running.append((job.run, process, log))
-                } catch {
-                    statuses[job.run.name] = "failed"
-                    failed.append(job.run.name)
+            var index = 0
+            while running.count < parallel && index < pending.count {
+                let run = pending[index]
+                if let holder = RunLock.holder(of: runDirectory(run)) {
+                    let now = Date()
+                    if let since = busySince[run.name] {
+                        if now.timeIntervalSince(since) > busyTimeout {
+                            pending.remove(at: index)
+                            failed.append(run.name)
+                            done += 1
+                            progress.say("sweep: run \(run.name) not started: \(runDirectory(run)) is still in use by \(holder) after \(Int(busyTimeout)) s; run the sweep again once it has ended")
+                            continue
+                        }
+                    } else {
+                        busySince[run.name] = now
+                        progress.say("sweep: run \(run.name): \(runDirectory(run)) is in use by \(holder); waiting for it to end")
+                    }
+                    index += 1
+                    continue
+                }
+                pending.remove(at: index)
+                // Planned now, after any other writer has let go of the folder.
+                let (state, arguments) = plan(run)
+                guard let arguments else {
+                    if case .finished(let status) = state {
+                        statuses[run.name] = status
+                        skipped.append(run.name)
+                        if status != "completed" { failed.append(run.name) }
+                    }
                     done += 1
-                    progress.say("sweep: run \(job.run.name) failed to start: \(error)")
+                    continue
+                }
+                do {
+                    let (process, log) = try launch(run, arguments: arguments, resuming: state == .interrupted)
+                    running.append((run, process, log))
+                } catch {
+                    statuses[run.name] = "failed"
+                    failed.append(run.name)
+                    done += 1
+                    progress.say("sweep: run \(run.name) failed to start: \(error)")
                 }
             }
             Thread.sleep(forTimeInterval: 0.1)
-            var index = 0
+            index = 0
             while index < running.count {
                 let job = running[index]
                 if job.process.isRunning {
@@ -150,6 +209,7 @@ public struct SweepRunner {
                     continue
                 }
                 running.remove(at: index)
+                mf_children_remove(job.process.processIdentifier)
                 try? job.log.close()
                 done += 1
                 let exit = job.process.terminationStatus
@@ -173,7 +233,7 @@ public struct SweepRunner {
         try SweepSummary.write(directory: directory, manifest: manifest, statuses: statuses)
         let order = manifest.runs.map(\.name)
         return Outcome(runDirectories: manifest.runs.map(runDirectory), statuses: statuses,
-                       failed: order.filter(failed.contains), skipped: skipped)
+                       failed: order.filter(failed.contains), skipped: order.filter(skipped.contains))
     }
 
     /// `DIR/runs/<name>.log`.
@@ -194,10 +254,15 @@ public struct SweepRunner {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        // The run ends with this process (ProcessSetup.endWithParent).
+        var environment = ProcessInfo.processInfo.environment
+        environment[ProcessSetup.parentPIDVariable] = String(getpid())
+        process.environment = environment
         do { try process.run() } catch {
             try? log.close()
             throw RunError("cannot run \(executable): \(error.localizedDescription)")
         }
+        _ = mf_children_add(process.processIdentifier)
         return (process, log)
     }
 
@@ -253,7 +318,7 @@ public struct SweepRunner {
 final class SweepProgress {
     /// Prints a line of its own (a failure, a note), clearing a progress line being redrawn.
     func say(_ line: String) {
-        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if interactive { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
         report(line)
     }
 
@@ -282,13 +347,13 @@ final class SweepProgress {
         let line = "sweep: \(done)/\(total) runs done, \(running) running, \(failed) failed  "
             + String(format: "%.2f runs/min", perMinute) + "  elapsed \(ProgressLine.clock(elapsed))  ETA \(eta)"
         if interactive {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            try? FileHandle.standardError.write(contentsOf: Data(("\r\u{1B}[K" + line).utf8))
         } else {
             report(line)
         }
     }
 
     func finish() {
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        if interactive { try? FileHandle.standardError.write(contentsOf: Data("\n".utf8)) }
     }
 }

@@ -33,9 +33,10 @@ public enum SweepRunState: Equatable, Sendable {
 /// `name`, one column per grid flag (in grid order), `status`, `steps`, `t`, `R`, `eval_R`, `Q`,
 /// `train_acc`, `test_acc`, `wall_seconds`.
 ///
-/// Values come from the run's `summary.json` (its final values: R on the whole training set,
-/// evaluation risk, objective Q, accuracies, wall time) and, where it has none (a run still going
-/// or interrupted, or a key an image run does not write), from the last line of `metrics.jsonl`.
+/// Values come from the run's final `summary.json` (status completed or diverged: R on the whole
+/// training set, evaluation risk, objective Q, accuracies, wall time) and, where it has none (a run
+/// still going or interrupted, or a key an image run does not write), from the last line of
+/// `metrics.jsonl`.
 /// For image tasks R and eval_R hold the training and test cross-entropy loss. A value that is
 /// absent is an empty cell. `status` is the summary's (`completed`, `diverged`), else `failed`
 /// (the sweep saw the process fail), `interrupted` (a checkpoint, no summary), `incomplete`
@@ -58,25 +59,27 @@ public enum SweepSummary {
         "wall_seconds": (["wallSeconds"], []),
     ]
 
-    /// The header and one row per run of `manifest`, read from `directory/runs/<name>/`.
-    /// `statuses` (from the process runner) overrides the status read from the folder, e.g.
-    /// `failed` for a run whose process exited with an error.
+    /// The header and one row per run of `manifest`, read from `directory/runs/<name>/` alone, so
+    /// that each row agrees with its run's files. `statuses` (from the process runner) gives the
+    /// status of a run whose folder has no final summary, e.g. `failed` for a run whose process
+    /// exited with an error; a final summary.json (completed, diverged) always wins.
     public static func table(directory: String, manifest: SweepManifest, statuses: [String: String] = [:]) -> [[String]] {
         let flags = manifest.grid.axes.map(\.flag)
         var rows = [["name"] + flags + ["status"] + metricColumns]
         for run in manifest.runs {
             let folder = directory + "/runs/" + run.name
-            let summary = readJSON(folder + "/summary.json") ?? [:]
+            let state = SweepRunState.inspect(folder)
+            // summary.json's values only when it is the run's final summary: an interrupted run's
+            // is older than its metrics log once it has been resumed.
+            let summary = state.isFinal ? readJSON(folder + "/summary.json") ?? [:] : [:]
             let metrics = lastMetrics(folder + "/metrics.jsonl") ?? [:]
+            // The runner's word counts only where the folder has no final summary, and never as a final status.
+            let given = statuses[run.name].flatMap { $0 == "completed" || $0 == "diverged" ? nil : $0 }
             let status: String
-            if let given = statuses[run.name] {
-                status = given
-            } else {
-                switch SweepRunState.inspect(folder) {
-                case .finished(let final): status = final
-                case .interrupted: status = "interrupted"
-                case .notStarted(let exists): status = exists ? "incomplete" : "pending"
-                }
+            switch state {
+            case .finished(let final): status = final
+            case .interrupted: status = given ?? "interrupted"
+            case .notStarted(let exists): status = given ?? (exists ? "incomplete" : "pending")
             }
             let values = metricColumns.map { column -> String in
                 let source = sources[column]!

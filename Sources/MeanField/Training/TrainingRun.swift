@@ -41,6 +41,8 @@ public struct TrainingRun<Task: TrainingTask> {
         let total = plan.totalSteps
         let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config)
             : try TrainingStart<Scalar>.fresh(path: path, config: config, store: task.initialParameters())
+        // `begin` holds the run folder's lock (one writer at a time) until the run ends.
+        defer { withExtendedLifetime(begin) {} }
         var store = begin.store
         var optimizer = begin.optimizer
         var start = 0, meanFieldTime = 0.0, initialRisk = Double.nan
