@@ -29,7 +29,7 @@ struct TrainingStart<Scalar: TensorScalar> {
             throw RunError("--resume \(path): no checkpoint in \(folder); start the run anew without --resume")
         }
         let checkpoint = try TrainingCheckpoint<Scalar>.read(path: latest.path)
-        try Trainer<AnyTransformerEngine<Scalar>>.checkResumable(checkpoint.config, as: config, path: latest.path)
+        try TrainConfig.checkResumable(checkpoint.config, as: config, path: latest.path)
         var optimizer = config.optimizerSettings.make(for: checkpoint.parameters)
         try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
         return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: latest.path)
