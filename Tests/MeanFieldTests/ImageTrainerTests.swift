@@ -17,7 +17,7 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
 }
 
 @Test func syntheticSubsetTrainsToFullTrainingAccuracy() throws {
-    let config = try imageConfig("synthetic-images", [("subset", "200"), ("epochs", "20"), ("log-every", "5"), ("checkpoint-every", "0")])
+    let config = try imageConfig("synthetic-images", [("subset", "200"), ("epochs", "20"), ("log-every-epochs", "5"), ("checkpoint-every-epochs", "0")])
     var trainer = ImageTrainer(config: config, splits: try ImageTrainer.loadSplits(config))
     trainer.showProgress = false
     trainer.printReport = false
@@ -45,8 +45,8 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     }
     let config = try imageConfig("fashion-mnist", [("subset", "200"), ("test-subset", "200"), ("patch", "7"), ("token-dim", "16"),
                                                    ("heads", "4"), ("head-dim", "8"), ("ffn-units", "32"), ("layers", "2"),
-                                                   ("batch-size", "10"), ("lr", "0.01"), ("schedule", "constant"), ("epochs", "40"), ("log-every", "40"),
-                                                   ("checkpoint-every", "0")])
+                                                   ("batch-size", "10"), ("lr", "0.01"), ("schedule", "constant"), ("epochs", "40"), ("log-every-epochs", "40"),
+                                                   ("checkpoint-every-epochs", "0")])
     var trainer = ImageTrainer(config: config, splits: splits)
     trainer.showProgress = false
     trainer.printReport = false
@@ -57,7 +57,7 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
 }
 
 @Test func resumedImageRunEndsWhereAnUninterruptedOneDoes() throws {
-    let config = try imageConfig("synthetic-images", [("subset", "100"), ("epochs", "4"), ("checkpoint-every", "1")])
+    let config = try imageConfig("synthetic-images", [("subset", "100"), ("epochs", "4"), ("checkpoint-every-epochs", "1")])
     let splits = try ImageTrainer.loadSplits(config)
     func trainer() -> ImageTrainer {
         var trainer = ImageTrainer(config: config, splits: splits)
