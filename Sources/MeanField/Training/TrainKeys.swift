@@ -173,11 +173,11 @@ public struct TrainKey: Sendable {
     public let changeableOnResume: Bool
 
     /// The key's value in `config` as text (its canonical form: comparisons use it).
-    public let read: @Sendable (TrainConfig) -> String
+    let read: @Sendable (TrainConfig) -> String
     /// Parses `text` into `config`; `source` names the flag or file key in errors.
     let write: @Sendable (inout TrainConfig, _ text: String, _ source: String) throws -> Void
 
-    /// The key's value in `config` as text.
+    /// The key's value in `config` as text, in canonical form ("auto" for an unresolved automatic value).
     public func text(in config: TrainConfig) -> String { read(config) }
 
     /// The default for `task` and `model`.
