@@ -6,7 +6,7 @@ import MeanField
 /// skipped; final metrics in summary.csv), locally as parallel child processes with a concurrency
 /// limit or, with `--emit slurm`, as a Slurm job array (docs/cluster.md).
 /// The grid logic lives in the library (Sources/MeanField/Sweeps/); this command parses the
-/// sweep-only flags, checks every run's flags with the train command's own parser, and calls it.
+/// sweep-only flags, has the library check every run (``SweepRunner/checkRuns()``), and runs them.
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run meanfield train over a grid of flags (parallel, resumable), or emit it as a Slurm job array.",
@@ -55,16 +55,8 @@ struct Sweep: ParsableCommand {
         let runner = SweepRunner(manifest: manifest, directory: directory, executable: SweepRunner.currentExecutable(), threadsPerRun: threads,
                                  parallel: parallel ?? file?.parallel ?? SweepRunner.defaultParallel(threadsPerRun: threads))
 
-        // Every run's flags through the train command's own parser and checks, before anything starts.
-        for run in manifest.runs {
-            do {
-                _ = try Train.parse(runner.trainArguments(run)).resolvedConfig()
-            } catch let error as RunError {
-                throw RunError("run \(run.name): \(error.description)")
-            } catch {
-                throw RunError("run \(run.name): \(Train.message(for: error))")
-            }
-        }
+        // Every run resolved by the library as meanfield train resolves it, before anything starts.
+        try runner.checkRuns()
         let shape = sweepGrid.axes.map { "\($0.values.count) \($0.flag)" }.joined(separator: " × ")
         let counted = "\(manifest.runs.count) run\(manifest.runs.count == 1 ? "" : "s")" + (shape.isEmpty ? "" : " (\(shape))")
 

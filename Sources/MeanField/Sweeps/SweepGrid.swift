@@ -55,8 +55,8 @@ public struct SweepGrid: Sendable, Equatable {
     }
 
     /// Flags of `meanfield train` that take no value (`--pre-norm`, `--no-pre-norm`); in a grid
-    /// they take `true`/`false` (`--pre-norm true,false`).
-    public static let booleanFlags: Set<String> = ["pre-norm", "class-token", "augment"]
+    /// they take `true`/`false` (`--pre-norm true,false`). From the key table.
+    public static var booleanFlags: Set<String> { TrainKeys.booleanFlags }
 
     /// Flags the sweep sets itself for every run, with what to use instead.
     static let reservedFlags: [String: String] = [
@@ -157,8 +157,8 @@ public struct SweepGrid: Sendable, Equatable {
     /// (``TrainConfig/set(_:_:source:)``), so a bad value fails before anything runs, in one line
     /// that names the flag: `--heads: expected an integer ≥ 1, got 'x'`. Flags the sweep sets
     /// itself (`--out`, `--resume`, `--threads`) are refused with what to use instead.
-    /// (Whole-run checks, such as --batch-size against --train-size, are done per run by the CLI,
-    /// through the train command's own parser.)
+    /// (Whole-run checks, such as --batch-size against --train-size, are done per run by
+    /// ``SweepRunner/checkRuns()``, through ``TrainInvocation``.)
     public func validateValues() throws {
         var seen = Set<String>()
         for axis in axes {
@@ -370,6 +370,25 @@ private enum SweepJSONValue: Decodable {
             self = .scalar(value.text)
         } else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a value or a list of values")
+        }
+    }
+}
+
+// MARK: Checking runs
+
+extension SweepRunner {
+    /// Resolves every run of the sweep as `meanfield train` would (``TrainInvocation``: the table's
+    /// defaults, the run's `--config` file, its flags, the checks of keys against each other), so
+    /// that a bad run fails before any starts: one line, "run NAME: …".
+    public func checkRuns() throws {
+        for run in manifest.runs {
+            do {
+                _ = try TrainInvocation.parse(trainArguments(run)).resolve(defaultThreads: threadsPerRun)
+            } catch let error as RunError {
+                throw RunError("run \(run.name): \(error.description)")
+            } catch let error as TrainInvocation.UsageError {
+                throw RunError("run \(run.name): \(error.description)")
+            }
         }
     }
 }

@@ -71,10 +71,10 @@ public struct SweepRunner {
     }
 
     /// The `meanfield train` arguments that continue an interrupted run: `--resume` accepts only
-    /// the flags that may change (steps, epochs, threads, log and checkpoint intervals).
+    /// the keys that may change (``TrainKeys/changeableOnResume``: length, threads, cadence); the
+    /// threads are the runner's.
     public static func resumeArguments(flags: [SweepFlag], directory: String, threads: String?) -> [String] {
-        let changeable: Set = ["steps", "epochs", "log-every", "checkpoint-every"]
-        return ["--resume", directory] + SweepGrid.trainArguments(flags.filter { changeable.contains($0.flag) })
+        ["--resume", directory] + SweepGrid.trainArguments(flags.filter { TrainKeys.isChangeableOnResume($0.flag) && $0.flag != "threads" })
             + (threads.map { ["--threads", $0] } ?? [])
     }
 

@@ -13,12 +13,25 @@ public enum DiskSpaceCheck {
         return parameters * (1 + moments) * 4 + 64 * 1024
     }
 
-    /// The checkpoints a run from `start` writes: every `checkpoint-every` steps (epochs for image
-    /// tasks) and the last one.
-    public static func checkpointCount(_ config: TrainConfig, from start: Int = 0) -> Int {
-        let length = config.isImageTask ? config.epochs : config.steps
+    /// The checkpoints a run from step `start` writes: every `checkpoint-every` steps, every
+    /// `checkpoint-every-epochs` epochs, and the last one. `stepsPerEpoch` nil: the config's own
+    /// (regression), or for image tasks an estimate from the subset or the dataset's size.
+    public static func checkpointCount(_ config: TrainConfig, from start: Int = 0, stepsPerEpoch: Int? = nil) -> Int {
+        let perEpoch = max(1, stepsPerEpoch ?? estimatedStepsPerEpoch(config))
+        let length = config.isImageTask ? config.epochs * perEpoch : config.steps
         let remaining = max(0, length - start)
-        return (config.checkpointEvery > 0 ? remaining / config.checkpointEvery : 0) + 1
+        let bySteps = config.checkpointEvery > 0 ? remaining / config.checkpointEvery : 0
+        let byEpochs = config.checkpointEveryEpochs > 0 && config.hasEpochs ? remaining / (config.checkpointEveryEpochs * perEpoch) : 0
+        return bySteps + byEpochs + 1
+    }
+
+    /// Steps per epoch of `config`: the regression training set's, or for an image task the subset
+    /// (or the dataset's training images) over the batch size.
+    static func estimatedStepsPerEpoch(_ config: TrainConfig) -> Int {
+        guard config.isImageTask else { return config.stepsPerEpoch }
+        let known = ["fashion-mnist": 60_000, "mnist": 60_000, "cifar-10": 50_000, "cifar-100": 50_000, "synthetic-images": 1000]
+        let images = config.subset > 0 ? config.subset : known[config.task] ?? 60_000
+        return max(1, images / max(1, config.batchSize == 0 ? images : config.batchSize))
     }
 
     /// Free bytes on the file system that holds `path` (or its nearest existing parent folder).

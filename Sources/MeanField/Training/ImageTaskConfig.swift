@@ -31,7 +31,8 @@ extension TrainConfig {
                                        classToken: classToken, classes: shape.classes, transformer: transformer)
     }
 
-    /// The defaults of an image task: the documented default ViT for Fashion-MNIST (and the others).
+    /// The defaults of an image task: the documented default ViT for Fashion-MNIST (and the others),
+    /// from the key table (``TrainKeys``, scope "image tasks"; synthetic-images has a smaller one).
     ///
     /// p = 4 → 49 tokens of 28×28 images (64 of 32×32), D = 64, M = 8 factored heads of width
     /// d_h = 16, M′ = 256 ReLU units, L = 6 (the paper's depth, theory §1.5 C3), pre-norm (off-theory,
@@ -39,60 +40,19 @@ extension TrainConfig {
     /// batches of 64, 10 epochs, a metrics line and a checkpoint every epoch (η = 1e-3 constant
     /// reached only 86% training accuracy in 30 epochs on a 2,000-image subset; see docs/experiments.md). About 140 MFLOP per image per training step
     /// (forward + backward). Every key can be overridden by a flag or a config file.
-    public static func imageDefaults(task: String) -> TrainConfig {
-        var config = TrainConfig()
-        config.task = task
-        config.tokenDim = 64
-        config.heads = 8
-        config.attention = .factored
-        config.headDim = 16
-        config.ffnUnits = 256
-        config.layers = 6
-        config.preNorm = true
-        config.optimizer = .adamw
-        config.lr = 4e-3
-        config.schedule = .cosine
-        config.batchSize = 64
-        config.epochs = 10
-        config.logEvery = 0
-        config.logEveryEpochs = 1
-        config.checkpointEvery = 0
-        config.checkpointEveryEpochs = 1
-        if task == "synthetic-images" {
-            config.patch = 4
-            config.tokenDim = 16
-            config.heads = 4
-            config.headDim = 8
-            config.ffnUnits = 32
-            config.layers = 2
-            config.batchSize = 20
-            config.lr = 1e-2
-            config.schedule = .constant
-        }
-        return config
-    }
+    public static func imageDefaults(task: String) -> TrainConfig { defaults(task: task, model: .transformer) }
 
-    /// `resolved()` for image tasks: the run is given in epochs (`steps` is unused and ignored),
-    /// logs and checkpoints default to once per epoch (`log-every-epochs`, `checkpoint-every-epochs`), and regression-only keys must keep their defaults.
+    /// `resolved()` for image tasks: the run is given in epochs (`steps` does not apply; the key
+    /// table keeps regression-only keys at their defaults).
     /// `checkModel` false: the network is a ResNet (``resolvedResNet(defaultThreads:)``), no ViT keys.
     func resolvedImageTask(defaultThreads: Int, checkModel: Bool = true) throws -> TrainConfig {
         var config = self
-        let plain = TrainConfig()
-        let regressionOnly: [(String, Bool)] = [
-            ("input-dim", inputDim != plain.inputDim), ("examples", examples != plain.examples), ("noise", noise != plain.noise),
-            ("train-size", trainSize != plain.trainSize), ("eval-size", evalSize != plain.evalSize),
-        ]
-        if let (flag, _) = regressionOnly.first(where: { $0.1 }) {
-            let network = model == .transformer ? "a Vision Transformer" : "a ResNet on flattened images"
-            throw RunError("--\(flag) applies to regression tasks only; --task \(task) trains \(network) (use --subset to shrink the training set)")
-        }
         guard epochs >= 1 else { throw RunError("--epochs must be ≥ 1 for --task \(task) (image runs are given in epochs)") }
         guard batchSize >= 0 else { throw RunError("--batch-size must be ≥ 0") }
         if subset > 0 && batchSize > subset {
             throw RunError("--batch-size \(batchSize) is larger than --subset \(subset); use at most \(subset) (0 = full batch)")
         }
         if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
-        if data != nil && task == "synthetic-images" { throw RunError("--data does not apply to --task synthetic-images (generated images)") }
         config.threads = threads ?? defaultThreads
         guard checkModel else { return config }
         guard let dimension = tokenDim else { throw RunError("--token-dim is required for --task \(task) (the default ViT has 64)") }
@@ -100,17 +60,5 @@ extension TrainConfig {
         config.initStd = initStd ?? 1 / Double(dimension).squareRoot()
         try config.visionModel!.validate()
         return config
-    }
-
-    /// Regression runs reject the image keys (one line naming the flag).
-    func checkNoImageKeys() throws {
-        let plain = TrainConfig()
-        let imageOnly: [(String, Bool)] = [
-            ("data", data != nil), ("subset", subset != plain.subset), ("test-subset", testSubset != plain.testSubset),
-            ("patch", patch != plain.patch), ("class-token", classToken), ("augment", augment),
-        ]
-        if let (flag, _) = imageOnly.first(where: { $0.1 }) {
-            throw RunError("--\(flag) applies to image tasks (--task \(Self.imageTasks.joined(separator: "|"))), not to \(task)")
-        }
     }
 }

@@ -108,13 +108,13 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public static let maximumThreads = 1024
     /// Worker threads (nil = all cores).
     public var threads: Int? = nil
-    /// Write a checkpoint every this many steps, step 0 included (0 = only at the end).
+    /// Write a checkpoint every this many steps (0 = unused; a run always checkpoints its last step).
     public var checkpointEvery = 0
-    /// Write a checkpoint every this many epochs (tasks with epochs; 0 = unused).
+    /// Write a checkpoint every this many epochs (0 = unused).
     public var checkpointEveryEpochs = 0
-    /// Log metrics every this many steps (0 = unused; step 0 and the last step are always logged).
+    /// Log metrics every this many steps (0 = unused; a run always logs its first and last step).
     public var logEvery = 10
-    /// Log metrics every this many epochs (tasks with epochs; 0 = unused).
+    /// Log metrics every this many epochs (0 = unused).
     public var logEveryEpochs = 0
 
     public init() {}
@@ -131,8 +131,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case checkpointEveryEpochs = "checkpoint-every-epochs", logEveryEpochs = "log-every-epochs"
     }
 
-    /// Every key a config file may use (and flag it corresponds to).
-    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+    /// Every key a config file may use (and flag it corresponds to), in the order of ``TrainKeys``.
+    public static var keys: [String] { TrainKeys.names }
+
+    /// The coding keys (the test checks that they and the key table name the same keys).
+    public static var codingKeys: [String] { CodingKeys.allCases.map(\.rawValue) }
 
     /// The Transformer this config describes.
     public var transformer: TransformerConfig {
@@ -163,105 +166,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     // MARK: Setting keys from text (flags and config files share this path)
 
-    /// Sets `key` from its text form. `source` names where the value came from in errors:
-    /// "--heads" for a flag, "run.toml: key 'heads'" for a file. Every bad value is one line that
-    /// names the source and what is accepted.
+    /// Sets `key` from its text form, through the key table (``TrainKeys``). `source` names where
+    /// the value came from in errors: "--heads" for a flag, "run.toml: key 'heads'" for a file.
+    /// Every bad value is one line that names the source and what is accepted.
     public mutating func set(_ key: String, _ text: String, source: String) throws {
-        let canonical = key.replacingOccurrences(of: "_", with: "-")
-        guard let codingKey = CodingKeys(rawValue: canonical) else {
+        guard let entry = TrainKeys[key] else {
             throw RunError("\(source): unknown key; known keys: \(Self.keys.joined(separator: ", "))")
         }
-        let value = text.trimmingCharacters(in: .whitespaces)
-        func integer(atLeast minimum: Int) throws -> Int {
-            guard let number = Int(value) ?? Double(value).flatMap({ $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil }),
-                  number >= minimum else { throw RunError("\(source): expected an integer ≥ \(minimum), got '\(text)'") }
-            return number
-        }
-        func number(_ accepted: String, _ isAccepted: (Double) -> Bool) throws -> Double {
-            guard let number = Double(value), number.isFinite, isAccepted(number) else {
-                throw RunError("\(source): expected \(accepted), got '\(text)'")
-            }
-            return number
-        }
-        func choice<Choice: RawRepresentable & CaseIterable>(_: Choice.Type) throws -> Choice where Choice.RawValue == String {
-            guard let result = Choice(rawValue: value.lowercased()) else {
-                throw RunError("\(source): expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
-            }
-            return result
-        }
-        func flag() throws -> Bool {
-            switch value.lowercased() {
-            case "true", "yes", "on", "1": return true
-            case "false", "no", "off", "0": return false
-            default: throw RunError("\(source): expected true or false, got '\(text)'")
-            }
-        }
-        func isAuto() -> Bool { ["", "auto", "null", "nil", "none"].contains(value.lowercased()) }
-        switch codingKey {
-        case .model: model = try choice(ModelKind.self)
-        case .units: units = try integer(atLeast: 1)
-        case .hiddenDim: hiddenDim = try integer(atLeast: 1)
-        case .featureMap: featureMap = try choice(RandomFeatureMap.self)
-        case .featureScale: featureScale = isAuto() ? nil : try number("a number > 0 or 'auto' (1/√D)", { $0 > 0 })
-        case .ntkEvery: ntkEvery = try integer(atLeast: 0)
-        case .task:
-            let accepted = ["icl-regression", Self.teacherRegressionTask] + Self.imageTasks
-            let canonical = ["cifar10": "cifar-10", "cifar100": "cifar-100"][value.lowercased()] ?? value.lowercased()
-            guard accepted.contains(canonical) else { throw RunError("\(source): expected one of \(accepted.joined(separator: ", ")), got '\(text)'") }
-            task = canonical
-        case .data: data = isAuto() ? nil : value
-        case .subset: subset = try integer(atLeast: 0)
-        case .testSubset: testSubset = try integer(atLeast: 0)
-        case .patch: patch = try integer(atLeast: 1)
-        case .classToken: classToken = try flag()
-        case .augment: augment = try flag()
-        case .inputDim: inputDim = try integer(atLeast: 1)
-        case .examples: examples = try integer(atLeast: 1)
-        case .noise: noise = try number("a number ≥ 0", { $0 >= 0 })
-        case .trainSize: trainSize = try integer(atLeast: 0)
-        case .evalSize: evalSize = try integer(atLeast: 1)
-        case .tokenDim: tokenDim = isAuto() ? nil : try integer(atLeast: 2)
-        case .heads: heads = try integer(atLeast: 1)
-        case .ffnUnits: ffnUnits = try integer(atLeast: 0)
-        case .layers: layers = try integer(atLeast: 1)
-        case .headDim: headDim = isAuto() ? nil : try integer(atLeast: 1)
-        case .attention: attention = try choice(AttentionKind.self)
-        case .score: score = try choice(ScoreMap.self)
-        case .activation: activation = try choice(Activation.self)
-        case .preNorm: preNorm = try flag()
-        case .residualExponent: residualExponent = try number("a number > 0 (1 = theory §1.2, 0.5 = depth-μP)", { $0 > 0 })
-        case .temperature: temperature = try number("a number > 0", { $0 > 0 })
-        case .initStd: initStd = isAuto() ? nil : try number("a number > 0 or 'auto' (1/√D)", { $0 > 0 })
-        case .engine: engine = try choice(EngineKind.self)
-        case .optimizer: optimizer = try choice(OptimizerKind.self)
-        case .lr: lr = try number("a number > 0", { $0 > 0 })
-        case .schedule: schedule = try choice(ScheduleShape.self)
-        case .warmupSteps: warmupSteps = try integer(atLeast: 0)
-        case .minLr: minLr = try number("a number ≥ 0", { $0 >= 0 })
-        case .decayEvery: decayEvery = try integer(atLeast: 1)
-        case .decayFactor: decayFactor = try number("a number in (0, 1]", { $0 > 0 && $0 <= 1 })
-        case .weightDecay: weightDecay = try number("a number ≥ 0", { $0 >= 0 })
-        case .ordinaryLrScale: ordinaryLrScale = try number("a number > 0", { $0 > 0 })
-        case .momentum: momentum = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
-        case .beta1: beta1 = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
-        case .beta2: beta2 = try number("a number in [0, 1)", { $0 >= 0 && $0 < 1 })
-        case .epsilon: epsilon = try number("a number > 0", { $0 > 0 })
-        case .steps: steps = try integer(atLeast: 1)
-        case .epochs: epochs = try integer(atLeast: 0)
-        case .batchSize: batchSize = try integer(atLeast: 0)
-        case .seed:
-            guard let number = UInt64(value) else { throw RunError("\(source): expected an integer in 0...\(UInt64.max), got '\(text)'") }
-            seed = number
-        case .threads:
-            threads = isAuto() ? nil : try integer(atLeast: 1)
-            if let count = threads, count > Self.maximumThreads {
-                throw RunError("\(source): expected an integer in 1...\(Self.maximumThreads) (or auto = all cores), got '\(text)'")
-            }
-        case .checkpointEvery: checkpointEvery = try integer(atLeast: 0)
-        case .logEvery: logEvery = try integer(atLeast: 0)
-        case .checkpointEveryEpochs: checkpointEveryEpochs = try integer(atLeast: 0)
-        case .logEveryEpochs: logEveryEpochs = try integer(atLeast: 0)
-        }
+        try entry.write(&self, text, source)
     }
 
     /// Applies `(key, text)` pairs from one source in order. Giving both `steps` and `epochs` in
@@ -289,13 +201,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public func resolved(defaultThreads: Int) throws -> TrainConfig {
         try checkSettingsApply()
         if model != .transformer { return try resolvedResNet(defaultThreads: defaultThreads) }
-        try checkNoResNetKeys()
         if isImageTask {
             var config = try resolvedImageTask(defaultThreads: defaultThreads)
             config.epochsGivenWithSteps = false
             return config
         }
-        try checkNoImageKeys()
         var config = self
         let dimension = tokenDim ?? inputDim + 1
         guard dimension >= inputDim + 1 else {
@@ -329,32 +239,15 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 
     /// Settings that have no effect with the other keys are errors (a typo or a misunderstanding, not
-    /// something to ignore silently): each names both flags.
+    /// something to ignore silently): the key table's applicability (``checkKeysApply()``), then the
+    /// checks of values against each other. Each names the flags involved.
     func checkSettingsApply() throws {
-        let plain = TrainConfig()
-        if ffnUnits == 0 && activation != plain.activation {
-            throw RunError("--activation \(activation.rawValue) has no effect with --ffn-units 0 (attention only); give --ffn-units ≥ 1 or drop it")
-        }
-        if optimizer != .sgd && momentum != plain.momentum {
-            throw RunError("--momentum applies to --optimizer sgd (this run uses \(optimizer.rawValue)); drop it or pass --optimizer sgd")
-        }
-        if optimizer != .adamw, let flag = [("beta1", beta1 != plain.beta1), ("beta2", beta2 != plain.beta2), ("epsilon", epsilon != plain.epsilon)].first(where: { $0.1 }) {
-            throw RunError("--\(flag.0) applies to --optimizer adamw (this run uses \(optimizer.rawValue)); drop it or pass --optimizer adamw")
-        }
-        if attention == .merged, let width = headDim, width != (tokenDim ?? inputDim + 1) {
+        try checkKeysApply()
+        if model == .transformer, attention == .merged, let width = headDim, width != (tokenDim ?? inputDim + 1) {
             throw RunError("--head-dim \(width) applies to --attention factored (merged heads are D×D); pass --attention factored or drop --head-dim")
-        }
-        if schedule != .cosine && minLr != plain.minLr {
-            throw RunError("--min-lr applies to --schedule cosine (this run uses \(schedule.rawValue)); drop it or pass --schedule cosine")
-        }
-        if schedule != .step, let flag = [("decay-every", decayEvery != plain.decayEvery), ("decay-factor", decayFactor != plain.decayFactor)].first(where: { $0.1 }) {
-            throw RunError("--\(flag.0) applies to --schedule step (this run uses \(schedule.rawValue)); drop it or pass --schedule step")
         }
         if schedule == .cosine && minLr >= lr {
             throw RunError("--min-lr \(minLr) must be below --lr \(lr) (the cosine decays from --lr to --min-lr)")
-        }
-        if !isImageTask && model == .transformer && ordinaryLrScale != plain.ordinaryLrScale {
-            throw RunError("--ordinary-lr-scale has no effect on the \(task) Transformer (all its parameters are particles); drop it, or use an image task or a ResNet")
         }
         if epochs == 0 && !isImageTask && warmupSteps > steps {
             throw RunError("--warmup-steps \(warmupSteps) exceeds --steps \(steps); the run would end before its warmup does")
@@ -369,10 +262,13 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 
     /// Decodes a config.json written by ``jsonData()`` (through the same key checks as any file),
-    /// resolved (a saved config is already complete, so this only re-checks it).
+    /// resolved (a saved config is already complete, so this only re-checks it). A config.json
+    /// written before the epoch cadence keys is upgraded (``upgradingLegacy(_:keys:)``).
     public static func fromJSON(_ data: Data, name: String) throws -> TrainConfig {
         var config = TrainConfig()
-        try config.apply(ConfigFile.parse(data, format: .json, name: name), source: { "\(name): key '\($0)'" })
+        let pairs = try ConfigFile.parse(data, format: .json, name: name)
+        try config.apply(pairs, source: { "\(name): key '\($0)'" })
+        config = upgradingLegacy(config, keys: Set(pairs.map { $0.key.replacingOccurrences(of: "_", with: "-") }))
         do {
             return try config.resolved(defaultThreads: 1)
         } catch let error as RunError {
@@ -383,6 +279,21 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 }
 
 extension TrainConfig {
+    /// Decodes a config as written by ``jsonData()``, key by key through the key table (the same
+    /// checks as a config file; keys missing from an older file keep their defaults, and an older
+    /// image-task file is upgraded by ``upgradingLegacy(_:keys:)``). Not resolved: see ``fromJSON(_:name:)``.
+    public init(from decoder: Decoder) throws {
+        let object = try decoder.singleValueContainer().decode([String: JSONScalar].self)
+        var config = TrainConfig()
+        do {
+            try config.apply(object.keys.sorted().map { ($0, object[$0]!.text) }, source: { "config: key '\($0)'" })
+        } catch let error as RunError {
+            throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+        config.epochsGivenWithSteps = false
+        self = Self.upgradingLegacy(config, keys: Set(object.keys.map { $0.replacingOccurrences(of: "_", with: "-") }))
+    }
+
     /// The `meanfield train` config of a ``RegressionRunConfig`` (the demo's): Euler gradient flow
     /// with a constant step, checkpoint at the end.
     public init(_ run: RegressionRunConfig) {

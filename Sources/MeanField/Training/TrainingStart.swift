@@ -39,7 +39,7 @@ struct TrainingStart<Scalar: TensorScalar> {
         }
         let (checkpoint, checkpointPath, warnings) = try TrainingCheckpoint<Scalar>.newestVerified(in: folder, metricsLog: path + "/metrics.jsonl")
         for warning in warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
-        try Self.checkResumable(checkpoint.config, as: config, path: checkpointPath)
+        try TrainConfig.checkResumable(checkpoint.config, as: config, path: checkpointPath)
         var optimizer = config.optimizerSettings.make(for: checkpoint.parameters)
         try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
         return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: checkpointPath, lock: lock)

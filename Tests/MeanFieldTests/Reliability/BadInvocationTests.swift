@@ -54,6 +54,8 @@ private let table: [BadInvocation] = [
     .init(arguments: ["train", "--decay-factor", "2", "--schedule", "step"], status: 1, mentions: ["--decay-factor", "(0, 1]"]),
     .init(arguments: ["train", "--checkpoint-every", "-1"], status: 1, mentions: ["--checkpoint-every", "integer ≥ 0"]),
     .init(arguments: ["train", "--log-every", "-1"], status: 1, mentions: ["--log-every", "integer ≥ 0"]),
+    .init(arguments: ["train", "--log-every-epochs", "x"], status: 1, mentions: ["--log-every-epochs", "integer ≥ 0"]),
+    .init(arguments: ["train", "--train-size", "0", "--batch-size", "4", "--checkpoint-every-epochs", "2"], status: 1, mentions: ["--checkpoint-every-epochs", "--train-size 0"]),
     .init(arguments: ["train", "--seed", "-1"], status: 1, mentions: ["--seed", "integer in 0..."]),
     .init(arguments: ["train", "--noise", "-1"], status: 1, mentions: ["--noise", "number ≥ 0"]),
     .init(arguments: ["train", "--examples", "0"], status: 1, mentions: ["--examples", "integer ≥ 1"]),
