@@ -26,37 +26,6 @@ public struct ImageTrainSummary: Codable, Sendable {
     public var peakMemoryBytes: Double?
 }
 
-/// A confusion matrix: `counts[true label][predicted label]`.
-public struct ConfusionMatrix: Codable, Sendable, Equatable {
-    public var classNames: [String]
-    public var counts: [[Int]]
-    public var set: String
-
-    public init(classNames: [String], set: String) {
-        self.classNames = classNames
-        self.counts = Array(repeating: Array(repeating: 0, count: classNames.count), count: classNames.count)
-        self.set = set
-    }
-
-    public var accuracy: Double {
-        let total = counts.joined().reduce(0, +)
-        return total == 0 ? 0 : Double((0..<counts.count).reduce(0) { $0 + counts[$1][$1] }) / Double(total)
-    }
-
-    /// A plain-text table: rows are true classes, columns predictions.
-    public var table: String {
-        let width = max(5, counts.joined().map { String($0).count }.max() ?? 1) + 1
-        let labels = classNames.map { String($0.prefix(12)) }
-        let labelWidth = (labels.map(\.count).max() ?? 4) + 2
-        func pad(_ text: String, _ count: Int) -> String { String(repeating: " ", count: max(0, count - text.count)) + text }
-        var lines = [pad("true \\ predicted", labelWidth) + (0..<counts.count).map { pad(String($0), width) }.joined()]
-        for (row, name) in labels.enumerated() {
-            lines.append(pad("\(row) " + name, labelWidth) + counts[row].map { pad(String($0), width) }.joined())
-        }
-        return lines.joined(separator: "\n")
-    }
-}
-
 /// The training loop of `meanfield train --task fashion-mnist|cifar-10|cifar-100|mnist|synthetic-images`:
 /// a ``VisionTransformer`` (theory §1.5 C3) or a mean-field ResNet (theory §4–5, flattened images) trained for a number of epochs over a (class-balanced
 /// subset of the) training set with any ``Optimizer`` and schedule, in mean-field time t = Σ η_k.

@@ -355,14 +355,15 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 
     /// The resolved config as pretty, key-sorted JSON (what `config.json` holds).
+    /// Keys are spelled in snake_case (`ffn_units`; the flag is `--ffn-units`), as in every run file
+    /// (``RunFormat``).
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try RunFormat.encoder().encode(self)
     }
 
     /// Decodes a config.json written by ``jsonData()`` (through the same key checks as any file),
-    /// resolved (a saved config is already complete, so this only re-checks it).
+    /// resolved (a saved config is already complete, so this only re-checks it). Keys may be
+    /// spelled in snake_case (run format 2) or kebab-case (format 1, and the flags).
     public static func fromJSON(_ data: Data, name: String) throws -> TrainConfig {
         var config = TrainConfig()
         try config.apply(ConfigFile.parse(data, format: .json, name: name), source: { "\(name): key '\($0)'" })
