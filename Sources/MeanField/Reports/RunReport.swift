@@ -43,6 +43,7 @@ public enum RunReport {
         var pairs: [(String, String)] = keys.compactMap { key in config[key].map { (key, $0.displayText) } }
         pairs += run.manifest?.provenance ?? []
         if !pairs.isEmpty { section.keyValues(pairs, caption: "Configuration and provenance") }
+        if let problem = run.configProblem { section.paragraph("This build's checks reject the recorded config: \(problem).") }
         if let summary = run.summary {
             section.keyValues(summary.displayRows, caption: "Summary (summary.json)")
         } else if !run.metrics.isEmpty {

@@ -28,13 +28,15 @@ public enum RunFolder {
         return manager.fileExists(atPath: file(path, RunFormat.metricsFile)) || manager.fileExists(atPath: file(path, RunFormat.configFile))
     }
 
-    /// `config.json` as the train config it records (either key spelling).
-    public static func readConfig(in directory: String) throws -> TrainConfig {
+    /// `config.json` as the train config it records (either key spelling), checked as a resumed
+    /// run needs it. `inconsistency`: accept a config this build's checks reject (a hand-written
+    /// or older file) and pass the reason there (``TrainConfig/fromJSON(_:name:inconsistency:)``).
+    public static func readConfig(in directory: String, inconsistency: ((String) -> Void)? = nil) throws -> TrainConfig {
         let path = file(directory, RunFormat.configFile)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RunError("\(path): missing; \(directory) is not a run directory (meanfield train writes config.json first)")
         }
-        return try TrainConfig.fromJSON(data, name: path)
+        return try TrainConfig.fromJSON(data, name: path, inconsistency: inconsistency)
     }
 
     /// `config.json` of another command (``RunDirectory/writeConfig(_:)-generic``), in either key spelling.
@@ -130,7 +132,7 @@ public enum RunFolder {
                 throw RunError("\(path): \(RunFormat.describe(error))")
             }
         }
-        return RunSummary.legacy(fields, config: config ?? (try? readConfig(in: directory)),
+        return RunSummary.legacy(fields, config: config ?? (try? readConfig(in: directory, inconsistency: { _ in })),
                                  metrics: metrics ?? (try? readMetrics(in: directory)) ?? [])
     }
 
@@ -155,8 +157,11 @@ public enum RunFolder {
 public struct RunRecord: Sendable {
     /// The run folder.
     public let path: String
-    /// The resolved config (`config.json`).
+    /// The config (`config.json`), resolved unless ``configProblem`` says why not.
     public let config: TrainConfig
+    /// Why `config.json` does not pass this build's consistency checks (a hand-written file, or
+    /// one from a build that checked less), nil when it does. The run still loads.
+    public let configProblem: String?
     /// `manifest.json` (nil when absent).
     public let manifest: RunManifest?
     /// The manifests of resumed sessions (`manifest-resume-*.json`), in file-name order.
@@ -179,7 +184,9 @@ public struct RunRecord: Sendable {
         manifest = try RunFolder.readManifest(in: path)
         resumeManifests = try RunFolder.readResumeManifests(in: path).map(\.manifest)
         metrics = try RunFolder.readMetrics(in: path)
-        config = try RunFolder.readConfig(in: path)
+        var problem: String?
+        config = try RunFolder.readConfig(in: path, inconsistency: { problem = $0 })
+        configProblem = problem
         summary = try RunFolder.readSummary(in: path, config: config, metrics: metrics)
         confusion = try RunFolder.readConfusion(in: path)
         checkpoints = RunFolder.checkpoints(in: path)

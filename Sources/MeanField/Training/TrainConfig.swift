@@ -364,14 +364,22 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Decodes a config.json written by ``jsonData()`` (through the same key checks as any file),
     /// resolved (a saved config is already complete, so this only re-checks it). Keys may be
     /// spelled in snake_case (run format 2) or kebab-case (format 1, and the flags).
-    public static func fromJSON(_ data: Data, name: String) throws -> TrainConfig {
+    ///
+    /// `inconsistency` (for readers of finished runs, which must not refuse a folder because a
+    /// later build checks more): keys whose values are consistent with each other are not
+    /// required; the config comes back as the file gives it (resolved where it can be) and the
+    /// reason it is not consistent is passed to `inconsistency`.
+    public static func fromJSON(_ data: Data, name: String, inconsistency: ((String) -> Void)? = nil) throws -> TrainConfig {
         var config = TrainConfig()
         try config.apply(ConfigFile.parse(data, format: .json, name: name), source: { "\(name): key '\($0)'" })
         do {
             return try config.resolved(defaultThreads: 1)
         } catch let error as RunError {
             // The keys are checked against each other in flag terms; say which file holds them.
-            throw RunError("\(name): inconsistent config (\(error.description))")
+            let problem = "\(name): inconsistent config (\(error.description))"
+            guard let inconsistency else { throw RunError(problem) }
+            inconsistency(problem)
+            return config
         }
     }
 }
