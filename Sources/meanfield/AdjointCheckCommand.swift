@@ -54,8 +54,8 @@ struct AdjointCheck: ParsableCommand {
         }
 
         let directory = try RunDirectory(path: path)
-        try directory.writeAtomically("config.json", config.jsonData())
-        try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f64"))
+        try directory.writeConfig(config)
+        try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: "f64"))
         func norm(_ tensor: Tensor<Double>) -> Double { tensor.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         print("layer      s   max rel. difference   ‖X(s)‖        ‖P(s)‖")
         var worst = 0.0
@@ -72,7 +72,7 @@ struct AdjointCheck: ParsableCommand {
             try directory.appendMetricsLine(String(format: "{\"layer\":%d,\"s\":%.17g,\"max_rel_diff\":%.17g,\"X_norm\":%.17g,\"P_norm\":%.17g}",
                                                    layer, s, largest, norm(adjoint.states[layer]), norm(adjoint.adjoints[layer])))
         }
-        try? FileManager.default.moveItem(atPath: path + "/metrics.jsonl", toPath: path + "/adjoint.jsonl")
+        try? FileManager.default.moveItem(atPath: directory.metricsPath, toPath: path + "/adjoint.jsonl")
         print(String(format: "risk %.12g; largest relative difference %.3e (tolerance %.1e); %@", whole.risk, worst, tolerance,
                      worst <= tolerance ? "agree" : "DISAGREE"))
         print("Run files: \(path) (config.json, manifest.json, adjoint.jsonl)")

@@ -14,11 +14,11 @@ public enum LimitDiagnostics {
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RunError("\(path): no such directory; give a sweep directory (meanfield sweep --out) or a run directory")
         }
-        if manager.fileExists(atPath: path + "/config.json") { return [path] }
+        if manager.fileExists(atPath: path + "/" + RunFormat.configFile) { return [path] }
         let base = manager.fileExists(atPath: path + "/runs") ? path + "/runs" : path
         let children = ((try? manager.contentsOfDirectory(atPath: base)) ?? []).sorted()
             .map { base + "/" + $0 }
-            .filter { manager.fileExists(atPath: $0 + "/config.json") }
+            .filter { manager.fileExists(atPath: $0 + "/" + RunFormat.configFile) }
         guard !children.isEmpty else {
             throw RunError("\(path): no run directories (folders with config.json) in \(base); run meanfield sweep or meanfield train first")
         }

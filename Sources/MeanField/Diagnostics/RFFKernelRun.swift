@@ -46,8 +46,8 @@ public enum RFFKernelRun {
         let study = RandomFeatureKernel.study(points: inputs, featureCounts: config.featureCounts.sorted(), scale: config.scale,
                                               map: config.featureMap, seed: config.seed)
         let directory = try RunDirectory(path: path)
-        try directory.writeJSON("config.json", config)
-        try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f64"))
+        try directory.writeConfig(config)
+        try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: "f64"))
         var lines = study.points.map { point in
             String(format: "{\"features\":%d,\"lambda_min\":%@,\"lambda_max\":%@,\"limit_deviation\":%@}", point.features,
                    RunDirectory.jsonNumber(point.lambdaMin), RunDirectory.jsonNumber(point.lambdaMax), RunDirectory.jsonNumber(point.limitDeviation))

@@ -13,15 +13,15 @@ public enum NTKCheckReport {
     public static func page(path: String) throws -> HTMLPage {
         let file = path + "/ntk.json"
         guard let data = FileManager.default.contents(atPath: file),
-              let results = try? JSONDecoder().decode(NTKCheckResults.self, from: data) else {
+              let results = try? RunFormat.decoder().decode(NTKCheckResults.self, from: data) else {
             throw RunError("\(file): not an ntk-check result; rerun meanfield ntk-check --out \(path)")
         }
-        let manifest = (try? JSONValue.parse(String(decoding: FileManager.default.contents(atPath: path + "/manifest.json") ?? Data(), as: UTF8.self)))?.object ?? [:]
+        let manifest = (try? RunFolder.readManifest(in: path)) ?? nil
         return page(results, name: URL(fileURLWithPath: path).lastPathComponent, manifest: manifest)
     }
 
     /// The page for already-loaded results.
-    public static func page(_ results: NTKCheckResults, name: String, manifest: [String: JSONValue] = [:]) -> HTMLPage {
+    public static func page(_ results: NTKCheckResults, name: String, manifest: RunManifest? = nil) -> HTMLPage {
         let config = results.config
         var page = HTMLPage(title: "NTK injectivity check: \(name)",
                             subtitle: "K = \(config.sets) sets, d = \(config.dimension), P = \(config.options.directions) directions, tolerance \(InjectivityCheck.format(config.options.tolerance))")
@@ -32,7 +32,9 @@ public enum NTKCheckReport {
             ("scales", config.options.scales.map { "\($0)" }.joined(separator: ", ")),
             ("tolerance", InjectivityCheck.format(config.options.tolerance)), ("exact Gaussians", "\(config.exactGaussians)"),
             ("seed", "\(config.seed)")]
-        for key in ["gitCommit", "threads", "cpu", "startedAt"] { if let value = manifest[key] { pairs.append((key, value.displayText)) } }
+        if let manifest {
+            pairs += [("git commit", manifest.gitCommit), ("threads", String(manifest.threads)), ("CPU", manifest.cpu), ("started at", manifest.startedAt)]
+        }
         overview.keyValues(pairs, caption: "Configuration and provenance")
         page.add(overview)
 

@@ -73,8 +73,8 @@ public enum NTKCheckRun {
         // Every input is generated or read before the folder exists, so a refused run leaves nothing behind.
         let inputs = try config.families.map { try measuresFor($0, config) }
         let directory = try RunDirectory(path: path)
-        try directory.writeJSON("config.json", config)
-        try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f64"))
+        try directory.writeConfig(config)
+        try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: "f64"))
         var results: [NTKFamilyResult] = []
         for (index, family) in config.families.enumerated() {
             let start = Date()

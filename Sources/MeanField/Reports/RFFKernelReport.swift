@@ -10,8 +10,7 @@ public enum RFFKernelReport {
     public static func page(path: String) throws -> HTMLPage {
         let file = path + "/kernel.jsonl"
         guard let data = FileManager.default.contents(atPath: file),
-              let configData = FileManager.default.contents(atPath: path + "/config.json"),
-              let config = try? JSONDecoder().decode(RFFKernelConfig.self, from: configData) else {
+              let config = try? RunFolder.readConfig(RFFKernelConfig.self, in: path) else {
             throw RunError("\(path): cannot read kernel.jsonl and config.json; rerun meanfield rff-kernel --out \(path)")
         }
         var results = RFFKernelRun.Results(limitLambdaMin: 0, limitLambdaMax: 0, points: [])

@@ -20,8 +20,8 @@ public enum ReportBuilder {
         if RFFKernelReport.isRFFKernel(trimmed) { return (.run, try RFFKernelReport.page(path: trimmed), []) }
         if VarProReport.isVarProRun(trimmed) { return (.run, try VarProReport.page(path: trimmed), []) }
         if AdjointReport.isAdjointCheck(trimmed) { return (.run, try AdjointReport.page(path: trimmed), []) }
-        if RunRecords.isRun(trimmed) {
-            let run = try RunRecords.load(path: trimmed)
+        if RunFolder.isRun(trimmed) {
+            let run = try RunRecord(path: trimmed)
             return (.run, RunReport.page(run, particleLayer: particleLayer), [])
         }
         throw RunError("\(path) is neither a run directory (no metrics.jsonl or config.json) nor a sweep directory (no sweep.json)")

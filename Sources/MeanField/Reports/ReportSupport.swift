@@ -63,3 +63,45 @@ enum ReportSupport {
         MarkupText.number(value, significantDigits: 3).replacingOccurrences(of: "-", with: "−")
     }
 }
+
+extension JSONValue {
+    /// The value as people read it in a table: numbers without a spurious ".0", lists joined
+    /// with spaces, strings as they are.
+    public var displayText: String {
+        switch self {
+        case .null: return "—"
+        case .bool(let value): return value ? "true" : "false"
+        case .number(let value): return MarkupText.number(value, significantDigits: 6)
+        case .string(let text): return text
+        case .array(let items): return items.map(\.displayText).joined(separator: " ")
+        case .object(let fields): return fields.keys.sorted().map { "\($0): \(fields[$0]!.displayText)" }.joined(separator: ", ")
+        }
+    }
+}
+
+extension RunManifest {
+    /// The provenance facts of a manifest as (label, text), in display order.
+    var provenance: [(label: String, text: String)] {
+        [("git commit", gitCommit), ("meanfield version", meanfieldVersion), ("Swift", swiftVersion), ("scalar type", scalarType),
+         ("threads", String(threads)), ("CPU", cpu), ("GEMM backend", gemmBackend), ("OS", operatingSystem), ("started at", startedAt),
+         ("command", command.joined(separator: " ")), ("run format", String(runFormat ?? 1))]
+    }
+}
+
+extension RunSummary {
+    /// The summary as (key, text) rows, keys as summary.json spells them ("final.R" for a metric).
+    var displayRows: [(String, String)] {
+        func number(_ value: Double) -> String { MarkupText.number(value, significantDigits: 6) }
+        var rows: [(String, String)] = [("status", status), ("task", task), ("total_steps", String(totalSteps)),
+                                        ("completed_steps", String(completedSteps)), ("mean_field_time", number(meanFieldTime))]
+        if let stepsPerEpoch { rows.append(("steps_per_epoch", String(stepsPerEpoch))) }
+        if let resumedFromStep { rows.append(("resumed_from_step", String(resumedFromStep))) }
+        rows += initial.keys.sorted().map { ("initial.\($0)", number(initial[$0]!)) }
+        rows += final.keys.sorted().map { ("final.\($0)", number(final[$0]!)) }
+        rows += [("wall_seconds", number(wallSeconds)), ("seconds_per_step", number(secondsPerStep))]
+        if let peakMemoryBytes { rows.append(("peak_memory_bytes", number(peakMemoryBytes))) }
+        if let lastCheckpoint { rows.append(("last_checkpoint", lastCheckpoint)) }
+        if let message { rows.append(("message", message)) }
+        return rows
+    }
+}

@@ -6,7 +6,7 @@ public enum RunReport {
     static let timeAxis = "mean-field time t = Σ η"
 
     /// The page for `run`; `particleLayer` is the layer whose heads are projected.
-    public static func page(_ run: RunRecords, particleLayer: Int = 0) -> HTMLPage {
+    public static func page(_ run: RunRecord, particleLayer: Int = 0) -> HTMLPage {
         var page = HTMLPage(title: "Run report: \(run.name)", subtitle: subtitle(run))
         page.add(overview(run))
         page.add(run.isImageRun ? imageCurves(run) : regressionCurves(run))
@@ -18,47 +18,47 @@ public enum RunReport {
         return page
     }
 
-    static func subtitle(_ run: RunRecords) -> String {
+    static func subtitle(_ run: RunRecord) -> String {
         var parts: [String] = []
-        if let task = run.config["task"]?.string { parts.append("task \(task)") }
-        let isResNet = (run.config["model"]?.string).map { $0 != "transformer" } ?? false
-        if isResNet, let model = run.config["model"]?.string { parts.append(model) }
-        let model = (isResNet ? [("units", "M"), ("layers", "L"), ("hidden-dim", "D")] : [("heads", "M"), ("ffn-units", "M′"), ("layers", "L"), ("token-dim", "D")])
-            .compactMap { key, symbol in run.config[key].map { "\(symbol) = \($0.displayText)" } }
+        let config = run.configValues
+        if let task = config["task"]?.string { parts.append("task \(task)") }
+        let isResNet = run.config.model != .transformer
+        if isResNet { parts.append(run.config.model.rawValue) }
+        let model = (isResNet ? [("units", "M"), ("layers", "L"), ("hidden_dim", "D")] : [("heads", "M"), ("ffn_units", "M′"), ("layers", "L"), ("token_dim", "D")])
+            .compactMap { key, symbol in config[key].map { "\(symbol) = \($0.displayText)" } }
         if !model.isEmpty { parts.append(model.joined(separator: ", ")) }
-        if let status = run.summary["status"]?.string { parts.append(status) }
+        if let status = run.status { parts.append(status) }
         parts.append(run.path)
         return parts.joined(separator: " · ")
     }
 
     /// Config highlights, versions from the manifest, the summary, and the full config (collapsed).
-    static func overview(_ run: RunRecords) -> HTMLPage.Section {
+    static func overview(_ run: RunRecord) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "overview", title: "Run")
-        let isResNet = (run.config["model"]?.string).map { $0 != "transformer" } ?? false
-        let modelKeys = isResNet ? ["model", "units", "hidden-dim", "layers", "activation", "feature-map", "feature-scale", "ntk-every"]
-            : ["heads", "ffn-units", "layers", "token-dim", "head-dim", "attention", "score", "activation"]
-        let keys = ["task"] + modelKeys + ["optimizer", "lr", "ordinary-lr-scale", "schedule", "weight-decay", "batch-size", "steps", "epochs", "subset", "seed"]
-        var pairs: [(String, String)] = keys.compactMap { key in run.config[key].map { (key, $0.displayText) } }
-        let manifestKeys = [("gitCommit", "git commit"), ("meanfieldVersion", "meanfield version"), ("swiftVersion", "Swift"),
-                            ("scalarType", "scalar type"), ("threads", "threads"), ("cpu", "CPU"), ("gemmBackend", "GEMM backend"),
-                            ("operatingSystem", "OS"), ("startedAt", "started at"), ("command", "command")]
-        pairs += manifestKeys.compactMap { key, label in run.manifest[key].map { (label, $0.displayText) } }
+        let config = run.configValues
+        let isResNet = run.config.model != .transformer
+        let modelKeys = isResNet ? ["model", "units", "hidden_dim", "layers", "activation", "feature_map", "feature_scale", "ntk_every"]
+            : ["heads", "ffn_units", "layers", "token_dim", "head_dim", "attention", "score", "activation"]
+        let keys = ["task"] + modelKeys + ["optimizer", "lr", "ordinary_lr_scale", "schedule", "weight_decay", "batch_size", "steps", "epochs", "subset", "seed"]
+        var pairs: [(String, String)] = keys.compactMap { key in config[key].map { (key, $0.displayText) } }
+        pairs += run.manifest?.provenance ?? []
         if !pairs.isEmpty { section.keyValues(pairs, caption: "Configuration and provenance") }
-        if !run.summary.isEmpty {
-            section.keyValues(run.summary.keys.sorted().map { ($0, run.summary[$0]!.displayText) }, caption: "Summary (summary.json)")
+        if let problem = run.configProblem { section.paragraph("This build's checks reject the recorded config: \(problem).") }
+        if let summary = run.summary {
+            section.keyValues(summary.displayRows, caption: "Summary (summary.json)")
         } else if !run.metrics.isEmpty {
             section.paragraph("No summary.json: the run is in progress or was interrupted; \(run.metrics.count) metrics lines so far.")
         }
-        if !run.config.isEmpty {
-            section.collapsed("Full configuration (config.json, \(run.config.count) keys)") { inner in
-                inner.keyValues(run.config.keys.sorted().map { ($0, run.config[$0]!.displayText) })
+        if !config.isEmpty {
+            section.collapsed("Full configuration (config.json, \(config.count) keys)") { inner in
+                inner.keyValues(config.keys.sorted().map { ($0, config[$0]!.displayText) })
             }
         }
         return section
     }
 
     /// R, eval_R and Q against mean-field time.
-    static func regressionCurves(_ run: RunRecords) -> HTMLPage.Section {
+    static func regressionCurves(_ run: RunRecord) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "losses", title: "Risk over mean-field time")
         let quantities = [("R", "training risk R"), ("eval_R", "evaluation risk eval_R"), ("Q", "objective Q = R + (λ/2)∫|θ|²dρ")]
             .filter { run.hasMetric($0.0) }
@@ -71,7 +71,7 @@ public enum RunReport {
         }
         let chart = Chart(title: "Risk vs mean-field time", x: ChartAxis(timeAxis), y: ChartAxis("risk (mean squared error)", scale: scale), series: series)
         var caption = "Training risk R on the training set, risk eval_R on held-out data, and the regularised objective Q against mean-field time\(ReportSupport.scaleNote(scale))."
-        if let last = run.lastValue("R"), let first = run.series("R").y.first {
+        if let last = run.last("R"), let first = run.series("R").y.first {
             caption += " R went from \(MarkupText.number(first)) to \(MarkupText.number(last))."
         }
         section.figure(chart, caption: caption)
@@ -85,7 +85,7 @@ public enum RunReport {
     }
 
     /// Train and test loss and accuracy per epoch.
-    static func imageCurves(_ run: RunRecords) -> HTMLPage.Section {
+    static func imageCurves(_ run: RunRecord) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "losses", title: "Loss and accuracy per epoch")
         let along = run.hasMetric("epoch") ? "epoch" : "t"
         let xTitle = along == "epoch" ? "epoch" : timeAxis
@@ -96,7 +96,7 @@ public enum RunReport {
             let chart = Chart(title: "Cross-entropy loss", x: ChartAxis(xTitle), y: ChartAxis("cross-entropy loss (nats)", scale: scale),
                               series: curves.map { ChartSeries($0.0, x: $0.1.x, y: $0.1.y, style: .lineWithMarkers, markerRadius: 2.5) })
             var caption = "Loss on the training subset and on the test subset after each epoch\(ReportSupport.scaleNote(scale))."
-            if let train = run.lastValue("train_loss"), let test = run.lastValue("test_loss") {
+            if let train = run.last("train_loss"), let test = run.last("test_loss") {
                 caption += " Final: train \(MarkupText.number(train)), test \(MarkupText.number(test))."
             }
             section.figure(chart, caption: caption)
@@ -106,7 +106,7 @@ public enum RunReport {
             let chart = Chart(title: "Classification accuracy", x: ChartAxis(xTitle), y: ChartAxis("accuracy (fraction correct)", domain: 0...1),
                               series: accuracies.map { ChartSeries($0.1, x: run.series($0.0, along: along).x, y: run.series($0.0, along: along).y, style: .lineWithMarkers, markerRadius: 2.5) })
             var caption = "Fraction of images classified correctly."
-            if let train = run.lastValue("train_acc"), let test = run.lastValue("test_acc") {
+            if let train = run.last("train_acc"), let test = run.last("test_acc") {
                 caption += " Final: train \(MarkupText.number(train * 100, significantDigits: 3))%, test \(MarkupText.number(test * 100, significantDigits: 3))%."
             }
             section.figure(chart, caption: caption)
@@ -117,7 +117,7 @@ public enum RunReport {
     /// Gradient and parameter norms against mean-field time.
     /// The NTK Gram matrix's λ_min and the local PL constant 2λ_min/n against the flow's observed
     /// dissipation rate −(dR/dt)/R (theory §4; ResNet teacher-regression runs with --ntk-every).
-    static func tangentKernel(_ run: RunRecords) -> HTMLPage.Section {
+    static func tangentKernel(_ run: RunRecord) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "ntk", title: "Neural tangent kernel and the PL constant")
         let pl = run.series("pl_constant"), rate = run.series("dissipation_rate"), lambda = run.series("ntk_lambda_min")
         let all = pl.y + rate.y
@@ -133,7 +133,7 @@ public enum RunReport {
         return section
     }
 
-    static func norms(_ run: RunRecords) -> HTMLPage.Section {
+    static func norms(_ run: RunRecord) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "norms", title: "Norms")
         let quantities = [("grad_norm", "gradient norm |∇Q|"), ("param_norm", "parameter norm |θ|")].filter { run.hasMetric($0.0) }
         guard !quantities.isEmpty else { return section }
@@ -146,7 +146,7 @@ public enum RunReport {
     }
 
     /// The spread of each layer's particles (attention heads, feed-forward units) against time.
-    static func spread(_ run: RunRecords) -> HTMLPage.Section {
+    static func spread(_ run: RunRecord) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "spread", title: "Per-layer particle spread")
         for (key, title, what) in [("spread_attention", "Attention heads: spread per layer", "attention-head particles"),
                                    ("spread_ffn", "Feed-forward units: spread per layer", "feed-forward-unit particles")] {
@@ -163,29 +163,30 @@ public enum RunReport {
     }
 
     /// The confusion matrix of the final model on the test set, cells shaded by row share.
-    static func confusionSection(_ confusion: RunRecords.Confusion) -> HTMLPage.Section {
+    static func confusionSection(_ confusion: ConfusionMatrix) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "confusion", title: "Confusion matrix (test set)")
-        let rowTotals = confusion.counts.map { $0.reduce(0, +) }
-        let rows = confusion.counts.enumerated().map { index, counts in
-            [confusion.classNames[index]] + counts.map { MarkupText.number($0) }
-                + [rowTotals[index] > 0 ? MarkupText.number(100 * counts[index] / rowTotals[index], significantDigits: 3) + "%" : "—"]
+        let counts = confusion.counts.map { $0.map(Double.init) }
+        let rowTotals = counts.map { $0.reduce(0, +) }
+        let rows = counts.enumerated().map { index, row in
+            [confusion.classNames[index]] + row.map { MarkupText.number($0) }
+                + [rowTotals[index] > 0 ? MarkupText.number(100 * row[index] / rowTotals[index], significantDigits: 3) + "%" : "—"]
         }
         let total = rowTotals.reduce(0, +)
-        let correct = confusion.counts.indices.reduce(0) { $0 + confusion.counts[$1][$1] }
+        let correct = counts.indices.reduce(0) { $0 + counts[$1][$1] }
         section.table(headers: ["true ↓ / predicted →"] + confusion.classNames + ["recall"], rows: rows,
                       caption: "Counts of test images by true class (rows) and predicted class (columns); accuracy \(MarkupText.number(total > 0 ? 100 * correct / total : .nan, significantDigits: 3))% of \(MarkupText.number(total)).",
                       numeric: Set(1...(confusion.classNames.count + 1)),
                       shade: { row, column in
                           guard column >= 1, column <= confusion.classNames.count, rowTotals[row] > 0 else { return nil }
-                          return confusion.counts[row][column - 1] / rowTotals[row]
+                          return counts[row][column - 1] / rowTotals[row]
                       })
         return section
     }
 
     /// Layer `layer`'s head particles at several checkpoints, projected on the two principal
     /// components of the initial (earliest) checkpoint's heads.
-    static func particles(_ run: RunRecords, layer: Int) -> HTMLPage.Section {
-        let isResNet = (run.config["model"]?.string).map { $0 != "transformer" } ?? false
+    static func particles(_ run: RunRecord, layer: Int) -> HTMLPage.Section {
+        let isResNet = run.config.model != .transformer
         let kind = isResNet ? "units" : "heads"
         var section = HTMLPage.Section(id: "particles", title: (isResNet ? "Unit" : "Head") + " particles of layer \(layer)")
         guard !run.checkpoints.isEmpty else { return section }

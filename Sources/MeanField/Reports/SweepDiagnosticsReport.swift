@@ -6,7 +6,7 @@ import Foundation
 /// check and the table of fitted slopes.
 public enum SweepDiagnosticsReport {
     /// The named failure signatures as a highlighted list (or a short all-clear when the file has none).
-    public static func signatures(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+    public static func signatures(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "signatures", title: "Failure signatures")
         if diagnostics.signatures.isEmpty {
             section.alerts([("None seen.", "No plateau above zero, no distance growing in time, no divergence (theory §6).")], kind: "ok")
@@ -22,7 +22,7 @@ public enum SweepDiagnosticsReport {
     }
 
     /// Every section that has data, in reading order.
-    public static func sections(_ diagnostics: SweepDiagnostics) -> [HTMLPage.Section] {
+    public static func sections(_ diagnostics: DiagnosticsReport) -> [HTMLPage.Section] {
         [width(diagnostics), widthOverDepth(diagnostics), distanceOverTime(diagnostics), depth(diagnostics),
          coordinates(diagnostics), fits(diagnostics)]
     }
@@ -39,10 +39,10 @@ public enum SweepDiagnosticsReport {
     /// RMS function-space distance to the reference, risk gap and particle distances against M,
     /// one colour per L, each with its fitted slope and 95% CI in the legend, and the −1/2
     /// reference slope (propagation of chaos, theory §1.5 claim C1).
-    static func width(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+    static func width(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "width", title: "Distance to the reference vs width M")
         let reference = diagnostics.reference.map { " The reference run is \($0)." } ?? ""
-        let quantities: [(key: String, title: String, value: (SweepDiagnostics.WidthPoint) -> Double, theory: Double?)] = [
+        let quantities: [(key: String, title: String, value: (DiagnosticsReport.WidthEntry) -> Double, theory: Double?)] = [
             ("rms_function_distance", "RMS function-space distance to the reference", { $0.functionDistance.squareRoot() }, -0.5),
             ("risk_gap", "risk gap |R_M − R_ref|", { $0.riskGap }, nil),
             ("particle_sliced_w2", "sliced W2 of the head particles (mean over layers)", { ReportSupport.mean($0.particleSlicedW2) }, -0.5),
@@ -52,8 +52,8 @@ public enum SweepDiagnosticsReport {
         for quantity in quantities {
             let groups = depths.map { depth in
                 let members = diagnostics.width.filter { $0.layers == depth }
-                return PointGroup(label: depth.isFinite ? "L = \(MarkupText.number(depth))" : "runs", family: ("layers", depth),
-                                  x: members.map(\.heads), y: members.map(quantity.value))
+                return PointGroup(label: depth >= 0 ? "L = \(depth)" : "runs", family: ("layers", Double(depth)),
+                                  x: members.map { Double($0.heads) }, y: members.map(quantity.value))
             }
             let recorded = diagnostics.fits.filter { $0.quantity == quantity.key && $0.against == "heads" }
             guard let chart = logLogChart(groups, recorded: recorded, theory: quantity.theory, title: quantity.title.capitalizedFirst + " vs M",
@@ -70,14 +70,14 @@ public enum SweepDiagnosticsReport {
     }
 
     /// The same distance against M / log L, the quantity the theory needs to grow (theory §6).
-    static func widthOverDepth(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+    static func widthOverDepth(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "width-depth", title: "Distance vs M / log L")
         let usable = diagnostics.width.filter { $0.layers >= 2 }
         guard Set(usable.map(\.layers)).count >= 2 else { return section }
         let groups = Array(Set(usable.map(\.layers))).sorted().map { depth in
             let members = usable.filter { $0.layers == depth }
-            return PointGroup(label: "L = \(MarkupText.number(depth))", family: nil,
-                              x: members.map { $0.heads / log($0.layers) }, y: members.map { $0.functionDistance.squareRoot() })
+            return PointGroup(label: "L = \(depth)", family: nil,
+                              x: members.map { Double($0.heads) / log(Double($0.layers)) }, y: members.map { $0.functionDistance.squareRoot() })
         }
         // One fit over all depths: if depth costs only log L in width, the points fall on one line.
         let all = PointGroup(label: "all L", family: nil, x: groups.flatMap(\.x), y: groups.flatMap(\.y))
@@ -90,21 +90,21 @@ public enum SweepDiagnosticsReport {
     }
 
     /// Distance to the reference over mean-field time, one curve per run, coloured by M.
-    static func distanceOverTime(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+    static func distanceOverTime(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "distance-time", title: "Distance to the reference over mean-field time")
-        let curves = diagnostics.width.filter { !$0.curveTime.isEmpty || !$0.curveRiskGapTime.isEmpty }
+        let curves = diagnostics.width.filter { !$0.curve.t.isEmpty || !$0.curve.riskGapT.isEmpty }
         guard !curves.isEmpty else { return section }
         let widths = Array(Set(curves.map(\.heads))).sorted()
-        let quantities: [(String, String, (SweepDiagnostics.WidthPoint) -> (x: [Double], y: [Double]))] = [
-            ("function_distance", "RMS function-space distance", { ($0.curveTime, $0.curveFunctionDistance.map { $0.squareRoot() }) }),
-            ("risk_gap", "risk gap |R_M − R_ref|", { ($0.curveRiskGapTime, $0.curveRiskGap) }),
+        let quantities: [(String, String, (DiagnosticsReport.WidthEntry) -> (x: [Double], y: [Double]))] = [
+            ("function_distance", "RMS function-space distance", { ($0.curve.t, $0.curve.functionDistance.map { $0.squareRoot() }) }),
+            ("risk_gap", "risk gap |R_M − R_ref|", { ($0.curve.riskGapT, $0.curve.riskGap) }),
         ]
         for (key, title, values) in quantities {
             var listed = Set<String>()
             let series = curves.sorted { ($0.heads, $0.layers, $0.seed) < ($1.heads, $1.layers, $1.seed) }.compactMap { point -> ChartSeries? in
                 let curve = values(point)
                 guard !curve.y.isEmpty else { return nil }
-                let label = "M = \(MarkupText.number(point.heads))"
+                let label = "M = \(point.heads)"
                 defer { listed.insert(label) }
                 return ChartSeries(label, x: curve.x, y: curve.y, style: curve.y.count <= 25 ? .lineWithMarkers : .line,
                                    colour: .palette(widths.firstIndex(of: point.heads) ?? 0), inLegend: !listed.contains(label),
@@ -119,15 +119,15 @@ public enum SweepDiagnosticsReport {
     }
 
     /// RMS depth error against L (theory slope −1, theory §6), one colour per M.
-    static func depth(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+    static func depth(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "depth", title: "Depth error vs L")
         guard !diagnostics.depth.isEmpty else { return section }
         let widths = Array(Set(diagnostics.depth.map(\.heads))).sorted()
-        for (key, title, value) in [("rms_depth_error", "RMS distance to the deepest run, end of training", { (point: SweepDiagnostics.DepthPoint) in point.functionDistance.squareRoot() }),
-                                    ("rms_depth_error_init", "RMS distance to the deepest run, at initialization", { (point: SweepDiagnostics.DepthPoint) in point.initialFunctionDistance.squareRoot() })] {
+        for (key, title, value) in [("rms_depth_error", "RMS distance to the deepest run, end of training", { (point: DiagnosticsReport.DepthEntry) in point.functionDistance.squareRoot() }),
+                                    ("rms_depth_error_init", "RMS distance to the deepest run, at initialization", { (point: DiagnosticsReport.DepthEntry) in point.initialFunctionDistance.squareRoot() })] {
             let groups = widths.map { width in
                 let members = diagnostics.depth.filter { $0.heads == width }
-                return PointGroup(label: "M = \(MarkupText.number(width))", family: ("heads", width), x: members.map(\.layers), y: members.map(value))
+                return PointGroup(label: "M = \(width)", family: ("heads", Double(width)), x: members.map { Double($0.layers) }, y: members.map(value))
             }
             let recorded = diagnostics.fits.filter { $0.quantity == key && $0.against == "layers" }
             guard let chart = logLogChart(groups, recorded: recorded, theory: -1, title: title.capitalizedFirst,
@@ -138,7 +138,7 @@ public enum SweepDiagnosticsReport {
     }
 
     /// Activation and update sizes per layer against M (or against the layer when M is fixed).
-    static func coordinates(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+    static func coordinates(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "coordinates", title: "Coordinate check")
         let rows = diagnostics.coordinates
         guard !rows.isEmpty else { return section }
@@ -147,8 +147,8 @@ public enum SweepDiagnosticsReport {
         for depth in depths {
             let atDepth = rows.filter { $0.layers == depth }
             let steps = Array(Set(atDepth.map(\.step))).sorted()
-            for (key, title, value) in [("activation_rms", "activation RMS", \SweepDiagnostics.Coordinate.activationRMS),
-                                        ("update_rms", "update RMS", \SweepDiagnostics.Coordinate.updateRMS)] {
+            for (key, title, value) in [("activation_rms", "activation RMS", \DiagnosticsReport.Coordinate.activationRMS),
+                                        ("update_rms", "update RMS", \DiagnosticsReport.Coordinate.updateRMS)] {
                 var series: [ChartSeries] = []
                 if widthVaries {
                     // x = M; one colour per layer, solid at the last step, dashed at the first.
@@ -161,7 +161,7 @@ public enum SweepDiagnosticsReport {
                             let widths = Array(Set(points.map(\.heads))).sorted()
                             let y = widths.map { width in ReportSupport.mean(points.filter { $0.heads == width }.map { $0[keyPath: value] }) }
                             guard y.contains(where: { $0.isFinite && $0 > 0 }) else { continue }
-                            series.append(ChartSeries("layer \(MarkupText.number(layer)), step \(MarkupText.number(step))", x: widths, y: y,
+                            series.append(ChartSeries("layer \(layer), step \(step)", x: widths.map(Double.init), y: y,
                                                       style: .lineWithMarkers, colour: .palette(index), dashed: stepIndex == 0 && steps.count > 1,
                                                       lineWidth: 1.6, markerRadius: 3))
                         }
@@ -172,33 +172,34 @@ public enum SweepDiagnosticsReport {
                         let points = atDepth.filter { $0.step == step }.sorted { $0.layer < $1.layer }
                         let y = points.map { $0[keyPath: value] }
                         guard y.contains(where: { $0.isFinite }) else { continue }
-                        series.append(ChartSeries("step \(MarkupText.number(step))", x: points.map(\.layer), y: y, style: .lineWithMarkers, colour: .palette(index)))
+                        series.append(ChartSeries("step \(step)", x: points.map { Double($0.layer) }, y: y, style: .lineWithMarkers, colour: .palette(index)))
                     }
                 }
                 guard !series.isEmpty else { continue }
                 let yValues = series.flatMap(\.y)
                 let yScale: AxisScale = yValues.filter(\.isFinite).allSatisfy { $0 > 0 } ? .log10 : .linear
-                let chart = Chart(title: "\(title.capitalizedFirst) per layer, L = \(MarkupText.number(depth))",
+                let chart = Chart(title: "\(title.capitalizedFirst) per layer, L = \(depth)",
                                   x: widthVaries ? ChartAxis("heads per layer M", scale: .log10) : ChartAxis("layer ℓ"),
                                   y: ChartAxis(title + " (per coordinate)", scale: yScale), series: series)
                 section.figure(chart, caption: widthVaries
-                    ? "\(title.capitalizedFirst) (\(key)) of each layer's output against M at L = \(MarkupText.number(depth)) (mean over seeds); dashed: step \(MarkupText.number(steps.first!)), solid: step \(MarkupText.number(steps.last!)). Under mean-field scaling the sizes stay flat as M grows; a line that rises or falls with M names a mis-scaled layer."
-                    : "\(title.capitalizedFirst) (\(key)) per layer at L = \(MarkupText.number(depth)), one line per step. Sizes that change by orders of magnitude across layers point at the depth scaling 1/L^α.")
+                    ? "\(title.capitalizedFirst) (\(key)) of each layer's output against M at L = \(depth) (mean over seeds); dashed: step \(steps.first!), solid: step \(steps.last!). Under mean-field scaling the sizes stay flat as M grows; a line that rises or falls with M names a mis-scaled layer."
+                    : "\(title.capitalizedFirst) (\(key)) per layer at L = \(depth), one line per step. Sizes that change by orders of magnitude across layers point at the depth scaling 1/L^α.")
             }
         }
         return section
     }
 
     /// The fitted slopes recorded in the file, with the theory's value and whether the CI covers it.
-    static func fits(_ diagnostics: SweepDiagnostics) -> HTMLPage.Section {
+    static func fits(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "fits", title: "Fitted slopes")
         guard !diagnostics.fits.isEmpty else { return section }
         let rows = diagnostics.fits.map { fit -> [String] in
+            let theory: Double? = fit.theory.isFinite ? fit.theory : nil
             let interval = fit.confidence95.count == 2 ? "\(ReportSupport.signed(fit.confidence95[0])) … \(ReportSupport.signed(fit.confidence95[1]))" : "—"
-            let covers = fit.theory.map { theory in
+            let covers = theory.map { theory in
                 fit.confidence95.count == 2 ? (fit.confidence95[0] <= theory && theory <= fit.confidence95[1] ? "yes" : "no") : "—"
             } ?? "—"
-            return [fit.quantity, fit.against, fit.family, ReportSupport.signed(fit.slope), interval, fit.theory.map(ReportSupport.signed) ?? "—",
+            return [fit.quantity, fit.against, fit.family, ReportSupport.signed(fit.slope), interval, theory.map(ReportSupport.signed) ?? "—",
                     covers, String(fit.points), fit.seeds > 0 ? String(fit.seeds) : "—"]
         }
         section.table(headers: ["quantity", "against", "family (held fixed)", "slope", "95% CI", "theory", "CI covers theory", "points", "seeds"], rows: rows,
@@ -212,7 +213,7 @@ public enum SweepDiagnosticsReport {
     /// the group's family setting; drawn through the group's geometric centre), else ``LogLogFit``
     /// over the group. `pooledFit` adds one fit over all groups instead. An optional dashed theory
     /// slope goes through the geometric centre of all points.
-    static func logLogChart(_ groups: [PointGroup], recorded: [SweepDiagnostics.Fit], theory: Double?, title: String,
+    static func logLogChart(_ groups: [PointGroup], recorded: [DiagnosticsReport.Fit], theory: Double?, title: String,
                             xTitle: String, yTitle: String, pooledFit: PointGroup? = nil) -> (chart: Chart, fits: String)? {
         func positive(_ group: PointGroup) -> (x: [Double], y: [Double]) {
             let kept = group.x.indices.filter { group.x[$0] > 0 && group.x[$0].isFinite && group.y[$0] > 0 && group.y[$0].isFinite }
@@ -264,5 +265,15 @@ public enum SweepDiagnosticsReport {
         }
         let fitText = fitTexts.isEmpty ? "Too few points for a fit (3 with distinct x per group)." : "Fitted slopes: " + fitTexts.joined(separator: "; ") + "."
         return (Chart(title: title, x: ChartAxis(xTitle, scale: .log10), y: ChartAxis(yTitle, scale: .log10), series: series), fitText)
+    }
+}
+
+extension DiagnosticsReport.Fit {
+    /// Whether the family holds `flag` at `value` ("layers=2" in "layers=2 lr=0.02").
+    func holds(_ flag: String, _ value: Double) -> Bool {
+        family.split(separator: " ").contains { token in
+            let parts = token.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 && parts[0] == flag && Double(parts[1]) == value
+        }
     }
 }

@@ -4,10 +4,10 @@ import Foundation
 ///
 ///     DIR/sweep.json         {"grid": {flag: [values as strings]}, "fixed": {flag: value},
 ///                             "runs": [{"name", "flags": {flag: value}}]}
-///     DIR/runs/<name>/       ordinary run directories (``RunRecords``)
+///     DIR/runs/<name>/       ordinary run directories (``RunRecord``)
 ///     DIR/summary.csv        name, one column per grid flag, status, steps, t, R, eval_R, Q,
 ///                            train_acc, test_acc, wall_seconds (missing values empty)
-///     DIR/diagnostics.json   optional: limit diagnostics (``SweepDiagnostics``)
+///     DIR/diagnostics.json   optional: limit diagnostics (``DiagnosticsReport``)
 ///
 /// A run that has not started or whose files are corrupt does not stop the report: it is listed
 /// in ``problems``.
@@ -18,7 +18,7 @@ public struct SweepRecords: Sendable {
         /// The grid flags of this run (flag → value as given on the command line).
         public var flags: [String: String]
         /// The run directory's files, nil if it could not be read.
-        public var records: RunRecords?
+        public var records: RunRecord?
         /// This run's row of summary.csv (column → text).
         public var summaryRow: [String: String]
 
@@ -26,7 +26,7 @@ public struct SweepRecords: Sendable {
         /// summary.csv when it has it, else the last metrics line.
         public func final(_ column: String) -> Double? {
             if let text = summaryRow[column], !text.isEmpty, let value = Double(text) { return value }
-            return records?.lastValue(column)
+            return records?.last(column)
         }
 
         /// A grid flag as a number.
@@ -41,7 +41,7 @@ public struct SweepRecords: Sendable {
     public let runs: [Run]
     public let summary: CSVTable?
     /// diagnostics.json, when present.
-    public let diagnostics: SweepDiagnostics?
+    public let diagnostics: DiagnosticsReport?
     /// Runs that could not be read, one line each.
     public let problems: [String]
 
@@ -52,8 +52,11 @@ public struct SweepRecords: Sendable {
 
     /// Reads the sweep directory at `path`.
     public static func load(path: String) throws -> SweepRecords {
-        guard let description = try RunRecords.objectFile(path + "/sweep.json") else {
+        guard let data = FileManager.default.contents(atPath: path + "/sweep.json") else {
             throw RunError("\(path)/sweep.json: cannot read the file")
+        }
+        guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)), let description = value.object else {
+            throw RunError("\(path)/sweep.json: not a JSON object (corrupt or truncated file)")
         }
         var summary: CSVTable?
         if let data = FileManager.default.contents(atPath: path + "/summary.csv") {
@@ -75,18 +78,15 @@ public struct SweepRecords: Sendable {
             guard let name = entry["name"]?.string, !name.isEmpty else { continue }
             let runFlags = (entry["flags"]?.object ?? [:]).mapValues { $0.string ?? $0.displayText }
             let runPath = path + "/runs/" + name
-            var records: RunRecords?
-            if RunRecords.isRun(runPath) {
-                do { records = try RunRecords.load(path: runPath) } catch { problems.append("run \(name): \(error)") }
+            var records: RunRecord?
+            if RunFolder.isRun(runPath) {
+                do { records = try RunRecord(path: runPath) } catch { problems.append("run \(name): \(error)") }
             } else {
                 problems.append("run \(name): no run directory at \(runPath) (not started yet?)")
             }
             runs.append(Run(name: name, flags: runFlags, records: records, summaryRow: summaryRows[name] ?? [:]))
         }
-        var diagnostics: SweepDiagnostics?
-        if let object = try RunRecords.objectFile(path + "/diagnostics.json") {
-            diagnostics = SweepDiagnostics(object)
-        }
+        let diagnostics = try DiagnosticsReport.read(from: path)
         let fixedObject = description["fixed"]?.object ?? [:]
         let fixed = fixedObject.keys.sorted().map { ($0, fixedObject[$0]!.string ?? fixedObject[$0]!.displayText) }
         return SweepRecords(path: path, grid: grid, fixed: fixed, runs: runs, summary: summary, diagnostics: diagnostics, problems: problems)

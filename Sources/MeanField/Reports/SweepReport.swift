@@ -42,22 +42,20 @@ public enum SweepReport {
         var statuses: [String: Int] = [:]
         for run in sweep.runs {
             let status = run.summaryRow["status"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? run.records?.summary["status"]?.string ?? (run.records == nil ? "missing" : "in progress")
+                ?? run.records?.status ?? (run.records == nil ? "missing" : "in progress")
             statuses[status, default: 0] += 1
         }
         var pairs = statuses.keys.sorted().map { ("runs \($0)", String(statuses[$0]!)) }
-        if let manifest = sweep.runs.lazy.compactMap({ $0.records?.manifest }).first(where: { !$0.isEmpty }) {
-            for (key, label) in [("gitCommit", "git commit"), ("meanfieldVersion", "meanfield version"), ("swiftVersion", "Swift"),
-                                 ("cpu", "CPU"), ("operatingSystem", "OS")] {
-                if let value = manifest[key] { pairs.append((label + " (first run)", value.displayText)) }
-            }
+        if let manifest = sweep.runs.lazy.compactMap({ $0.records?.manifest }).first {
+            let shown: Set<String> = ["git commit", "meanfield version", "Swift", "CPU", "OS"]
+            pairs += manifest.provenance.filter { shown.contains($0.label) }.map { ($0.label + " (first run)", $0.text) }
         }
         if !sweep.fixed.isEmpty {
             pairs += sweep.fixed.map { ($0.flag + " (fixed)", $0.value) }
-        } else if let config = sweep.runs.lazy.compactMap({ $0.records?.config }).first(where: { !$0.isEmpty }) {
+        } else if let config = sweep.runs.lazy.compactMap({ $0.records?.configValues }).first(where: { !$0.isEmpty }) {
             let fixed = ["task", "heads", "ffn-units", "layers", "optimizer", "lr", "weight-decay", "steps", "epochs"]
                 .filter { flag in !sweep.grid.contains { $0.flag == flag } }
-            for key in fixed { if let value = config[key] { pairs.append((key + " (fixed)", value.displayText)) } }
+            for key in fixed { if let value = config[RunFormat.snakeCase(key)] { pairs.append((key + " (fixed)", value.displayText)) } }
         }
         section.keyValues(pairs, caption: "Status and provenance")
         if !sweep.problems.isEmpty {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A confusion matrix: `counts[true label][predicted label]`.
+/// A confusion matrix: `counts[true label][predicted label]` over one set of images (`set`:
+/// "test" or "train"). An image run saves the test set's as `confusion.json` (docs/run-format.md).
 public struct ConfusionMatrix: Codable, Sendable, Equatable {
     public var classNames: [String]
     public var counts: [[Int]]
@@ -10,6 +11,24 @@ public struct ConfusionMatrix: Codable, Sendable, Equatable {
         self.classNames = classNames
         self.counts = Array(repeating: Array(repeating: 0, count: classNames.count), count: classNames.count)
         self.set = set
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case classNames = "class_names", counts, set
+    }
+
+    /// Reads `class_names` (format 1: `classNames`, normalized by the reader), `counts` and `set`
+    /// ("test" when absent); class names that do not match the rows are replaced by "class i".
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let counts = try container.decode([[Int]].self, forKey: .counts)
+        guard counts.allSatisfy({ $0.count == counts.count }) else {
+            throw DecodingError.dataCorruptedError(forKey: .counts, in: container, debugDescription: "counts is not a square matrix")
+        }
+        let names = try container.decodeIfPresent([String].self, forKey: .classNames) ?? []
+        self.counts = counts
+        classNames = names.count == counts.count ? names : counts.indices.map { "class \($0)" }
+        set = try container.decodeIfPresent(String.self, forKey: .set) ?? "test"
     }
 
     public var accuracy: Double {

@@ -1,9 +1,12 @@
 import Foundation
 import MeanFieldKernels
 
-/// A run's folder: `manifest.json` (full config, seed, versions, git commit, machine),
-/// `metrics.jsonl` (one JSON object per logged step) and `summary.json`. Whole files are written
-/// atomically (temporary file, then rename), so a crash never leaves a half-written file.
+/// The one writer of a run folder (docs/run-format.md): `config.json`, `manifest.json`,
+/// `metrics.jsonl` (one JSON object per logged step), `summary.json`, `confusion.json` and the
+/// `checkpoints/` folder; ``RunRecord`` reads them back. Whole files are written atomically
+/// (temporary file, then rename), so a crash never leaves a half-written file; metrics lines are
+/// appended whole. Every JSON file is spelled as ``RunFormat`` says (snake_case keys, "inf",
+/// "-inf", "nan").
 public struct RunDirectory {
     public let url: URL
     private let metricsHandle: FileHandle
@@ -20,7 +23,7 @@ public struct RunDirectory {
         } catch {
             throw RunError("cannot create run directory \(path): \(error.localizedDescription); pass a writable --out")
         }
-        let metrics = url.appendingPathComponent("metrics.jsonl")
+        let metrics = url.appendingPathComponent(RunFormat.metricsFile)
         var kept = Data()
         if let keep, let old = FileManager.default.contents(atPath: metrics.path) {
             // A line cut short by a crash (no final newline, or not a whole JSON object) is dropped.
@@ -43,29 +46,76 @@ public struct RunDirectory {
         try data.write(to: url.appendingPathComponent(name), options: .atomic)
     }
 
-    /// Writes `value` as pretty, key-sorted JSON to `name`, atomically.
+    /// Writes `value` as pretty, key-sorted JSON to `name`, atomically, with ±∞/NaN as strings.
+    /// For a command's own result files (varpro.json, ntk.json); the run files have typed writers.
     public func writeJSON<T: Encodable>(_ name: String, _ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try writeAtomically(name, encoder.encode(value))
+    }
+
+    /// `config.json`: the resolved train config (snake_case keys; a valid `--config` file).
+    public func writeConfig(_ config: TrainConfig) throws {
+        try writeAtomically(RunFormat.configFile, config.jsonData())
+    }
+
+    /// `config.json` of another command (rff-kernel, ntk-check, varpro): its settings, keys in
+    /// snake_case; read back with ``RunFolder/readConfig(_:in:)``.
+    public func writeConfig<Config: Encodable>(_ config: Config) throws {
+        try writeAtomically(RunFormat.configFile, RunFormat.encoder().encode(config))
+    }
+
+    /// `manifest.json` (a fresh run), or `manifest-resume-step-NNNNNNNN.json` for a session
+    /// resumed from step N, so the first session's manifest is kept.
+    public func writeManifest(_ manifest: RunManifest, resumedFromStep step: Int? = nil) throws {
+        try writeAtomically(RunManifest.fileName(resumedFromStep: step), RunFormat.encoder().encode(manifest))
+    }
+
+    /// `summary.json`.
+    public func writeSummary(_ summary: RunSummary) throws {
+        try writeAtomically(RunFormat.summaryFile, RunFormat.encoder().encode(summary))
+    }
+
+    /// `confusion.json` (image runs: the test set's confusion matrix).
+    public func writeConfusion(_ matrix: ConfusionMatrix) throws {
+        try writeAtomically(RunFormat.confusionFile, RunFormat.encoder().encode(matrix))
+    }
+
+    /// The `checkpoints/` folder (created if missing); checkpoint files in it are named
+    /// ``TrainingCheckpoint/fileName(step:)``.
+    public func checkpointsFolder() throws -> String {
+        let folder = url.appendingPathComponent(RunFormat.checkpointsFolder).path
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw RunError("cannot create \(folder): \(error.localizedDescription); pass a writable --out")
+        }
+        return folder
+    }
+
+    /// The path of `metrics.jsonl` (for a command that renames its log, e.g. adjoint-check).
+    public var metricsPath: String { url.appendingPathComponent(RunFormat.metricsFile).path }
+
+    /// Appends one metrics record: a JSON object on one line, keys sorted, numbers in shortest
+    /// round-trip form (integers without ".0"), ±∞/NaN as "inf", "-inf", "nan" (``RunFormat/metricsLine(numbers:lists:)``).
+    public func appendMetrics(numbers: [String: Double], lists: [String: [Double]] = [:]) throws {
+        try appendMetricsLine(RunFormat.metricsLine(numbers: numbers, lists: lists))
     }
 
     /// Appends one metrics record given as a complete JSON object (one line, one `write`), so a
     /// killed process leaves whole lines. Throws (disk full, folder removed) with a one-line reason.
+    /// Numbers in it must be spelled with ``jsonNumber(_:)``.
     public func appendMetricsLine(_ json: String) throws {
         do {
             try metricsHandle.write(contentsOf: Data((json + "\n").utf8))
         } catch {
-            throw RunError("cannot append to \(url.path)/metrics.jsonl: \(error.localizedDescription); free disk space or fix the folder's permissions, then continue with --resume \(url.path)")
+            throw RunError("cannot append to \(metricsPath): \(error.localizedDescription); free disk space or fix the folder's permissions, then continue with --resume \(url.path)")
         }
     }
 
-    static func jsonNumber(_ value: Double) -> String {
-        if value.isNaN { return "null" }
-        if value.isInfinite { return value > 0 ? "1e999" : "-1e999" }
-        if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
-    }
+    /// A number as the run files spell it (``RunFormat/number(_:)``).
+    public static func jsonNumber(_ value: Double) -> String { RunFormat.number(value) }
 }
 
 /// A failure reported to the user as one line.
@@ -74,78 +124,3 @@ public struct RunError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// What a run records about where and how it ran (reproducibility).
-public struct RunManifest: Codable, Sendable {
-    public var command: [String]
-    public var seed: UInt64
-    public var threads: Int
-    public var scalarType: String
-    public var meanfieldVersion: String
-    public var swiftVersion: String
-    public var gitCommit: String
-    public var gemmBackend: String
-    public var cpu: String
-    public var operatingSystem: String
-    public var startedAt: String
-
-    /// Collects the environment facts for a run started now.
-    public static func current(seed: UInt64, scalarType: String) -> RunManifest {
-        RunManifest(
-            command: CommandLine.arguments, seed: seed, threads: Threading.threadCount, scalarType: scalarType,
-            meanfieldVersion: MeanFieldVersion.current, swiftVersion: MeanFieldVersion.swiftCompiler,
-            gitCommit: MeanFieldVersion.gitCommit(), gemmBackend: Gemm.backendDescription(),
-            cpu: MeanFieldVersion.cpuModel(), operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
-            startedAt: ISO8601DateFormatter().string(from: Date()))
-    }
-}
-
-/// Version facts recorded in every run.
-public enum MeanFieldVersion {
-    /// The tool's semantic version.
-    public static let current = "0.1.0"
-
-    /// The compiler that built the tool (major.minor, from compile-time checks).
-    public static var swiftCompiler: String {
-        #if compiler(>=6.4)
-        return "6.4+"
-        #elseif compiler(>=6.3)
-        return "6.3"
-        #elseif compiler(>=6.2)
-        return "6.2"
-        #elseif compiler(>=6.1)
-        return "6.1"
-        #else
-        return "6.0"
-        #endif
-    }
-
-    /// `git rev-parse HEAD` of the working directory (plus "-dirty" with uncommitted changes), or
-    /// "unknown" outside a git checkout.
-    public static func gitCommit() -> String {
-        guard let head = run(["git", "rev-parse", "HEAD"]), !head.isEmpty else { return "unknown" }
-        let dirty = (run(["git", "status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : "-dirty"
-        return head + dirty
-    }
-
-    /// The CPU model from /proc/cpuinfo (Linux) or "unknown".
-    public static func cpuModel() -> String {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown" }
-        return value.trimmingCharacters(in: .whitespaces)
-    }
-
-    private static func run(_ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}

@@ -16,14 +16,12 @@ public enum SweepRunState: Equatable, Sendable {
 
     /// Reads the state of the run in `directory`.
     public static func inspect(_ directory: String) -> SweepRunState {
-        let manager = FileManager.default
-        if let summary = SweepSummary.readJSON(directory + "/summary.json"),
-           let status = summary["status"] as? String, status == "completed" || status == "diverged" {
-            return .finished(status: status)
+        if let summary = try? RunFolder.readSummary(in: directory, metrics: []),
+           summary.status == "completed" || summary.status == "diverged" {
+            return .finished(status: summary.status)
         }
-        let checkpoints = (try? manager.contentsOfDirectory(atPath: directory + "/checkpoints")) ?? []
-        if checkpoints.contains(where: { $0.hasSuffix(".safetensors") }) { return .interrupted }
-        return .notStarted(folderExists: manager.fileExists(atPath: directory))
+        if !RunFolder.checkpoints(in: directory).isEmpty { return .interrupted }
+        return .notStarted(folderExists: FileManager.default.fileExists(atPath: directory))
     }
 }
 
@@ -33,10 +31,10 @@ public enum SweepRunState: Equatable, Sendable {
 /// `name`, one column per grid flag (in grid order), `status`, `steps`, `t`, `R`, `eval_R`, `Q`,
 /// `train_acc`, `test_acc`, `wall_seconds`.
 ///
-/// Values come from the run's final `summary.json` (status completed or diverged: R on the whole
-/// training set, evaluation risk, objective Q, accuracies, wall time) and, where it has none (a run
-/// still going or interrupted, or a key an image run does not write), from the last line of
-/// `metrics.jsonl`.
+/// Values come from the run's final `summary.json` (``RunSummary``, status completed or diverged:
+/// completed steps, mean-field time, its final values — R on the whole training set, evaluation
+/// risk, objective Q, accuracies — and wall time) and, where it has none (a run still going or
+/// interrupted, or a key an image run does not write), from the last line of `metrics.jsonl`.
 /// For image tasks R and eval_R hold the training and test cross-entropy loss. A value that is
 /// absent is an empty cell. `status` is the summary's (`completed`, `diverged`), else `failed`
 /// (the sweep saw the process fail), `interrupted` (a checkpoint, no summary), `incomplete`
@@ -47,16 +45,16 @@ public enum SweepSummary {
     /// The metric columns after the grid flags and `status`.
     public static let metricColumns = ["steps", "t", "R", "eval_R", "Q", "train_acc", "test_acc", "wall_seconds"]
 
-    /// For each metric column: keys of summary.json, then keys of the last metrics line, tried in order.
-    static let sources: [String: (summary: [String], metrics: [String])] = [
-        "steps": (["steps"], ["step"]),
-        "t": (["meanFieldTime"], ["t"]),
-        "R": (["finalTrainRisk", "finalTrainLoss"], ["R", "train_loss"]),
-        "eval_R": (["finalEvalRisk", "finalTestLoss"], ["eval_R", "test_loss"]),
-        "Q": (["finalObjective"], ["Q"]),
-        "train_acc": (["finalTrainAccuracy"], ["train_acc"]),
-        "test_acc": (["finalTestAccuracy"], ["test_acc"]),
-        "wall_seconds": (["wallSeconds"], []),
+    /// For each metric column: the summary's value, then keys of the last metrics line, tried in order.
+    static let sources: [String: (summary: @Sendable (RunSummary) -> Double?, metrics: [String])] = [
+        "steps": ({ Double($0.completedSteps) }, ["step"]),
+        "t": ({ $0.meanFieldTime.isFinite ? $0.meanFieldTime : nil }, ["t"]),
+        "R": ({ $0.final["R"] ?? $0.final["train_loss"] }, ["R", "train_loss"]),
+        "eval_R": ({ $0.final["eval_R"] ?? $0.final["test_loss"] }, ["eval_R", "test_loss"]),
+        "Q": ({ $0.final["Q"] }, ["Q"]),
+        "train_acc": ({ $0.final["train_acc"] }, ["train_acc"]),
+        "test_acc": ({ $0.final["test_acc"] }, ["test_acc"]),
+        "wall_seconds": ({ $0.wallSeconds.isFinite ? $0.wallSeconds : nil }, []),
     ]
 
     /// The header and one row per run of `manifest`, read from `directory/runs/<name>/` alone, so
@@ -69,10 +67,11 @@ public enum SweepSummary {
         for run in manifest.runs {
             let folder = directory + "/runs/" + run.name
             let state = SweepRunState.inspect(folder)
+            let metrics = (try? RunFolder.readMetrics(in: folder)) ?? []
             // summary.json's values only when it is the run's final summary: an interrupted run's
             // is older than its metrics log once it has been resumed.
-            let summary = state.isFinal ? readJSON(folder + "/summary.json") ?? [:] : [:]
-            let metrics = lastMetrics(folder + "/metrics.jsonl") ?? [:]
+            let summary = state.isFinal ? try? RunFolder.readSummary(in: folder, metrics: metrics) : nil
+            let last = metrics.last
             // The runner's word counts only where the folder has no final summary, and never as a final status.
             let given = statuses[run.name].flatMap { $0 == "completed" || $0 == "diverged" ? nil : $0 }
             let status: String
@@ -83,8 +82,8 @@ public enum SweepSummary {
             }
             let values = metricColumns.map { column -> String in
                 let source = sources[column]!
-                for key in source.summary { if let value = summary[key] { return text(value, integer: column == "steps") } }
-                for key in source.metrics { if let value = metrics[key] { return text(value, integer: column == "steps") } }
+                if let summary, let value = source.summary(summary) { return text(value, integer: column == "steps") }
+                for key in source.metrics { if let value = last?[key] { return text(value, integer: column == "steps") } }
                 return ""
             }
             rows.append([run.name] + flags.map { run.value(of: $0) ?? "" } + [status] + values)
@@ -113,32 +112,10 @@ public enum SweepSummary {
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// A JSON value as a cell: numbers in Swift's shortest round-trip form, strings as they are
-    /// ("nan" for a diverged run's values).
-    static func text(_ value: Any, integer: Bool) -> String {
-        switch value {
-        case let string as String: return string
-        case let number as NSNumber:
-            let double = number.doubleValue
-            if integer, double == double.rounded(), abs(double) < 1e15 { return String(Int64(double)) }
-            return "\(double)"
-        case is NSNull: return ""
-        default: return "\(value)"
-        }
-    }
-
-    /// A JSON object file, or nil when it is absent or not an object.
-    static func readJSON(_ path: String) -> [String: Any]? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    }
-
-    /// The last complete JSON line of a metrics log.
-    static func lastMetrics(_ path: String) -> [String: Any]? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n").reversed() {
-            if let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] { return object }
-        }
-        return nil
+    /// A number as a cell: Swift's shortest round-trip form ("nan", "inf" for a diverged run's
+    /// values); `integer` columns without ".0".
+    static func text(_ value: Double, integer: Bool) -> String {
+        if integer, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
     }
 }

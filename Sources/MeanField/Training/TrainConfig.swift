@@ -255,16 +255,22 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     }
 
     /// The resolved config as pretty, key-sorted JSON (what `config.json` holds).
+    /// Keys are spelled in snake_case (`ffn_units`; the flag is `--ffn-units`), as in every run file
+    /// (``RunFormat``).
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try RunFormat.encoder().encode(self)
     }
 
     /// Decodes a config.json written by ``jsonData()`` (through the same key checks as any file),
-    /// resolved (a saved config is already complete, so this only re-checks it). A config.json
+    /// resolved (a saved config is already complete, so this only re-checks it). Keys may be
+    /// spelled in snake_case (run format 2) or kebab-case (format 1, and the flags). A config.json
     /// written before the epoch cadence keys is upgraded (``upgradingLegacy(_:keys:)``).
-    public static func fromJSON(_ data: Data, name: String) throws -> TrainConfig {
+    ///
+    /// `inconsistency` (for readers of finished runs, which must not refuse a folder because a
+    /// later build checks more): keys whose values are consistent with each other are not
+    /// required; the config comes back as the file gives it (resolved where it can be) and the
+    /// reason it is not consistent is passed to `inconsistency`.
+    public static func fromJSON(_ data: Data, name: String, inconsistency: ((String) -> Void)? = nil) throws -> TrainConfig {
         var config = TrainConfig()
         let pairs = try ConfigFile.parse(data, format: .json, name: name)
         try config.apply(pairs, source: { "\(name): key '\($0)'" })
@@ -273,7 +279,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             return try config.resolved(defaultThreads: 1)
         } catch let error as RunError {
             // The keys are checked against each other in flag terms; say which file holds them.
-            throw RunError("\(name): inconsistent config (\(error.description))")
+            let problem = "\(name): inconsistent config (\(error.description))"
+            guard let inconsistency else { throw RunError(problem) }
+            inconsistency(problem)
+            return config
         }
     }
 }

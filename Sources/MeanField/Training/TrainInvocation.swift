@@ -82,10 +82,10 @@ public struct TrainInvocation: Sendable {
             if let flag = self.settings.first(where: { !TrainKeys.isChangeableOnResume($0.key) }) {
                 throw RunError("--\(flag.key) cannot change when resuming (the run keeps its saved config); only \(TrainKeys.changeableOnResumeText) can")
             }
-            guard let saved = FileManager.default.contents(atPath: resume + "/config.json") else {
-                throw RunError("--resume \(resume): no config.json there; pass the directory of a run started by meanfield train")
+            guard RunFolder.isRun(resume) else {
+                throw RunError("--resume \(resume): no \(RunFormat.configFile) there; pass the directory of a run started by meanfield train")
             }
-            settings = try TrainConfig.fromJSON(saved, name: resume + "/config.json")
+            settings = try RunFolder.readConfig(in: resume)
         } else {
             let file = try config.map(ConfigFile.load) ?? []
             // The task and the model choose the defaults (the default ViT for an image task, …); then the file, then the flags.

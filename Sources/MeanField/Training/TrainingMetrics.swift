@@ -48,10 +48,8 @@ public enum TrainingMetrics {
         return total
     }
 
-    /// One JSON Lines record with keys in sorted order; numbers print exactly (shortest round-trip).
+    /// One metrics.jsonl record (``RunFormat/metricsLine(numbers:lists:)``).
     static func jsonLine(_ numbers: [String: Double], lists: [String: [Double]]) -> String {
-        var fields: [(String, String)] = numbers.map { ($0.key, RunDirectory.jsonNumber($0.value)) }
-        fields += lists.map { ($0.key, "[" + $0.value.map(RunDirectory.jsonNumber).joined(separator: ",") + "]") }
-        return "{" + fields.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        RunFormat.metricsLine(numbers: numbers, lists: lists)
     }
 }

@@ -58,16 +58,11 @@ public struct TrainingRun<Task: TrainingTask> {
         }
 
         // Keep the lines of the steps before the start step (the start step is logged again when due).
-        var initial: [String: Double] = [:], lastLogged: [String: Double] = [:]
-        let directory = try RunDirectory(path: path, keepingMetrics: resume ? { line in
-            guard let step = MetricsLine.step(line), step < start else { return false }
-            let numbers = MetricsLine.numbers(line)
-            if step == 0 { initial = numbers }
-            lastLogged = numbers
-            return true
-        } : nil)
-        try begin.prepare(directory, path: path, config: config, resumeManifest: String(format: "manifest-resume-step-%08d.json", start),
-                          scalarType: MemoryLayout<Scalar>.size == 4 ? "f32" : "f64")
+        let keep = begin.checkpoint?.keepsMetricsLine
+        let directory = try RunDirectory(path: path, keepingMetrics: keep)
+        let kept = resume ? try RunFolder.readMetrics(in: path) : []
+        var initial = kept.first { $0["step"] == 0 }?.numbers ?? [:], lastLogged = kept.last?.numbers ?? [:]
+        let checkpointFolder = try begin.prepare(directory, config: config, start: start, scalarType: MemoryLayout<Scalar>.size == 4 ? "f32" : "f64")
 
         var schedule = config.learningRateSchedule
         schedule.totalSteps = total
@@ -76,11 +71,6 @@ public struct TrainingRun<Task: TrainingTask> {
         let gitCommit = MeanFieldVersion.gitCommit()
         var stepSeconds = 0.0, sessionSteps = 0
 
-        func due(_ step: Int, every steps: Int, everyEpochs epochs: Int) -> Bool {
-            if steps > 0 && step % steps == 0 { return true }
-            if let perEpoch = plan.stepsPerEpoch, epochs > 0, step % (epochs * perEpoch) == 0 { return true }
-            return false
-        }
         func summary(_ status: String, step: Int, message: String?) -> RunSummary {
             RunSummary(status: status, task: config.task, totalSteps: total, completedSteps: step, stepsPerEpoch: plan.stepsPerEpoch,
                        meanFieldTime: meanFieldTime, resumedFromStep: resume ? start : nil, lastCheckpoint: lastCheckpoint,
@@ -90,7 +80,7 @@ public struct TrainingRun<Task: TrainingTask> {
         }
         /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
         func saveCheckpoint(step: Int, window: LossWindow) throws {
-            let file = TrainingStart<Scalar>.checkpointDirectory(path) + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
+            let file = checkpointFolder + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
             try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
                                    optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
                                    initialRisk: initialRisk, randomState: window.checkpointState(task: task.randomState(beforeStep: step)))
@@ -116,7 +106,7 @@ public struct TrainingRun<Task: TrainingTask> {
                 _ = try stop("diverged", step: step, message: message)
                 throw RunError(message)
             }
-            let logDue = step == total || task.logDue(step: step) || due(step, every: config.logEvery, everyEpochs: config.logEveryEpochs)
+            let logDue = task.logDue(step: step) || config.logDue(step: step, lastStep: total, stepsPerEpoch: plan.stepsPerEpoch)
             if logDue {
                 var line = task.metrics(store, step: step, batchRisk: risk)
                 line.numbers["step"] = Double(step)
@@ -138,7 +128,7 @@ public struct TrainingRun<Task: TrainingTask> {
                     print(text)
                 }
             }
-            let checkpointDue = step == total || due(step, every: config.checkpointEvery, everyEpochs: config.checkpointEveryEpochs)
+            let checkpointDue = config.checkpointDue(step: step, lastStep: total, stepsPerEpoch: plan.stepsPerEpoch)
             if checkpointDue && !(resume && step == start) { try saveCheckpoint(step: step, window: windowBeforeStep) }
             progress?.update(completed: step, fields: String(format: "t=%.3f  %@=%.5g", meanFieldTime, task.lossSymbol, risk))
             if step == haltAfterStep {

@@ -15,7 +15,7 @@ struct TrainingStart<Scalar: TensorScalar> {
     /// The run folder's lock, taken before anything in the folder is read or written.
     var lock: RunLock
 
-    static func checkpointDirectory(_ path: String) -> String { path + "/checkpoints" }
+    static func checkpointDirectory(_ path: String) -> String { path + "/" + RunFormat.checkpointsFolder }
 
     /// A new run at `path` from `store`: refuses a folder that already holds checkpoints.
     static func fresh(path: String, config: TrainConfig, store: ParameterStore<Scalar>) throws -> TrainingStart {
@@ -37,7 +37,7 @@ struct TrainingStart<Scalar: TensorScalar> {
         guard TrainingCheckpoint<Scalar>.latest(in: folder) != nil else {
             throw RunError("--resume \(path): no checkpoint in \(folder); start the run anew without --resume")
         }
-        let (checkpoint, checkpointPath, warnings) = try TrainingCheckpoint<Scalar>.newestVerified(in: folder, metricsLog: path + "/metrics.jsonl")
+        let (checkpoint, checkpointPath, warnings) = try TrainingCheckpoint<Scalar>.newestVerified(in: folder, metricsLog: path + "/" + RunFormat.metricsFile)
         for warning in warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         try TrainConfig.checkResumable(checkpoint.config, as: config, path: checkpointPath)
         var optimizer = config.optimizerSettings.make(for: checkpoint.parameters)
@@ -45,17 +45,12 @@ struct TrainingStart<Scalar: TensorScalar> {
         return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: checkpointPath, lock: lock)
     }
 
-    /// Writes config.json and the manifest (`manifest.json`, or `resumeManifest` for a resumed run)
-    /// into `directory`, and creates its checkpoints folder.
-    func prepare(_ directory: RunDirectory, path: String, config: TrainConfig, resumeManifest: String, scalarType: String) throws {
-        try directory.writeAtomically("config.json", config.jsonData())
-        try directory.writeJSON(checkpoint == nil ? "manifest.json" : resumeManifest, RunManifest.current(seed: config.seed, scalarType: scalarType))
-        let folder = Self.checkpointDirectory(path)
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw RunError("cannot create \(folder): \(error.localizedDescription); pass a writable --out")
-        }
+    /// Writes the config and the manifest (the first session's, or a resumed session's of step
+    /// `start`) into `directory` and creates its checkpoints folder, whose path it returns.
+    func prepare(_ directory: RunDirectory, config: TrainConfig, start: Int, scalarType: String) throws -> String {
+        try directory.writeConfig(config)
+        try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: scalarType), resumedFromStep: checkpoint == nil ? nil : start)
+        return try directory.checkpointsFolder()
     }
 
     /// A resumed run must be the same run: only the length and the logging may change.

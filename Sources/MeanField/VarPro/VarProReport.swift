@@ -19,15 +19,15 @@ public enum VarProReport {
     public static func page(path: String) throws -> HTMLPage {
         let file = path + "/varpro.json"
         guard let data = FileManager.default.contents(atPath: file),
-              let results = try? JSONDecoder().decode(VarProResults.self, from: data) else {
+              let results = try? RunFormat.decoder().decode(VarProResults.self, from: data) else {
             throw RunError("\(file): not a varpro result; rerun meanfield varpro --out \(path)")
         }
-        let manifest = (try? JSONValue.parse(String(decoding: FileManager.default.contents(atPath: path + "/manifest.json") ?? Data(), as: UTF8.self)))?.object ?? [:]
+        let manifest = (try? RunFolder.readManifest(in: path)) ?? nil
         return page(results, name: URL(fileURLWithPath: path).lastPathComponent, manifest: manifest)
     }
 
     /// The page for already-loaded results.
-    public static func page(_ results: VarProResults, name: String, manifest: [String: JSONValue] = [:]) -> HTMLPage {
+    public static func page(_ results: VarProResults, name: String, manifest: RunManifest? = nil) -> HTMLPage {
         let config = results.config
         var page = HTMLPage(title: "VarPro teacher–student: \(name)",
                             subtitle: "\(config.features.rawValue), n = \(config.samples), \(config.steps) steps of Δτ = \(format(config.timeStep)) (τ = \(format(Double(config.steps) * config.timeStep))), \(config.regulariser.rawValue) regulariser")
@@ -44,7 +44,9 @@ public enum VarProReport {
             ("stochastic VarPro", config.modes.contains(.stochasticVarPro) ? "batch \(config.batchSize == 0 ? config.samples : config.batchSize), momentum β = \(format(config.momentum))" : "—"),
             ("PDE cells", config.solvesPDE ? "\(config.pdeCells)" : "not solved"), ("seed", "\(config.seed)"),
             ("wall time", String(format: "%.1f s", results.seconds))]
-        for key in ["gitCommit", "threads", "cpu", "startedAt"] { if let value = manifest[key] { pairs.append((key, value.displayText)) } }
+        if let manifest {
+            pairs += [("git commit", manifest.gitCommit), ("threads", String(manifest.threads)), ("CPU", manifest.cpu), ("started at", manifest.startedAt)]
+        }
         overview.keyValues(pairs, caption: "Configuration and provenance")
         overview.paragraph("Objective J = (1/(2λ)) mean (f − y)² + (1/(2m)) Σ (u − b)², f = (1/m) Σ u_j φ(θ_j, ·) (theory §3). VarPro sets u = u*(θ) = b + (ΦᵀΦ/(nm) + λI)⁻¹Φᵀ(y − Φb/m)/n every step; two-timescale trains u by gradient with rate λm. Distances: energy distance (MMD² of k = −|x − y|, chordal embedding) and geodesic W₁ (exact) and W₂ on the circle, to the teacher's quadrature measure and to the ultra-fast diffusion PDE solution at the same τ.")
         page.add(overview)

@@ -195,8 +195,8 @@ public enum VarProRun {
         let measurements = VarProMeasurements(teacher: teacher, teacherEnergy: teacherEnergy, pdeReferences: pdeReferences)
 
         let directory = try RunDirectory(path: path)
-        try directory.writeJSON("config.json", config)
-        try directory.writeJSON("manifest.json", RunManifest.current(seed: config.seed, scalarType: "f64"))
+        try directory.writeConfig(config)
+        try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: "f64"))
         let totalSteps = config.widths.count * config.lambdas.count * config.modes.count * config.steps
         var done = 0
         var runs: [VarProSeries] = []

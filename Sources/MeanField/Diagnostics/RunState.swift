@@ -1,0 +1,18 @@
+import Foundation
+import MeanFieldCore
+
+extension RunRecord {
+    /// The parameters at a checkpoint step, in `Double`, with the mean-field time t of that step
+    /// (step 0 is regenerated from the seed when the run did not save it: initial particles are a
+    /// pure function of the config, theory §1.4).
+    public func state(atStep step: Int) throws -> (store: ParameterStore<Double>, time: Double) {
+        if let entry = checkpoints.first(where: { $0.step == step }) {
+            let checkpoint = try TrainingCheckpoint<Float>.read(path: entry.path)
+            return (checkpoint.parameters.converted(to: Double.self), checkpoint.meanFieldTime)
+        }
+        guard step == 0 else { throw RunError("\(path): no checkpoint at step \(step) (has \(checkpoints.map(\.step)))") }
+        // Runs train in Float, whose Philox normals differ from Double's: draw in Float, then widen.
+        let initial: ParameterStore<Float> = config.initialParameters()
+        return (initial.converted(to: Double.self), 0)
+    }
+}
