@@ -61,10 +61,11 @@ private func otherValue(_ key: TrainKey, current: String) -> String {
         #expect(Set(TrainConfig.codingKeys).count == TrainConfig.codingKeys.count)
         #expect(Set(TrainKeys.names) == Set(TrainConfig.codingKeys),
                 "only in the table: \(Set(TrainKeys.names).subtracting(TrainConfig.codingKeys)); only coding keys: \(Set(TrainConfig.codingKeys).subtracting(TrainKeys.names))")
-        // config.json holds the table's keys (an automatic value not yet resolved, nil, is left out).
+        // config.json holds the table's keys, in snake_case (an automatic value not yet resolved, nil, is left out).
         let object = try JSONSerialization.jsonObject(with: TrainConfig().jsonData()) as! [String: Any]
-        #expect(Set(object.keys).isSubset(of: TrainKeys.names))
-        for name in Set(TrainKeys.names).subtracting(object.keys) { #expect(TrainKeys[name]?.auto != nil && TrainConfig().text(of: name) == "auto", "\(name)") }
+        let keys = object.keys.map { $0.replacingOccurrences(of: "_", with: "-") }
+        #expect(Set(keys).isSubset(of: TrainKeys.names))
+        for name in Set(TrainKeys.names).subtracting(keys) { #expect(TrainKeys[name]?.auto != nil && TrainConfig().text(of: name) == "auto", "\(name)") }
         for name in TrainKeys.names {
             #expect(TrainKeys[name]?.name == name)
             #expect(TrainKeys[name.replacingOccurrences(of: "-", with: "_")]?.name == name)
@@ -176,7 +177,11 @@ private func otherValue(_ key: TrainKey, current: String) -> String {
 
     @Test func anOldImageConfigCountedTheCadenceInEpochs() throws {
         // config.json of an image run written before the epoch keys: log-every/checkpoint-every were epochs.
-        var old = try JSONSerialization.jsonObject(with: TrainConfig.imageDefaults(task: "synthetic-images").resolved(defaultThreads: 1).jsonData()) as! [String: Any]
+        // (Written in kebab-case keys then, as run format 1 did.)
+        func kebabCase(_ object: Any) -> [String: Any] {
+            Dictionary(uniqueKeysWithValues: (object as! [String: Any]).map { ($0.key.replacingOccurrences(of: "_", with: "-"), $0.value) })
+        }
+        var old = kebabCase(try JSONSerialization.jsonObject(with: TrainConfig.imageDefaults(task: "synthetic-images").resolved(defaultThreads: 1).jsonData()))
         for key in ["log-every-epochs", "checkpoint-every-epochs"] { old[key] = nil }
         old["log-every"] = 2
         old["checkpoint-every"] = 3
@@ -186,7 +191,7 @@ private func otherValue(_ key: TrainKey, current: String) -> String {
             #expect(config.checkpointEveryEpochs == 3 && config.checkpointEvery == 0)
         }
         // A regression run's old config.json keeps its step cadence, and missing keys keep their defaults.
-        var regression = try JSONSerialization.jsonObject(with: TrainConfig().resolved(defaultThreads: 1).jsonData()) as! [String: Any]
+        var regression = kebabCase(try JSONSerialization.jsonObject(with: TrainConfig().resolved(defaultThreads: 1).jsonData()))
         for key in ["log-every-epochs", "checkpoint-every-epochs"] { regression[key] = nil }
         regression["log-every"] = 7
         let decoded = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: regression))

@@ -56,7 +56,7 @@ import Testing
         let result = try meanfield(["train"] + pairs.flatMap { ["--\($0.0)", $0.1] } + ["--threads", "1", "--out", folder])
         #expect(result.status == 0, "\(result.output)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any]
-        let measured = try #require(summary?["peakMemoryBytes"] as? Double)
+        let measured = try #require(summary?["peak_memory_bytes"] as? Double)
         let estimate = MemoryEstimate(config: try config(pairs)).totalBytes
         #expect(estimate / measured > 1 / 1.6 && estimate / measured < 1.6, "estimate \(estimate), measured \(measured)")
     }
@@ -76,7 +76,7 @@ import Testing
                                     "--threads", "1", "--out", folder])
         #expect(result.status == 0, "\(result.output)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any]
-        let measured = try #require(summary?["peakMemoryBytes"] as? Double)
+        let measured = try #require(summary?["peak_memory_bytes"] as? Double)
         #expect(ballast[4096] == 1)  // keeps the ballast alive until the run has ended
         #expect(measured > 10e6 && measured < 300e6, "peak \(measured) bytes")
     }
