@@ -82,16 +82,3 @@ public struct RunRecord {
         metrics.first(where: { $0["step"] == Double(step) })?["R"]
     }
 }
-
-extension ParameterStore {
-    /// The same parameters (names, order, flow scales) in another scalar type.
-    public func converted<Other: TensorScalar>(to _: Other.Type) -> ParameterStore<Other> {
-        var result = ParameterStore<Other>()
-        for name in names {
-            let tensor = self[name]
-            let values: [Other] = tensor.scalars.map { Other(Double($0)) }
-            result.set(name, Tensor(shape: tensor.shape, scalars: values), flowScale: flowScales[name] ?? 1)
-        }
-        return result
-    }
-}
