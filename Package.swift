@@ -1,9 +1,14 @@
 // swift-tools-version:6.0
 // MeanField: training Transformers, ResNets and two-layer nets in the mean-field regime.
 //
-// Architecture (data flows one way, top to bottom):
-//   meanfield (CLI) → MeanField (models, training, experiments) → MeanFieldCore (tensors, autodiff)
-//   → MeanFieldKernels (GEMM, threads, BLAS loader) → per-CPU micro-kernels + CMeanFieldSupport (C shims).
+// Architecture (data flows one way, top to bottom; each arrow is a target dependency, so a back
+// edge does not compile; docs/architecture.md draws the graph):
+//   meanfield (CLI) → MeanField (experiments: metrics, diagnostics, sweeps, VarPro, injectivity,
+//   adjoint, benchmarks, charts, reports; re-exports the two below)
+//   → MeanFieldTraining (config, optimizers, the training driver, checkpoints, run folders)
+//   → MeanFieldModels (Transformer, ResNets, ViT, fused engine, tasks, dataset readers)
+//   → MeanFieldCore (tensors, autodiff) → MeanFieldKernels (GEMM, threads, BLAS loader)
+//   → per-CPU micro-kernels + CMeanFieldSupport (C shims).
 //
 // Code generation for the host CPU (see docs/architecture.md, "Kernels and CPU dispatch"):
 // the GEMM micro-kernels live in small targets compiled for a fixed instruction-set level
@@ -31,13 +36,30 @@ var targets: [Target] = [
         ],
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
     ),
-    // The system zlib: gzip-compressed datasets (Sources/MeanField/Data/GzipFile.swift).
+    // The system zlib: gzip-compressed datasets (Sources/MeanFieldModels/Data/GzipFile.swift).
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+    // Models, engines, tasks and dataset readers: everything a forward and backward pass needs.
+    .target(
+        name: "MeanFieldModels",
+        dependencies: ["MeanFieldCore", "MeanFieldKernels", "CZlib"]
+    ),
+    // Train config, optimizers, the one training driver, checkpoints and run folders.
+    .target(
+        name: "MeanFieldTraining",
+        dependencies: [
+            "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels", "CMeanFieldSupport",
+            // Run configuration files (`meanfield train --config`): YAML and TOML parsers.
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]
+    ),
+    // Experiments, metrics, diagnostics, sweeps and reports; `import MeanField` re-exports the
+    // two targets above (Sources/MeanField/Exports.swift).
     .target(
         name: "MeanField",
         dependencies: [
-            "MeanFieldCore", "MeanFieldKernels", "CZlib",
-            // Run configuration files (`meanfield train --config`): YAML and TOML parsers.
+            "MeanFieldTraining", "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels",
+            // Sweep grids and manifests read the same YAML and TOML files.
             .product(name: "Yams", package: "Yams"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]
@@ -52,7 +74,8 @@ var targets: [Target] = [
     .testTarget(name: "MeanFieldKernelsTests", dependencies: ["MeanFieldKernels"]),
     .testTarget(name: "MeanFieldCoreTests", dependencies: ["MeanFieldCore"], resources: [.copy("Fixtures")]),
     // Fixtures/ (safetensors written by scripts/safetensors_reference.py) is read through #filePath.
-    .testTarget(name: "MeanFieldTests", dependencies: ["MeanField"], exclude: ["Fixtures"]),
+    // Support/PNGImage.swift decodes browser renders of the reports with the system zlib.
+    .testTarget(name: "MeanFieldTests", dependencies: ["MeanField", "MeanFieldTraining", "MeanFieldModels", "CZlib"], exclude: ["Fixtures"]),
 ]
 
 #if arch(x86_64)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """An independent safetensors reader/writer in NumPy (no `safetensors` package), used to check
-MeanField's checkpoints (Sources/MeanField/Checkpoints/SafeTensors.swift) from the outside.
+MeanField's checkpoints (Sources/MeanFieldTraining/Checkpoints/SafeTensors.swift) from the outside.
 
 Format: [u64 little-endian N][N bytes JSON header][data]; header maps names to
 {"dtype", "shape", "data_offsets": [begin, end]} (offsets into the data) and "__metadata__" to a

@@ -1,4 +1,4 @@
-// Safetensors checkpoints (Sources/MeanField/Checkpoints): round trips, the byte layout, an
+// Safetensors checkpoints (Sources/MeanFieldTraining/Checkpoints): round trips, the byte layout, an
 // independent NumPy reader and writer (scripts/safetensors_reference.py), and one-line errors for
 // corrupt and truncated files.
 import Foundation

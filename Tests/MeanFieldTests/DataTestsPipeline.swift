@@ -1,7 +1,8 @@
-// The input pipeline (Sources/MeanField/Data): seeded shuffling, the class-balanced subset,
+// The input pipeline (Sources/MeanFieldModels/Data): seeded shuffling, the class-balanced subset,
 // normalisation, augmentation, and background prefetching that yields the synchronous batches.
 import Foundation
 @testable import MeanField
+@testable import MeanFieldModels
 import MeanFieldCore
 import Testing
 

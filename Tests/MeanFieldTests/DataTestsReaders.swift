@@ -1,4 +1,4 @@
-// The dataset readers (Sources/MeanField/Data): IDX on the real Fashion-MNIST files and on written
+// The dataset readers (Sources/MeanFieldModels/Data): IDX on the real Fashion-MNIST files and on written
 // files (gzip and plain, truncated, corrupt, bad magic, absurd headers), CIFAR-10/100 on files written
 // in the official layout (truncated, wrong label byte), and the messages of missing datasets.
 import Foundation

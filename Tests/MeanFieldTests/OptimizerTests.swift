@@ -1,4 +1,4 @@
-// Optimizers and schedules (Sources/MeanField/Training/Optimizers.swift, LearningRateSchedule.swift)
+// Optimizers and schedules (Sources/MeanFieldTraining/Training/Optimizers.swift, LearningRateSchedule.swift)
 // against closed forms: the mean-field conventions of theory §1.4 (gradient × L·M, decoupled λθ).
 import Foundation
 import MeanField

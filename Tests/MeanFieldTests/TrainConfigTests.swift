@@ -1,4 +1,4 @@
-// Run configuration (Sources/MeanField/Training/TrainConfig.swift, ConfigFile.swift): the same
+// Run configuration (Sources/MeanFieldTraining/Training/TrainConfig.swift, ConfigFile.swift): the same
 // settings in TOML, JSON, YAML and flags resolve to the same config; bad keys and values fail in
 // one line naming the key or flag and what is accepted.
 import Foundation

@@ -1,4 +1,4 @@
-// The training loop (Sources/MeanField/Training/Trainer.swift): convergence of the default config,
+// The training loop (Sources/MeanFieldTraining/Driver/TrainingRun.swift): convergence of the default config,
 // bitwise resume, the NaN stop, data modes and the logged metrics.
 import Foundation
 import MeanField

@@ -1,4 +1,4 @@
-// The SVG chart library (Sources/MeanField/Reports): tick values and labels, value → pixel mapping on
+// The SVG chart library (Sources/MeanField/Charts): tick values and labels, value → pixel mapping on
 // linear and log axes against hand-computed numbers, escaping, NaN/empty series, and that every
 // chart is well-formed XML.
 import Foundation

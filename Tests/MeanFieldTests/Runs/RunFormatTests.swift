@@ -5,6 +5,7 @@
 // refused in one line; and no Swift file outside Runs/ opens a run file by name.
 import Foundation
 @testable import MeanField
+@testable import MeanFieldTraining
 import MeanFieldCore
 import Testing
 

@@ -1,0 +1,168 @@
+// The memory plan of the fused engine: every activation, gradient and packed-parameter buffer for
+// one (config, batch size, token count), allocated once and reused by every step.
+import MeanFieldCore
+
+/// Sizes that fix a workspace: the model and the batch shape.
+package struct FusedShape: Equatable {
+    let config: TransformerConfig
+    /// Batch size B.
+    let batch: Int
+    /// Tokens per sequence n.
+    let tokens: Int
+
+    var dimension: Int { config.dimension }
+    var heads: Int { config.heads }
+    var units: Int { config.ffnUnits }
+    /// R = B·n: rows of the token-major stream.
+    var rows: Int { batch * tokens }
+    /// Width of one head's query/key vectors: D (merged) or d_h (factored).
+    var headWidth: Int { config.attention == .merged ? config.dimension : config.headDimension }
+    /// Columns of the projection matrix P = U·Wcatᵀ of one layer: 2·M·D (merged: W_KQ·u | W_OV·u) or
+    /// 3·M·d_h (factored: Q·u | K·u | V·u).
+    var projectionWidth: Int {
+        config.attention == .merged ? 2 * heads * dimension : 3 * heads * config.headDimension
+    }
+    /// Columns of the concatenated head outputs Z (factored only): M·d_h.
+    var headOutputWidth: Int { heads * config.headDimension }
+    /// Half-steps ("blocks") in order: attention of layer ℓ, then its feed-forward if M′ > 0.
+    var blockCount: Int { config.layers * (units > 0 ? 2 : 1) }
+}
+
+/// One contiguous, owned buffer of scalars.
+final class ScalarBuffer<T: TensorScalar> {
+    let pointer: UnsafeMutablePointer<T>
+    let count: Int
+
+    init(_ count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// All buffers of one fused forward/backward pass. Shapes use R = B·n rows of token-major tokens.
+final class FusedWorkspace<T: TensorScalar> {
+    let shape: FusedShape
+
+    // Forward state (kept for the backward pass).
+    /// streams[k]: the residual stream entering block k (`streams[blockCount]` = H^{(L)}), `[R, D]`.
+    let streams: [ScalarBuffer<T>]
+    /// normed[k], inverseStd[k]: layer-normalised block input and 1/σ per row (pre-norm only).
+    let normed: [ScalarBuffer<T>]
+    let inverseStd: [ScalarBuffer<T>]
+    /// Per layer: projections P `[R, projectionWidth]` (merged: Y = U·W_KQᵀ `[R, M·D]`, then V = U·W_OVᵀ
+    /// `[R, M·D]`; factored: [Qv | Kv | Vv] per row), attention weights (merged `[B, n, M, n]`, rows
+    /// (query, head); factored `[B, M, n, n]`), one row per query,
+    /// head outputs Z `[R, M·d_h]` (factored only).
+    let projections: [ScalarBuffer<T>]
+    let weights: [ScalarBuffer<T>]
+    let headOutputs: [ScalarBuffer<T>]
+    /// Per layer (merged only): the values W_OV,j·u head-major, `[B, M, n, D]`.
+    let headMajorValues: [ScalarBuffer<T>]
+    /// Per layer with FF: pre-activations (bias included) and activations `[R, M′]`.
+    let preActivations: [ScalarBuffer<T>]
+    let activations: [ScalarBuffer<T>]
+
+    // Backward scratch, shared by all layers.
+    /// [R, D] ∂R/∂(stream after the current block) and ∂R/∂(stream before it); swapped after each block.
+    var streamGradient: ScalarBuffer<T>
+    var inputGradient: ScalarBuffer<T>
+    let normedGradient: ScalarBuffer<T>       // [R, D] ∂R/∂(block input U)
+    let projectionGradient: ScalarBuffer<T>   // [R, projectionWidth]
+    let weightGradient: ScalarBuffer<T>       // [B, M, n, n] (merged) or [B, n, n] (factored: one head at a time)
+    let headMajorGradient: ScalarBuffer<T>    // [B, M, n, D] ∂R/∂(head-major values) (merged)
+    let headOutputGradient: ScalarBuffer<T>   // [R, M·d_h] (factored)
+    let unitGradient: ScalarBuffer<T>         // [R, M′]
+
+    // Parameters packed per step, and their gradients (same layouts).
+    /// Per layer: Wcat `[projectionWidth, D]` = [W_KQ; W_OV] (rows j·D + p) or [Q; K; V] (rows j·d_h + h).
+    let projectionWeights: [ScalarBuffer<T>]
+    /// Per layer (factored): Ocat `[D, M·d_h]`, Ocat[p, j·d_h + h] = O_j[p, h].
+    let outputWeights: [ScalarBuffer<T>]
+    /// Per layer with FF: b `[M′, D]`, c `[M′]`, a `[M′, D]`.
+    let ffnIn: [ScalarBuffer<T>], ffnBias: [ScalarBuffer<T>], ffnOut: [ScalarBuffer<T>]
+    let projectionWeightGradients: [ScalarBuffer<T>], outputWeightGradients: [ScalarBuffer<T>]
+    let ffnInGradients: [ScalarBuffer<T>], ffnBiasGradients: [ScalarBuffer<T>], ffnOutGradients: [ScalarBuffer<T>]
+
+    // Classification readout: W `[C, D]`, b `[C]`, pooled tokens `[B, D]`, logits `[B, C]`, and grads.
+    let readoutWeight: ScalarBuffer<T>, readoutBias: ScalarBuffer<T>
+    let pooled: ScalarBuffer<T>, logits: ScalarBuffer<T>
+    let readoutWeightGradient: ScalarBuffer<T>, readoutBiasGradient: ScalarBuffer<T>
+
+    init(_ shape: FusedShape) {
+        self.shape = shape
+        let config = shape.config
+        let R = shape.rows, D = shape.dimension, M = shape.heads, units = shape.units, n = shape.tokens
+        let layers = config.layers, blocks = shape.blockCount
+        let factored = config.attention == .factored, pre = config.preNorm
+        func buffers(_ count: Int, _ size: Int) -> [ScalarBuffer<T>] { (0..<count).map { _ in ScalarBuffer(size) } }
+
+        streams = buffers(blocks + 1, R * D)
+        normed = buffers(pre ? blocks : 0, R * D)
+        inverseStd = buffers(pre ? blocks : 0, R)
+        projections = buffers(layers, R * shape.projectionWidth)
+        weights = buffers(layers, shape.batch * M * n * n)
+        headOutputs = buffers(factored ? layers : 0, R * shape.headOutputWidth)
+        headMajorValues = buffers(factored ? 0 : layers, R * M * D)
+        preActivations = buffers(units > 0 ? layers : 0, R * units)
+        activations = buffers(units > 0 ? layers : 0, R * units)
+
+        streamGradient = ScalarBuffer(R * D)
+        inputGradient = ScalarBuffer(R * D)
+        normedGradient = ScalarBuffer(R * D)
+        projectionGradient = ScalarBuffer(R * shape.projectionWidth)
+        weightGradient = ScalarBuffer(shape.batch * (factored ? 1 : M) * n * n)
+        headMajorGradient = ScalarBuffer(factored ? 0 : R * M * D)
+        headOutputGradient = ScalarBuffer(factored ? R * shape.headOutputWidth : 0)
+        unitGradient = ScalarBuffer(R * units)
+
+        projectionWeights = buffers(layers, shape.projectionWidth * D)
+        outputWeights = buffers(factored ? layers : 0, D * shape.headOutputWidth)
+        ffnIn = buffers(units > 0 ? layers : 0, units * D)
+        ffnBias = buffers(units > 0 ? layers : 0, units)
+        ffnOut = buffers(units > 0 ? layers : 0, units * D)
+        projectionWeightGradients = buffers(layers, shape.projectionWidth * D)
+        outputWeightGradients = buffers(factored ? layers : 0, D * shape.headOutputWidth)
+        ffnInGradients = buffers(units > 0 ? layers : 0, units * D)
+        ffnBiasGradients = buffers(units > 0 ? layers : 0, units)
+        ffnOutGradients = buffers(units > 0 ? layers : 0, units * D)
+
+        let classes = config.readout.isClassification ? config.classes : 0
+        readoutWeight = ScalarBuffer(classes * D)
+        readoutBias = ScalarBuffer(classes)
+        pooled = ScalarBuffer(shape.batch * D)
+        logits = ScalarBuffer(shape.batch * classes)
+        readoutWeightGradient = ScalarBuffer(classes * D)
+        readoutBiasGradient = ScalarBuffer(classes)
+    }
+
+    /// The tensor a block reads: its layer-normalised input (pre-norm) or the stream itself.
+    func blockInput(_ block: Int) -> UnsafeMutablePointer<T> {
+        shape.config.preNorm ? normed[block].pointer : streams[block].pointer
+    }
+}
+
+extension FusedShape {
+    /// Scalars of the buffers ``FusedWorkspace`` allocates for `config` and a batch of `batch`
+    /// sequences of `tokens` tokens (keep in step with `FusedWorkspace.init`).
+    package static func workspaceScalars(_ config: TransformerConfig, batch: Int, tokens: Int) -> Double {
+        let shape = FusedShape(config: config, batch: batch, tokens: tokens)
+        let R = Double(shape.rows), D = Double(shape.dimension), M = Double(shape.heads), units = Double(shape.units)
+        let n = Double(tokens), B = Double(batch), layers = Double(config.layers), blocks = Double(shape.blockCount)
+        let factored = config.attention == .factored
+        let projection = Double(shape.projectionWidth), headOutput = Double(shape.headOutputWidth)
+        let hasUnits = shape.units > 0 ? 1.0 : 0.0
+        var perLayer = R * projection + B * M * n * n          // projections, attention weights
+        perLayer += factored ? R * headOutput : R * M * D       // head outputs or head-major values
+        perLayer += hasUnits * 2 * R * units                    // pre-activations, activations
+        var total = (blocks + 1) * R * D + (config.preNorm ? blocks * R * D : 0) + layers * perLayer
+        // Backward scratch shared by the layers.
+        total += 3 * R * D + R * projection + B * (factored ? 1 : M) * n * n + (factored ? R * headOutput : R * M * D) + R * units
+        // Packed parameters and their gradients.
+        let packed = projection * D + (factored ? D * headOutput : 0) + hasUnits * units * (2 * D + 1)
+        total += 2 * layers * packed + 2 * Double(config.classes) * (D + 1) + B * (D + Double(config.classes))
+        return total
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import MeanFieldCore
+import MeanFieldModels
+
+/// In-context linear regression (theory §1.1) with the mean-field Transformer on any
+/// ``TransformerEngine``: the task of `meanfield train` (and `meanfield demo`).
+///
+/// Step k's batch is ``RegressionData/batch(step:)``. A metrics line of θ_k holds R (step k's
+/// batch), Q = R + (λ/2)|θ|² (theory §1.3), eval_R (the fixed evaluation set) and the particle
+/// spread per layer (`spread_attention`, `spread_ffn`). The summary's final R and Q are on the
+/// whole fixed training set (the last batch's R with fresh prompts).
+public struct RegressionTask<Engine: TransformerEngine>: TrainingTask {
+    public typealias Scalar = Engine.Scalar
+    /// The resolved config (``TrainConfig/resolved(defaultThreads:)``).
+    public let config: TrainConfig
+    public var engine: Engine
+    private var data: RegressionData<Scalar>
+    private let penalty: GradientFlow
+
+    public init(config: TrainConfig, engine: Engine) {
+        self.config = config
+        self.engine = engine
+        data = RegressionData(config: config)
+        penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
+    }
+
+    public func prepare() throws -> TaskPlan {
+        TaskPlan(totalSteps: config.steps, stepsPerEpoch: data.train == nil ? nil : data.stepsPerEpoch)
+    }
+
+    public func initialParameters() -> ParameterStore<Scalar> { config.initialParameters() }
+
+    public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, step: Int) -> (risk: Double, gradients: [Tensor<Scalar>]) {
+        let batch = data.batch(step: step)
+        return engine.riskAndGradients(store, tokens: batch.tokens, targets: .regression(values: batch.targets, labelRow: data.task.labelRow))
+    }
+
+    private mutating func risk(_ store: ParameterStore<Scalar>, on set: (tokens: Tensor<Scalar>, targets: Tensor<Scalar>)) -> Double {
+        engine.evaluate(store, tokens: set.tokens, targets: .regression(values: set.targets, labelRow: data.task.labelRow)).risk
+    }
+
+    public mutating func metrics(_ store: ParameterStore<Scalar>, step: Int, batchRisk: Double) -> TaskMetrics {
+        let spread = TrainingMetrics.particleSpread(store, layers: config.layers)
+        var lists = ["spread_attention": spread.attention]
+        if !spread.ffn.isEmpty { lists["spread_ffn"] = spread.ffn }
+        return TaskMetrics(numbers: ["R": batchRisk, "Q": penalty.objective(risk: batchRisk, store: store),
+                                     "eval_R": risk(store, on: data.eval)], lists: lists)
+    }
+
+    public mutating func finalMetrics(_ store: ParameterStore<Scalar>, lastLogged: [String: Double]) -> [String: Double] {
+        var final = lastLogged.filter { ["R", "Q", "eval_R"].contains($0.key) }
+        if let train = data.train { final["R"] = risk(store, on: train) }
+        if let trainRisk = final["R"] { final["Q"] = penalty.objective(risk: trainRisk, store: store) }
+        final["eval_R"] = risk(store, on: data.eval)
+        return final
+    }
+
+    public func randomState(beforeStep step: Int) -> String { data.randomState(beforeStep: step) }
+}
+
+/// The regression run of `meanfield train` on an engine.
+public typealias Trainer<Engine: TransformerEngine> = TrainingRun<RegressionTask<Engine>>
+
+extension TrainingRun {
+    /// A run of in-context regression on `engine`.
+    public init<Engine: TransformerEngine>(config: TrainConfig, engine: Engine) where Task == RegressionTask<Engine> {
+        self.init(task: RegressionTask(config: config, engine: engine))
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import MeanFieldCore
+import MeanFieldModels
+
+/// The one training loop of MeanField: it takes any ``TrainingTask`` from a fresh start or a
+/// checkpoint to its last step, in mean-field time t = Σ_{i<k} η_i (theory §1.4).
+///
+/// Step k (k = start … total) computes R and ∇R at θ_k on step k's batch and then:
+/// 1. stops the run if R, Q = R + (λ/2)|θ|², ∇R or θ is not finite or R exploded (status "diverged";
+///    the last checkpoint written stays the last good one);
+/// 2. logs the metrics line of θ_k when due (`log-every` steps, `log-every-epochs` epochs, step 0
+///    and the last step): step, t, lr, param_norm, grad_norm, batch_loss (mean batch loss of the
+///    steps since the previous line), epoch (runs given in epochs) and the task's numbers;
+/// 3. writes the checkpoint of θ_k when due (`checkpoint-every` steps, `checkpoint-every-epochs`
+///    epochs — both count step 0, the initial state — and the last step);
+/// 4. for k < total, updates θ_k → θ_{k+1} and advances t; on SIGINT/SIGTERM it then checkpoints
+///    θ_{k+1} and stops (status "interrupted").
+/// A checkpoint of step k holds θ_k, the optimizer state after k updates and the driver's state
+/// before step k (the batch-loss window). Resuming from it keeps the log's lines of steps before k
+/// and replays from step k, so the log and the parameters equal an uninterrupted run's, byte for
+/// byte (a line written at the last step of a shorter run is logged again only if due).
+public struct TrainingRun<Task: TrainingTask> {
+    public typealias Scalar = Task.Scalar
+    public var task: Task
+    public var showProgress = true
+    /// Print the task's console lines and end-of-run report.
+    public var printReport = true
+    /// Stop after this step as if the process were killed (no final checkpoint or summary): tests.
+    public var haltAfterStep: Int?
+
+    public init(task: Task) { self.task = task }
+
+    public var config: TrainConfig { task.config }
+
+    /// Trains into the run directory `path` (docs/run-format.md). With `resume`, continues from the
+    /// newest checkpoint in `path/checkpoints`.
+    public mutating func run(directory path: String, resume: Bool = false) throws -> RunSummary {
+        let started = Date()
+        // SIGINT/SIGTERM from here on stop the run at the next step boundary, with a checkpoint.
+        let signals = StopRequest()
+        let plan = try task.prepare()
+        let total = plan.totalSteps
+        let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config)
+            : try TrainingStart<Scalar>.fresh(path: path, config: config, store: task.initialParameters())
+        // `begin` holds the run folder's lock (one writer at a time) until the run ends.
+        defer { withExtendedLifetime(begin) {} }
+        var store = begin.store
+        var optimizer = begin.optimizer
+        var start = 0, meanFieldTime = 0.0, initialRisk = Double.nan
+        var window = LossWindow()
+        var lastCheckpoint: String?
+        if let checkpoint = begin.checkpoint {
+            guard checkpoint.step <= total else {
+                let length = plan.stepsPerEpoch.map { "--epochs > \(checkpoint.step / $0)" } ?? "--steps > \(checkpoint.step)"
+                throw RunError("--resume \(path): the run is already at step \(checkpoint.step); give \(length) to continue it")
+            }
+            (start, meanFieldTime, initialRisk, lastCheckpoint) = (checkpoint.step, checkpoint.meanFieldTime, checkpoint.initialRisk, begin.checkpointPath)
+            window = try LossWindow(checkpointState: checkpoint.randomState, path: begin.checkpointPath ?? path)
+        }
+
+        // Keep the lines of the steps before the start step (the start step is logged again when due).
+        let keep = begin.checkpoint?.keepsMetricsLine
+        let directory = try RunDirectory(path: path, keepingMetrics: keep)
+        let kept = resume ? try RunFolder.readMetrics(in: path) : []
+        var initial = kept.first { $0["step"] == 0 }?.numbers ?? [:], lastLogged = kept.last?.numbers ?? [:]
+        let checkpointFolder = try begin.prepare(directory, config: config, start: start, scalarType: MemoryLayout<Scalar>.size == 4 ? "f32" : "f64")
+
+        var schedule = config.learningRateSchedule
+        schedule.totalSteps = total
+        let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
+        let progress = showProgress ? ProgressLine(total: total, start: start) : nil
+        let gitCommit = MeanFieldVersion.gitCommit()
+        var stepSeconds = 0.0, sessionSteps = 0
+
+        func summary(_ status: String, step: Int, message: String?) -> RunSummary {
+            RunSummary(status: status, task: config.task, totalSteps: total, completedSteps: step, stepsPerEpoch: plan.stepsPerEpoch,
+                       meanFieldTime: meanFieldTime, resumedFromStep: resume ? start : nil, lastCheckpoint: lastCheckpoint,
+                       message: message, wallSeconds: Date().timeIntervalSince(started),
+                       secondsPerStep: stepSeconds / Double(max(1, sessionSteps)), peakMemoryBytes: ProcessSetup.peakMemoryBytes(),
+                       initial: initial, final: task.finalMetrics(store, lastLogged: lastLogged))
+        }
+        /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
+        func saveCheckpoint(step: Int, window: LossWindow) throws {
+            let file = checkpointFolder + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
+            try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
+                                   optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
+                                   initialRisk: initialRisk, randomState: window.checkpointState(task: task.randomState(beforeStep: step)))
+                .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
+            lastCheckpoint = file
+        }
+        func stop(_ status: String, step: Int, message: String) throws -> RunSummary {
+            progress?.finish()
+            let result = summary(status, step: step, message: message)
+            try directory.writeSummary(result)
+            return result
+        }
+
+        for step in start...total {
+            let stepStart = Date()
+            let windowBeforeStep = window
+            let (risk, gradients) = task.riskAndGradients(store, step: step)
+            if step == 0 { initialRisk = risk }
+            if let bad = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
+                                            objective: penalty.objective(risk: risk, store: store), gradients: gradients, store: store) {
+                let kept = lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written (use --checkpoint-every)"
+                let message = "step \(step): \(bad) (diverged); \(kept); " + Divergence.hint(learningRate: config.lr, weightDecay: config.weightDecay)
+                _ = try stop("diverged", step: step, message: message)
+                throw RunError(message)
+            }
+            let logDue = task.logDue(step: step) || config.logDue(step: step, lastStep: total, stepsPerEpoch: plan.stepsPerEpoch)
+            if logDue {
+                var line = task.metrics(store, step: step, batchRisk: risk)
+                line.numbers["step"] = Double(step)
+                line.numbers["t"] = meanFieldTime
+                line.numbers["lr"] = schedule.rate(atUpdate: step)
+                line.numbers["param_norm"] = store.squaredNorm.squareRoot()
+                line.numbers["grad_norm"] = TrainingMetrics.squaredNorm(gradients).squareRoot()
+                if let perEpoch = plan.stepsPerEpoch, config.epochs > 0 { line.numbers["epoch"] = Double(step) / Double(perEpoch) }
+                if window.steps > 0 {
+                    line.numbers["batch_loss"] = window.sum / Double(window.steps)
+                    if task.logsTrainingSeconds { line.numbers["train_seconds"] = window.seconds }
+                }
+                try directory.appendMetrics(numbers: line.numbers, lists: line.lists)
+                if step == 0 { initial = line.numbers }
+                lastLogged = line.numbers
+                window = LossWindow()
+                if printReport, let text = task.consoleLine(step: step, numbers: line.numbers) {
+                    progress?.finish()
+                    print(text)
+                }
+            }
+            let checkpointDue = config.checkpointDue(step: step, lastStep: total, stepsPerEpoch: plan.stepsPerEpoch)
+            if checkpointDue && !(resume && step == start) { try saveCheckpoint(step: step, window: windowBeforeStep) }
+            progress?.update(completed: step, fields: String(format: "t=%.3f  %@=%.5g", meanFieldTime, task.lossSymbol, risk))
+            if step == haltAfterStep {
+                progress?.finish()
+                return summary("halted", step: step, message: "halted after step \(step)")
+            }
+            guard step < total else { break }
+            let rate = schedule.rate(atUpdate: step)
+            optimizer.step(&store, gradients: gradients, learningRate: rate)
+            meanFieldTime += rate
+            let seconds = Date().timeIntervalSince(stepStart)
+            window.add(risk, seconds: seconds)
+            stepSeconds += seconds
+            sessionSteps += 1
+            // SIGINT/SIGTERM: checkpoint θ_{k+1} (the file a run checkpointing every step writes) and stop.
+            if let signal = signals.signal {
+                try saveCheckpoint(step: step + 1, window: window)
+                let message = "stopped by \(StopRequest.name(of: signal)) before step \(step + 1) of \(total); "
+                    + "checkpoint \(lastCheckpoint ?? ""); continue with: meanfield train --resume \(path)"
+                _ = try stop("interrupted", step: step + 1, message: message)
+                throw RunInterrupted(signal: signal, message: message)
+            }
+        }
+        progress?.finish()
+        try task.finish(directory: directory, printReport: printReport)
+        let result = summary("completed", step: total, message: nil)
+        try directory.writeSummary(result)
+        return result
+    }
+}
+
+/// The batch losses of the steps since the last metrics line (logged as their mean, `batch_loss`).
+/// Saved in checkpoints so that a resumed run logs the same mean as an uninterrupted one.
+struct LossWindow {
+    var sum = 0.0, steps = 0, seconds = 0.0
+
+    init() {}
+
+    mutating func add(_ loss: Double, seconds elapsed: Double) {
+        sum += loss
+        steps += 1
+        seconds += elapsed
+    }
+
+    /// The checkpoint's `rng` metadata: this window and the task's random state.
+    func checkpointState(task: String) -> String {
+        String(format: "{\"batch_loss_seconds\":%.17g,\"batch_loss_steps\":%d,\"batch_loss_sum\":%.17g,\"task\":", seconds, steps, sum) + task + "}"
+    }
+
+    /// The window saved in a checkpoint's state; checkpoints written before the window was saved
+    /// (an image run's mid-epoch `{"epoch":e,"batch":b,"batch_loss_sum":s}`) count `batch` steps.
+    init(checkpointState state: String, path: String) throws {
+        func field(_ key: String) -> Substring? {
+            guard let range = state.range(of: "\"\(key)\":") else { return nil }
+            return state[range.upperBound...].prefix { !",}".contains($0) }
+        }
+        // Parsed with Double(_:), exact for the %.17g it was written with.
+        guard let sumText = field("batch_loss_sum") else { return }
+        guard let sum = Double(sumText), let steps = Int(field("batch_loss_steps") ?? field("batch") ?? "") else {
+            throw RunError("\(path): unreadable batch-loss state in the checkpoint metadata (rng = \(state)); resume from an earlier checkpoint by moving this one away")
+        }
+        (self.sum, self.steps) = (sum, steps)
+        seconds = field("batch_loss_seconds").flatMap { Double($0) } ?? 0
+    }
+}

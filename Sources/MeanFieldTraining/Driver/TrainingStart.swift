@@ -1,0 +1,71 @@
+import Foundation
+import MeanFieldCore
+import MeanFieldModels
+
+/// How a training run begins — fresh parameters in a new run folder, or the latest checkpoint of
+/// the run being resumed — for ``TrainingRun``.
+///
+/// It holds the run folder's ``RunLock`` (one writer per folder): the driver keeps this value alive
+/// until its run ends, and the lock is released when the value goes.
+struct TrainingStart<Scalar: TensorScalar> {
+    var store: ParameterStore<Scalar>
+    var optimizer: any Optimizer<Scalar>
+    /// The checkpoint resumed from, and its file (nil for a new run).
+    var checkpoint: TrainingCheckpoint<Scalar>?
+    var checkpointPath: String?
+    /// The run folder's lock, taken before anything in the folder is read or written.
+    var lock: RunLock
+
+    static func checkpointDirectory(_ path: String) -> String { path + "/" + RunFormat.checkpointsFolder }
+
+    /// A new run at `path` from `store`: refuses a folder that already holds checkpoints.
+    static func fresh(path: String, config: TrainConfig, store: ParameterStore<Scalar>) throws -> TrainingStart {
+        let lock = try RunLock.acquire(directory: path, purpose: "meanfield train")
+        let folder = checkpointDirectory(path)
+        if let existing = try? FileManager.default.contentsOfDirectory(atPath: folder), !existing.isEmpty {
+            throw RunError("\(path) already holds a run with checkpoints; continue it with --resume \(path) or pass another --out")
+        }
+        return TrainingStart(store: store, optimizer: config.optimizerSettings.make(for: store), lock: lock)
+    }
+
+    /// The run at `path` from its newest checkpoint that verifies and agrees with the metrics log
+    /// (``TrainingCheckpoint/newestVerified(in:metricsLog:)``; the checkpoints skipped are named in
+    /// warnings on stderr), which must be this config's run (only the length and the logging may
+    /// differ); the optimizer state is restored. Nothing in the folder is rewritten before this returns.
+    static func resuming(path: String, config: TrainConfig) throws -> TrainingStart {
+        let lock = try RunLock.acquire(directory: path, purpose: "meanfield train --resume", creatingDirectory: false)
+        let folder = checkpointDirectory(path)
+        guard TrainingCheckpoint<Scalar>.latest(in: folder) != nil else {
+            throw RunError("--resume \(path): no checkpoint in \(folder); start the run anew without --resume")
+        }
+        let (checkpoint, checkpointPath, warnings) = try TrainingCheckpoint<Scalar>.newestVerified(in: folder, metricsLog: path + "/" + RunFormat.metricsFile)
+        for warning in warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+        try TrainConfig.checkResumable(checkpoint.config, as: config, path: checkpointPath)
+        var optimizer = config.optimizerSettings.make(for: checkpoint.parameters)
+        try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
+        return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: checkpointPath, lock: lock)
+    }
+
+    /// Writes the config and the manifest (the first session's, or a resumed session's of step
+    /// `start`) into `directory` and creates its checkpoints folder, whose path it returns.
+    func prepare(_ directory: RunDirectory, config: TrainConfig, start: Int, scalarType: String) throws -> String {
+        try directory.writeConfig(config)
+        try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: scalarType), resumedFromStep: checkpoint == nil ? nil : start)
+        return try directory.checkpointsFolder()
+    }
+
+    /// A resumed run must be the same run: only the length and the logging may change.
+    static func checkResumable(_ saved: TrainConfig, as current: TrainConfig, path: String) throws {
+        var a = saved, b = current
+        a.steps = 0; b.steps = 0; a.epochs = 0; b.epochs = 0; a.threads = nil; b.threads = nil
+        a.logEvery = 1; b.logEvery = 1; a.checkpointEvery = 0; b.checkpointEvery = 0
+        a.logEveryEpochs = 0; b.logEveryEpochs = 0; a.checkpointEveryEpochs = 0; b.checkpointEveryEpochs = 0
+        guard a == b else {
+            let differing = TrainConfig.keys.filter { key in
+                (try? JSONSerialization.jsonObject(with: a.jsonData()) as? [String: Any])?[key].map { "\($0)" }
+                    != (try? JSONSerialization.jsonObject(with: b.jsonData()) as? [String: Any])?[key].map { "\($0)" }
+            }
+            throw RunError("\(path) was written by a run with another config (\(differing.joined(separator: ", "))); --resume accepts only --steps, --epochs, --threads and the --log-every/--checkpoint-every flags")
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import MeanFieldModels
+import MeanFieldKernels
+
+/// What a run records about where and how it ran (reproducibility): `manifest.json`
+/// (docs/run-format.md). `runFormat` is the run-folder format version the run was written in
+/// (``RunFormat/version``; nil in format-1 folders, which had no such key).
+public struct RunManifest: Codable, Sendable, Equatable {
+    public var runFormat: Int?
+    public var command: [String]
+    public var seed: UInt64
+    public var threads: Int
+    public var scalarType: String
+    public var meanfieldVersion: String
+    public var swiftVersion: String
+    public var gitCommit: String
+    public var gemmBackend: String
+    public var cpu: String
+    public var operatingSystem: String
+    public var startedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case runFormat = "run_format", command, seed, threads, scalarType = "scalar_type", meanfieldVersion = "meanfield_version"
+        case swiftVersion = "swift_version", gitCommit = "git_commit", gemmBackend = "gemm_backend", cpu
+        case operatingSystem = "operating_system", startedAt = "started_at"
+    }
+
+    /// Collects the environment facts for a run started now.
+    public static func current(seed: UInt64, scalarType: String) -> RunManifest {
+        RunManifest(
+            runFormat: RunFormat.version, command: CommandLine.arguments, seed: seed, threads: Threading.threadCount, scalarType: scalarType,
+            meanfieldVersion: MeanFieldVersion.current, swiftVersion: MeanFieldVersion.swiftCompiler,
+            gitCommit: MeanFieldVersion.gitCommit(), gemmBackend: Gemm.backendDescription(),
+            cpu: MeanFieldVersion.cpuModel(), operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
+            startedAt: ISO8601DateFormatter().string(from: Date()))
+    }
+}
+
+extension RunManifest {
+    /// Lenient: a fact an older build did not record reads as "unknown" (0 for numbers).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func text(_ key: CodingKeys) -> String { ((try? c.decodeIfPresent(String.self, forKey: key)) ?? nil) ?? "unknown" }
+        self.init(runFormat: try c.decodeIfPresent(Int.self, forKey: .runFormat),
+                  command: ((try? c.decodeIfPresent([String].self, forKey: .command)) ?? nil) ?? [],
+                  seed: ((try? c.decodeIfPresent(UInt64.self, forKey: .seed)) ?? nil) ?? 0,
+                  threads: ((try? c.decodeIfPresent(Int.self, forKey: .threads)) ?? nil) ?? 0,
+                  scalarType: text(.scalarType), meanfieldVersion: text(.meanfieldVersion), swiftVersion: text(.swiftVersion),
+                  gitCommit: text(.gitCommit), gemmBackend: text(.gemmBackend), cpu: text(.cpu),
+                  operatingSystem: text(.operatingSystem), startedAt: text(.startedAt))
+    }
+
+    /// The name of the manifest a session writes: `manifest.json` for a fresh run,
+    /// `manifest-resume-step-NNNNNNNN.json` for a session resumed from step N.
+    public static func fileName(resumedFromStep step: Int?) -> String {
+        step.map { String(format: "manifest-resume-step-%08d.json", $0) } ?? RunFormat.manifestFile
+    }
+}
+
+/// Version facts recorded in every run.
+public enum MeanFieldVersion {
+    /// The tool's semantic version.
+    public static let current = "0.1.0"
+
+    /// The compiler that built the tool (major.minor, from compile-time checks).
+    public static var swiftCompiler: String {
+        #if compiler(>=6.4)
+        return "6.4+"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }
+
+    /// `git rev-parse HEAD` of the working directory (plus "-dirty" with uncommitted changes), or
+    /// "unknown" outside a git checkout.
+    public static func gitCommit() -> String {
+        guard let head = run(["git", "rev-parse", "HEAD"]), !head.isEmpty else { return "unknown" }
+        let dirty = (run(["git", "status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : "-dirty"
+        return head + dirty
+    }
+
+    /// The CPU model from /proc/cpuinfo (Linux) or "unknown".
+    public static func cpuModel() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown" }
+        return value.trimmingCharacters(in: .whitespaces)
+    }
+
+    private static func run(_ arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
