@@ -1,4 +1,4 @@
-// The run-folder format (Sources/MeanField/Runs, docs/run-format.md): the committed format-1 run
+// The run-folder format (Sources/MeanFieldTraining/Runs, docs/run-format.md): the committed format-1 run
 // folders (Fixtures/legacy-run-format, written by meanfield at 354c1ca) load with the right values,
 // read here a second way (JSONSerialization) to compare; every file type survives a write → read
 // round trip, ±∞ and NaN included, spelled as strict JSON with snake_case keys; a newer format is
@@ -363,7 +363,7 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
         let enumerator = try #require(FileManager.default.enumerator(atPath: sourcesRoot.path))
         var offenders: [String] = [], scanned = 0
         while let file = enumerator.nextObject() as? String {
-            guard file.hasSuffix(".swift"), !file.hasPrefix("MeanField/Runs/") else { continue }
+            guard file.hasSuffix(".swift"), !file.hasPrefix("MeanFieldTraining/Runs/") else { continue }
             scanned += 1
             let text = try String(contentsOfFile: sourcesRoot.path + "/" + file, encoding: .utf8)
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
@@ -372,7 +372,7 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
             }
         }
         #expect(scanned > 100)
-        #expect(offenders.isEmpty, "run files opened outside Sources/MeanField/Runs:\n\(offenders.joined(separator: "\n"))")
+        #expect(offenders.isEmpty, "run files opened outside Sources/MeanFieldTraining/Runs:\n\(offenders.joined(separator: "\n"))")
         // The pattern does catch a reader.
         #expect("let data = FileManager.default.contents(atPath: path + \"/summary.json\")".range(of: pattern, options: .regularExpression) != nil)
     }
