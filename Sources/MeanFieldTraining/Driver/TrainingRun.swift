@@ -96,9 +96,10 @@ public struct TrainingRun<Task: TrainingTask> {
         }
 
         for step in start...total {
-            let stepStart = Date()
             let windowBeforeStep = window
+            let computeStart = Date()
             let (risk, gradients) = task.riskAndGradients(store, step: step)
+            let computeSeconds = Date().timeIntervalSince(computeStart)
             if step == 0 { initialRisk = risk }
             if let bad = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
                                             objective: penalty.objective(risk: risk, store: store), gradients: gradients, store: store) {
@@ -137,10 +138,12 @@ public struct TrainingRun<Task: TrainingTask> {
                 return summary("halted", step: step, message: "halted after step \(step)")
             }
             guard step < total else { break }
+            let updateStart = Date()
             let rate = schedule.rate(atUpdate: step)
             optimizer.step(&store, gradients: gradients, learningRate: rate)
             meanFieldTime += rate
-            let seconds = Date().timeIntervalSince(stepStart)
+            // A step's time: forward, backward and update (not the metrics line or the checkpoint).
+            let seconds = computeSeconds + Date().timeIntervalSince(updateStart)
             window.add(risk, seconds: seconds)
             stepSeconds += seconds
             sessionSteps += 1
