@@ -39,7 +39,8 @@ public enum LimitDiagnostics {
             runs.append(run)
         }
         // Distances need checkpoints (θ at common steps); λ families need only the metrics.
-        let regression = runs.filter { !$0.config.isImageTask && $0.status != "diverged" }
+        // Diverged runs are left out of every fit (their signature names them).
+        let regression = runs.filter { !$0.config.isImageTask && !$0.hasDiverged }
         // Function-space distances probe the Transformer on its prompts; ResNet runs get the λ families and signatures.
         let checkpointed = regression.filter { !$0.checkpoints.isEmpty && $0.config.model == .transformer }
         for run in runs where run.config.isImageTask { report.skipped.append("\(run.name): image task (distances are computed for icl-regression)") }
@@ -53,9 +54,12 @@ public enum LimitDiagnostics {
         report.reference = report.width.first?.reference
         report.depth = try ScalingStudies.depthEntries(checkpointed)
         report.decay = ScalingStudies.decayEntries(regression)
-        report.fits = WidthStudy.fits(report.width, runs: checkpointed)
-            + ScalingStudies.fits(depth: report.depth, decay: report.decay, runs: regression)
-        report.coordinates = try CoordinateCheck.entries(checkpointed)
+        report.fits = WidthStudy.fits(report.width, unfitted: &report.unfitted)
+            + ScalingStudies.fits(depth: report.depth, decay: report.decay, unfitted: &report.unfitted)
+        let coordinates = try CoordinateCheck.run(checkpointed)
+        report.coordinates = coordinates.entries
+        report.coordinateFits = coordinates.fits
+        report.coordinateFamilies = coordinates.families
         report.signatures = FailureSignatures.detect(runs: runs + diverged, width: report.width)
         return report
     }
@@ -70,17 +74,22 @@ public enum LimitDiagnostics {
         return (distances.slicedW2, distances.mmdSquaredBiased, distances.sinkhorn)
     }
 
-    /// One line per fit and signature, for the terminal.
+    /// One line per fit (with its verdict), coordinate-check family and signature, for the terminal.
     public static func describe(_ report: DiagnosticsReport) -> String {
         var lines: [String] = []
-        if !report.width.isEmpty { lines.append("width study: \(report.width.count) runs against coupled references") }
-        for fit in report.fits {
-            lines.append(String(format: "%@ vs %@ (%@): slope %.3f, 95%% CI [%.3f, %.3f], theory %.2f, %d points × %d seeds",
-                                fit.quantity, fit.against, fit.family, fit.slope, fit.confidence95[0], fit.confidence95[1],
-                                fit.theory, fit.points, fit.seeds))
+        if !report.width.isEmpty {
+            let families = Set(report.width.map(\.family)).count
+            lines.append("width study: \(report.width.count) runs against coupled references, \(families) famil\(families == 1 ? "y" : "ies")")
         }
+        for fit in report.fits {
+            let verdict = (try? fit.decide().text) ?? "no verdict (the interval is not finite)"
+            lines.append("\(fit.quantity) vs \(fit.against) (\(fit.family)): \(verdict)")
+        }
+        for line in report.unfitted { lines.append("no fit: \(line)") }
+        for family in report.coordinateFamilies { lines.append(CoordinateCheck.summary(family)) }
         for signature in report.signatures {
-            lines.append("⚠ \(signature.name) in \(signature.run): \(signature.message) → \(signature.knob)")
+            let cause = signature.cause.isEmpty ? "" : " (\(signature.cause))"
+            lines.append("⚠ \(signature.name)\(cause): \(signature.message) → \(signature.knob)")
         }
         for skipped in report.skipped { lines.append("skipped \(skipped)") }
         return lines.joined(separator: "\n")

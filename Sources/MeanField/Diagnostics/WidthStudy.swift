@@ -18,6 +18,7 @@ import MeanFieldCore
 enum WidthStudy {
     static func entries(_ runs: [RunRecord], particleDistances: (ParameterStore<Double>, ParameterStore<Double>, Int) -> (w2: Double, mmd: Double, sinkhorn: Double)) throws -> [DiagnosticsReport.WidthEntry] {
         var entries: [DiagnosticsReport.WidthEntry] = []
+        let varying = RunFamilies.varyingKeys(runs.map(\.config), excluding: ["heads", "seed"])
         for family in RunFamilies.groups(runs, varying: ["heads"], order: { Double($0.config.heads) }) {
             let reference = family.last!
             let probe = try ModelProbe(config: reference.config)
@@ -50,7 +51,8 @@ enum WidthStudy {
                     let distances = particleDistances(finalStore, referenceStore, layer)
                     w2.append(distances.w2); mmd.append(distances.mmd); sinkhorn.append(distances.sinkhorn)
                 }
-                entries.append(.init(run: run.name, reference: reference.name, heads: run.config.heads, referenceHeads: reference.config.heads,
+                entries.append(.init(run: run.name, reference: reference.name, family: label(run.config, varying: varying),
+                                     heads: run.config.heads, referenceHeads: reference.config.heads,
                                      layers: run.config.layers, seed: Int(run.config.seed), weightDecay: run.config.weightDecay,
                                      lr: run.config.lr, functionDistance: curve.functionDistance.last!,
                                      referenceMeanSquare: try referencePredictions(finalStep).reduce(0) { $0 + $1 * $1 } / Double(probe.targets.count),
@@ -61,25 +63,34 @@ enum WidthStudy {
         return entries
     }
 
-    /// Log-log fits of RMS function distance and risk gap against M, one per (family without the
-    /// seed): slopes averaged over seeds with a Student-t interval (``LogLogFit/acrossSeeds(x:ySeeds:)``).
-    static func fits(_ entries: [DiagnosticsReport.WidthEntry], runs: [RunRecord]) -> [DiagnosticsReport.Fit] {
-        let configs = Dictionary(runs.map { ($0.name, $0.config) }, uniquingKeysWith: { first, _ in first })
+    /// The label of a width family: "layers=L" and every other setting that differs between the runs.
+    static func label(_ config: TrainConfig, varying: [String]) -> String {
+        RunFamilies.label(config, always: ["layers"], varying: varying)
+    }
+
+    /// Log-log fits of RMS function distance and risk gap against M, one per family (runs equal in
+    /// every setting but M and the seed; never pooled over families): slopes averaged over seeds
+    /// with a Student-t interval (``LogLogFit/acrossSeeds(x:ySeeds:)``), each with its verdict
+    /// (``SlopeVerdict``) and the family's references. `unfitted` gets one line per family that
+    /// cannot be fitted, with what to add.
+    static func fits(_ entries: [DiagnosticsReport.WidthEntry], unfitted: inout [String]) -> [DiagnosticsReport.Fit] {
         var families: [String: [DiagnosticsReport.WidthEntry]] = [:]
         var order: [String] = []
         for entry in entries {
-            guard let config = configs[entry.run] else { continue }
-            let key = RunFamilies.key(config, excluding: ["heads", "seed"])
-            if families[key] == nil { order.append(key) }
-            families[key, default: []].append(entry)
+            if families[entry.family] == nil { order.append(entry.family) }
+            families[entry.family, default: []].append(entry)
         }
         var fits: [DiagnosticsReport.Fit] = []
         for key in order {
             let members = families[key]!
             let widths = Array(Set(members.map(\.heads))).sorted()
             let seeds = Array(Set(members.map(\.seed))).sorted()
-            guard widths.count >= 3 else { continue }
-            let description = RunFamilies.describe(configs[members[0].run]!, keys: ["layers", "lr", "weight-decay", "ffn-units", "steps"])
+            let references = Array(Set(members.map(\.reference))).sorted()
+            let referenceHeads = members.map(\.referenceHeads).max() ?? 0
+            guard widths.count >= 3 else {
+                unfitted.append("width fit (\(key)): \(widths.count) width\(widths.count == 1 ? "" : "s") below the reference M = \(referenceHeads) (M = \(widths.map(String.init).joined(separator: ", "))); a slope with an interval needs 3: add widths to --heads")
+                continue
+            }
             let quantities: [(String, (DiagnosticsReport.WidthEntry) -> Double)] = [
                 ("rms_function_distance", { $0.functionDistance.squareRoot() }), ("risk_gap", { $0.riskGap }),
             ]
@@ -89,9 +100,19 @@ enum WidthStudy {
                     let row = widths.compactMap { width in members.first { $0.seed == seed && $0.heads == width }.map(value) }
                     return row.count == widths.count && row.allSatisfy({ $0 > 0 && $0.isFinite }) ? row : nil
                 }
-                guard !rows.isEmpty, let fit = try? LogLogFit.acrossSeeds(x: widths.map(Double.init), ySeeds: rows) else { continue }
-                fits.append(.init(quantity: name, against: "heads", family: description, slope: fit.slope,
-                                  confidence95: fit.confidence95, theory: -0.5, points: widths.count, seeds: rows.count))
+                guard !rows.isEmpty, let fit = try? LogLogFit.acrossSeeds(x: widths.map(Double.init), ySeeds: rows) else {
+                    unfitted.append("\(name) vs heads (\(key)): no seed has a positive, finite value at every width")
+                    continue
+                }
+                var entry = DiagnosticsReport.Fit(quantity: name, against: "heads", family: key, slope: fit.slope,
+                                                  confidence95: fit.confidence95, theory: -0.5, points: widths.count, seeds: rows.count,
+                                                  references: references)
+                guard let verdict = try? entry.decide() else {
+                    unfitted.append("\(name) vs heads (\(key)): the fit's interval is not finite; no verdict")
+                    continue
+                }
+                entry.verdict = verdict.kind.rawValue
+                fits.append(entry)
             }
         }
         return fits

@@ -102,3 +102,90 @@ public struct LogLogFit: Sendable, Codable, Equatable {
         return LogLogFit(slope: slope, intercept: intercept, confidence95: [slope - half, slope + half], points: x.count)
     }
 }
+
+/// What a fitted slope says about the theory's slope `s`: the one rule every report, the terminal
+/// summary and diagnostics.json use (docs/reports.md, "How verdicts are decided").
+///
+/// The 95% interval `[low, high]` of the slope is read against two values: the theory's `s`, and an
+/// `alternative` — the nearest slope that would mean the theory is wrong (0, "no dependence", for
+/// the distances and λ fits; for the coordinate check, whose theory is flat (s = 0), the nearest
+/// mis-scaling ±½ on the side of the fitted slope). With a tolerance of 10⁻⁹·max(1, |v|) on the
+/// ends (an exact power law gives a zero-width interval):
+/// - **consistent**: the interval contains `s` and excludes the alternative;
+/// - **inconsistent**: the interval excludes `s` and is informative: it also excludes the
+///   alternative (the data show a dependence, and not the theory's), or it is narrower than
+///   |s − alternative| (so it could not have held both);
+/// - **inconclusive**: anything else (it holds both, or it misses `s` but is too wide to tell).
+/// An interval that is not two finite numbers with low ≤ high (NaN, ±∞, empty) is an error, not a
+/// verdict.
+public struct SlopeVerdict: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case consistent, inconsistent, inconclusive
+    }
+    public var kind: Kind
+    public var slope: Double
+    public var confidence95: [Double]
+    public var theory: Double
+    public var alternative: Double
+    /// Points per curve and independent curves (seeds) behind the interval.
+    public var points: Int
+    public var seeds: Int
+
+    /// The verdict on `confidence95` against the theory's `theory`; `alternative` defaults to 0
+    /// (for a theory slope of 0 pass the mis-scaling to test against, e.g. ±0.5).
+    /// - Throws: ``RunError`` for an interval that is not `[low, high]` with finite low ≤ high, or a
+    ///   theory equal to the alternative.
+    public static func decide(slope: Double, confidence95: [Double], theory: Double, alternative: Double = 0,
+                              points: Int, seeds: Int = 1) throws -> SlopeVerdict {
+        guard confidence95.count == 2 else {
+            throw RunError("slope verdict: the 95% interval has \(confidence95.count) numbers, not [low, high]; refit")
+        }
+        let (low, high) = (confidence95[0], confidence95[1])
+        guard low.isFinite, high.isFinite, slope.isFinite, theory.isFinite, alternative.isFinite else {
+            throw RunError("slope verdict: slope \(slope), interval [\(low), \(high)] is not finite (NaN or ±∞); the fit failed, it has no verdict")
+        }
+        guard low <= high else {
+            throw RunError("slope verdict: the interval [\(low), \(high)] is empty (low > high); the fit failed, it has no verdict")
+        }
+        guard theory != alternative else {
+            throw RunError("slope verdict: the theory's slope and the alternative are both \(theory); nothing to tell apart")
+        }
+        func contains(_ value: Double) -> Bool {
+            let tolerance = 1e-9 * max(1, abs(value))
+            return low - tolerance <= value && value <= high + tolerance
+        }
+        let kind: Kind
+        if contains(theory) && !contains(alternative) {
+            kind = .consistent
+        } else if !contains(theory) && (!contains(alternative) || high - low < abs(theory - alternative)) {
+            kind = .inconsistent
+        } else {
+            kind = .inconclusive
+        }
+        return SlopeVerdict(kind: kind, slope: slope, confidence95: [low, high], theory: theory, alternative: alternative,
+                            points: points, seeds: seeds)
+    }
+
+    /// The verdict of a fit.
+    public static func decide(_ fit: LogLogFit, theory: Double, alternative: Double = 0, seeds: Int = 1) throws -> SlopeVerdict {
+        try decide(slope: fit.slope, confidence95: fit.confidence95, theory: theory, alternative: alternative, points: fit.points, seeds: seeds)
+    }
+
+    /// "n = 4 × 3 seeds" or "n = 5".
+    public var sampleText: String { seeds > 1 ? "n = \(points) × \(seeds) seeds" : "n = \(points)" }
+
+    /// One line: "consistent with the theory's −0.5 (slope −0.48, 95% CI [−0.55, −0.41], n = 4 × 3 seeds)".
+    public var text: String {
+        let number = { (value: Double) in String(format: "%.3g", value).replacingOccurrences(of: "-", with: "−") }
+        let interval = "95% CI [\(number(confidence95[0])), \(number(confidence95[1]))], \(sampleText)"
+        switch kind {
+        case .consistent:
+            return "consistent with the theory's \(number(theory)) (slope \(number(slope)), \(interval))"
+        case .inconsistent:
+            return "inconsistent with the theory's \(number(theory)) (slope \(number(slope)), \(interval))"
+        case .inconclusive:
+            // Not consistent and not inconsistent means the interval holds the alternative (see the type).
+            return "inconclusive about the theory's \(number(theory)): the interval also holds \(number(alternative)) (slope \(number(slope)), \(interval))"
+        }
+    }
+}
