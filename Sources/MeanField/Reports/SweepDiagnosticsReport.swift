@@ -415,7 +415,7 @@ public enum SweepDiagnosticsReport {
             if pooledFit == nil {
                 if let fit = recordedFit(recorded, family: group.family) ?? (recorded.count == 1 && groups.count == 1 ? recorded[0] : nil), low < high {
                     let middle = centre(points.x, points.y)
-                    let described = describe(group.label, slope: fit.slope, confidence: fit.confidence95, points: fit.points, seeds: fit.seeds, source: "diagnostics.json")
+                    let described = describe(group.label, slope: fit.slope, confidence: fit.confidence95, points: fit.points, seeds: fit.seeds, source: RunFormat.diagnosticsFile)
                     name = described.legend
                     line = .fittedPowerLaw("", slope: fit.slope, logIntercept: log(middle.y) - fit.slope * log(middle.x), xRange: low...high, colour: .palette(index))
                     fitTexts.append(described.text)

@@ -145,8 +145,9 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
     // Risk gaps at every logged step (0, 5, 10, 15, 20), particle distances per layer.
     #expect(report.width[0].curve.riskGap.count == 5)
     #expect(report.width.allSatisfy { $0.particleSlicedW2.count == 2 && $0.particleSlicedW2.allSatisfy { $0 > 0 } })
-    // Coordinate check: layers 0…L at step 0 and at the first checkpoint (10), for each width.
-    #expect(report.coordinates.count == 3 * 2 * 3)
+    // Coordinate check: layers 0…L at step 0 and at the checkpoints every run has (10, 20), for each width.
+    #expect(report.coordinates.count == 3 * 3 * 3)
+    #expect(report.coordinateFamilies.count == 1 && report.coordinateFamilies[0].steps == [0, 10, 20])
     #expect(report.coordinates.filter { $0.step == 0 }.allSatisfy { $0.updateRMS == 0 })
     #expect(report.coordinates.filter { $0.step == 10 && $0.layer > 0 }.allSatisfy { $0.updateRMS > 0 })
     // Written and readable.

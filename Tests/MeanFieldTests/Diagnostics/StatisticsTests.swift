@@ -150,7 +150,7 @@ private func writeSweep(_ root: String, grid: [String: [String]], runs: [(name: 
         let html = try ReportBuilder.page(for: root).page.render()
         #expect(html.contains("η = 0.02: slope 1 (95% CI 1 … 1), n = 3 × 2 seeds"), "\(html.components(separatedBy: "slope ").dropFirst().prefix(4))")
         #expect(html.contains("η = 0.05: slope 0.5 (95% CI 0.5 … 0.5), n = 3 × 2 seeds"))
-        #expect(html.contains("η = 0.02: consistent with the theory's 1") && html.contains("η = 0.05: inconsistent with the theory's 1"))
+        #expect(html.contains("η = 0.02: consistent with the theory&#39;s 1") && html.contains("η = 0.05: inconsistent with the theory&#39;s 1"), "\(html.components(separatedBy: "Fits: ").dropFirst().map { $0.prefix(400) })")
         #expect(html.contains("class=\"off-scale\"") && html.contains("1 diverged run (weight-decay-0.3_lr-0.05_seed-0)"))
         #expect(!html.contains("10³³") && !html.contains("10³²") && !html.contains("1e33"))
     }
