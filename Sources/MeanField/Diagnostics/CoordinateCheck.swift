@@ -20,7 +20,8 @@ import MeanFieldCore
 ///
 /// **Verdict.** Per position, quantity and step: the log-log slope against M (or L) across seeds
 /// (``LogLogFit/acrossSeeds(x:ySeeds:)``, at least 3 widths or depths) and its ``SlopeVerdict``
-/// with theory 0 and alternative ±½ (the 1/√M mis-scaling) on the slope's side. A position with
+/// with theory flat, 0 ± ¼ (``DiagnosticsReport/CoordinateFit/flatMargin``: finite-width
+/// corrections are not a scaling), and alternative ±½ (the 1/√M mis-scaling) on the slope's side. A position with
 /// any inconsistent slope is named mis-scaled; the first one named is where the scaling breaks
 /// (later layers inherit it through the residual stream).
 enum CoordinateCheck {

@@ -179,7 +179,7 @@ public struct DiagnosticsReport: Codable, Sendable {
     }
 
     /// The coordinate check's fitted slope of one layer of one family against M (or L), with its
-    /// verdict (theory: flat, slope 0; the alternative tested is the mis-scaling ±½ on the slope's side).
+    /// verdict (theory: flat, slope 0 ± ¼; the alternative tested is the mis-scaling ±½ on the slope's side).
     public struct CoordinateFit: Codable, Sendable {
         public var family: String
         /// "heads" (width) or "layers" (depth).
@@ -206,11 +206,17 @@ public struct DiagnosticsReport: Codable, Sendable {
             layer >= 0 ? "layer \(layer)" : "ℓ/L = \(MarkupText.number(depthFraction, significantDigits: 3))"
         }
 
-        /// The verdict by the one rule (``SlopeVerdict``): theory 0, alternative ±½ on the slope's side.
+        /// The verdict by the one rule (``SlopeVerdict``): theory flat, 0 ± ``flatMargin``; alternative
+        /// the 1/√M mis-scaling, ±½ on the slope's side.
         public func decide() throws -> SlopeVerdict {
-            try SlopeVerdict.decide(slope: slope, confidence95: confidence95, theory: 0, alternative: slope < 0 ? -0.5 : 0.5,
-                                    points: points, seeds: max(1, seeds))
+            try SlopeVerdict.decide(slope: slope, confidence95: confidence95, theory: 0, margin: Self.flatMargin,
+                                    alternative: slope < 0 ? -0.5 : 0.5, points: points, seeds: max(1, seeds))
         }
+
+        /// How far from 0 a slope may be and still count as flat: half-way to the ½ of a 1/√M
+        /// mis-scaling (finite-width corrections of a well-scaled layer are O(M^−1/2) and give small
+        /// log-log slopes that are not a scaling).
+        public static let flatMargin = 0.25
     }
 
     /// One family of the coordinate check: what was measured, and the layers the verdicts name.

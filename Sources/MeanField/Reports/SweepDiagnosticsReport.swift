@@ -326,7 +326,7 @@ public enum SweepDiagnosticsReport {
                 return "\(parts[0] == "activation_rms" ? "activation" : "update") slope, step \(parts[1])"
             } + ["verdict"]
             let n = fits.first.map { $0.seeds > 1 ? "n = \($0.points) × \($0.seeds) seeds" : "n = \($0.points)" } ?? ""
-            let caption = "Slopes of log size against log \(axis) with 95% CIs (\(n)), \(familyLabel(family.family)). Verdict per slope: the theory is flat (0); a slope is inconsistent when its interval excludes 0 and is informative against the ±½ mis-scaling (docs/reports.md)."
+            let caption = "Slopes of log size against log \(axis) with 95% CIs (\(n)), \(familyLabel(family.family)). Verdict per slope: the theory is flat (0 ± ¼; finite-width corrections are small slopes, not a scaling); a slope is inconsistent — the layer mis-scaled — when its interval misses that band and either excludes the ±½ of a 1/√M mis-scaling or is narrower than ½ (docs/reports.md)."
             if rows.count > 12 {
                 section.collapsed("Per-layer slopes, \(familyLabel(family.family)) over \(axis) (\(rows.count) positions)") { inner in
                     inner.table(headers: headers, rows: rows, caption: caption)
@@ -401,11 +401,10 @@ public enum SweepDiagnosticsReport {
         func describe(_ name: String, slope: Double, confidence: [Double], points: Int, seeds: Int, source: String) -> (legend: String, text: String) {
             let n = seeds > 1 ? "n = \(points) × \(seeds) seeds" : "n = \(points)"
             let legend = ReportSupport.slopeLabel("\(name): ", slope: slope, confidence: confidence) + ", \(n)"
-            var text = "\(legend) (\(source))"
-            if let theory {
-                text += ": " + verdictText { try SlopeVerdict.decide(slope: slope, confidence95: confidence, theory: theory, points: points, seeds: max(1, seeds)) }
-            }
-            return (legend, text)
+            // The verdict's text carries the slope, its interval and n.
+            guard let theory else { return (legend, "\(legend) (\(source))") }
+            let verdict = verdictText { try SlopeVerdict.decide(slope: slope, confidence95: confidence, theory: theory, points: points, seeds: max(1, seeds)) }
+            return (legend, "\(name): \(verdict) (\(source))")
         }
         for (index, group) in groups.enumerated() {
             let points = positive(group)

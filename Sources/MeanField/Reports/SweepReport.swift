@@ -131,6 +131,7 @@ public enum SweepReport {
             var listed = Set<String>()
             let runs = groups[groupKey]!.sorted { ($0.flag(colourFlag ?? "") ?? 0, $0.name) < ($1.flag(colourFlag ?? "") ?? 0, $1.name) }
             var diverged: [SweepRecords.Run] = []
+            var edges: [ChartSeries] = []   // drawn last, so "diverged" ends the legend
             for run in runs {
                 let curve = run.records!.series(key.key)
                 let value = colourFlag.flatMap { run.flags[$0] } ?? run.name
@@ -146,10 +147,11 @@ public enum SweepReport {
                     diverged.append(run)
                     let lastTime = curve.x.indices.last(where: { curve.x[$0].isFinite && curve.y[$0].isFinite }).map { curve.x[$0] }
                         ?? curve.x.last(where: \.isFinite) ?? 0
-                    series.append(ChartSeries(diverged.count == 1 ? "diverged" : "", x: [lastTime], y: [.nan], style: .edgeMarkers,
-                                              colour: .palette(colour), inLegend: diverged.count == 1))
+                    edges.append(ChartSeries(diverged.count == 1 ? "diverged" : "", x: [lastTime], y: [.nan], style: .edgeMarkers,
+                                             colour: .palette(colour), inLegend: diverged.count == 1))
                 }
             }
+            series += edges
             let scale = ReportSupport.scale(for: series.filter(\.affectsRange).flatMap(\.y))
             let fixed = zip(groupFlags, groupKey).map { "\(ReportSupport.symbol($0)) = \($1)" }.joined(separator: ", ")
             let seeds = runs.count > listed.count ? " Runs with the same colour are seeds." : ""
@@ -198,7 +200,7 @@ public enum SweepReport {
             let held = heldRuns(sweep, holding: sweep.grid.map(\.flag).filter { $0 != "lr" && $0 != seriesFlag && sweep.varies($0) && !replicateFlags.contains($0) })
             let runs = held.runs
             let seriesValues = sweep.varies(seriesFlag) ? ReportSupport.sortedValues(runs.compactMap { $0.flags[seriesFlag] }) : [""]
-            var series: [ChartSeries] = []
+            var series: [ChartSeries] = [], edges: [ChartSeries] = []
             var best: [String] = []
             var diverged: [SweepRecords.Run] = []
             for (index, value) in seriesValues.enumerated() {
@@ -212,13 +214,14 @@ public enum SweepReport {
                 }
                 if !blewUp.isEmpty {
                     diverged += blewUp
-                    series.append(ChartSeries(points.x.isEmpty ? "\(label), diverged" : "", x: blewUp.compactMap { $0.flag("lr") }, y: blewUp.map { _ in .nan },
-                                              style: .edgeMarkers, colour: .palette(index), inLegend: points.x.isEmpty))
+                    edges.append(ChartSeries(points.x.isEmpty ? "\(label), diverged" : "", x: blewUp.compactMap { $0.flag("lr") }, y: blewUp.map { _ in .nan },
+                                             style: .edgeMarkers, colour: .palette(index), inLegend: points.x.isEmpty))
                 }
                 if let bestIndex = points.mean.indices.filter({ points.mean[$0].isFinite }).min(by: { points.mean[$0] < points.mean[$1] }) {
                     best.append("\(label): η = \(MarkupText.number(points.x[bestIndex]))")
                 }
             }
+            series += edges
             guard !series.isEmpty else { continue }
             if !diverged.isEmpty, let index = series.firstIndex(where: { $0.style == .edgeMarkers && !$0.inLegend }) {
                 series[index].name = "diverged"
@@ -269,7 +272,7 @@ public enum SweepReport {
             return false
         }
         let shown = Array(families.prefix(SweepDiagnosticsReport.maximumFamilies))
-        var series: [ChartSeries] = []
+        var series: [ChartSeries] = [], edges: [ChartSeries] = []
         var fitTexts: [String] = []
         var diverged: [SweepRecords.Run] = []
         for (index, family) in shown.enumerated() {
@@ -281,8 +284,8 @@ public enum SweepReport {
             let positive = points.x.indices.filter { points.x[$0] > 0 && points.mean[$0] > 0 }
             if !blewUp.isEmpty {
                 diverged += blewUp
-                series.append(ChartSeries(diverged.count == blewUp.count ? "diverged" : "", x: blewUp.compactMap { $0.flag(xFlag) }, y: blewUp.map { _ in .nan },
-                                          style: .edgeMarkers, colour: .palette(index), inLegend: diverged.count == blewUp.count))
+                edges.append(ChartSeries(diverged.count == blewUp.count ? "diverged" : "", x: blewUp.compactMap { $0.flag(xFlag) }, y: blewUp.map { _ in .nan },
+                                         style: .edgeMarkers, colour: .palette(index), inLegend: diverged.count == blewUp.count))
             }
             guard !positive.isEmpty else { continue }
             // Fit on every run's point (seeds kept apart when each has every x), never on the means.
@@ -307,6 +310,7 @@ public enum SweepReport {
                                       errorLow: positive.map { points.low[$0] }, errorHigh: positive.map { points.high[$0] }))
         }
         guard series.contains(where: { $0.style == .markers }) else { return nil }
+        series += edges
         var note = divergedNote(diverged)
         if families.count > shown.count { note += " \(families.count - shown.count) more families are not drawn." }
         return (Chart(title: title, x: ChartAxis(xTitle, scale: .log10), y: ChartAxis(yTitle, scale: .log10), series: series),

@@ -63,10 +63,19 @@ private func writeSweep(_ root: String, grid: [String: [String]], runs: [(name: 
         // An exact power law (zero-width interval) at the theory's slope.
         #expect(try kind(1, 1, theory: 1) == .consistent)
         #expect(try kind(1 - 1e-12, 1 - 1e-12, theory: 1) == .consistent)
-        // The coordinate check: theory flat, the alternative the ±½ mis-scaling.
-        #expect(try kind(-0.05, 0.07, theory: 0, alternative: 0.5) == .consistent)
-        #expect(try kind(0.45, 0.55, theory: 0, alternative: 0.5) == .inconsistent)
-        #expect(try kind(-0.4, 0.9, theory: 0, alternative: 0.5) == .inconclusive)
+        // The coordinate check: theory flat (0 ± ¼), the alternative the ±½ mis-scaling.
+        func flat(_ low: Double, _ high: Double) throws -> SlopeVerdict.Kind {
+            try SlopeVerdict.decide(slope: (low + high) / 2, confidence95: [low, high], theory: 0, margin: 0.25,
+                                    alternative: low + high < 0 ? -0.5 : 0.5, points: 4).kind
+        }
+        #expect(try flat(-0.05, 0.07) == .consistent)
+        #expect(try flat(0.03, 0.07) == .consistent)        // a finite-width correction, not a scaling
+        #expect(try flat(0.45, 0.55) == .inconsistent)
+        #expect(try flat(0.3, 0.6) == .inconsistent)        // misses the band, narrower than ½
+        #expect(try flat(-1.1, -0.9) == .inconsistent)      // a 1/M mis-scaling the other way
+        #expect(try flat(-0.4, 0.9) == .inconclusive)
+        #expect(try flat(0.2, 0.55) == .inconclusive)       // meets the band and holds ½
+        #expect(throws: RunError.self) { try SlopeVerdict.decide(slope: 0, confidence95: [0, 0], theory: 0, margin: 0.5, alternative: 0.5, points: 3) }
     }
 
     @Test func nanOrEmptyIntervalsAreErrorsNotVerdicts() {
@@ -187,6 +196,28 @@ private func writeSweep(_ root: String, grid: [String: [String]], runs: [(name: 
         let text = LimitDiagnostics.describe(report)
         #expect(text.contains("rms_function_distance vs heads (layers=2 lr=0.02): "), "\(text)")
         #expect(text.contains("coordinate check over M (layers=2 lr=0.05; steps 0, 10, 20)"), "\(text)")
+    }
+}
+
+@Suite struct DepthCoordinateTests {
+    @Test func depthFamiliesCompareTheLayersAtTheSameRelativeDepth() throws {
+        let root = folder("depth-coordinates")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for layers in [2, 4, 8] {
+            let resolved = try baseConfig(heads: 2, layers: layers).resolved(defaultThreads: 1)
+            var trainer = Trainer(config: resolved, engine: AutodiffEngine<Float>(config: resolved.transformer))
+            trainer.showProgress = false
+            _ = try trainer.run(directory: root + "/runs/layers-\(layers)")
+        }
+        let report = try LimitDiagnostics.diagnose(root)
+        let family = try #require(report.coordinateFamilies.first { $0.against == "layers" })
+        #expect(family.family == "heads=2" && family.steps == [0, 10, 20])
+        #expect(family.selection.contains("ℓ/L ∈ {0, 1/2, 1}"), "\(family.selection)")
+        let fits = report.coordinateFits.filter { $0.against == "layers" }
+        #expect(Set(fits.map(\.depthFraction)) == [0, 0.5, 1] && fits.allSatisfy { $0.layer == -1 && $0.points == 3 })
+        #expect(Set(fits.map(\.position)) == ["ℓ/L = 0", "ℓ/L = 0.5", "ℓ/L = 1"])
+        // The depth error fit is there too (two depths below the deepest: not enough), and says why not.
+        #expect(report.unfitted.contains { $0.hasPrefix("layers fit (heads=2)") && $0.contains("needs 3") }, "\(report.unfitted)")
     }
 }
 

@@ -219,7 +219,7 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
         #expect(html.contains(">L = 8: slope −0.5"))                                 // L = 8: LogLogFit over the points (RMS ∝ M^−1/2)
         #expect(html.contains(">M = 16: slope −0.9 (95% CI −1.2 … −0.6), n = 3</text>") && html.contains(">slope −1 reference</text>"))
         // Every fit has its verdict, by the one rule; the table names the family and n.
-        #expect(html.contains("L = 2: slope −0.5 (95% CI −0.56 … −0.44), n = 3 × 2 seeds (diagnostics.json): consistent with the theory&#39;s −0.5"))
+        #expect(html.contains("L = 2: consistent with the theory&#39;s −0.5 (slope −0.5, 95% CI [−0.56, −0.44], n = 3 × 2 seeds) (diagnostics.json)"))
         #expect(html.contains("<td>L = 2, η = 0.05</td>") && html.contains("<td>3 × 2 seeds</td>") && html.contains("<td>consistent</td>"))
         #expect(html.contains("M4-L2-s9: no checkpoints"))
         #expect(html.contains(">M = 2</text>") && html.contains(">M = 32</text>"))
