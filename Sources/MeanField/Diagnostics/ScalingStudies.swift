@@ -38,7 +38,7 @@ enum ScalingStudies {
         return RunFamilies.groups(runs, varying: ["weight-decay"], order: { $0.config.weightDecay }).flatMap { family in
             family.compactMap { run -> DiagnosticsReport.DecayEntry? in
                 guard run.config.weightDecay > 0, let q = run.last("Q"), let r = run.last("R") else { return nil }
-                return .init(run: run.name, family: RunFamilies.label(run.config, always: ["heads"], varying: varying),
+                return .init(run: run.name, family: RunFamilies.label(run.config, always: [run.config.model == .transformer ? "heads" : "units"], varying: varying),
                              weightDecay: run.config.weightDecay, heads: run.config.heads, layers: run.config.layers,
                              seed: Int(run.config.seed), finalQ: q, finalR: r)
             }
