@@ -103,7 +103,7 @@ struct Train: ParsableCommand {
         return (config, invocation.resume ?? invocation.out ?? Demo.defaultRunPath("train"))
     }
 
-    /// An image task: a Vision Transformer or a ResNet trained by ImageTrainer.
+    /// An image task: a Vision Transformer or a ResNet (``ImageClassificationTask``).
     func runImageTask(_ resolved: TrainConfig, path: String, resume: Bool) throws {
         let model = resolved.transformer
         let splits = try ImageTrainer.loadSplits(resolved)

@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// A network that classifies images: what ``ImageTrainer`` needs from a model. The Vision
+/// A network that classifies images: what ``ImageClassificationTask`` needs from a model. The Vision
 /// Transformer and the mean-field ResNets (on flattened images) conform.
 public protocol ImageClassifier<Scalar> {
     associatedtype Scalar: TensorScalar

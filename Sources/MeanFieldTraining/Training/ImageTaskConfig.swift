@@ -8,7 +8,7 @@ extension TrainConfig {
     /// class-dependent blobs, ``SyntheticImages``: no files needed; tests and quick trials).
     public static let imageTasks = ["fashion-mnist", "mnist", "cifar-10", "cifar-100", "synthetic-images"]
 
-    /// Whether `task` is an image classification task (trained by ``ImageTrainer``).
+    /// Whether `task` is an image classification task (trained by ``ImageClassificationTask``).
     public var isImageTask: Bool { Self.imageTasks.contains(task) }
 
     /// The dataset of an image task (nil for `synthetic-images` and regression).

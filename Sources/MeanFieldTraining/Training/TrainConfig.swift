@@ -13,7 +13,7 @@ import MeanFieldModels
 public struct TrainConfig: Codable, Sendable, Equatable {
     // Task (theory §1.1).
     /// `icl-regression`, or an image classification task (``imageTasks``) trained with a
-    /// ``VisionTransformer`` by ``ImageTrainer``.
+    /// ``VisionTransformer`` by ``ImageClassificationTask``.
     public var task = "icl-regression"
     /// Input dimension d.
     public var inputDim = 3
@@ -26,7 +26,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Prompts in the evaluation set.
     public var evalSize = 64
 
-    // Image tasks (``VisionTransformer``, ``ImageTrainer``).
+    // Image tasks (``VisionTransformer``, ``ImageClassificationTask``).
     /// Folder of the dataset's files (nil = the dataset's default location).
     public var data: String? = nil
     /// Images in a fixed class-balanced subset of the training set (0 = all).

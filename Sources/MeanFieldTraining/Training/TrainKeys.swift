@@ -427,7 +427,7 @@ private let table: [TrainKey] = {
             appliesTo: TrainScope(tasks: [TrainConfig.teacherRegressionTask], models: TrainScope.resNets),
             note: "square loss only; image tasks do not track the NTK")),
 
-        // Image tasks (VisionTransformer, ImageTrainer).
+        // Image tasks (VisionTransformer, ImageClassificationTask).
         entry("data", .text, auto: "the dataset's default location", Common(
             group: .image, help: "Folder of the dataset's files (fashion-mnist: /usr/share/datasets/fashion-mnist by default; CIFAR needs it: "
                 + "the extracted cifar-10-batches-bin/ or cifar-100-binary/).",
