@@ -48,7 +48,7 @@ public struct RegressionTask<Engine: TransformerEngine>: TrainingTask {
     }
 
     public mutating func finalMetrics(_ store: ParameterStore<Scalar>, lastLogged: [String: Double]) -> [String: Double] {
-        var final = lastLogged.filter { ["R", "Q", "eval_R"].contains($0.key) }
+        var final = lastLogged
         if let train = data.train { final["R"] = risk(store, on: train) }
         if let trainRisk = final["R"] { final["Q"] = penalty.objective(risk: trainRisk, store: store) }
         final["eval_R"] = risk(store, on: data.eval)
