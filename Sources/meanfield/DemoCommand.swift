@@ -61,7 +61,7 @@ struct Demo: ParsableCommand {
         config.learningRate = lr
         config.weightDecay = weightDecay
         config.batchSize = batchSize
-        let path = out ?? Self.defaultRunPath("demo")
+        let path = out ?? defaultRunPath("demo")
         let resolved = try TrainConfig(config).resolved(defaultThreads: Threading.threadCount)
         let model = resolved.transformer
         print("MeanField demo: in-context linear regression (d = \(resolved.inputDim), N = \(resolved.examples)), "
@@ -72,24 +72,5 @@ struct Demo: ParsableCommand {
         print(String(format: "Reached training risk R = %.5f (from %.4f) at mean-field time t = %.1f; evaluation risk %.5f; %.1f s.",
                      summary.final["R"] ?? .nan, summary.initial["R"] ?? .nan, summary.meanFieldTime, summary.final["eval_R"] ?? .nan, summary.wallSeconds))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
-    }
-
-    static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter.string(from: Date())
-    }
-
-    /// A new default run folder `runs/PREFIX-<date>-<time>`, with `-2`, `-3`, … appended when a
-    /// run started in the same second already took the name.
-    static func defaultRunPath(_ prefix: String) -> String {
-        let base = "runs/\(prefix)-" + timestamp()
-        var path = base, suffix = 1
-        while FileManager.default.fileExists(atPath: path) {
-            suffix += 1
-            path = "\(base)-\(suffix)"
-        }
-        return path
     }
 }
