@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import MeanField
+import MeanFieldKernels
 
 /// `meanfield bench`: performance benchmarks.
 struct Bench: ParsableCommand {
@@ -48,10 +50,11 @@ struct GemmBench: ParsableCommand {
         let peak = GemmBenchmark.machinePeak()
         if !json {
             print(GemmBenchmark.header(peak))
-            print(GemmBenchmark.backendDescription())
+            print(Gemm.backendDescription())
         }
         let report = GemmBenchmark.run(configuration, peak: peak) { line in
-            if json { GemmBenchmark.printToStandardError(line) } else { print(line) }
+            // With --json, stdout holds the JSON object alone; progress goes to stderr.
+            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
         }
         if json { print(GemmBenchmark.json(report)) }
     }
