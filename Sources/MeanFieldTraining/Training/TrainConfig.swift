@@ -303,34 +303,4 @@ extension TrainConfig {
         config.epochsGivenWithSteps = false
         self = Self.upgradingLegacy(config, keys: Set(object.keys.map { $0.replacingOccurrences(of: "_", with: "-") }))
     }
-
-    /// The `meanfield train` config of a ``RegressionRunConfig`` (the demo's): Euler gradient flow
-    /// with a constant step, checkpoint at the end.
-    public init(_ run: RegressionRunConfig) {
-        self.init()
-        inputDim = run.inputDimension
-        examples = run.examples
-        noise = run.noise
-        trainSize = run.trainSize
-        evalSize = run.evalSize
-        tokenDim = run.model.dimension
-        heads = run.model.heads
-        ffnUnits = run.model.ffnUnits
-        layers = run.model.layers
-        headDim = run.model.headDimension
-        attention = run.model.attention
-        score = run.model.scoreMap
-        activation = run.model.activation
-        preNorm = run.model.preNorm
-        residualExponent = run.model.residualExponent
-        temperature = run.model.temperature
-        initStd = run.model.initStd
-        optimizer = .euler
-        lr = run.learningRate
-        weightDecay = run.weightDecay
-        steps = run.steps
-        batchSize = run.batchSize
-        seed = run.seed
-        logEvery = run.logEvery
-    }
 }
