@@ -231,9 +231,6 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             }
             config.steps = fromEpochs
         }
-        if schedule == .warmup && warmupSteps == 0 {
-            throw RunError("--schedule warmup needs --warmup-steps ≥ 1")
-        }
         if attention == .factored && headDim == nil { config.headDim = dimension }
         config.epochsGivenWithSteps = false
         return config
@@ -250,6 +247,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if schedule == .cosine && minLr >= lr {
             throw RunError("--min-lr \(minLr) must be below --lr \(lr) (the cosine decays from --lr to --min-lr)")
         }
+        if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
         if epochs == 0 && !isImageTask && warmupSteps > steps {
             throw RunError("--warmup-steps \(warmupSteps) exceeds --steps \(steps); the run would end before its warmup does")
         }
