@@ -84,11 +84,6 @@ public struct VisionTransformer<Scalar: TensorScalar> {
         engine = AnyTransformerEngine(config: config.transformer, kind: kind)
     }
 
-    /// The embedding's parameter names present in this model, in store order.
-    public var embeddingNames: [String] {
-        [Self.patchWeightName, Self.patchBiasName, Self.positionName] + (config.classToken ? [Self.classTokenName] : [])
-    }
-
     /// Fresh parameters: the embedding (Philox streams 2³² + k, independent of the Transformer's
     /// streams 1, 2, …), then the Transformer's. The readout starts at zero.
     public func initialParameters(seed: UInt64) -> ParameterStore<Scalar> {
@@ -105,11 +100,6 @@ public struct VisionTransformer<Scalar: TensorScalar> {
         let transformer: ParameterStore<Scalar> = MeanFieldTransformer(config: config.transformer).initialParameters(seed: seed)
         for name in transformer.names { store.set(name, transformer[name], flowScale: transformer.flowScales[name]!) }
         return store
-    }
-
-    /// The tokens `[B, D, n]` of `images` `[B, C, H, W]`.
-    public func tokens(_ store: ParameterStore<Scalar>, images: Tensor<Scalar>) -> Tensor<Scalar> {
-        embed(store, patches: patches(images))
     }
 
     /// R (mean cross-entropy) of a batch and ∇R for every parameter of `store`, in `store.names` order.

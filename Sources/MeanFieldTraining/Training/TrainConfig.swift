@@ -231,9 +231,6 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             }
             config.steps = fromEpochs
         }
-        if schedule == .warmup && warmupSteps == 0 {
-            throw RunError("--schedule warmup needs --warmup-steps ≥ 1")
-        }
         if attention == .factored && headDim == nil { config.headDim = dimension }
         config.epochsGivenWithSteps = false
         return config
@@ -250,6 +247,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if schedule == .cosine && minLr >= lr {
             throw RunError("--min-lr \(minLr) must be below --lr \(lr) (the cosine decays from --lr to --min-lr)")
         }
+        if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
         if epochs == 0 && !isImageTask && warmupSteps > steps {
             throw RunError("--warmup-steps \(warmupSteps) exceeds --steps \(steps); the run would end before its warmup does")
         }
@@ -302,35 +300,5 @@ extension TrainConfig {
         }
         config.epochsGivenWithSteps = false
         self = Self.upgradingLegacy(config, keys: Set(object.keys.map { $0.replacingOccurrences(of: "_", with: "-") }))
-    }
-
-    /// The `meanfield train` config of a ``RegressionRunConfig`` (the demo's): Euler gradient flow
-    /// with a constant step, checkpoint at the end.
-    public init(_ run: RegressionRunConfig) {
-        self.init()
-        inputDim = run.inputDimension
-        examples = run.examples
-        noise = run.noise
-        trainSize = run.trainSize
-        evalSize = run.evalSize
-        tokenDim = run.model.dimension
-        heads = run.model.heads
-        ffnUnits = run.model.ffnUnits
-        layers = run.model.layers
-        headDim = run.model.headDimension
-        attention = run.model.attention
-        score = run.model.scoreMap
-        activation = run.model.activation
-        preNorm = run.model.preNorm
-        residualExponent = run.model.residualExponent
-        temperature = run.model.temperature
-        initStd = run.model.initStd
-        optimizer = .euler
-        lr = run.learningRate
-        weightDecay = run.weightDecay
-        steps = run.steps
-        batchSize = run.batchSize
-        seed = run.seed
-        logEvery = run.logEvery
     }
 }

@@ -209,7 +209,7 @@ public struct TrainKey: Sendable {
 
 // MARK: Parsing values
 
-enum TrainValueParsing {
+package enum TrainValueParsing {
     static func integer(_ text: String, atLeast minimum: Int, source: String) throws -> Int {
         let value = text.trimmingCharacters(in: .whitespaces)
         guard let number = Int(value) ?? Double(value).flatMap({ $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil }),
@@ -224,12 +224,18 @@ enum TrainValueParsing {
         return number
     }
 
-    static func flag(_ text: String, source: String) throws -> Bool {
+    /// true for true, yes, on, 1; false for false, no, off, 0 (any case); nil for anything else.
+    package static func truth(_ text: String) -> Bool? {
         switch text.trimmingCharacters(in: .whitespaces).lowercased() {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
-        default: throw RunError("\(source): expected true or false, got '\(text)'")
+        default: return nil
         }
+    }
+
+    static func flag(_ text: String, source: String) throws -> Bool {
+        guard let value = truth(text) else { throw RunError("\(source): expected true or false, got '\(text)'") }
+        return value
     }
 
     static func isAuto(_ text: String) -> Bool {
