@@ -8,7 +8,7 @@ extension SweepDiagnosticsReport {
     static func distanceTable(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "distances", title: "Distances on the evaluation set, with standard errors")
         guard !diagnostics.width.isEmpty || !diagnostics.depth.isEmpty else { return section }
-        let sample = diagnostics.evalSize.map { " diagnose --eval-size \($0)." } ?? ""
+        let sample = diagnostics.evalSize.map { " Samples: the runs' own evaluation sets (meanfield diagnose --eval-size \($0))." } ?? ""
         if !diagnostics.width.isEmpty {
             let rows = diagnostics.width.map { entry -> [String] in
                 let rms = entry.functionDistance.squareRoot()

@@ -144,7 +144,13 @@ public struct VisionTransformer<Scalar: TensorScalar> {
     mutating func targets(_ patches: Tensor<Scalar>, labels: [Int]) -> Targets<Scalar> {
         let plain = Targets<Scalar>.classification(labels: labels)
         guard let centring else { return plain }
-        let initialLogits = engine.evaluate(transformerStore(centring.initial), tokens: embed(centring.initial, patches: patches), targets: plain).outputs
+        let initial = centring.initial
+        // The readout starts at zero (initialParameters), and then so do the logits: no forward pass needed.
+        let vanishing = [MeanFieldTransformer.readoutWeightName, MeanFieldTransformer.readoutBiasName].allSatisfy { name in
+            initial.contains(name) && initial[name].scalars.allSatisfy { $0 == 0 }
+        }
+        let initialLogits = vanishing ? Tensor<Scalar>.zeros([labels.count, config.classes])
+            : engine.evaluate(transformerStore(initial), tokens: embed(initial, patches: patches), targets: plain).outputs
         return plain.centredOutput(initialOutputs: initialLogits, gamma0: centring.gamma0)
     }
 

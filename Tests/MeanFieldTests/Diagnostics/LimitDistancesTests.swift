@@ -109,6 +109,28 @@ func centredRegressionIsTheShiftedPlainRiskInBothEngines(_ kind: EngineKind) thr
     for (c, (p, o)) in zip(centred.scalars, zip(plain.scalars, offsets.scalars)) { #expect(abs(c - (p - o) / 0.5) < 1e-12) }
 }
 
+@Test func centredImageClassifiersStartAtUniformLogits() throws {
+    // Centred logits are 0 at θ₀: the initial training loss is log C exactly, also for the ResNet
+    // whose random readout gives the plain model other logits; both train.
+    let root = folder("centred-images")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let resNet: [(String, String)] = [("model", "resnet"), ("units", "8"), ("hidden-dim", "8"), ("layers", "2"), ("subset", "40"),
+                                      ("epochs", "2"), ("checkpoint-every-epochs", "0")]
+    var plainConfig = TrainConfig.defaults(task: "synthetic-images", model: .resnet)
+    plainConfig.task = "synthetic-images"
+    let plain = try configured(plainConfig, resNet)
+    let centred = try configured(plainConfig, resNet + [("gamma0", "0.5")])
+    let vit = try vitConfig([("heads", "2"), ("gamma0", "0.5")])
+    for (name, config) in [("plain", plain), ("centred", centred), ("vit", vit)] { try train(config, into: root + "/" + name) }
+    let initial = try Dictionary(uniqueKeysWithValues: ["plain", "centred", "vit"].map { ($0, try RunRecord(path: root + "/" + $0).first("train_loss")!) })
+    #expect(abs(initial["centred"]! - log(4)) < 1e-6 && abs(initial["vit"]! - log(4)) < 1e-6)
+    #expect(abs(initial["plain"]! - log(4)) > 1e-3)
+    for name in ["centred", "vit"] {
+        let run = try RunRecord(path: root + "/" + name)
+        #expect(run.status == "completed" && run.last("train_loss")! < run.first("train_loss")!, "\(name)")
+    }
+}
+
 @Test func gammaZeroIsOneOptionalKey() throws {
     #expect(TrainConfig().gamma0 == nil)
     #expect(TrainKeys["gamma0"] != nil)
