@@ -146,6 +146,21 @@ func centredRegressionIsTheShiftedPlainRiskInBothEngines(_ kind: EngineKind) thr
 
 // MARK: Width distances on the runs' own evaluation sets
 
+@Test func resNetAndViTWidthFamiliesAreCoupled() throws {
+    // Same seed ⇒ the first M particles of the wider model, and the same embedding and readout.
+    let pairs: [(TrainConfig, TrainConfig)] = [
+        (try resNetConfig([("units", "3")]), try resNetConfig([("units", "12")])),
+        (try vitConfig([("heads", "2")]), try vitConfig([("heads", "6")])),
+    ]
+    for (small, large) in pairs {
+        let a: ParameterStore<Float> = small.initialParameters(), b: ParameterStore<Float> = large.initialParameters()
+        #expect(a.names == b.names)
+        for name in a.names {
+            #expect(a[name].scalars == Array(b[name].scalars.prefix(a[name].count)), "\(name) is not a prefix (\(small.task))")
+        }
+    }
+}
+
 @Test func vitFamilyOnImagesGetsLogitDistancesAndAccuracyGaps() throws {
     let root = folder("vit")
     defer { try? FileManager.default.removeItem(atPath: root) }
