@@ -83,6 +83,7 @@ public enum TrainStepBenchmark {
             file.metadata["label_row"] = "\(labelRow)"
         case let .classification(labels):
             file.add("labels", Tensor<Double>(shape: [labels.count], scalars: labels.map(Double.init)))
+        case .centred: preconditionFailure("TrainStepBenchmark: benchmark cases are not centred")
         }
         try file.write(to: (directory as NSString).appendingPathComponent("\(benchCase.name).safetensors"))
 

@@ -413,6 +413,10 @@ private let table: [TrainKey] = {
             group: .model, help: "Std of the Gaussian initial particles.")),
         choice("engine", \.engine, Common(
             group: .model, help: "Engine: fused (hand-written forward/backward) or autodiff (the reference path).", appliesTo: transformer)),
+        optionalNumber("gamma0", \.gamma0, "a number > 0", auto: "off, the plain output f", { $0 > 0 }, Common(
+            group: .model, help: "Feature-learning strength γ₀: train the centred output (f − f₀)/γ₀, f₀ the output (prediction or logits) "
+                + "at the initial parameters (theory §1.6). Small γ₀ → lazy training (the linearized model); the output then moves "
+                + "1/γ₀² times faster at a given --lr, so scale --lr with γ₀² (euler, sgd) or γ₀ (adamw) to compare γ₀ at equal speed.")),
 
         // ResNets (theory §4–5).
         integer("units", \.units, atLeast: 1, Common(
