@@ -34,7 +34,7 @@ public enum SweepDiagnosticsReport {
     /// axes suggest and cannot give (``SweepGrid/missingFits(axes:)``), said in the fits section.
     public static func sections(_ diagnostics: DiagnosticsReport, missing: [String] = []) -> [HTMLPage.Section] {
         [width(diagnostics), widthOverDepth(diagnostics), distanceOverTime(diagnostics), depth(diagnostics),
-         coordinates(diagnostics), fits(diagnostics, missing: missing)]
+         distanceTable(diagnostics), linearization(diagnostics), coordinates(diagnostics), fits(diagnostics, missing: missing)]
     }
 
     /// One coloured group of points on a log-log distance chart (one family), and its recorded fit.
