@@ -104,6 +104,11 @@ public struct VisionTransformer<Scalar: TensorScalar> {
         return store
     }
 
+    /// The tokens `[B, D, n]` of `images` `[B, C, H, W]`.
+    public func tokens(_ store: ParameterStore<Scalar>, images: Tensor<Scalar>) -> Tensor<Scalar> {
+        embed(store, patches: patches(images))
+    }
+
     /// R (mean cross-entropy) of a batch and ∇R for every parameter of `store`, in `store.names` order.
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, images: Tensor<Scalar>, labels: [Int]) -> (risk: Double, gradients: [Tensor<Scalar>]) {
         let patches = patches(images)
