@@ -91,6 +91,9 @@ public struct HTMLPage {
         if !section.isEmpty { sections.append(section) }
     }
 
+    /// The ids of the sections on the page, in order.
+    public var sectionIDs: [String] { sections.map(\.id) }
+
     /// The whole page. Figures are numbered in order; chart ids are `fig-N`.
     public func render() -> String {
         var figureNumber = 0

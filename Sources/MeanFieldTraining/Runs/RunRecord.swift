@@ -216,6 +216,9 @@ public struct RunRecord: Sendable {
     /// The last logged value of a metric, nil when never logged.
     public func last(_ key: String) -> Double? { metrics.last { $0[key] != nil }?[key] }
 
+    /// The first logged value of a metric.
+    public func first(_ key: String) -> Double? { metrics.first { $0[key] != nil }?[key] }
+
     /// The risk R logged at `step`, if that step has a metrics line.
     public func risk(atStep step: Int) -> Double? { metrics.first { $0["step"] == Double(step) }?["R"] }
 
