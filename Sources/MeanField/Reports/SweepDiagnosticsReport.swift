@@ -129,7 +129,7 @@ public enum SweepDiagnosticsReport {
                 return PointGroup(label: familyLabel(key), family: key, x: members.map { Double($0.heads) }, y: members.map(quantity.value),
                                   seeds: members.map(\.seed))
             }
-            let recorded = diagnostics.fits.filter { $0.quantity == quantity.key && $0.against == "heads" }
+            let recorded = diagnostics.fits.filter { $0.quantity == quantity.key && ["heads", "units"].contains($0.against) }
             guard let chart = logLogChart(groups, recorded: recorded, theory: quantity.theory, title: quantity.title.capitalizedFirst + " vs M",
                                           xTitle: "heads per layer M", yTitle: quantity.title) else { continue }
             let theory = quantity.theory.map { " Dashed grey: the theory's slope \(ReportSupport.signed($0)) (distance ∝ M^−1/2)." } ?? ""
