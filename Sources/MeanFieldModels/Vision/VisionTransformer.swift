@@ -98,12 +98,15 @@ public struct VisionTransformer<Scalar: TensorScalar> {
             var random = PhiloxRandom(seed: seed, stream: (1 << 32) + stream)
             return random.normal(shape, standardDeviation: Scalar(std))
         }
-        store.set(Self.patchWeightName, draw([D, config.patchSize], 1 / Double(config.patchSize).squareRoot(), stream: 0), flowScale: 1)
-        store.set(Self.patchBiasName, .zeros([D]), flowScale: 1)
-        store.set(Self.positionName, draw([D, config.tokens], 0.02, stream: 1), flowScale: 1)
-        if config.classToken { store.set(Self.classTokenName, draw([D], 0.02, stream: 2), flowScale: 1) }
+        let (ordinary, decay) = (Parametrization.ordinaryFlowScale, Parametrization.ordinaryDecayFactor)
+        store.set(Self.patchWeightName, draw([D, config.patchSize], 1 / Double(config.patchSize).squareRoot(), stream: 0), flowScale: ordinary, decayFactor: decay)
+        store.set(Self.patchBiasName, .zeros([D]), flowScale: ordinary, decayFactor: decay)
+        store.set(Self.positionName, draw([D, config.tokens], 0.02, stream: 1), flowScale: ordinary, decayFactor: decay)
+        if config.classToken { store.set(Self.classTokenName, draw([D], 0.02, stream: 2), flowScale: ordinary, decayFactor: decay) }
         let transformer: ParameterStore<Scalar> = MeanFieldTransformer(config: config.transformer).initialParameters(seed: seed)
-        for name in transformer.names { store.set(name, transformer[name], flowScale: transformer.flowScales[name]!) }
+        for name in transformer.names {
+            store.set(name, transformer[name], flowScale: transformer.flowScales[name]!, decayFactor: transformer.decayFactors[name]!)
+        }
         return store
     }
 
@@ -152,7 +155,7 @@ public struct VisionTransformer<Scalar: TensorScalar> {
     func transformerStore(_ store: ParameterStore<Scalar>) -> ParameterStore<Scalar> {
         var transformer = ParameterStore<Scalar>()
         for name in store.names where !name.hasPrefix("embedding.") {
-            transformer.set(name, store[name], flowScale: store.flowScales[name]!)
+            transformer.set(name, store[name], flowScale: store.flowScales[name]!, decayFactor: store.decayFactors[name]!)
         }
         return transformer
     }

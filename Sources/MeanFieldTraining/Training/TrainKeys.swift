@@ -407,6 +407,9 @@ private let table: [TrainKey] = {
             group: .model, help: "Std of the Gaussian initial particles.")),
         choice("engine", \.engine, Common(
             group: .model, help: "Engine: fused (hand-written forward/backward) or autodiff (the reference path).", appliesTo: transformer)),
+        choice("head-scaling", \.headScaling, Common(
+            group: .model, help: "Factor on the sum of a layer's M heads: mean-field (1/M, theory §1.2), sqrt (1/√M) or one (1). "
+                + "The last two are mis-scaled models, trained with the mean-field flow scales, to compare with.", appliesTo: transformer)),
 
         // ResNets (theory §4–5).
         integer("units", \.units, atLeast: 1, Common(
