@@ -11,7 +11,8 @@ import Foundation
 /// | residual step | §1.2 | ``residualStep(layers:exponent:)``: 1/L^α |
 /// | flow scale s of a tensor of particles | §1.4, §1.6 | ``flowScale(layers:exponent:particlesPerLayer:)``: L^(2α−1)·M |
 /// | weight w of a particle's \|θ\|² in Q | §1.3 | ``penaltyWeight(layers:particlesPerLayer:)``: 1/(L·M) |
-/// | ordinary parameters (embeddings, readout) | §1.4 | s = w = 1 |
+/// | decay factor c = s·w of a particle (λcθ in its update) | §1.4, §1.6 | ``decayFactor(layers:exponent:)``: L^(2α−2) |
+/// | ordinary parameters (embeddings, readout) | §1.4 | s = w = c = 1 |
 /// | where momentum SGD adds the decay | §1.4 | ``DecayPlacement``: inside the velocity |
 /// | mean-field time per step | §1.4 | ``TimeConvention``: η (Euler, AdamW), η/(1−μ) (heavy ball) |
 ///
