@@ -19,7 +19,7 @@ struct Diagnose: ParsableCommand {
         ViT and the ResNets on images (distances between logits, test-accuracy gap), the ResNets on
         teacher regression (--units families). Distances are averaged over the runs' own evaluation
         set, with their standard errors (see --eval-size). Every checkpointed run also gets its
-        distance from the linearized model, ‖f − f_lin‖/‖f − f₀‖ (theory §1.6: ≈ 0 lazy, O(1) feature
+        distance from the linearized model, ‖f − f_lin‖/‖f − f₀‖ (theory §1.7: ≈ 0 lazy, O(1) feature
         learning). `meanfield report DIR` draws the result.
         Example:
           meanfield sweep --heads 4,16,64 --seeds 3 --ffn-units 0 --out runs/e2 && meanfield diagnose runs/e2

@@ -23,19 +23,30 @@ private func store(_ values: [Double], scale: Double) -> ParameterStore<Double> 
 }
 
 @Test func momentumFollowsTheHeavyBallRecurrence() {
-    // Constant gradient g, scale s: v_k = s g (1 − μ^k)/(1 − μ); θ_{k+1} = (1 − ηλ) θ_k − η v_{k+1}.
+    // Constant gradient g, scale s: the decay is part of the velocity (theory §1.4),
+    // v_{k+1} = μ v_k + s g + λθ_k, θ_{k+1} = θ_k − η v_{k+1}; the legacy rule (checkpoints written
+    // before the parametrization was recorded) kept v_{k+1} = μ v_k + s g, θ_{k+1} = (1 − ηλ) θ_k − η v_{k+1}.
     let (s, g, mu, eta, lambda) = (8.0, 0.25, 0.9, 0.01, 0.5)
-    var parameters = store([2.0], scale: s)
-    var optimizer = MomentumSGD(store: parameters, momentum: mu, weightDecay: lambda)
-    var theta = 2.0
-    for k in 1...5 {
-        optimizer.step(&parameters, gradients: [Tensor(shape: [1], scalars: [g])], learningRate: eta)
-        let velocity = s * g * (1 - pow(mu, Double(k))) / (1 - mu)
-        theta = (1 - eta * lambda) * theta - eta * velocity
-        #expect(abs(parameters["w"][0] - theta) < 1e-14, "step \(k): \(parameters["w"][0]) vs \(theta)")
-        #expect(abs(optimizer.stateTensors[0].tensor[0] - velocity) < 1e-13)
+    for parametrization in [Parametrization.standard, .legacy] {
+        var parameters = store([2.0], scale: s)
+        var optimizer = MomentumSGD(store: parameters, momentum: mu, weightDecay: lambda, parametrization: parametrization)
+        var theta = 2.0, velocity = 0.0
+        for k in 1...5 {
+            optimizer.step(&parameters, gradients: [Tensor(shape: [1], scalars: [g])], learningRate: eta)
+            if parametrization.decay == .inVelocity {
+                velocity = mu * velocity + (s * g + lambda * theta)
+                theta -= eta * velocity
+            } else {
+                velocity = mu * velocity + s * g
+                theta = (1 - eta * lambda) * theta - eta * velocity
+            }
+            #expect(abs(parameters["w"][0] - theta) < 1e-14, "\(parametrization.decay) step \(k): \(parameters["w"][0]) vs \(theta)")
+            #expect(abs(optimizer.stateTensors[0].tensor[0] - velocity) < 1e-13)
+        }
+        #expect(optimizer.stateTensors.map(\.name) == ["optimizer.velocity.w"])
+        // A step advances mean-field time by η/(1−μ) (the legacy clock: η).
+        #expect(abs(optimizer.meanFieldTime(ofStepAt: eta) - (parametrization == .legacy ? eta : eta / (1 - mu))) < 1e-15)
     }
-    #expect(optimizer.stateTensors.map(\.name) == ["optimizer.velocity.w"])
 }
 
 @Test func momentumZeroIsEuler() {

@@ -41,7 +41,7 @@ public enum AdjointGradients {
         case let .classification(labels):
             risk = model.classificationReadout(output, parameters: readoutParameters).crossEntropy(labels: labels)
         case .centred:
-            preconditionFailure("AdjointGradients: the adjoint check computes the plain output, not the centred one (theory §1.6)")
+            preconditionFailure("AdjointGradients: the adjoint check computes the plain output, not the centred one (theory §1.7)")
         }
         var top = gradients(of: risk, withRespectTo: [output] + readout)
         var adjoints = [Tensor<Scalar>](repeating: top[0], count: layers + 1)

@@ -32,7 +32,7 @@ public enum ResNetAdjoint {
         byName[MeanFieldResNet.readoutBiasName] = outputGradient.sum(alongAxes: [0])
         var adjoints = [Tensor<Scalar>](repeating: outputGradient.matmul(readoutWeight), count: layers + 1)
 
-        let c = Scalar(config.residualStep / Double(config.units))
+        let c = Scalar(config.residualStep / config.unitDivisor)
         let (featureIn, featureBias): (Tensor<Scalar>?, Tensor<Scalar>?) = config.block == .randomFeatures
             ? (model.features.omega.converted(to: Scalar.self), model.features.phase.converted(to: Scalar.self)) : (nil, nil)
         let function: UnaryFunction, gain: Scalar

@@ -278,7 +278,7 @@ public struct DiagnosticsReport: Codable, Sendable {
     public var skipped: [String] = []
     /// Fits the runs suggest but cannot give, one line each with what to add.
     public var unfitted: [String] = []
-    /// Distance of every checkpointed run from its linearized model (theory §1.6).
+    /// Distance of every checkpointed run from its linearized model (theory §1.7).
     public var linearization: [LinearizationEntry] = []
     /// The smallest evaluation sample `diagnose` asked for (`--eval-size`; ``EvaluationSample``).
     public var evalSize: Int?

@@ -2,7 +2,7 @@ import Foundation
 import MeanFieldCore
 
 extension DiagnosticsReport {
-    /// How far a trained run is from its linearized model (theory §1.6): lazy training (≈ 0) against
+    /// How far a trained run is from its linearized model (theory §1.7): lazy training (≈ 0) against
     /// feature learning (of order one).
     public struct LinearizationEntry: Codable, Sendable {
         public var run: String
@@ -54,7 +54,7 @@ extension DiagnosticsReport.LinearizationEntry {
     }
 }
 
-/// The distance of a trained model from its linearization around θ₀ (theory §1.6):
+/// The distance of a trained model from its linearization around θ₀ (theory §1.7):
 ///
 ///     f_lin(x) = f_θ₀(x) + ∂_θ f_θ₀(x) · (θ − θ₀),     ρ_lin = ‖f_θ − f_lin‖ / ‖f_θ − f_θ₀‖,
 ///

@@ -4,7 +4,7 @@ import MeanFieldCore
 /// gradients: the outputs f(x) — the prediction of a regression run, the C logits of an image run —
 /// and the residual stream after every layer. Every model and task: the mean-field Transformer on
 /// in-context regression, the ViT and the ResNets on images, the ResNets on teacher regression.
-/// A run trained with `gamma0` is probed through its centred output (f − f₀)/γ₀ (theory §1.6).
+/// A run trained with `gamma0` is probed through its centred output (f − f₀)/γ₀ (theory §1.7).
 public struct ModelProbe {
     /// The run's config.
     public let config: TrainConfig

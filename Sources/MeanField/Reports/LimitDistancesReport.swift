@@ -2,7 +2,7 @@ import Foundation
 
 /// The distance tables of a diagnostics report, from diagnostics.json: every width and depth
 /// distance with its standard error and sample size, the test-accuracy gap of image runs, and each
-/// run's distance from its linearized model (theory §1.6) over mean-field time.
+/// run's distance from its linearized model (theory §1.7) over mean-field time.
 extension SweepDiagnosticsReport {
     /// Distances to the references, with standard errors (all models and tasks).
     static func distanceTable(_ diagnostics: DiagnosticsReport) -> HTMLPage.Section {
@@ -53,7 +53,7 @@ extension SweepDiagnosticsReport {
         }
         section.table(headers: ["run", "task", "width", "L", "seed", "η", "γ₀", "t", "samples n", "ρ_lin ± SE", "‖f − f₀‖", "‖f_lin − f₀‖"],
                       rows: rows,
-                      caption: "ρ_lin = ‖f_θ − f_lin‖ / ‖f_θ − f_θ₀‖ at each run's last checkpoint, f_lin(x) = f_θ₀(x) + ∂_θf_θ₀(x)·(θ − θ₀) the model linearized at initialization (theory §1.6), norms RMS over the evaluation set. ρ_lin ≈ 0: lazy training, the features did not move; ρ_lin of order one: feature learning. γ₀ — : the plain output.",
+                      caption: "ρ_lin = ‖f_θ − f_lin‖ / ‖f_θ − f_θ₀‖ at each run's last checkpoint, f_lin(x) = f_θ₀(x) + ∂_θf_θ₀(x)·(θ − θ₀) the model linearized at initialization (theory §1.7), norms RMS over the evaluation set. ρ_lin ≈ 0: lazy training, the features did not move; ρ_lin of order one: feature learning. γ₀ — : the plain output.",
                       numeric: [3, 4, 5, 6, 7, 8, 9, 10, 11])
         let widths = Array(Set(entries.map(\.width))).sorted()
         var listed = Set<String>()

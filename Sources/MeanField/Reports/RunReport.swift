@@ -46,6 +46,9 @@ public enum RunReport {
         if let problem = run.configProblem { section.paragraph("This build's checks reject the recorded config: \(problem).") }
         if let summary = run.summary {
             section.keyValues(summary.displayRows, caption: "Summary (summary.json)")
+            section.keyValues(parametrizationRows(run.config, summary.trainedParametrization),
+                              caption: "Parametrization (theory §1.2–1.4, §1.6)" + (summary.parametrization == nil
+                                  ? ": not recorded, so the legacy one of runs written before it was (flow scale L·M at every α)" : ""))
         } else if !run.metrics.isEmpty {
             section.paragraph("No summary.json: the run is in progress or was interrupted; \(run.metrics.count) metrics lines so far.")
         }
@@ -55,6 +58,13 @@ public enum RunReport {
             }
         }
         return section
+    }
+
+    /// The scaling factors of the run's model (``Parametrization/rows(layers:exponent:heads:units:)``).
+    static func parametrizationRows(_ config: TrainConfig, _ parametrization: Parametrization) -> [(String, String)] {
+        let transformer = config.model == .transformer
+        return parametrization.rows(layers: config.layers, exponent: config.residualExponent, heads: transformer ? config.heads : nil,
+                                    units: transformer ? config.ffnUnits : config.units)
     }
 
     /// R, eval_R and Q against mean-field time.
@@ -124,7 +134,7 @@ public enum RunReport {
         section.figure(Chart(title: "PL constant vs dissipation rate", x: ChartAxis(timeAxis), y: ChartAxis("rate (1 / time)", scale: scale),
                              series: [ChartSeries("−(dR/dt)/R of the flow = rᵀKr/(n²R)", x: rate.x, y: rate.y, style: .lineWithMarkers),
                                       ChartSeries("PL constant 2λ_min(K)/n", x: pl.x, y: pl.y, style: .lineWithMarkers, dashed: true)]),
-                       caption: "Under gradient flow dR/dt = −rᵀKr/n² ≤ −(2λ_min(K)/n)R: the dissipation rate stays above the PL constant; a PL constant bounded away from 0 along the run gives linear convergence (theory §4). K uses the mean-field (L·M) scaling\(ReportSupport.scaleNote(scale)).")
+                       caption: "Under gradient flow dR/dt = −rᵀKr/n² ≤ −(2λ_min(K)/n)R: the dissipation rate stays above the PL constant; a PL constant bounded away from 0 along the run gives linear convergence (theory §4). K uses the mean-field flow scales\(ReportSupport.scaleNote(scale)).")
         let lambdaScale = ReportSupport.scale(for: lambda.y)
         section.figure(Chart(title: "Smallest eigenvalue of the NTK Gram matrix", x: ChartAxis(timeAxis), y: ChartAxis("λ_min(K)", scale: lambdaScale),
                              series: [ChartSeries("λ_min(K)", x: lambda.x, y: lambda.y, style: .lineWithMarkers)]),

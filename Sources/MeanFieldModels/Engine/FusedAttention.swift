@@ -7,6 +7,7 @@
 //   Y = U·W_KQᵀ, V = U·W_OVᵀ             two GEMMs [R, D]·[D, M·D]; Y_b read as rows (q, j)
 //   T_b = scale·Y_b·U_bᵀ                  one GEMM [n·M, D]·[D, n] per sequence, rows (q, j)
 //   out_b += (step/M)·A_b·V_b             one GEMM [n, M·n]·[M·n, D] (V_b head-major)
+// (M is ``TransformerConfig/headDivisor``: M, or √M or 1 with another head scaling.)
 // factored (keys differ per head: small products per (sequence, head)):
 //   P = U·[Q; K; V]ᵀ                      one GEMM [R, D]·[D, 3·M·d_h]
 //   T = scale·Qv_j·Kv_jᵀ,  Z_j = A·Vv_j  per (b, j);   out += (step/M)·Z·Ocatᵀ  one GEMM
@@ -45,7 +46,7 @@ enum FusedAttention {
             let weights = A + b * n * M * n                                       // [(q, j), i]
             FusedKernels.gemm(false, true, n * M, n, D, scale, Y + b * n * MD, D, U + b * n * D, D, 0, weights, n)
             FusedKernels.scoreMapForward(map, weights, rowCount: n * M, tokens: n)
-            FusedKernels.gemm(false, false, n, D, M * n, step / T(M), weights, M * n, valuesB, D, 1, next + b * n * D, D)
+            FusedKernels.gemm(false, false, n, D, M * n, step / T(config.headDivisor), weights, M * n, valuesB, D, 1, next + b * n * D, D)
         }
     }
 
@@ -62,8 +63,8 @@ enum FusedAttention {
             let Gb = G + b * n * D, Ub = U + b * n * D
             let valuesB = values + b * M * n * D, dValuesB = dValues + b * M * n * D
             // out_b = (step/M)·A_b·V_b: dA_b = (step/M)·G_b·V_bᵀ, dV_b = (step/M)·A_bᵀ·G_b.
-            FusedKernels.gemm(false, true, n, M * n, D, step / T(M), Gb, D, valuesB, D, 0, dWeights, M * n)
-            FusedKernels.gemm(true, false, M * n, D, n, step / T(M), weights, M * n, Gb, D, 0, dValuesB, D)
+            FusedKernels.gemm(false, true, n, M * n, D, step / T(config.headDivisor), Gb, D, valuesB, D, 0, dWeights, M * n)
+            FusedKernels.gemm(true, false, M * n, D, n, step / T(config.headDivisor), weights, M * n, Gb, D, 0, dValuesB, D)
             let dVb = dV + b * n * MD
             FusedKernels.headMajor(dValuesB, dVb, tokens: n, heads: M, width: D, toHeadMajor: false)
             // dWeights becomes ∂R/∂T_raw (T_raw = Y_b·U_bᵀ; the score scale is folded in).
@@ -101,7 +102,7 @@ enum FusedAttention {
                 FusedKernels.gemm(false, false, n, width, n, 1, weights, n, values, pw, 0, Z + b * n * zWidth + j * width, zWidth)
             }
         }
-        FusedKernels.gemm(false, true, R, D, zWidth, step / T(M), Z, zWidth, w.outputWeights[layer].pointer, zWidth, 1, next, D)
+        FusedKernels.gemm(false, true, R, D, zWidth, step / T(config.headDivisor), Z, zWidth, w.outputWeights[layer].pointer, zWidth, 1, next, D)
     }
 
     static func backwardFactored<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
@@ -114,8 +115,8 @@ enum FusedAttention {
         let dP = w.projectionGradient.pointer, dWeightsAll = w.weightGradient.pointer
         let Z = w.headOutputs[layer].pointer, dZ = w.headOutputGradient.pointer, zWidth = shape.headOutputWidth
         // out = (step/M)·Z·Ocatᵀ: dOcat = (step/M)·Gᵀ·Z, dZ = (step/M)·G·Ocat.
-        FusedKernels.gemm(true, false, D, zWidth, R, step / T(M), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
-        FusedKernels.gemm(false, false, R, zWidth, D, step / T(M), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
+        FusedKernels.gemm(true, false, D, zWidth, R, step / T(config.headDivisor), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
+        FusedKernels.gemm(false, false, R, zWidth, D, step / T(config.headDivisor), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw, dPb = dP + b * n * pw, dWeights = dWeightsAll + b * n * n
             for j in 0..<M {

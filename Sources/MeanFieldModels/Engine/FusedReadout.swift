@@ -5,7 +5,7 @@ import MeanFieldCore
 enum FusedReadout {
     /// Regression: ŷ_b = H[b·n + n − 1, labelRow], R = ½·mean_b (ŷ_b − y_b)². Returns R and ŷ; when
     /// `gradient` is given, writes ∂R/∂H into it (zero except the read-out entries). With `centring`
-    /// (f₀ `[B]`, 1/γ₀) the prediction is the centred (ŷ − f₀)/γ₀ (theory §1.6).
+    /// (f₀ `[B]`, 1/γ₀) the prediction is the centred (ŷ − f₀)/γ₀ (theory §1.7).
     static func regression<T: TensorScalar>(_ w: FusedWorkspace<T>, values: Tensor<T>, labelRow: Int,
                                             centring: (offset: Tensor<T>, scale: T)? = nil,
                                             gradient: UnsafeMutablePointer<T>?) -> (risk: Double, outputs: Tensor<T>) {
@@ -42,7 +42,7 @@ enum FusedReadout {
 
     /// Classification: logits = mean_i H_{b,i}·Wᵀ + bias (class token: H_{b,0}·Wᵀ + bias), R = mean cross-entropy. Returns R and the
     /// logits `[B, C]`; when `gradient` is given, writes ∂R/∂H and the readout's gradients. With `centring`
-    /// (f₀ `[B, C]`, 1/γ₀) the logits are the centred (logits − f₀)/γ₀ (theory §1.6).
+    /// (f₀ `[B, C]`, 1/γ₀) the logits are the centred (logits − f₀)/γ₀ (theory §1.7).
     static func classification<T: TensorScalar>(_ w: FusedWorkspace<T>, labels: [Int],
                                                 centring: (offset: Tensor<T>, scale: T)? = nil,
                                                 gradient: UnsafeMutablePointer<T>?) -> (risk: Double, outputs: Tensor<T>) {

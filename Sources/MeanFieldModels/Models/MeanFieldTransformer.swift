@@ -39,27 +39,33 @@ public struct MeanFieldTransformer: Sendable {
             streamIndex += 1
             return random.normal(shape, standardDeviation: std)
         }
-        let headScale = Double(config.layers * M), unitScale = Double(config.layers * units)
+        // Flow scale s and decay factor c = s·w (w = 1/(L·M), Q's weight) of heads and units
+        // (theory §1.3, §1.6; ``Parametrization``).
+        let scaling = config.parametrization, L = config.layers, alpha = config.residualExponent
+        let headScale = scaling.flowScale(layers: L, exponent: alpha, particlesPerLayer: M)
+        let unitScale = scaling.flowScale(layers: L, exponent: alpha, particlesPerLayer: max(units, 1))
+        let decay = scaling.decayFactor(layers: L, exponent: alpha)
         for layer in 0..<config.layers {
             switch config.attention {
             case .merged:
-                store.set(Self.keyQueryName(layer), draw([M, D, D]), flowScale: headScale)
-                store.set(Self.outputValueName(layer), draw([M, D, D]), flowScale: headScale)
+                store.set(Self.keyQueryName(layer), draw([M, D, D]), flowScale: headScale, decayFactor: decay)
+                store.set(Self.outputValueName(layer), draw([M, D, D]), flowScale: headScale, decayFactor: decay)
             case .factored:
-                store.set(Self.queryName(layer), draw([M, width, D]), flowScale: headScale)
-                store.set(Self.keyName(layer), draw([M, width, D]), flowScale: headScale)
-                store.set(Self.valueName(layer), draw([M, width, D]), flowScale: headScale)
-                store.set(Self.outputName(layer), draw([M, D, width]), flowScale: headScale)
+                store.set(Self.queryName(layer), draw([M, width, D]), flowScale: headScale, decayFactor: decay)
+                store.set(Self.keyName(layer), draw([M, width, D]), flowScale: headScale, decayFactor: decay)
+                store.set(Self.valueName(layer), draw([M, width, D]), flowScale: headScale, decayFactor: decay)
+                store.set(Self.outputName(layer), draw([M, D, width]), flowScale: headScale, decayFactor: decay)
             }
             if units > 0 {
-                store.set(Self.ffnInName(layer), draw([units, D]), flowScale: unitScale)
-                store.set(Self.ffnBiasName(layer), draw([units]), flowScale: unitScale)
-                store.set(Self.ffnOutName(layer), draw([units, D]), flowScale: unitScale)
+                store.set(Self.ffnInName(layer), draw([units, D]), flowScale: unitScale, decayFactor: decay)
+                store.set(Self.ffnBiasName(layer), draw([units]), flowScale: unitScale, decayFactor: decay)
+                store.set(Self.ffnOutName(layer), draw([units, D]), flowScale: unitScale, decayFactor: decay)
             }
         }
         if config.readout.isClassification {
-            store.set(Self.readoutWeightName, .zeros([config.classes, D]), flowScale: 1)
-            store.set(Self.readoutBiasName, .zeros([config.classes]), flowScale: 1)
+            let scale = Parametrization.ordinaryFlowScale
+            store.set(Self.readoutWeightName, .zeros([config.classes, D]), flowScale: scale, decayFactor: Parametrization.ordinaryDecayFactor)
+            store.set(Self.readoutBiasName, .zeros([config.classes]), flowScale: scale, decayFactor: Parametrization.ordinaryDecayFactor)
         }
         return store
     }
@@ -100,7 +106,7 @@ public struct MeanFieldTransformer: Sendable {
         return H
     }
 
-    /// (1/M) Σ_j f(X; θ_j) for the heads of `layer`, `X`: `[B, D, n]`.
+    /// (1/M) Σ_j f(X; θ_j) for the heads of `layer` (divided by ``TransformerConfig/headDivisor``), `X`: `[B, D, n]`.
     func attentionAverage<Scalar: TensorScalar>(_ X: Variable<Scalar>, layer: Int, parameters: [String: Variable<Scalar>]) -> Variable<Scalar> {
         let (batch, D, n) = (X.shape[0], X.shape[1], X.shape[2])
         let Xb = X.reshaped([batch, 1, D, n])                                       // broadcast over heads
@@ -124,7 +130,8 @@ public struct MeanFieldTransformer: Sendable {
         case .linear: weights = scaled
         case .relu: weights = scaled.relu() * (1 / Scalar(n))
         }
-        return values.matmul(weights).mean(alongAxes: [1])                             // [B, D, n]
+        // (1/M) Σ_j (or 1/√M, 1: ``Parametrization/HeadScaling``) over the heads axis.
+        return values.matmul(weights).sum(alongAxes: [1]) * (1 / Scalar(config.headDivisor))   // [B, D, n]
     }
 
     /// (1/M′) Σ_j a_j σ(b_jᵀ X + c_j) for the units of `layer`, `X`: `[B, D, n]`.
@@ -133,7 +140,7 @@ public struct MeanFieldTransformer: Sendable {
         let outWeights = parameters[Self.ffnOutName(layer)]!
         let preActivation = inWeights.matmul(X) + bias.reshaped([config.ffnUnits, 1])  // [B, M′, n]
         let activated = preActivation.map(config.activation.unaryFunction)
-        return outWeights.matmul(activated, transposeSelf: true) * (1 / Scalar(config.ffnUnits))  // [B, D, n]
+        return outWeights.matmul(activated, transposeSelf: true) * (1 / Scalar(config.unitDivisor))  // [B, D, n]
     }
 
     /// Layer norm of each token (column) over D: `[B, D, n]` → `[B, D, n]`.

@@ -1,6 +1,6 @@
 import MeanFieldCore
 
-/// The centred output of theory §1.6 (train key `gamma0`): the model's output becomes
+/// The centred output of theory §1.7 (train key `gamma0`): the model's output becomes
 ///
 ///     f̃_θ(x) = (f_θ(x) − f_θ₀(x)) / γ₀,
 ///

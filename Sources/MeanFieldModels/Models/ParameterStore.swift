@@ -8,19 +8,30 @@ public struct ParameterStore<Scalar: TensorScalar>: Sendable, Equatable {
     /// Parameter names in a fixed order (the order of creation).
     public private(set) var names: [String] = []
     private var tensors: [String: Tensor<Scalar>] = [:]
-    /// For each name, the mean-field velocity scale of theory §1.4: L·M for a tensor of particles
-    /// whose layer averages M of them (the flow moves it by −η(L·M ∇R + λθ)); 1 for parameters that
-    /// are not particles (e.g. a classification readout).
+    /// For each name, the mean-field velocity scale s of theory §1.4, §1.6
+    /// (``Parametrization/flowScale(layers:exponent:particlesPerLayer:)``): L^(2α−1)·M for a tensor of
+    /// particles whose layer averages M of them (the flow moves it by −η(s ∇R + λ·c·θ)); 1 for
+    /// parameters that are not particles (e.g. a classification readout).
     public private(set) var flowScales: [String: Double] = [:]
+    /// For each name, the factor c = s·w of the decay term λ·c·θ in its update, w its weight in
+    /// Q = R + (λ/2) Σ w|θ|² (theory §1.3; w = c/s): 1 for ordinary parameters and at α = 1,
+    /// L^(2α−2) for particles (``Parametrization/decayFactor(layers:exponent:)``).
+    public private(set) var decayFactors: [String: Double] = [:]
 
     public init() {}
 
-    /// Adds (or replaces) a parameter with its mean-field velocity scale.
-    public mutating func set(_ name: String, _ tensor: Tensor<Scalar>, flowScale: Double) {
+    /// Adds (or replaces) a parameter with its mean-field velocity scale s and the factor c of its
+    /// decay (1: the particles of α = 1, and ordinary parameters).
+    public mutating func set(_ name: String, _ tensor: Tensor<Scalar>, flowScale: Double, decayFactor: Double = 1) {
         if tensors[name] == nil { names.append(name) }
         tensors[name] = tensor
         flowScales[name] = flowScale
+        decayFactors[name] = decayFactor
     }
+
+    /// The weight w = c/s of `name`'s |θ|² in Q = R + (λ/2) Σ w|θ|²: 1/(L·M) for particles
+    /// (``Parametrization/penaltyWeight(layers:particlesPerLayer:)``), 1 for ordinary parameters.
+    public func penaltyWeight(_ name: String) -> Double { decayFactors[name]! / flowScales[name]! }
 
     public subscript(name: String) -> Tensor<Scalar> {
         get {
@@ -58,13 +69,13 @@ public struct ParameterStore<Scalar: TensorScalar>: Sendable, Equatable {
 }
 
 extension ParameterStore {
-    /// The same parameters (names, order, flow scales) in another scalar type.
+    /// The same parameters (names, order, flow scales, decay factors) in another scalar type.
     public func converted<Other: TensorScalar>(to _: Other.Type) -> ParameterStore<Other> {
         var result = ParameterStore<Other>()
         for name in names {
             let tensor = self[name]
             let values: [Other] = tensor.scalars.map { Other(Double($0)) }
-            result.set(name, Tensor(shape: tensor.shape, scalars: values), flowScale: flowScales[name] ?? 1)
+            result.set(name, Tensor(shape: tensor.shape, scalars: values), flowScale: flowScales[name] ?? 1, decayFactor: decayFactors[name] ?? 1)
         }
         return result
     }

@@ -52,7 +52,7 @@ public enum ReadoutKind: String, Codable, Sendable, CaseIterable {
 
 /// The shape and scalings of a mean-field Transformer (theory §1.2–1.3): L layers, each averaging
 /// M attention heads (factor 1/M) and M′ feed-forward units (factor 1/M′), added to the tokens with
-/// a residual step 1/L^α.
+/// a residual step 1/L^α. The factors come from ``parametrization``.
 public struct TransformerConfig: Codable, Sendable, Equatable {
     /// Token dimension D.
     public var dimension: Int
@@ -84,11 +84,14 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
     /// Standard deviation of the i.i.d. Gaussian initial particles ρ₀ (theory §1.4), per entry.
     /// `nil` means 1/√D.
     public var initStd: Double?
+    /// The scaling factors: the heads' average, the flow scales, Q's weights (``Parametrization``).
+    public var parametrization: Parametrization
 
     public init(dimension: Int, heads: Int, ffnUnits: Int, layers: Int, attention: AttentionKind = .merged,
                 headDimension: Int? = nil, temperature: Double = 1, residualExponent: Double = 1,
                 scoreMap: ScoreMap = .softmax, activation: Activation = .relu, preNorm: Bool = false,
-                readout: ReadoutKind = .regression, classes: Int = 0, initStd: Double? = nil) {
+                readout: ReadoutKind = .regression, classes: Int = 0, initStd: Double? = nil,
+                parametrization: Parametrization = .standard) {
         self.dimension = dimension
         self.heads = heads
         self.ffnUnits = ffnUnits
@@ -103,10 +106,17 @@ public struct TransformerConfig: Codable, Sendable, Equatable {
         self.readout = readout
         self.classes = classes
         self.initStd = initStd
+        self.parametrization = parametrization
     }
 
-    /// The residual step 1/L^α (theory §1.2).
-    public var residualStep: Double { 1 / pow(Double(layers), residualExponent) }
+    /// The residual step 1/L^α (theory §1.2, ``Parametrization/residualStep(layers:exponent:)``).
+    public var residualStep: Double { Parametrization.residualStep(layers: layers, exponent: residualExponent) }
+
+    /// The sum of a layer's heads is divided by this: M, or √M or 1 (``Parametrization/headDivisor(heads:)``).
+    public var headDivisor: Double { parametrization.headDivisor(heads: heads) }
+
+    /// The sum of a layer's feed-forward units is divided by this: M′ (``Parametrization/unitDivisor(units:)``).
+    public var unitDivisor: Double { Parametrization.unitDivisor(units: ffnUnits) }
 
     /// The factor applied to raw scores: 1/τ (merged) or 1/(τ√d_h) (factored).
     public var scoreScale: Double {

@@ -7,7 +7,7 @@ public enum Targets<Scalar: TensorScalar>: Sendable {
     /// Classification: logits from the mean-pooled tokens (or the class token, ``ReadoutKind/classToken``);
     /// R = mean cross-entropy. `labels`: B ints.
     case classification(labels: [Int])
-    /// The same targets scored against the centred output (f − f₀)/γ₀ (theory §1.6, ``OutputCentring``):
+    /// The same targets scored against the centred output (f − f₀)/γ₀ (theory §1.7, ``OutputCentring``):
     /// `initialOutputs` are f₀, the outputs of the batch at θ₀ (`[B]` or `[B, C]`). The risk, its
     /// gradients and the outputs returned are those of the centred output.
     indirect case centred(Targets, initialOutputs: Tensor<Scalar>, gamma0: Double)

@@ -17,7 +17,7 @@ extension VisionTransformer: ImageClassifier {}
 /// A ``MeanFieldResNet`` on images flattened to vectors of C·H·W pixels (theory §5's image runs).
 public struct ResNetImageClassifier<Scalar: TensorScalar>: ImageClassifier {
     public let network: MeanFieldResNet
-    /// The centred output (logits − logits at θ₀)/γ₀ of theory §1.6 (train key `gamma0`); nil: the logits.
+    /// The centred output (logits − logits at θ₀)/γ₀ of theory §1.7 (train key `gamma0`); nil: the logits.
     public var centring: OutputCentring<Scalar>?
 
     public init(network: MeanFieldResNet) { self.network = network }

@@ -73,7 +73,7 @@ public struct VisionTransformerConfig: Codable, Sendable, Equatable {
 public struct VisionTransformer<Scalar: TensorScalar> {
     public let config: VisionTransformerConfig
     public var engine: AnyTransformerEngine<Scalar>
-    /// The centred output (logits − logits at θ₀)/γ₀ of theory §1.6 (train key `gamma0`); nil: the logits.
+    /// The centred output (logits − logits at θ₀)/γ₀ of theory §1.7 (train key `gamma0`); nil: the logits.
     public var centring: OutputCentring<Scalar>?
 
     public static var patchWeightName: String { "embedding.patch.weight" }   // [D, C·p·p]
@@ -95,12 +95,15 @@ public struct VisionTransformer<Scalar: TensorScalar> {
             var random = PhiloxRandom(seed: seed, stream: (1 << 32) + stream)
             return random.normal(shape, standardDeviation: Scalar(std))
         }
-        store.set(Self.patchWeightName, draw([D, config.patchSize], 1 / Double(config.patchSize).squareRoot(), stream: 0), flowScale: 1)
-        store.set(Self.patchBiasName, .zeros([D]), flowScale: 1)
-        store.set(Self.positionName, draw([D, config.tokens], 0.02, stream: 1), flowScale: 1)
-        if config.classToken { store.set(Self.classTokenName, draw([D], 0.02, stream: 2), flowScale: 1) }
+        let (ordinary, decay) = (Parametrization.ordinaryFlowScale, Parametrization.ordinaryDecayFactor)
+        store.set(Self.patchWeightName, draw([D, config.patchSize], 1 / Double(config.patchSize).squareRoot(), stream: 0), flowScale: ordinary, decayFactor: decay)
+        store.set(Self.patchBiasName, .zeros([D]), flowScale: ordinary, decayFactor: decay)
+        store.set(Self.positionName, draw([D, config.tokens], 0.02, stream: 1), flowScale: ordinary, decayFactor: decay)
+        if config.classToken { store.set(Self.classTokenName, draw([D], 0.02, stream: 2), flowScale: ordinary, decayFactor: decay) }
         let transformer: ParameterStore<Scalar> = MeanFieldTransformer(config: config.transformer).initialParameters(seed: seed)
-        for name in transformer.names { store.set(name, transformer[name], flowScale: transformer.flowScales[name]!) }
+        for name in transformer.names {
+            store.set(name, transformer[name], flowScale: transformer.flowScales[name]!, decayFactor: transformer.decayFactors[name]!)
+        }
         return store
     }
 
@@ -164,7 +167,7 @@ public struct VisionTransformer<Scalar: TensorScalar> {
     func transformerStore(_ store: ParameterStore<Scalar>) -> ParameterStore<Scalar> {
         var transformer = ParameterStore<Scalar>()
         for name in store.names where !name.hasPrefix("embedding.") {
-            transformer.set(name, store[name], flowScale: store.flowScales[name]!)
+            transformer.set(name, store[name], flowScale: store.flowScales[name]!, decayFactor: store.decayFactors[name]!)
         }
         return transformer
     }

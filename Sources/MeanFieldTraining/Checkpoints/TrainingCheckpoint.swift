@@ -9,13 +9,18 @@ import MeanFieldModels
 /// optimizer state (`optimizer.velocity.<name>`, `optimizer.adam_m.<name>`, `optimizer.adam_v.<name>`).
 /// `__metadata__` (all strings): `format`, `config` (the resolved ``TrainConfig`` as JSON), `step`,
 /// `t` (mean-field time), `optimizer`, `optimizer_updates`, `initial_R`, `rng` (the Philox
-/// positions, JSON), `flow_scales` (JSON), `scalar`, `meanfield_version`, `git_commit`, and
+/// positions, JSON), `flow_scales` (JSON), `parametrization` (``Parametrization/jsonText``: the
+/// flow-scale rule, the decay's placement, the clock and the head scaling the run trains with; a
+/// checkpoint without it was written before it was recorded and is read as
+/// ``Parametrization/legacy``, its config's ``TrainConfig/scalingRules``), `scalar`, `meanfield_version`, `git_commit`, and
 /// `content_sha256` (``SafeTensorsFile/contentHashKey``: SHA-256 of the tensors and the other metadata,
 /// verified on every read; checkpoints written before it existed have none and load unverified).
 /// A resume starts from ``newestVerified(in:metricsLog:)``.
 public struct TrainingCheckpoint<Scalar: TensorScalar> {
     public static var formatName: String { "meanfield.checkpoint.v1" }
 
+    /// The resolved config; its ``TrainConfig/parametrization`` is the one the run trains with (from
+    /// the `parametrization` metadata when read).
     public var config: TrainConfig
     /// Steps (updates) taken: the parameters are θ_step.
     public var step: Int
@@ -66,6 +71,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
             "initial_R": "\(initialRisk)",
             "rng": randomState,
             "flow_scales": "{" + scales + "}",
+            "parametrization": config.parametrization.jsonText,
             "scalar": String(describing: Scalar.self) == "Float" ? "f32" : "f64",
             "meanfield_version": MeanFieldVersion.current,
             "git_commit": gitCommit,
@@ -114,10 +120,22 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         if let other = file.entries.first(where: { $0.dtype != wanted }) {
             throw .incompatible("\(path): tensor '\(other.name)' is \(other.dtype.rawValue), this run uses \(wanted.rawValue)")
         }
-        let config: TrainConfig
+        var config: TrainConfig
         do { config = try TrainConfig.fromJSON(Data(try meta("config").utf8), name: path + " (config)") } catch let defect as Defect {
             throw defect
         } catch { throw .damaged("\(error)") }
+        // The scales the run trained with: recorded, or the legacy ones before they were recorded.
+        if let text = file.metadata["parametrization"] {
+            guard let recorded = Parametrization(jsonText: text) else {
+                throw .incompatible("\(path): parametrization \(text) in __metadata__ is not one this build knows; use the build that wrote it")
+            }
+            guard recorded.headScaling == config.headScaling else {
+                throw .damaged("\(path): __metadata__ says head scaling \(recorded.headScaling.rawValue) but its config says \(config.headScaling.rawValue) (corrupt checkpoint)")
+            }
+            config.parametrization = recorded
+        } else {
+            config.scalingRules = .legacy
+        }
         guard let step = Int(try meta("step")), let time = Double(try meta("t")),
               let kind = OptimizerKind(rawValue: try meta("optimizer")), let updates = Int(try meta("optimizer_updates")),
               let initialRisk = Double(try meta("initial_R")) else {

@@ -16,7 +16,7 @@ public struct RegressionTask<Engine: TransformerEngine>: TrainingTask {
     public var engine: Engine
     private var data: RegressionData<Scalar>
     private let penalty: GradientFlow
-    /// θ₀ of the centred output (f − f₀)/γ₀ (`gamma0`, theory §1.6), and f₀ on the evaluation set.
+    /// θ₀ of the centred output (f − f₀)/γ₀ (`gamma0`, theory §1.7), and f₀ on the evaluation set.
     private let initial: ParameterStore<Scalar>?
     private var evalOffsets: Tensor<Scalar>?
 

@@ -19,7 +19,7 @@ public struct TeacherRegressionTask: TrainingTask {
     private var train: (inputs: Tensor<Scalar>, targets: Tensor<Scalar>)?
     private var eval: (inputs: Tensor<Scalar>, targets: Tensor<Scalar>)?
     private let penalty: GradientFlow
-    /// θ₀ of the centred output (f − f₀)/γ₀ (`gamma0`, theory §1.6), and f₀ on the training and evaluation sets.
+    /// θ₀ of the centred output (f − f₀)/γ₀ (`gamma0`, theory §1.7), and f₀ on the training and evaluation sets.
     private var initial: ParameterStore<Scalar>?
     private var trainOffsets: Tensor<Scalar>?, evalOffsets: Tensor<Scalar>?
     private var batchSize: Int { config.resolvedBatchSize }

@@ -3,7 +3,9 @@ import MeanFieldCore
 import MeanFieldModels
 
 /// The one training loop of MeanField: it takes any ``TrainingTask`` from a fresh start or a
-/// checkpoint to its last step, in mean-field time t = Σ_{i<k} η_i (theory §1.4).
+/// checkpoint to its last step, in mean-field time t = Σ_{i<k} τ_i (theory §1.4), τ the time the
+/// optimizer says a step of rate η_i advances (``Optimizer/meanFieldTime(ofStepAt:)``: η for Euler
+/// and AdamW, η/(1−μ) for heavy ball). A resumed run keeps the checkpoint's ``Parametrization``.
 ///
 /// Step k (k = start … total) computes R and ∇R at θ_k on step k's batch and then:
 /// 1. stops the run if R, Q = R + (λ/2)|θ|², ∇R or θ is not finite or R exploded (status "diverged";
@@ -46,6 +48,9 @@ public struct TrainingRun<Task: TrainingTask> {
         defer { withExtendedLifetime(begin) {} }
         var store = begin.store
         var optimizer = begin.optimizer
+        // The config as trained: with the checkpoint's scaling rules when resumed (``Parametrization``).
+        var runConfig = config
+        runConfig.scalingRules = begin.scalingRules
         var start = 0, meanFieldTime = 0.0, initialRisk = Double.nan
         var window = LossWindow()
         var lastCheckpoint: String?
@@ -78,12 +83,12 @@ public struct TrainingRun<Task: TrainingTask> {
                        meanFieldTime: meanFieldTime, resumedFromStep: resume ? start : nil, lastCheckpoint: lastCheckpoint,
                        message: message, wallSeconds: Date().timeIntervalSince(started),
                        secondsPerStep: stepSeconds / Double(max(1, sessionSteps)), peakMemoryBytes: ProcessSetup.peakMemoryBytes(),
-                       initial: initial, final: task.finalMetrics(store, lastLogged: lastLogged))
+                       initial: initial, final: task.finalMetrics(store, lastLogged: lastLogged), parametrization: runConfig.parametrization)
         }
         /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
         func saveCheckpoint(step: Int, window: LossWindow) throws {
             let file = checkpointFolder + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
-            try TrainingCheckpoint(config: config, step: step, meanFieldTime: meanFieldTime, parameters: store,
+            try TrainingCheckpoint(config: runConfig, step: step, meanFieldTime: meanFieldTime, parameters: store,
                                    optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
                                    initialRisk: initialRisk, randomState: window.checkpointState(task: task.randomState(beforeStep: step)))
                 .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
@@ -142,7 +147,7 @@ public struct TrainingRun<Task: TrainingTask> {
             let updateStart = Date()
             let rate = schedule.rate(atUpdate: step)
             optimizer.step(&store, gradients: gradients, learningRate: rate)
-            meanFieldTime += rate
+            meanFieldTime += optimizer.meanFieldTime(ofStepAt: rate)
             // A step's time: forward, backward and update (not the metrics line or the checkpoint).
             let seconds = computeSeconds + Date().timeIntervalSince(updateStart)
             window.add(risk, seconds: seconds)

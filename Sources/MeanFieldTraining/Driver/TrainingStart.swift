@@ -15,6 +15,9 @@ struct TrainingStart<Scalar: TensorScalar> {
     var checkpointPath: String?
     /// The run folder's lock, taken before anything in the folder is read or written.
     var lock: RunLock
+    /// The scaling rules the run trains with (``TrainConfig/scalingRules``): this build's for a new
+    /// run, the checkpoint's for a resumed one (so that a run keeps the scales it started with).
+    var scalingRules: Parametrization
 
     static func checkpointDirectory(_ path: String) -> String { path + "/" + RunFormat.checkpointsFolder }
 
@@ -25,7 +28,7 @@ struct TrainingStart<Scalar: TensorScalar> {
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: folder), !existing.isEmpty {
             throw RunError("\(path) already holds a run with checkpoints; continue it with --resume \(path) or pass another --out")
         }
-        return TrainingStart(store: store, optimizer: config.optimizerSettings.make(for: store), lock: lock)
+        return TrainingStart(store: store, optimizer: config.optimizerSettings.make(for: store), lock: lock, scalingRules: config.scalingRules)
     }
 
     /// The run at `path` from its newest checkpoint that verifies and agrees with the metrics log
@@ -41,9 +44,13 @@ struct TrainingStart<Scalar: TensorScalar> {
         let (checkpoint, checkpointPath, warnings) = try TrainingCheckpoint<Scalar>.newestVerified(in: folder, metricsLog: path + "/" + RunFormat.metricsFile)
         for warning in warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         try TrainConfig.checkResumable(checkpoint.config, as: config, path: checkpointPath)
-        var optimizer = config.optimizerSettings.make(for: checkpoint.parameters)
+        // The checkpoint's parametrization (legacy for one written before it was recorded), not this build's.
+        var settings = config.optimizerSettings
+        settings.parametrization = checkpoint.config.parametrization
+        var optimizer = settings.make(for: checkpoint.parameters)
         try optimizer.restore(state: checkpoint.optimizerState, updates: checkpoint.optimizerUpdates)
-        return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: checkpointPath, lock: lock)
+        return TrainingStart(store: checkpoint.parameters, optimizer: optimizer, checkpoint: checkpoint, checkpointPath: checkpointPath, lock: lock,
+                             scalingRules: checkpoint.config.scalingRules)
     }
 
     /// Writes the config and the manifest (the first session's, or a resumed session's of step

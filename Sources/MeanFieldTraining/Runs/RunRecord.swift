@@ -158,7 +158,9 @@ public enum RunFolder {
 public struct RunRecord: Sendable {
     /// The run folder.
     public let path: String
-    /// The config (`config.json`), resolved unless ``configProblem`` says why not.
+    /// The config (`config.json`), resolved unless ``configProblem`` says why not. Its
+    /// ``TrainConfig/parametrization`` is the summary's (``RunSummary/trainedParametrization``:
+    /// the legacy one for a summary written before it was recorded); this build's while the run has no summary.
     public let config: TrainConfig
     /// Why `config.json` does not pass this build's consistency checks (a hand-written file, or
     /// one from a build that checked less), nil when it does. The run still loads.
@@ -186,9 +188,11 @@ public struct RunRecord: Sendable {
         resumeManifests = try RunFolder.readResumeManifests(in: path).map(\.manifest)
         metrics = try RunFolder.readMetrics(in: path)
         var problem: String?
-        config = try RunFolder.readConfig(in: path, inconsistency: { problem = $0 })
+        var config = try RunFolder.readConfig(in: path, inconsistency: { problem = $0 })
         configProblem = problem
         summary = try RunFolder.readSummary(in: path, config: config, metrics: metrics)
+        if let summary { config.scalingRules = summary.trainedParametrization }
+        self.config = config
         confusion = try RunFolder.readConfusion(in: path)
         checkpoints = RunFolder.checkpoints(in: path)
         if let data = try? config.jsonData(), case .object(let fields)? = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) {

@@ -17,7 +17,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var completedSteps: Int
     /// Updates per epoch, for tasks that pass over a fixed training set in epochs (nil otherwise).
     public var stepsPerEpoch: Int?
-    /// Mean-field time t = Σ η_k reached (theory §1.4).
+    /// Mean-field time t reached (theory §1.4): Σ η_k, or Σ η_k/(1−μ) for momentum SGD.
     public var meanFieldTime: Double
     /// The step this session resumed from (nil for a fresh run).
     public var resumedFromStep: Int?
@@ -32,12 +32,28 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var initial: [String: Double]
     /// The task's metrics at the end (the final step's evaluation, on whole sets where the task has them).
     public var final: [String: Double]
+    /// The scaling factors the run trained with (theory §1.2–1.4, §1.6). Nil in a summary written
+    /// before it was recorded: such a run trained with ``Parametrization/legacy``.
+    public var parametrization: Parametrization?
+
+    public init(status: String, task: String, totalSteps: Int, completedSteps: Int, stepsPerEpoch: Int?, meanFieldTime: Double,
+                resumedFromStep: Int?, lastCheckpoint: String?, message: String?, wallSeconds: Double, secondsPerStep: Double,
+                peakMemoryBytes: Double?, initial: [String: Double], final: [String: Double], parametrization: Parametrization? = nil) {
+        self.status = status; self.task = task; self.totalSteps = totalSteps; self.completedSteps = completedSteps
+        self.stepsPerEpoch = stepsPerEpoch; self.meanFieldTime = meanFieldTime; self.resumedFromStep = resumedFromStep
+        self.lastCheckpoint = lastCheckpoint; self.message = message; self.wallSeconds = wallSeconds; self.secondsPerStep = secondsPerStep
+        self.peakMemoryBytes = peakMemoryBytes; self.initial = initial; self.final = final; self.parametrization = parametrization
+    }
+
+    /// The parametrization the run trained with: the recorded one, or ``Parametrization/legacy`` for
+    /// a summary written before it was recorded.
+    public var trainedParametrization: Parametrization { parametrization ?? .legacy }
 
     enum CodingKeys: String, CodingKey {
         case status, task, totalSteps = "total_steps", completedSteps = "completed_steps", stepsPerEpoch = "steps_per_epoch"
         case meanFieldTime = "mean_field_time", resumedFromStep = "resumed_from_step", lastCheckpoint = "last_checkpoint"
         case message, wallSeconds = "wall_seconds", secondsPerStep = "seconds_per_step", peakMemoryBytes = "peak_memory_bytes"
-        case initial, final
+        case initial, final, parametrization
     }
 }
 

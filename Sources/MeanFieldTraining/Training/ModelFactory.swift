@@ -19,7 +19,7 @@ extension TrainConfig {
     }
 
     /// The classifier an image task trains: the ViT on `engine`, or a ResNet on flattened images;
-    /// with `gamma0`, its logits centred at the initial parameters (theory §1.6).
+    /// with `gamma0`, its logits centred at the initial parameters (theory §1.7).
     public func imageClassifier<Scalar: TensorScalar>(engine kind: EngineKind, as _: Scalar.Type = Scalar.self) -> (any ImageClassifier<Scalar>)? {
         if let vision = visionModel {
             var model = VisionTransformer<Scalar>(config: vision, engine: kind)

@@ -33,7 +33,7 @@ extension TrainConfig {
         return ResNetConfig(inputDimension: input, hiddenDimension: hiddenDim, layers: layers, units: units,
                             block: model == .resnet ? .twoLayer : .randomFeatures, activation: activation,
                             featureMap: featureMap, featureScale: featureScale, outputs: outputs,
-                            residualExponent: residualExponent, initStd: initStd)
+                            residualExponent: residualExponent, initStd: initStd, parametrization: parametrization)
     }
 
     /// The defaults of a ResNet run, from the key table (``TrainKeys``). teacher-regression: d = 10,

@@ -62,8 +62,11 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Which engine computes risks and gradients: the hand-fused fast path (default) or the autodiff reference.
     public var engine = EngineKind.fused
     /// Feature-learning strength γ₀: the model's output becomes the centred (f − f₀)/γ₀, f₀ the
-    /// output at the initial parameters (theory §1.6, ``OutputCentring``); nil = the plain output f.
+    /// output at the initial parameters (theory §1.7, ``OutputCentring``); nil = the plain output f.
     public var gamma0: Double? = nil
+    /// How a layer averages its heads: 1/M (mean-field, theory §1.2), 1/√M or 1 (mis-scaled models,
+    /// to compare with; ``Parametrization/HeadScaling``).
+    public var headScaling = Parametrization.HeadScaling.meanField
 
     // ResNets (theory §4–5).
     /// Particles per ResNet layer: M units of a two-layer block, or r random features.
@@ -129,6 +132,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case model, units, hiddenDim = "hidden-dim", featureMap = "feature-map", featureScale = "feature-scale", ntkEvery = "ntk-every"
         case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
         case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine, gamma0
+        case headScaling = "head-scaling"
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
         case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
@@ -146,7 +150,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         TransformerConfig(dimension: tokenDim ?? inputDim + 1, heads: heads, ffnUnits: ffnUnits, layers: layers,
                           attention: attention, headDimension: headDim, temperature: temperature,
                           residualExponent: residualExponent, scoreMap: score, activation: activation,
-                          preNorm: preNorm, initStd: initStd)
+                          preNorm: preNorm, initStd: initStd, parametrization: parametrization)
     }
 
     /// Prompts per step after resolving 0 = full batch.
@@ -159,7 +163,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// The optimizer settings.
     public var optimizerSettings: OptimizerSettings {
         OptimizerSettings(kind: optimizer, weightDecay: weightDecay, momentum: momentum, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                          ordinaryRateScale: ordinaryLrScale)
+                          ordinaryRateScale: ordinaryLrScale, parametrization: parametrization)
     }
 
     /// The learning-rate schedule over `steps` updates.
@@ -199,6 +203,27 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     /// Set when one source gave both steps and epochs (checked for consistency in ``resolved()``).
     var epochsGivenWithSteps = false
+
+    /// The flow-scale rule, the decay's placement and the clock (``Parametrization``; its head scaling
+    /// is the key `head-scaling`): this build's (``Parametrization/standard``) for a new run, the
+    /// checkpoint's for a run read from or resumed from one (``Parametrization/legacy`` for checkpoints
+    /// written before it was recorded). Not a key and not in config.json: checkpoints and summary.json
+    /// record the whole ``parametrization``.
+    public var scalingRules = Parametrization.standard
+
+    /// Every scaling factor of the run (theory §1.2–1.4, §1.6): ``scalingRules`` with the key
+    /// `head-scaling`.
+    public var parametrization: Parametrization {
+        get {
+            var value = scalingRules
+            value.headScaling = headScaling
+            return value
+        }
+        set {
+            scalingRules = newValue
+            headScaling = newValue.headScaling
+        }
+    }
 
     /// Fills every default that depends on other keys (D, d_h, σ₀, threads, steps from epochs) and
     /// checks the keys against each other. Errors are one line naming the flags involved.

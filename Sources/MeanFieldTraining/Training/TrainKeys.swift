@@ -415,8 +415,11 @@ private let table: [TrainKey] = {
             group: .model, help: "Engine: fused (hand-written forward/backward) or autodiff (the reference path).", appliesTo: transformer)),
         optionalNumber("gamma0", \.gamma0, "a number > 0", auto: "off, the plain output f", { $0 > 0 }, Common(
             group: .model, help: "Feature-learning strength γ₀: train the centred output (f − f₀)/γ₀, f₀ the output (prediction or logits) "
-                + "at the initial parameters (theory §1.6). Small γ₀ → lazy training (the linearized model); the output then moves "
+                + "at the initial parameters (theory §1.7). Small γ₀ → lazy training (the linearized model); the output then moves "
                 + "1/γ₀² times faster at a given --lr, so scale --lr with γ₀² (euler, sgd) or γ₀ (adamw) to compare γ₀ at equal speed.")),
+        choice("head-scaling", \.headScaling, Common(
+            group: .model, help: "Factor on the sum of a layer's M heads: mean-field (1/M, theory §1.2), sqrt (1/√M) or one (1). "
+                + "The last two are mis-scaled models, trained with the mean-field flow scales, to compare with.", appliesTo: transformer)),
 
         // ResNets (theory §4–5).
         integer("units", \.units, atLeast: 1, Common(

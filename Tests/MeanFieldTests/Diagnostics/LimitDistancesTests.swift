@@ -51,7 +51,7 @@ private func train(_ config: TrainConfig, into path: String) throws {
 
 private func relativeError(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(a), abs(b), 1e-300) }
 
-// MARK: The centred output (f − f₀)/γ₀ (theory §1.6)
+// MARK: The centred output (f − f₀)/γ₀ (theory §1.7)
 
 /// ∇R of the centred output with targets y equals (1/γ₀²)·∇R of the plain output with targets f₀ + γ₀y.
 @Test(arguments: [EngineKind.fused, .autodiff])
@@ -246,7 +246,7 @@ func centredRegressionIsTheShiftedPlainRiskInBothEngines(_ kind: EngineKind) thr
     #expect(try EvaluationSample(config: resolved, evalSize: 16).count == 48)   // the run's larger set wins
 }
 
-// MARK: Distance from the linearized model (theory §1.6)
+// MARK: Distance from the linearized model (theory §1.7)
 
 @Test func linearizationDistanceIsSmallWhenFeaturesCannotMoveAndLargeWhenTheyLearn() throws {
     let root = folder("lazy")

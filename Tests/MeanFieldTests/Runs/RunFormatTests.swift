@@ -234,7 +234,8 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
         let summary = RunSummary(status: "diverged", task: "icl-regression", totalSteps: 7, completedSteps: 5, stepsPerEpoch: nil,
                                  meanFieldTime: 0.1, resumedFromStep: 4, lastCheckpoint: "checkpoints/step-00000005.safetensors",
                                  message: "R is inf", wallSeconds: 1.5, secondsPerStep: 0.25, peakMemoryBytes: 1e6,
-                                 initial: ["R": 2.5, "Q": .nan], final: ["R": .infinity, "Q": -.infinity, "eval_R": .nan])
+                                 initial: ["R": 2.5, "Q": .nan], final: ["R": .infinity, "Q": -.infinity, "eval_R": .nan],
+                                 parametrization: config.parametrization)
         try directory.writeSummary(summary)
         var confusion = ConfusionMatrix(classNames: ["cat", "dog \"2\""], set: "test")
         confusion.counts = [[3, 1], [0, 4]]

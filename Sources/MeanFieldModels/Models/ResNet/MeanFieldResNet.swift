@@ -6,9 +6,9 @@ import MeanFieldCore
 ///   two-layer block (§4):     X ← X + (1/L^α)·(1/M) σ(X W_ℓᵀ + b_ℓ) U_ℓ
 ///   random-feature block (§5): X ← X + (1/L^α)·(1/r) φ(X Ωᵀ + β) Θ_ℓ
 /// where row j of W_ℓ, U_ℓ (and b_{ℓ,j}) is particle j of layer ℓ, and Ω, β are fixed. Particles
-/// keep their layer (conditional OT): each layer's tensors carry the flow scale L·M
-/// (``ParameterStore/flowScales``), so ``GradientFlow`` and every optimizer move them by
-/// −η(L·M ∇R + λθ), the mean-field time convention of theory §1.4.
+/// keep their layer (conditional OT): each layer's tensors carry the flow scale s = L^(2α−1)·M
+/// (``ParameterStore/flowScales``, ``Parametrization``; L·M at α = 1), so ``GradientFlow`` and every
+/// optimizer move them by −η(s ∇R + λ·s·w·θ), the mean-field time convention of theory §1.4, §1.6.
 public struct MeanFieldResNet: Sendable {
     public let config: ResNetConfig
     /// The fixed random features Ω `[r, D]` and phases β `[r]` of a random-feature block (empty otherwise).
@@ -58,21 +58,25 @@ public struct MeanFieldResNet: Sendable {
             return random.normal(shape, standardDeviation: Scalar(std))
         }
         let std = config.initStd ?? 1 / Double(D).squareRoot()
-        store.set(Self.embeddingWeightName, draw([D, q], 1 / Double(q).squareRoot()), flowScale: 1)
-        store.set(Self.embeddingBiasName, .zeros([D]), flowScale: 1)
-        let particleScale = Double(L * M)
+        let (ordinary, ordinaryDecay) = (Parametrization.ordinaryFlowScale, Parametrization.ordinaryDecayFactor)
+        store.set(Self.embeddingWeightName, draw([D, q], 1 / Double(q).squareRoot()), flowScale: ordinary, decayFactor: ordinaryDecay)
+        store.set(Self.embeddingBiasName, .zeros([D]), flowScale: ordinary, decayFactor: ordinaryDecay)
+        // Flow scale s = L^(2α−1)·M and decay factor c = s·w, w = 1/(L·M) Q's weight, of the particles
+        // (theory §1.3, §1.6, ``Parametrization``).
+        let particleScale = config.parametrization.flowScale(layers: L, exponent: config.residualExponent, particlesPerLayer: M)
+        let decay = config.parametrization.decayFactor(layers: L, exponent: config.residualExponent)
         for layer in 0..<L {
             switch config.block {
             case .twoLayer:
-                store.set(Self.inName(layer), draw([M, D], std), flowScale: particleScale)
-                store.set(Self.biasName(layer), draw([M], std), flowScale: particleScale)
-                store.set(Self.outName(layer), draw([M, D], std), flowScale: particleScale)
+                store.set(Self.inName(layer), draw([M, D], std), flowScale: particleScale, decayFactor: decay)
+                store.set(Self.biasName(layer), draw([M], std), flowScale: particleScale, decayFactor: decay)
+                store.set(Self.outName(layer), draw([M, D], std), flowScale: particleScale, decayFactor: decay)
             case .randomFeatures:
-                store.set(Self.outName(layer), .zeros([M, D]), flowScale: particleScale)
+                store.set(Self.outName(layer), .zeros([M, D]), flowScale: particleScale, decayFactor: decay)
             }
         }
-        store.set(Self.readoutWeightName, draw([config.outputs, D], 1 / Double(D).squareRoot()), flowScale: 1)
-        store.set(Self.readoutBiasName, .zeros([config.outputs]), flowScale: 1)
+        store.set(Self.readoutWeightName, draw([config.outputs, D], 1 / Double(D).squareRoot()), flowScale: ordinary, decayFactor: ordinaryDecay)
+        store.set(Self.readoutBiasName, .zeros([config.outputs]), flowScale: ordinary, decayFactor: ordinaryDecay)
         return store
     }
 
@@ -99,7 +103,7 @@ public struct MeanFieldResNet: Sendable {
 
     /// Φ_ℓ(X) = X + (1/L^α)(1/M) features(X) · U_ℓ: one residual step.
     public func layerMap<Scalar>(_ state: Variable<Scalar>, layer: Int, parameters p: [String: Variable<Scalar>]) -> Variable<Scalar> {
-        let scale = Scalar(config.residualStep / Double(config.units))
+        let scale = Scalar(config.residualStep / config.unitDivisor)
         return state + blockFeatures(state, layer: layer, parameters: p).matmul(p[Self.outName(layer)]!) * scale
     }
 
@@ -127,7 +131,7 @@ public enum ResNetTargets<Scalar: TensorScalar>: Sendable {
     case regression(values: Tensor<Scalar>)
     /// R = mean cross-entropy of the logits.
     case classification(labels: [Int])
-    /// The same targets scored against the centred output (f − f₀)/γ₀ (theory §1.6, ``OutputCentring``);
+    /// The same targets scored against the centred output (f − f₀)/γ₀ (theory §1.7, ``OutputCentring``);
     /// `initialOutputs` are f₀ `[B, C]`, the outputs at θ₀.
     indirect case centred(ResNetTargets, initialOutputs: Tensor<Scalar>, gamma0: Double)
 }

@@ -1,10 +1,10 @@
 import MeanFieldCore
 
-/// The neural tangent kernel of a ``MeanFieldResNet`` with the mean-field (L·M) scaling of
-/// theory §1.4 and §4, and the local Polyak–Łojasiewicz constant it gives.
+/// The neural tangent kernel of a ``MeanFieldResNet`` with the mean-field flow scales of
+/// theory §1.4, §1.6 and §4, and the local Polyak–Łojasiewicz constant it gives.
 ///
 /// K_{(i,c),(k,c′)} = Σ_p s_p ∂f_c(x_i)/∂θ_p · ∂f_{c′}(x_k)/∂θ_p, with s_p the flow scale of θ_p
-/// (L·M for particles, 1 otherwise). Under the flow dθ_p/dt = −s_p ∂R/∂θ_p of R = (1/2n) Σ_i |f(x_i) − y_i|²,
+/// (L^(2α−1)·M for particles, 1 otherwise: ``ParameterStore/flowScales``). Under the flow dθ_p/dt = −s_p ∂R/∂θ_p of R = (1/2n) Σ_i |f(x_i) − y_i|²,
 ///   dR/dt = −Σ_p s_p (∂R/∂θ_p)² = −(1/n²) rᵀ K r ≤ −(λ_min(K)/n²)|r|² = −(2 λ_min(K)/n) R
 /// (r the residuals): 2λ_min(K)/n is the local PL constant (theory §4).
 public enum NeuralTangentKernel {

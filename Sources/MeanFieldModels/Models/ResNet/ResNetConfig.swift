@@ -44,17 +44,24 @@ public struct ResNetConfig: Codable, Sendable, Equatable {
     public var residualExponent: Double
     /// Std of the initial particles w, b, u (nil = 1/√D).
     public var initStd: Double?
+    /// The flow scale and Q's weights of the particles (``Parametrization``; its head scaling does
+    /// not apply).
+    public var parametrization: Parametrization
 
     public init(inputDimension: Int, hiddenDimension: Int, layers: Int, units: Int, block: ResNetBlock = .twoLayer,
                 activation: Activation = .relu, featureMap: RandomFeatureMap = .cos, featureScale: Double? = nil,
-                outputs: Int, residualExponent: Double = 1, initStd: Double? = nil) {
+                outputs: Int, residualExponent: Double = 1, initStd: Double? = nil, parametrization: Parametrization = .standard) {
         self.inputDimension = inputDimension; self.hiddenDimension = hiddenDimension; self.layers = layers
         self.units = units; self.block = block; self.activation = activation; self.featureMap = featureMap
         self.featureScale = featureScale; self.outputs = outputs; self.residualExponent = residualExponent; self.initStd = initStd
+        self.parametrization = parametrization
     }
 
-    /// The step 1/L^α.
-    public var residualStep: Double { 1 / Double.pow(Double(layers), residualExponent) }
+    /// The step 1/L^α (``Parametrization/residualStep(layers:exponent:)``).
+    public var residualStep: Double { Parametrization.residualStep(layers: layers, exponent: residualExponent) }
+
+    /// The sum of a layer's M particles is divided by this: M (``Parametrization/unitDivisor(units:)``).
+    public var unitDivisor: Double { Parametrization.unitDivisor(units: units) }
 
     /// Trained scalars: embedding, blocks, readout.
     public var parameterCount: Int {
