@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeanField
+import MeanFieldCore
 import MeanFieldKernels
 
 /// `meanfield train`: trains the mean-field Transformer (theory §1) on a task, in mean-field time.
@@ -66,14 +67,23 @@ struct Train: ParsableCommand {
         try DiskSpaceCheck.check(resolved, directory: path)
         if let threads = resolved.threads { Threading.threadCount = threads }
 
-        let resume = try invocation().resume
-        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }
+        let resume = try invocation().resume != nil
+        switch resolved.precision {
+        case .float32: try train(resolved, path: path, resume: resume, as: Float.self)
+        case .float64: try train(resolved, path: path, resume: resume, as: Double.self)
+        }
+    }
+
+    /// Trains the run in `Scalar`, the config's precision.
+    private func train<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
+        let precision = resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)"
+        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume, as: Scalar.self) }
         if let resNet = resolved.resNet {
             print("meanfield train: teacher regression (d = \(resolved.inputDim), \(resolved.trainSize) training points), "
                   + "ResNet \(resNet.block.rawValue) blocks, D = \(resNet.hiddenDimension), \(resNet.block == .twoLayer ? "M" : "r") = \(resNet.units), L = \(resNet.layers); "
-                  + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps" + (resume != nil ? " (resuming)" : ""))
-            var trainer = ResNetTrainer(config: resolved)
-            let summary = try trainer.run(directory: path, resume: resume != nil)
+                  + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps\(precision)" + (resume ? " (resuming)" : ""))
+            var trainer = TrainingRun<TeacherRegressionTask<Scalar>>(config: resolved)
+            let summary = try trainer.run(directory: path, resume: resume)
             print(Self.regressionResult(summary))
             print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
             return
@@ -82,10 +92,10 @@ struct Train: ParsableCommand {
         print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
               + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
               + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
-              + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
-              + (resume != nil ? " (resuming)" : ""))
-        var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Float>(config: model, kind: resolved.engine))
-        let summary = try trainer.run(directory: path, resume: resume != nil)
+              + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps\(precision)"
+              + (resume ? " (resuming)" : ""))
+        var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Scalar>(config: model, kind: resolved.engine))
+        let summary = try trainer.run(directory: path, resume: resume)
         print(Self.regressionResult(summary))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
     }
@@ -104,9 +114,9 @@ struct Train: ParsableCommand {
     }
 
     /// An image task: a Vision Transformer or a ResNet trained by ImageTrainer.
-    func runImageTask(_ resolved: TrainConfig, path: String, resume: Bool) throws {
+    func runImageTask<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
         let model = resolved.transformer
-        let splits = try ImageTrainer.loadSplits(resolved)
+        let splits = try ImageClassificationTask<Scalar>.loadSplits(resolved)
         let network: String
         if let vit = resolved.visionModel {
             network = "ViT p = \(vit.patch) (\(vit.tokens) tokens\(vit.classToken ? ", class token" : ", mean pooling")), "
@@ -120,8 +130,8 @@ struct Train: ParsableCommand {
         print("meanfield train: \(resolved.task) (\(splits.directory)), "
               + (resolved.subset > 0 ? "subset of \(resolved.subset)" : "all \(splits.train.count)") + " training images; "
               + network + "; \(resolved.optimizer.rawValue), η = \(resolved.lr), batch \(resolved.batchSize), \(resolved.epochs) epochs"
-              + (resume ? " (resuming)" : ""))
-        var trainer = ImageTrainer(config: resolved, splits: splits)
+              + (resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)") + (resume ? " (resuming)" : ""))
+        var trainer = TrainingRun<ImageClassificationTask<Scalar>>(config: resolved, splits: splits)
         let summary = try trainer.run(directory: path, resume: resume)
         let final = summary.final
         print(String(format: "Final: train loss %.4g, accuracy %.2f%%; test loss %.4g, accuracy %.2f%%; %.3f s/step, %.1f s/epoch; %.1f s in all.",

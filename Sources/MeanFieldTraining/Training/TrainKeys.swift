@@ -407,6 +407,9 @@ private let table: [TrainKey] = {
             group: .model, help: "Std of the Gaussian initial particles.")),
         choice("engine", \.engine, Common(
             group: .model, help: "Engine: fused (hand-written forward/backward) or autodiff (the reference path).", appliesTo: transformer)),
+        choice("precision", \.precision, Common(
+            group: .model, help: "Scalar type of parameters, gradients, optimizer state and activations: float32 or float64 "
+                + "(twice the memory; for limit studies).")),
 
         // ResNets (theory §4–5).
         integer("units", \.units, atLeast: 1, Common(
