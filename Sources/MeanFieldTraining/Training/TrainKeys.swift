@@ -409,7 +409,7 @@ private let table: [TrainKey] = {
             group: .model, help: "Engine: fused (hand-written forward/backward) or autodiff (the reference path).", appliesTo: transformer)),
         choice("precision", \.precision, Common(
             group: .model, help: "Scalar type of parameters, gradients, optimizer state and activations: float32 or float64 "
-                + "(twice the memory; for limit studies).")),
+                + "(twice the memory). θ₀ and in-context prompts are drawn in that type: a float64 run is not the float32 run of its seed widened.")),
 
         // ResNets (theory §4–5).
         integer("units", \.units, atLeast: 1, Common(
