@@ -16,7 +16,6 @@ final class OpenBLAS: @unchecked Sendable {
     typealias DgemmFunction = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double,
         UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32) -> Void
     typealias SetThreadsFunction = @convention(c) (Int32) -> Void
-    typealias GetThreadsFunction = @convention(c) () -> Int32
     typealias CoreNameFunction = @convention(c) () -> UnsafeMutablePointer<CChar>?
 
     static let rowMajor: Int32 = 101, noTranspose: Int32 = 111, transpose: Int32 = 112
@@ -34,7 +33,6 @@ final class OpenBLAS: @unchecked Sendable {
     let sgemm: SgemmFunction
     let dgemm: DgemmFunction
     private let setThreads: SetThreadsFunction?
-    private let getThreads: GetThreadsFunction?
     /// `openblas_get_corename()`, e.g. "Haswell", "SkylakeX", "Zen"; "unknown" if not exported.
     let coreName: String
 
@@ -74,7 +72,6 @@ final class OpenBLAS: @unchecked Sendable {
         self.sgemm = sgemm
         self.dgemm = dgemm
         setThreads = symbol("openblas_set_num_threads", as: SetThreadsFunction.self)
-        getThreads = symbol("openblas_get_num_threads", as: GetThreadsFunction.self)
         if let coreNameFunction = symbol("openblas_get_corename", as: CoreNameFunction.self),
            let name = coreNameFunction() {
             coreName = String(cString: name).trimmingCharactersInWhitespace()
@@ -85,9 +82,6 @@ final class OpenBLAS: @unchecked Sendable {
 
     /// Sets OpenBLAS's own thread count.
     func setThreadCount(_ count: Int) { setThreads?(Int32(count)) }
-
-    /// OpenBLAS's own thread count (nil if not exported).
-    var threadCount: Int? { getThreads.map { Int($0()) } }
 
     /// The instruction-set level of the OpenBLAS core (by name), nil when the name is not known.
     var coreLevel: CPULevel? {

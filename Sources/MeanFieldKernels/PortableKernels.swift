@@ -10,9 +10,6 @@ enum PortableKernels {
     typealias MultiplyAdd = FusedMultiplyAdd
     #endif
 
-    static let floatTile = (rows: 6, columns: 8)
-    static let doubleTile = (rows: 6, columns: 4)
-
     /// C[6×8] ← alpha · A[6×depth] · B[depth×8] + beta · C.
     static func floatMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,

@@ -4,11 +4,6 @@
 /// Micro-kernels for CPUs with AVX2 + FMA: 6 × 16 `Float` tiles (12 `SIMD8<Float>` accumulators) and
 /// 6 × 8 `Double` tiles (12 `SIMD4<Double>` accumulators). Operand layout: `MicroKernelBodies.swift`.
 public enum AVX2Kernels {
-    /// Rows × columns of the `Float` tile.
-    public static let floatTile = (rows: 6, columns: 16)
-    /// Rows × columns of the `Double` tile.
-    public static let doubleTile = (rows: 6, columns: 8)
-
     /// C[6×16] ← alpha · A[6×depth] · B[depth×16] + beta · C.
     public static func floatMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,

@@ -4,11 +4,6 @@
 /// Micro-kernels for CPUs with AVX-512: 8 × 32 `Float` tiles (16 `SIMD16<Float>` accumulators) and
 /// 8 × 16 `Double` tiles (16 `SIMD8<Double>` accumulators). Operand layout: `MicroKernelBodies.swift`.
 public enum AVX512Kernels {
-    /// Rows × columns of the `Float` tile.
-    public static let floatTile = (rows: 8, columns: 32)
-    /// Rows × columns of the `Double` tile.
-    public static let doubleTile = (rows: 8, columns: 16)
-
     /// C[8×32] ← alpha · A[8×depth] · B[depth×32] + beta · C.
     public static func floatMicroKernel(
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
@@ -19,9 +14,6 @@ public enum AVX512Kernels {
                              b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
-
-    /// Rows × columns of the narrow `Float` tile.
-    public static let narrowFloatTile = (rows: 16, columns: 16)
 
     /// C[16×16] ← alpha · A[16×depth] · B[depth×16] + beta · C for `Float`: one `SIMD16<Float>`
     /// accumulator per row (16 of them). For products at most 16 columns wide (the per-head

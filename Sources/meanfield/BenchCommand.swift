@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import MeanField
+import MeanFieldKernels
 
 /// `meanfield bench`: performance benchmarks.
 struct Bench: ParsableCommand {
@@ -39,29 +41,36 @@ struct GemmBench: ParsableCommand {
 
     func run() throws {
         var configuration = GemmBenchmarkConfiguration()
-        configuration.sizes = try parseList(sizes, name: "--sizes") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
-        configuration.threads = try parseList(threads, name: "--threads") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
-        configuration.backends = try parseList(backends, name: "--backends") { GemmBenchmark.backend(named: $0) }
+        configuration.sizes = try positiveIntegers(sizes, name: "--sizes")
+        configuration.threads = try positiveIntegers(threads, name: "--threads")
+        configuration.backends = try benchList(backends, name: "--backends") { GemmBenchmark.backend(named: $0) }
         configuration.repeats = max(1, repeats)
         configuration.includeTransformerShapes = !noTransformerShapes
         configuration.shapeFilter = only
         let peak = GemmBenchmark.machinePeak()
         if !json {
             print(GemmBenchmark.header(peak))
-            print(GemmBenchmark.backendDescription())
+            print(Gemm.backendDescription())
         }
         let report = GemmBenchmark.run(configuration, peak: peak) { line in
-            if json { GemmBenchmark.printToStandardError(line) } else { print(line) }
+            // With --json, stdout holds the JSON object alone; progress goes to stderr.
+            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
         }
         if json { print(GemmBenchmark.json(report)) }
     }
+}
 
-    private func parseList<Value>(_ text: String, name: String, _ parse: (String) -> Value?) throws -> [Value] {
-        let values = text.split(separator: ",").map { String($0.filter { $0 != " " }) }
-        let parsed = values.compactMap(parse)
-        guard !parsed.isEmpty, parsed.count == values.count else {
-            throw ValidationError("\(name): cannot parse '\(text)'")
-        }
-        return parsed
+/// The values of a comma-separated benchmark option (a usage error if any does not parse).
+func benchList<Value>(_ text: String, name: String, _ parse: (String) -> Value?) throws -> [Value] {
+    let values = text.split(separator: ",").map { String($0.filter { $0 != " " }) }
+    let parsed = values.compactMap(parse)
+    guard !parsed.isEmpty, parsed.count == values.count else {
+        throw ValidationError("\(name): cannot parse '\(text)'")
     }
+    return parsed
+}
+
+/// Sizes and thread counts: integers ≥ 1.
+func positiveIntegers(_ text: String, name: String) throws -> [Int] {
+    try benchList(text, name: name) { Int($0).flatMap { $0 > 0 ? $0 : nil } }
 }

@@ -46,12 +46,7 @@ struct TrainBench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        let threadCounts = try threads.split(separator: ",").map { text -> Int in
-            guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count > 0 else {
-                throw ValidationError("--threads: cannot parse '\(threads)'")
-            }
-            return count
-        }
+        let threadCounts = try positiveIntegers(threads, name: "--threads")
         var rows: [[String: Any]] = []
         if !json { print("size        engine    threads   min ms   median ms   max ms   (\(repeats) steps after \(warmup) warm-up)") }
         for benchCase in cases {

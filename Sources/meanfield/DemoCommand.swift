@@ -8,26 +8,26 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a small mean-field Transformer on in-context linear regression (about a minute on 2 cores).")
 
-    @Option(help: "Euler steps of the gradient flow (default: \(RegressionRunConfig.demo.steps)).")
-    var steps: Int = RegressionRunConfig.demo.steps
+    @Option(help: "Euler steps of the gradient flow (default: \(TrainConfig.demo.steps)).")
+    var steps: Int = TrainConfig.demo.steps
 
     @Option(help: "Attention heads per layer, M.")
-    var heads: Int = RegressionRunConfig.demo.model.heads
+    var heads: Int = TrainConfig.demo.heads
 
     @Option(help: "Feed-forward units per layer, M′ (0 = attention only).")
-    var ffnUnits: Int = RegressionRunConfig.demo.model.ffnUnits
+    var ffnUnits: Int = TrainConfig.demo.ffnUnits
 
     @Option(help: "Layers, L.")
-    var layers: Int = RegressionRunConfig.demo.model.layers
+    var layers: Int = TrainConfig.demo.layers
 
     @Option(help: "Time step η of the Euler gradient flow (mean-field time per step).")
-    var lr: Double = RegressionRunConfig.demo.learningRate
+    var lr: Double = TrainConfig.demo.lr
 
     @Option(help: "Weight decay λ.")
-    var weightDecay: Double = RegressionRunConfig.demo.weightDecay
+    var weightDecay: Double = TrainConfig.demo.weightDecay
 
     @Option(help: "Prompts per step.")
-    var batchSize: Int = RegressionRunConfig.demo.batchSize
+    var batchSize: Int = TrainConfig.demo.batchSize
 
     @Option(help: "Random seed (parameters, data, batch order).")
     var seed: UInt64 = 0
@@ -52,17 +52,11 @@ struct Demo: ParsableCommand {
     func run() throws {
         ProcessSetup.reuseLargeAllocations()
         if let threads { Threading.threadCount = threads }
-        var config = RegressionRunConfig.demo
-        config.steps = steps
-        config.seed = seed
-        config.model.heads = heads
-        config.model.ffnUnits = ffnUnits
-        config.model.layers = layers
-        config.learningRate = lr
-        config.weightDecay = weightDecay
-        config.batchSize = batchSize
-        let path = out ?? Self.defaultRunPath("demo")
-        let resolved = try TrainConfig(config).resolved(defaultThreads: Threading.threadCount)
+        var config = TrainConfig.demo
+        (config.steps, config.seed, config.heads, config.ffnUnits, config.layers) = (steps, seed, heads, ffnUnits, layers)
+        (config.lr, config.weightDecay, config.batchSize) = (lr, weightDecay, batchSize)
+        let path = out ?? defaultRunPath("demo")
+        let resolved = try config.resolved(defaultThreads: Threading.threadCount)
         let model = resolved.transformer
         print("MeanField demo: in-context linear regression (d = \(resolved.inputDim), N = \(resolved.examples)), "
               + "Transformer D = \(model.dimension), M = \(model.heads) heads, M′ = \(model.ffnUnits) units, L = \(model.layers) layers")
@@ -72,24 +66,5 @@ struct Demo: ParsableCommand {
         print(String(format: "Reached training risk R = %.5f (from %.4f) at mean-field time t = %.1f; evaluation risk %.5f; %.1f s.",
                      summary.final["R"] ?? .nan, summary.initial["R"] ?? .nan, summary.meanFieldTime, summary.final["eval_R"] ?? .nan, summary.wallSeconds))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
-    }
-
-    static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter.string(from: Date())
-    }
-
-    /// A new default run folder `runs/PREFIX-<date>-<time>`, with `-2`, `-3`, … appended when a
-    /// run started in the same second already took the name.
-    static func defaultRunPath(_ prefix: String) -> String {
-        let base = "runs/\(prefix)-" + timestamp()
-        var path = base, suffix = 1
-        while FileManager.default.fileExists(atPath: path) {
-            suffix += 1
-            path = "\(base)-\(suffix)"
-        }
-        return path
     }
 }

@@ -70,16 +70,12 @@ struct NTKCheck: ParsableCommand {
             }
             return value
         }
-        let scaleValues = try scales.split(separator: ",").map { text in
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--scales \(scales): '\(text)' is not a number; pass e.g. 0.5,1,2,4") }
-            return value
-        }
+        let scaleValues = try commaList(scales, option: "--scales", "is not a number", example: "e.g. 0.5,1,2,4") { Double($0) }
         let options = InjectivityOptions(directions: directions ?? max(64, 16 * sets), scales: scaleValues, tolerance: tolerance,
                                          hessian: !noHessian, seed: seed)
         let config = NTKCheckConfig(families: families, sets: sets, tokens: tokens, dimension: dimension, options: options,
                                     exactGaussians: exactGaussians, patch: patch, dataDirectory: data, seed: seed)
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let path = out ?? "runs/ntk-check-\(stamp)-\(getpid())"
+        let path = out ?? defaultRunPath("ntk-check")
         let progress = ProgressLine(total: families.count)
         let results = try NTKCheckRun.run(config, path: path) { index, result in
             progress.update(completed: index + 1, fields: "\(result.family.rawValue) \(String(format: "%.1f", result.seconds)) s")

@@ -24,15 +24,10 @@ struct RFFKernel: ParsableCommand {
     @Option(help: "Run directory (default runs/rff-kernel-<time>).") var out: String?
 
     func run() throws {
-        guard let map = RandomFeatureMap(rawValue: featureMap) else {
-            throw RunError("--feature-map \(featureMap) is unknown; pass cos or relu")
-        }
-        let counts = try features.split(separator: ",").map { text in
-            guard let count = Int(text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--features \(features): '\(text)' is not an integer; pass e.g. 10,100,1000") }
-            return count
-        }
+        let map: RandomFeatureMap = try choice(featureMap, option: "--feature-map")
+        let counts = try commaList(features, option: "--features", "is not an integer", example: "e.g. 10,100,1000") { Int($0) }
         let config = RFFKernelConfig(points: points, inputDimension: inputDim, featureCounts: counts, featureMap: map, scale: featureScale, seed: seed)
-        let path = out ?? Demo.defaultRunPath("rff-kernel")
+        let path = out ?? defaultRunPath("rff-kernel")
         let results = try RFFKernelRun.run(config, path: path)
         print("features r   λ_min(K_r)     λ_max(K_r)   max |K_r − K|")
         for point in results.points {

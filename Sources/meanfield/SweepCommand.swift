@@ -91,14 +91,8 @@ struct Sweep: ParsableCommand {
         try manifest.checkCompatible(withExistingIn: runner.directory)
         try manifest.write(to: runner.directory)
         print("meanfield sweep: \(counted), \(runner.parallel) at a time, \(threads) thread\(threads == 1 ? "" : "s") each, in \(runner.directory)")
-        let outcome: SweepRunner.Outcome
-        do {
-            outcome = try runner.run(lock: lock)
-        } catch let stop as RunInterrupted {
-            // SIGINT/SIGTERM/SIGHUP: the runs were stopped at a checkpoint; exit as the signal would.
-            FileHandle.standardError.write(Data("meanfield sweep: \(stop.message)\n".utf8))
-            throw ExitCode(128 + stop.signal)
-        }
+        // SIGINT/SIGTERM/SIGHUP: the runs were stopped at a checkpoint.
+        let outcome = try exitingAsSignal("sweep") { try runner.run(lock: lock) }
 
         // Limit diagnostics (claims C1, C2 of theory §1.5) of whatever finished: DIR/diagnostics.json
         // for `meanfield report`.

@@ -50,13 +50,8 @@ struct Train: ParsableCommand {
     func run() throws {
         // Started by a sweep: end with it (Linux: SIGTERM when the sweep's process ends).
         ProcessSetup.endWithParent()
-        do {
-            try train()
-        } catch let stop as RunInterrupted {
-            // SIGINT/SIGTERM: the run saved a checkpoint; exit as the signal would (128 + its number).
-            FileHandle.standardError.write(Data("meanfield train: \(stop.message)\n".utf8))
-            throw ExitCode(128 + stop.signal)
-        }
+        // SIGINT/SIGTERM: the run saved a checkpoint.
+        try exitingAsSignal("train", train)
     }
 
     private func train() throws {
@@ -76,44 +71,39 @@ struct Train: ParsableCommand {
 
     /// Trains the run in `Scalar`, the config's precision.
     private func train<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
-        let precision = resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)"
         if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume, as: Scalar.self) }
+        let optimization = "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
+            + (resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)") + (resume ? " (resuming)" : "")
+        let summary: RunSummary
         if let resNet = resolved.resNet {
             print("meanfield train: teacher regression (d = \(resolved.inputDim), \(resolved.trainSize) training points), "
                   + "ResNet \(resNet.block.rawValue) blocks, D = \(resNet.hiddenDimension), \(resNet.block == .twoLayer ? "M" : "r") = \(resNet.units), L = \(resNet.layers); "
-                  + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps\(precision)" + (resume ? " (resuming)" : ""))
+                  + optimization)
             var trainer = TrainingRun<TeacherRegressionTask<Scalar>>(config: resolved)
-            let summary = try trainer.run(directory: path, resume: resume)
-            print(Self.regressionResult(summary))
-            print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
-            return
+            summary = try trainer.run(directory: path, resume: resume)
+        } else {
+            let model = resolved.transformer
+            print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
+                  + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
+                  + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
+                  + optimization)
+            var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Scalar>(config: model, kind: resolved.engine))
+            summary = try trainer.run(directory: path, resume: resume)
         }
-        let model = resolved.transformer
-        print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
-              + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
-              + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
-              + "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps\(precision)"
-              + (resume ? " (resuming)" : ""))
-        var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Scalar>(config: model, kind: resolved.engine))
-        let summary = try trainer.run(directory: path, resume: resume)
-        print(Self.regressionResult(summary))
+        // The last lines of a regression run: final and initial R, t, evaluation risk, wall time.
+        print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
+                     summary.final["R"] ?? .nan, summary.initial["R"] ?? .nan, summary.meanFieldTime, summary.final["eval_R"] ?? .nan, summary.wallSeconds))
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
-    }
-
-    /// The last line of a regression run: final and initial R, t, evaluation risk, wall time.
-    static func regressionResult(_ summary: RunSummary) -> String {
-        String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
-               summary.final["R"] ?? .nan, summary.initial["R"] ?? .nan, summary.meanFieldTime, summary.final["eval_R"] ?? .nan, summary.wallSeconds)
     }
 
     /// The run's resolved config (``TrainInvocation/resolve(defaultThreads:)``) and folder.
     func resolvedConfig() throws -> (config: TrainConfig, path: String) {
         let invocation = try invocation()
         let config = try invocation.resolve(defaultThreads: Threading.threadCount)
-        return (config, invocation.resume ?? invocation.out ?? Demo.defaultRunPath("train"))
+        return (config, invocation.resume ?? invocation.out ?? defaultRunPath("train"))
     }
 
-    /// An image task: a Vision Transformer or a ResNet trained by ImageTrainer.
+    /// An image task: a Vision Transformer or a ResNet (``ImageClassificationTask``).
     func runImageTask<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
         let model = resolved.transformer
         let splits = try ImageClassificationTask<Scalar>.loadSplits(resolved)

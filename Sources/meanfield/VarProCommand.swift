@@ -85,30 +85,17 @@ struct VarPro: ParsableCommand {
     var out: String?
 
     func run() throws {
-        guard let featureKind = VarProFeatureKind(rawValue: features) else {
-            throw RunError("--features \(features) is unknown; pass relu-circle or rbf-torus")
+        let featureKind: VarProFeatureKind = try choice(features, option: "--features")
+        let widths = try commaList(width, option: "--width", "is not an integer", example: "e.g. 32,128,512") { Int($0) }
+        let lambdas = try commaList(lambda, option: "--lambda", "is not a number", example: "e.g. 0.001,0.01,0.1") { Double($0) }
+        let modes = try commaList(mode, option: "--mode", "is unknown", example: "varpro, two-timescale, stochastic-varpro or a comma list") {
+            VarProMode(rawValue: $0)
         }
-        let widths = try width.split(separator: ",").map { text -> Int in
-            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--width \(width): '\(text)' is not an integer; pass e.g. 32,128,512") }
-            return value
-        }
-        let lambdas = try lambda.split(separator: ",").map { text -> Double in
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--lambda \(lambda): '\(text)' is not a number; pass e.g. 0.001,0.01,0.1") }
-            return value
-        }
-        let modes = try mode.split(separator: ",").map { text -> VarProMode in
-            guard let value = VarProMode(rawValue: text.trimmingCharacters(in: .whitespaces)) else { throw RunError("--mode \(mode): '\(text)' is unknown; pass varpro, two-timescale, stochastic-varpro or a comma list") }
-            return value
-        }
-        guard let regulariserKind = VarProRegulariser(rawValue: regulariser) else {
-            throw RunError("--regulariser \(regulariser) is unknown; pass biased or unbiased")
-        }
+        let regulariserKind: VarProRegulariser = try choice(regulariser, option: "--regulariser")
         guard ["ridge", "centre"].contains(twoTimescaleStart) else {
             throw RunError("--two-timescale-start \(twoTimescaleStart) is unknown; pass ridge or centre")
         }
-        guard let outerRateKind = VarProOuterRate(rawValue: outerRate) else {
-            throw RunError("--outer-rate \(outerRate) is unknown; pass lambda or same")
-        }
+        let outerRateKind: VarProOuterRate = try choice(outerRate, option: "--outer-rate")
         let config = VarProConfig(features: featureKind, widths: widths, lambdas: lambdas, modes: modes, regulariser: regulariserKind,
                                   steps: steps, timeStep: timeStep, samples: samples, recordEvery: recordEvery, seed: seed,
                                   teacherGamma: teacherGamma, teacherGrid: teacherGrid ?? (featureKind == .reluCircle ? 1024 : 32),
@@ -116,22 +103,15 @@ struct VarPro: ParsableCommand {
                                   twoTimescaleStartsAtRidge: twoTimescaleStart == "ridge", outerRate: outerRateKind,
                                   batchSize: batchSize, momentum: momentum)
         try config.validate()
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let path = out ?? "runs/varpro-\(stamp)-\(getpid())"
+        let path = out ?? defaultRunPath("varpro")
         var progress: ProgressLine?
-        let stop = StopRequest()
-        let results: VarProResults
-        do {
-            results = try VarProRun.run(config, path: path, stop: stop) { done, total, label, fields in
+        let results = try exitingAsSignal("varpro") {
+            defer { progress?.finish() }
+            return try VarProRun.run(config, path: path, stop: StopRequest()) { done, total, label, fields in
                 if progress == nil { progress = ProgressLine(total: total) }
                 progress?.update(completed: done, fields: "\(label)  \(fields)")
             }
-        } catch let interrupted as RunInterrupted {
-            progress?.finish()
-            FileHandle.standardError.write(Data("meanfield varpro: \(interrupted.message)\n".utf8))
-            throw ExitCode(128 + interrupted.signal)
         }
-        progress?.finish()
         print("τ = \(Double(steps) * timeStep) (\(steps) steps of Δτ = \(timeStep)), n = \(samples), \(regulariserKind.rawValue) regulariser")
         for series in results.runs {
             var line = "m = \(series.width), λ = \(VarProReport.format(series.lambda)), \(series.mode.rawValue): energy to teacher \(VarProReport.format(series.teacherEnergy.first ?? .nan)) → \(VarProReport.format(series.teacherEnergy.last ?? .nan)), risk \(VarProReport.format(series.risk.last ?? .nan))"

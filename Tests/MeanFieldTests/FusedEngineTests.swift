@@ -98,6 +98,7 @@ private func fusedFloatMatchesDoubleReference(_ testCase: EngineCase) {
     switch targets {
     case let .regression(values, labelRow): floatTargets = .regression(values: values.converted(), labelRow: labelRow)
     case let .classification(labels): floatTargets = .classification(labels: labels)
+    case .centred: preconditionFailure("the engine cases are not centred")
     }
     var reference = AutodiffEngine<Double>(config: testCase.config)
     var fused = FusedTransformerEngine<Float>(config: testCase.config)

@@ -174,8 +174,8 @@ private func directEulerSteps(_ config: TrainConfig) -> (states: [ParameterStore
         #expect(!FileManager.default.fileExists(atPath: sweep + "-axis"))
     }
 
-    /// The diagnostics read a run's parameters in Double from f32 and f64 checkpoints, and
-    /// regenerate an unsaved step 0 in the run's own precision.
+    /// The diagnostics read a run's parameters in Double from f32 and f64 checkpoints, regenerate an
+    /// unsaved step 0 and draw the run's evaluation prompts in the run's own precision.
     @Test func diagnosticsReadFloat32AndFloat64Runs() throws {
         for precision in Precision.allCases {
             let settings = try config("icl-regression", [("precision", precision.rawValue), ("steps", "4"), ("log-every", "2")])
@@ -204,6 +204,12 @@ private func directEulerSteps(_ config: TrainConfig) -> (states: [ParameterStore
             case .float64: settings.initialParameters()
             }
             #expect(try record.state(atStep: 0).store == initial, "\(precision)")
+            // The diagnostics' evaluation sample is the run's own evaluation set, drawn in its precision.
+            let own: Tensor<Double> = switch precision {
+            case .float32: RegressionData<Float>(config: settings).eval.tokens.converted(to: Double.self)
+            case .float64: RegressionData<Double>(config: settings).eval.tokens
+            }
+            #expect(try EvaluationSample(config: settings).inputs == own, "\(precision)")
         }
     }
 

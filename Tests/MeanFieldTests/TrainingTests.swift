@@ -81,13 +81,12 @@ private func solve3(_ a: [[Double]], _ b: [Double]) -> [Double]? {
 
 @Test(arguments: [EngineKind.fused, .autodiff])
 func sameSeedGivesIdenticalRunsAndFilesAreComplete(engine: EngineKind) throws {
-    var demo = RegressionRunConfig.demo
-    demo.steps = 3
-    demo.logEvery = 1
-    demo.trainSize = 64
-    demo.evalSize = 16
-    demo.batchSize = 16
-    var settings = TrainConfig(demo)
+    var settings = TrainConfig.demo
+    settings.steps = 3
+    settings.logEvery = 1
+    settings.trainSize = 64
+    settings.evalSize = 16
+    settings.batchSize = 16
     settings.engine = engine
     let config = try settings.resolved(defaultThreads: 2)
     var logs: [String] = []

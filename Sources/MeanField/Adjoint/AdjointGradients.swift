@@ -40,6 +40,8 @@ public enum AdjointGradients {
             risk = (prediction - Variable.constant(values)).squared().mean() * Scalar(0.5)
         case let .classification(labels):
             risk = model.classificationReadout(output, parameters: readoutParameters).crossEntropy(labels: labels)
+        case .centred:
+            preconditionFailure("AdjointGradients: the adjoint check computes the plain output, not the centred one (theory §1.6)")
         }
         var top = gradients(of: risk, withRespectTo: [output] + readout)
         var adjoints = [Tensor<Scalar>](repeating: top[0], count: layers + 1)

@@ -230,14 +230,6 @@ public enum GemmBenchmark {
     /// The backend called `name` (auto, swift, blas), nil if there is none.
     public static func backend(named name: String) -> GemmBackend? { GemmBackend(rawValue: name.lowercased()) }
 
-    /// `Gemm.backendDescription()`: backend, kernel CPU level, OpenBLAS core (for the CLI).
-    public static func backendDescription() -> String { Gemm.backendDescription() }
-
-    /// Writes one line to standard error (progress while `--json` owns stdout).
-    public static func printToStandardError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
     /// The report as one JSON object (sorted keys).
     public static func json(_ report: GemmBenchmarkReport) -> String {
         let encoder = JSONEncoder()

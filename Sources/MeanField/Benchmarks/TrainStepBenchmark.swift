@@ -30,11 +30,6 @@ public enum TrainStepBenchmark {
              batch: 128, tokens: 65, learningRate: 0.01),
     ]
 
-    /// Which engine computes the step.
-    public static func engine<Scalar: TensorScalar>(_ kind: EngineKind, _ config: TransformerConfig, as _: Scalar.Type) -> AnyTransformerEngine<Scalar> {
-        makeEngine(config: config, kind: kind)
-    }
-
     /// Deterministic inputs: regression prompts from the task (seed 0), or N(0, 1) tokens and labels b mod C.
     public static func batch<Scalar: TensorScalar>(_ benchCase: Case, as _: Scalar.Type) -> (tokens: Tensor<Scalar>, targets: Targets<Scalar>) {
         let config = benchCase.config
@@ -54,7 +49,7 @@ public enum TrainStepBenchmark {
         let original = Threading.threadCount
         defer { Threading.threadCount = original }
         Threading.threadCount = min(threads, Threading.processorCount)
-        var engine: AnyTransformerEngine<Float> = engine(kind, benchCase.config, as: Float.self)
+        var engine: AnyTransformerEngine<Float> = makeEngine(config: benchCase.config, kind: kind)
         var store: ParameterStore<Float> = MeanFieldTransformer(config: benchCase.config).initialParameters(seed: 0)
         let (tokens, targets) = batch(benchCase, as: Float.self)
         let flow = GradientFlow(learningRate: benchCase.learningRate, weightDecay: benchCase.weightDecay)
@@ -88,10 +83,11 @@ public enum TrainStepBenchmark {
             file.metadata["label_row"] = "\(labelRow)"
         case let .classification(labels):
             file.add("labels", Tensor<Double>(shape: [labels.count], scalars: labels.map(Double.init)))
+        case .centred: preconditionFailure("TrainStepBenchmark: benchmark cases are not centred")
         }
         try file.write(to: (directory as NSString).appendingPathComponent("\(benchCase.name).safetensors"))
 
-        var engine: AnyTransformerEngine<Double> = engine(kind, benchCase.config, as: Double.self)
+        var engine: AnyTransformerEngine<Double> = makeEngine(config: benchCase.config, kind: kind)
         let flow = GradientFlow(learningRate: benchCase.learningRate, weightDecay: benchCase.weightDecay)
         var risks: [Double] = []
         for _ in 0..<10 {

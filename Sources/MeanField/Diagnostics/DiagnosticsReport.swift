@@ -29,12 +29,27 @@ public struct DiagnosticsReport: Codable, Sendable {
         public var particleSinkhorn: [Double]
         /// The same distances over mean-field time (one point per common checkpoint / metrics step).
         public var curve: Curve
+        /// The key the family varies: `heads` (Transformer, ViT: `heads`/`referenceHeads` are M) or
+        /// `units` (ResNets: they hold the units per layer).
+        public var widthKey: String = "heads"
+        /// The run's task (`icl-regression`, `teacher-regression`, an image task).
+        public var task: String = ""
+        /// Samples of the evaluation set the distances are averaged over (``EvaluationSample``).
+        public var evalSamples: Int = -1
+        /// Standard error of `functionDistance` (of the mean over the samples).
+        public var functionDistanceSE: Double = .nan
+        /// Image tasks: test accuracy of the run minus the reference's on the same images, at the
+        /// last common checkpoint, and its standard error (paired); NaN for regression.
+        public var accuracyGap: Double = .nan
+        public var accuracyGapSE: Double = .nan
         enum CodingKeys: String, CodingKey {
-            case run, reference, heads, layers, seed, lr, curve
+            case run, reference, heads, layers, seed, lr, curve, task
             case referenceHeads = "reference_heads", weightDecay = "weight_decay", functionDistance = "function_distance"
             case referenceMeanSquare = "reference_mean_square"
             case riskGap = "risk_gap", particleSlicedW2 = "particle_sliced_w2", particleMMD = "particle_mmd"
             case particleSinkhorn = "particle_sinkhorn"
+            case widthKey = "width_key", evalSamples = "eval_samples", functionDistanceSE = "function_distance_se"
+            case accuracyGap = "accuracy_gap", accuracyGapSE = "accuracy_gap_se"
         }
     }
 
@@ -44,8 +59,11 @@ public struct DiagnosticsReport: Codable, Sendable {
         public var functionDistance: [Double] = []
         public var riskGapT: [Double] = []
         public var riskGap: [Double] = []
+        /// Standard error of each `functionDistance`.
+        public var functionDistanceSE: [Double] = []
         enum CodingKeys: String, CodingKey {
             case t, functionDistance = "function_distance", riskGapT = "risk_gap_t", riskGap = "risk_gap"
+            case functionDistanceSE = "function_distance_se"
         }
     }
 
@@ -61,10 +79,16 @@ public struct DiagnosticsReport: Codable, Sendable {
         public var initialFunctionDistance: Double
         public var functionDistance: Double
         public var riskGap: Double
+        /// Samples of the evaluation set, and the standard errors of the two distances.
+        public var evalSamples: Int = -1
+        public var initialFunctionDistanceSE: Double = .nan
+        public var functionDistanceSE: Double = .nan
         enum CodingKeys: String, CodingKey {
             case run, reference, layers, heads, seed
             case referenceLayers = "reference_layers", initialFunctionDistance = "initial_function_distance"
             case functionDistance = "function_distance", riskGap = "risk_gap"
+            case evalSamples = "eval_samples", initialFunctionDistanceSE = "initial_function_distance_se"
+            case functionDistanceSE = "function_distance_se"
         }
     }
 
@@ -131,11 +155,16 @@ public struct DiagnosticsReport: Codable, Sendable {
     public var coordinates: [Coordinate] = []
     /// Runs skipped, with the reason (no checkpoints, image task, …).
     public var skipped: [String] = []
+    /// Distance of every checkpointed run from its linearized model (theory §1.6).
+    public var linearization: [LinearizationEntry] = []
+    /// The smallest evaluation sample `diagnose` asked for (`--eval-size`; ``EvaluationSample``).
+    public var evalSize: Int?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case reference, width, depth, decay, fits, signatures, coordinates, skipped
+        case reference, width, depth, decay, fits, signatures, coordinates, skipped, linearization
+        case evalSize = "eval_size"
     }
 
     /// Writes `diagnostics.json` atomically into the sweep folder `directory`.
@@ -188,6 +217,8 @@ extension DiagnosticsReport {
         signatures = c.lenient(.signatures, [])
         coordinates = c.lenient(.coordinates, [])
         skipped = c.lenient(.skipped, [])
+        linearization = c.lenient(.linearization, [])
+        evalSize = c.lenient(.evalSize, nil as Int?)
     }
 }
 
@@ -200,6 +231,12 @@ extension DiagnosticsReport.WidthEntry {
                   referenceMeanSquare: c.lenientNumber(.referenceMeanSquare), riskGap: c.lenientNumber(.riskGap),
                   particleSlicedW2: c.lenient(.particleSlicedW2, []), particleMMD: c.lenient(.particleMMD, []),
                   particleSinkhorn: c.lenient(.particleSinkhorn, []), curve: c.lenient(.curve, DiagnosticsReport.Curve()))
+        widthKey = c.lenient(.widthKey, "heads")
+        task = c.lenientText(.task)
+        evalSamples = c.lenientInteger(.evalSamples)
+        functionDistanceSE = c.lenientNumber(.functionDistanceSE)
+        accuracyGap = c.lenientNumber(.accuracyGap)
+        accuracyGapSE = c.lenientNumber(.accuracyGapSE)
     }
 }
 
@@ -211,6 +248,7 @@ extension DiagnosticsReport.Curve {
         riskGap = c.lenient(.riskGap, [])
         // Files without risk_gap_t share the distance's times.
         riskGapT = c.lenient(.riskGapT, t)
+        functionDistanceSE = c.lenient(.functionDistanceSE, [])
     }
 }
 
@@ -221,6 +259,9 @@ extension DiagnosticsReport.DepthEntry {
                   referenceLayers: c.lenientInteger(.referenceLayers), heads: c.lenientInteger(.heads), seed: c.lenientInteger(.seed),
                   initialFunctionDistance: c.lenientNumber(.initialFunctionDistance), functionDistance: c.lenientNumber(.functionDistance),
                   riskGap: c.lenientNumber(.riskGap))
+        evalSamples = c.lenientInteger(.evalSamples)
+        initialFunctionDistanceSE = c.lenientNumber(.initialFunctionDistanceSE)
+        functionDistanceSE = c.lenientNumber(.functionDistanceSE)
     }
 }
 

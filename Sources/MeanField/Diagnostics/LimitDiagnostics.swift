@@ -25,9 +25,17 @@ public enum LimitDiagnostics {
         return children
     }
 
+    /// The evaluation sample of the diagnostics (`meanfield diagnose --eval-size`, ``EvaluationSample``):
+    /// a regression run with a smaller `eval-size` is measured on this many draws of its evaluation
+    /// stream, an image run with a larger test subset on this many of its test images.
+    public static let defaultEvalSize = 1024
+
     /// All diagnostics of the runs under `path`. Runs without metrics are listed in `skipped`.
-    public static func diagnose(_ path: String) throws -> DiagnosticsReport {
+    /// Distances are taken on the runs' own evaluation sets, `evalSize` samples
+    /// (``EvaluationSample``; 0 = each run's set as it is).
+    public static func diagnose(_ path: String, evalSize: Int = defaultEvalSize) throws -> DiagnosticsReport {
         var report = DiagnosticsReport()
+        report.evalSize = evalSize
         var runs: [RunRecord] = [], diverged: [RunRecord] = []
         for directory in try runDirectories(in: path) {
             let run = try RunRecord(path: directory)
@@ -40,22 +48,21 @@ public enum LimitDiagnostics {
         }
         // Distances need checkpoints (θ at common steps); λ families need only the metrics.
         let regression = runs.filter { !$0.config.isImageTask && $0.status != "diverged" }
-        // Function-space distances probe the Transformer on its prompts; ResNet runs get the λ families and signatures.
+        // The coordinate check reads the Transformer's residual stream on its prompts.
         let checkpointed = regression.filter { !$0.checkpoints.isEmpty && $0.config.model == .transformer }
-        for run in runs where run.config.isImageTask { report.skipped.append("\(run.name): image task (distances are computed for icl-regression)") }
-        for run in regression where run.config.model != .transformer {
-            report.skipped.append("\(run.name): \(run.config.model.rawValue) run (distances are computed for the Transformer)")
-        }
-        for run in regression where run.checkpoints.isEmpty && run.config.model == .transformer {
+        // Function-space distances: every model and task (the ViT and ResNets on images, ResNets on teacher regression).
+        let measured = runs.filter { $0.status != "diverged" && !$0.checkpoints.isEmpty }
+        for run in runs where run.status != "diverged" && run.checkpoints.isEmpty {
             report.skipped.append("\(run.name): no checkpoints, so no distances (run with --checkpoint-every ≥ 1)")
         }
-        report.width = try WidthStudy.entries(checkpointed, particleDistances: headDistances)
+        report.width = try WidthStudy.entries(measured, evalSize: evalSize, skipped: &report.skipped, particleDistances: headDistances)
         report.reference = report.width.first?.reference
-        report.depth = try ScalingStudies.depthEntries(checkpointed)
+        report.depth = ScalingStudies.depthEntries(measured, evalSize: evalSize, skipped: &report.skipped)
         report.decay = ScalingStudies.decayEntries(regression)
-        report.fits = WidthStudy.fits(report.width, runs: checkpointed)
-            + ScalingStudies.fits(depth: report.depth, decay: report.decay, runs: regression)
+        report.fits = WidthStudy.fits(report.width, runs: measured)
+            + ScalingStudies.fits(depth: report.depth, decay: report.decay, runs: measured + regression)
         report.coordinates = try CoordinateCheck.entries(checkpointed)
+        report.linearization = Linearization.entries(measured, evalSize: evalSize, skipped: &report.skipped)
         report.signatures = FailureSignatures.detect(runs: runs + diverged, width: report.width)
         return report
     }
@@ -63,11 +70,31 @@ public enum LimitDiagnostics {
     /// Sliced W2, MMD² (biased, Gaussian kernel at the median bandwidth) and the debiased Sinkhorn
     /// divergence between the head particles of layer `layer` of two stores (``ParticleClouds``,
     /// ``ParticleDistances``); NaN when a cloud is unusable (e.g. non-finite after divergence).
+    /// ResNets: the units of layer `layer` (``resNetUnits(_:layer:)``).
     static func headDistances(_ store: ParameterStore<Double>, _ reference: ParameterStore<Double>, layer: Int)
         -> (w2: Double, mmd: Double, sinkhorn: Double) {
-        guard let cloud = try? ParticleClouds.heads(store, layer: layer), let referenceCloud = try? ParticleClouds.heads(reference, layer: layer),
+        func particles(_ store: ParameterStore<Double>) -> Tensor<Double>? {
+            (try? ParticleClouds.heads(store, layer: layer)) ?? resNetUnits(store, layer: layer)
+        }
+        guard let cloud = particles(store), let referenceCloud = particles(reference),
               let distances = try? ParticleDistances.Distances.between(cloud, referenceCloud) else { return (.nan, .nan, .nan) }
         return (distances.slicedW2, distances.mmdSquaredBiased, distances.sinkhorn)
+    }
+
+    /// The `[M, p]` particles of a ResNet layer: row j = (w_j, b_j, u_j) of a two-layer block (theory §4),
+    /// θ_j of a random-feature block (§5); nil when the store has no such layer.
+    static func resNetUnits(_ store: ParameterStore<Double>, layer: Int) -> Tensor<Double>? {
+        let names = [MeanFieldResNet.inName(layer), MeanFieldResNet.biasName(layer), MeanFieldResNet.outName(layer)].filter(store.contains)
+        guard let first = names.first else { return nil }
+        let particles = store[first].shape[0]
+        let tensors = names.map { store[$0] }
+        guard tensors.allSatisfy({ $0.rank >= 1 && $0.shape[0] == particles }) else { return nil }
+        let widths = tensors.map { $0.count / max(1, particles) }
+        var scalars: [Double] = []
+        for j in 0..<particles {
+            for (tensor, width) in zip(tensors, widths) { scalars += tensor.scalars[(j * width)..<((j + 1) * width)] }
+        }
+        return Tensor(shape: [particles, widths.reduce(0, +)], scalars: scalars)
     }
 
     /// One line per fit and signature, for the terminal.
@@ -81,6 +108,11 @@ public enum LimitDiagnostics {
         }
         for signature in report.signatures {
             lines.append("⚠ \(signature.name) in \(signature.run): \(signature.message) → \(signature.knob)")
+        }
+        for entry in report.linearization {
+            lines.append(String(format: "%@: distance from the linearized model %.3g ± %.2g at t = %.4g (%@; %d samples)",
+                                entry.run, entry.relativeDistance, entry.relativeDistanceSE, entry.t,
+                                entry.gamma0.isNaN ? "plain output" : String(format: "γ₀ = %g", entry.gamma0), entry.evalSamples))
         }
         for skipped in report.skipped { lines.append("skipped \(skipped)") }
         return lines.joined(separator: "\n")

@@ -3,28 +3,46 @@ import MeanFieldCore
 
 /// Depth and weight-decay families of a sweep (theory §1.5 C1 and C2).
 enum ScalingStudies {
-    /// Each run of a depth family (same config except `layers`, same seed) against the deepest one:
-    /// E_x |F_L(x) − F_ref(x)|² at initialization and at the last common checkpoint, and the final
-    /// risk gap. Theory (depth ODE, theory §1.5): the RMS depth error ∝ 1/L. Different depths draw
-    /// independent particles (streams are per layer), so at small M the M^{-1/2} sampling error
-    /// adds a floor; run depth families at large M.
-    static func depthEntries(_ runs: [RunRecord]) throws -> [DiagnosticsReport.DepthEntry] {
+    /// Each run of a depth family (same config except `layers`, same seed) against the deepest one,
+    /// on the runs' own evaluation set (``EvaluationSample`` of `evalSize` samples):
+    /// E_x |F_L(x) − F_ref(x)|² at initialization and at the last common checkpoint, each with its
+    /// standard error, and the final risk gap. Theory (depth ODE, theory §1.5): the RMS depth error
+    /// ∝ 1/L. Different depths draw independent particles (streams are per layer), so at small M the
+    /// M^{-1/2} sampling error adds a floor; run depth families at large M.
+    static func depthEntries(_ runs: [RunRecord], evalSize: Int = 0, skipped: inout [String]) -> [DiagnosticsReport.DepthEntry] {
         var entries: [DiagnosticsReport.DepthEntry] = []
         for family in RunFamilies.groups(runs, varying: ["layers"], order: { Double($0.config.layers) }) {
-            let reference = family.last!
-            let probe = try ModelProbe(config: reference.config)
-            let referenceInitial = probe.predictions(try reference.state(atStep: 0).store)
-            for run in family.dropLast() where run.config.layers < reference.config.layers {
-                let runProbe = try ModelProbe(config: run.config)
-                let common = Set(run.checkpoints.map(\.step)).intersection(reference.checkpoints.map(\.step)).max() ?? 0
-                let initial = ModelProbe.squaredDistance(runProbe.predictions(try run.state(atStep: 0).store), referenceInitial)
-                let final = ModelProbe.squaredDistance(runProbe.predictions(try run.state(atStep: common).store),
-                                                       probe.predictions(try reference.state(atStep: common).store))
-                let gap = run.last("R").flatMap { risk in reference.last("R").map { abs(risk - $0) } } ?? .nan
-                entries.append(.init(run: run.name, reference: reference.name, layers: run.config.layers,
-                                     referenceLayers: reference.config.layers, heads: run.config.heads, seed: Int(run.config.seed),
-                                     initialFunctionDistance: initial, functionDistance: final, riskGap: gap))
+            do {
+                entries += try depthFamily(family, evalSize: evalSize)
+            } catch {
+                skipped.append("\(family.map(\.name).joined(separator: ", ")): no depth distances (\(error))")
             }
+        }
+        return entries
+    }
+
+    static func depthFamily(_ family: [RunRecord], evalSize: Int) throws -> [DiagnosticsReport.DepthEntry] {
+        let reference = family.last!
+        let probe = try ModelProbe(run: reference, evalSize: evalSize)
+        let lossKey = reference.config.isImageTask ? "train_loss" : "R"
+        let referenceInitial = probe.predictions(try reference.state(atStep: 0).store)
+        var entries: [DiagnosticsReport.DepthEntry] = []
+        for run in family.dropLast() where run.config.layers < reference.config.layers {
+            let runProbe = try ModelProbe(config: run.config, sample: probe.sample,
+                                          initial: run.config.gamma0 == nil ? nil : try run.state(atStep: 0).store)
+            let common = Set(run.checkpoints.map(\.step)).intersection(reference.checkpoints.map(\.step)).max() ?? 0
+            let initial = probe.distance(runProbe.predictions(try run.state(atStep: 0).store), referenceInitial)
+            let final = probe.distance(runProbe.predictions(try run.state(atStep: common).store),
+                                       probe.predictions(try reference.state(atStep: common).store))
+            let gap = run.last(lossKey).flatMap { risk in reference.last(lossKey).map { abs(risk - $0) } } ?? .nan
+            var entry = DiagnosticsReport.DepthEntry(run: run.name, reference: reference.name, layers: run.config.layers,
+                                                     referenceLayers: reference.config.layers, heads: WidthStudy.width(run.config),
+                                                     seed: Int(run.config.seed), initialFunctionDistance: initial.mean,
+                                                     functionDistance: final.mean, riskGap: gap)
+            entry.evalSamples = probe.sample.count
+            entry.initialFunctionDistanceSE = initial.standardError
+            entry.functionDistanceSE = final.standardError
+            entries.append(entry)
         }
         return entries
     }

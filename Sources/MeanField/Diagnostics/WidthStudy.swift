@@ -2,61 +2,101 @@ import Foundation
 import MeanFieldCore
 
 /// Propagation of chaos in width (theory §1.5 C1, experiment E2): finite-M runs against a coupled
-/// large-M reference.
+/// large-M reference, for every model and task — the Transformer on in-context regression, the ViT
+/// and the ResNets on images, the ResNets on teacher regression.
 ///
-/// **Coupling.** ``MeanFieldTransformer/initialParameters(seed:as:)`` draws each parameter tensor
-/// from its own Philox stream in row-major order with the heads on axis 0, so for one seed the
-/// initial heads of an M-head model are exactly the first M heads of the M_ref-head model: the
-/// smaller run starts from a subsample of the reference's initial sample, and differences measure
-/// the finite-M error, not seed noise. Independent seeds give the error bars.
+/// **Coupling.** Each parameter tensor is drawn from its own Philox stream in row-major order with
+/// the particles on axis 0 (``MeanFieldTransformer/initialParameters(seed:as:)``,
+/// ``MeanFieldResNet/initialParameters(seed:as:)``), so for one seed the initial particles of an
+/// M-particle model are exactly the first M of the M_ref-particle model: the smaller run starts from
+/// a subsample of the reference's initial sample, and differences measure the finite-M error, not
+/// seed noise. Independent seeds give the error bars.
 ///
-/// For each family (same config except `heads`, same seed) the run with the most heads is the
-/// reference; every other run gets: the squared function-space distance E_x |F_M(x) − F_ref(x)|²
-/// on the evaluation prompts (at every common checkpoint), the risk gap |R_M(t) − R_ref(t)| at the
-/// common logged steps, and per-layer distances between the head particle measures at the end.
-/// Theory: RMS function distance and risk gap ∝ M^{-1/2}.
+/// For each family (same config except the width — `heads` for Transformers, `units` for ResNets —
+/// same seed) the widest run is the reference; every other run gets, on the runs' own evaluation set
+/// (``EvaluationSample``; all members see the same samples): the squared function-space distance
+/// E_x |F_M(x) − F_ref(x)|² (|·| over the C logits of an image run) with its standard error at every
+/// common checkpoint, the risk gap |R_M(t) − R_ref(t)| (training loss for images) at the common logged
+/// steps, the test-accuracy gap of image runs with its paired standard error, and per-layer distances
+/// between the particle measures at the end. Theory: RMS function distance and risk gap ∝ M^{-1/2}.
 enum WidthStudy {
-    static func entries(_ runs: [RunRecord], particleDistances: (ParameterStore<Double>, ParameterStore<Double>, Int) -> (w2: Double, mmd: Double, sinkhorn: Double)) throws -> [DiagnosticsReport.WidthEntry] {
+    /// The key a width family varies for this config.
+    static func widthKey(_ config: TrainConfig) -> String { config.model == .transformer ? "heads" : "units" }
+    static func width(_ config: TrainConfig) -> Int { config.model == .transformer ? config.heads : config.units }
+
+    static func entries(_ runs: [RunRecord], evalSize: Int = 0, skipped: inout [String],
+                        particleDistances: (ParameterStore<Double>, ParameterStore<Double>, Int) -> (w2: Double, mmd: Double, sinkhorn: Double)) throws -> [DiagnosticsReport.WidthEntry] {
         var entries: [DiagnosticsReport.WidthEntry] = []
-        for family in RunFamilies.groups(runs, varying: ["heads"], order: { Double($0.config.heads) }) {
-            let reference = family.last!
-            let probe = try ModelProbe(config: reference.config)
-            var referenceCache: [Int: [Double]] = [:]
-            func referencePredictions(_ step: Int) throws -> [Double] {
-                if let cached = referenceCache[step] { return cached }
-                let value = probe.predictions(try reference.state(atStep: step).store)
-                referenceCache[step] = value
-                return value
+        for key in ["heads", "units"] {
+            let members = runs.filter { widthKey($0.config) == key }
+            for family in RunFamilies.groups(members, varying: [key], order: { Double(width($0.config)) }) {
+                do {
+                    entries += try familyEntries(family, key: key, evalSize: evalSize, particleDistances: particleDistances)
+                } catch {
+                    skipped.append("\(family.map(\.name).joined(separator: ", ")): no width distances (\(error))")
+                }
             }
-            for run in family.dropLast() where run.config.heads < reference.config.heads {
-                let runProbe = try ModelProbe(config: run.config)
-                let common = [0] + Set(run.checkpoints.map(\.step)).intersection(reference.checkpoints.map(\.step)).sorted().filter { $0 > 0 }
-                var curve = DiagnosticsReport.Curve()
-                for step in common {
-                    let (store, time) = try run.state(atStep: step)
-                    curve.t.append(time)
-                    curve.functionDistance.append(ModelProbe.squaredDistance(runProbe.predictions(store), try referencePredictions(step)))
-                }
-                for record in run.metrics {
-                    guard let step = record["step"], let risk = record["R"], let time = record["t"],
-                          let referenceRisk = reference.risk(atStep: Int(step)) else { continue }
-                    curve.riskGapT.append(time)
-                    curve.riskGap.append(abs(risk - referenceRisk))
-                }
-                let finalStep = common.last!
-                let finalStore = try run.state(atStep: finalStep).store, referenceStore = try reference.state(atStep: finalStep).store
-                var w2: [Double] = [], mmd: [Double] = [], sinkhorn: [Double] = []
-                for layer in 0..<run.config.layers {
-                    let distances = particleDistances(finalStore, referenceStore, layer)
-                    w2.append(distances.w2); mmd.append(distances.mmd); sinkhorn.append(distances.sinkhorn)
-                }
-                entries.append(.init(run: run.name, reference: reference.name, heads: run.config.heads, referenceHeads: reference.config.heads,
-                                     layers: run.config.layers, seed: Int(run.config.seed), weightDecay: run.config.weightDecay,
-                                     lr: run.config.lr, functionDistance: curve.functionDistance.last!,
-                                     referenceMeanSquare: try referencePredictions(finalStep).reduce(0) { $0 + $1 * $1 } / Double(probe.targets.count),
-                                     riskGap: curve.riskGap.last ?? .nan, particleSlicedW2: w2, particleMMD: mmd,
-                                     particleSinkhorn: sinkhorn, curve: curve))
+        }
+        return entries
+    }
+
+    static func familyEntries(_ family: [RunRecord], key: String, evalSize: Int,
+                              particleDistances: (ParameterStore<Double>, ParameterStore<Double>, Int) -> (w2: Double, mmd: Double, sinkhorn: Double)) throws -> [DiagnosticsReport.WidthEntry] {
+        let reference = family.last!
+        let probe = try ModelProbe(run: reference, evalSize: evalSize)
+        let lossKey = reference.config.isImageTask ? "train_loss" : "R"
+        var referenceCache: [Int: [Double]] = [:]
+        func referencePredictions(_ step: Int) throws -> [Double] {
+            if let cached = referenceCache[step] { return cached }
+            let value = probe.predictions(try reference.state(atStep: step).store)
+            referenceCache[step] = value
+            return value
+        }
+        var entries: [DiagnosticsReport.WidthEntry] = []
+        for run in family.dropLast() where width(run.config) < width(reference.config) {
+            let runProbe = try ModelProbe(config: run.config, sample: probe.sample,
+                                          initial: run.config.gamma0 == nil ? nil : try run.state(atStep: 0).store)
+            let common = [0] + Set(run.checkpoints.map(\.step)).intersection(reference.checkpoints.map(\.step)).sorted().filter { $0 > 0 }
+            var curve = DiagnosticsReport.Curve()
+            var finalPredictions: [Double] = []
+            for step in common {
+                let (store, time) = try run.state(atStep: step)
+                finalPredictions = runProbe.predictions(store)
+                let distance = probe.distance(finalPredictions, try referencePredictions(step))
+                curve.t.append(time)
+                curve.functionDistance.append(distance.mean)
+                curve.functionDistanceSE.append(distance.standardError)
             }
+            for record in run.metrics {
+                guard let step = record["step"], let risk = record[lossKey], let time = record["t"],
+                      let referenceRisk = reference.metrics.first(where: { $0["step"] == step })?[lossKey] else { continue }
+                curve.riskGapT.append(time)
+                curve.riskGap.append(abs(risk - referenceRisk))
+            }
+            let finalStep = common.last!
+            let referenceFinal = try referencePredictions(finalStep)
+            let finalStore = try run.state(atStep: finalStep).store, referenceStore = try reference.state(atStep: finalStep).store
+            var w2: [Double] = [], mmd: [Double] = [], sinkhorn: [Double] = []
+            for layer in 0..<run.config.layers {
+                let distances = particleDistances(finalStore, referenceStore, layer)
+                w2.append(distances.w2); mmd.append(distances.mmd); sinkhorn.append(distances.sinkhorn)
+            }
+            let C = Double(probe.outputsPerSample)
+            var entry = DiagnosticsReport.WidthEntry(
+                run: run.name, reference: reference.name, heads: width(run.config), referenceHeads: width(reference.config),
+                layers: run.config.layers, seed: Int(run.config.seed), weightDecay: run.config.weightDecay, lr: run.config.lr,
+                functionDistance: curve.functionDistance.last!,
+                referenceMeanSquare: referenceFinal.reduce(0) { $0 + $1 * $1 } / Double(referenceFinal.count) * C,
+                riskGap: curve.riskGap.last ?? .nan, particleSlicedW2: w2, particleMMD: mmd, particleSinkhorn: sinkhorn, curve: curve)
+            entry.widthKey = key
+            entry.task = run.config.task
+            entry.evalSamples = probe.sample.count
+            entry.functionDistanceSE = curve.functionDistanceSE.last!
+            if run.config.isImageTask {
+                let differences = zip(probe.correct(finalPredictions), probe.correct(referenceFinal)).map { Double($0 ? 1 : 0) - Double($1 ? 1 : 0) }
+                (entry.accuracyGap, entry.accuracyGapSE) = meanAndStandardError(differences)
+            }
+            entries.append(entry)
         }
         return entries
     }
@@ -69,7 +109,7 @@ enum WidthStudy {
         var order: [String] = []
         for entry in entries {
             guard let config = configs[entry.run] else { continue }
-            let key = RunFamilies.key(config, excluding: ["heads", "seed"])
+            let key = RunFamilies.key(config, excluding: [widthKey(config), "seed"])
             if families[key] == nil { order.append(key) }
             families[key, default: []].append(entry)
         }
@@ -79,7 +119,8 @@ enum WidthStudy {
             let widths = Array(Set(members.map(\.heads))).sorted()
             let seeds = Array(Set(members.map(\.seed))).sorted()
             guard widths.count >= 3 else { continue }
-            let description = RunFamilies.describe(configs[members[0].run]!, keys: ["layers", "lr", "weight-decay", "ffn-units", "steps"])
+            let config = configs[members[0].run]!
+            let description = RunFamilies.describe(config, keys: ["layers", "lr", "weight-decay", "ffn-units", "steps"])
             let quantities: [(String, (DiagnosticsReport.WidthEntry) -> Double)] = [
                 ("rms_function_distance", { $0.functionDistance.squareRoot() }), ("risk_gap", { $0.riskGap }),
             ]
@@ -90,7 +131,7 @@ enum WidthStudy {
                     return row.count == widths.count && row.allSatisfy({ $0 > 0 && $0.isFinite }) ? row : nil
                 }
                 guard !rows.isEmpty, let fit = try? LogLogFit.acrossSeeds(x: widths.map(Double.init), ySeeds: rows) else { continue }
-                fits.append(.init(quantity: name, against: "heads", family: description, slope: fit.slope,
+                fits.append(.init(quantity: name, against: widthKey(config), family: description, slope: fit.slope,
                                   confidence95: fit.confidence95, theory: -0.5, points: widths.count, seeds: rows.count))
             }
         }

@@ -32,9 +32,7 @@ public enum NTKCheckReport {
             ("scales", config.options.scales.map { "\($0)" }.joined(separator: ", ")),
             ("tolerance", InjectivityCheck.format(config.options.tolerance)), ("exact Gaussians", "\(config.exactGaussians)"),
             ("seed", "\(config.seed)")]
-        if let manifest {
-            pairs += [("git commit", manifest.gitCommit), ("threads", String(manifest.threads)), ("CPU", manifest.cpu), ("started at", manifest.startedAt)]
-        }
+        pairs += manifest?.provenance.filter { ["git commit", "threads", "CPU", "started at"].contains($0.label) } ?? []
         overview.keyValues(pairs, caption: "Configuration and provenance")
         page.add(overview)
 

@@ -1,4 +1,5 @@
 import Foundation
+import MeanFieldCore
 
 /// The attention-head particles of one layer read from a checkpoint, and their projection on the
 /// principal components of the initial particles (theory §1.2: a layer's M heads are M samples of
@@ -33,7 +34,8 @@ public struct HeadParticles: Sendable {
             guard tensor.shape.first == heads else {
                 throw RunError("\(path): tensor '\(tensor.name)' has shape \(tensor.shape), expected \(heads) heads on axis 0")
             }
-            let values = decode(tensor)
+            let values = tensor.dtype == .F32 ? try file.tensor(tensor.name, as: Float.self, file: path).scalars.map(Double.init)
+                : try file.tensor(tensor.name, as: Double.self, file: path).scalars
             let rowLength = values.count / heads
             for head in 0..<heads {
                 particles[head] += values[(head * rowLength)..<((head + 1) * rowLength)]
@@ -41,24 +43,6 @@ public struct HeadParticles: Sendable {
         }
         return HeadParticles(particles: particles, step: Int(file.metadata["step"] ?? "") ?? 0,
                              meanFieldTime: file.metadata["t"].flatMap(Double.init))
-    }
-
-    /// The elements of a tensor as `Double` (F32 and F64, little-endian).
-    static func decode(_ entry: SafeTensorsFile.Entry) -> [Double] {
-        let bytes = entry.bytes
-        switch entry.dtype {
-        case .F32:
-            return stride(from: 0, to: bytes.count - 3, by: 4).map { offset in
-                let bits = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
-                return Double(Float(bitPattern: bits))
-            }
-        case .F64:
-            return stride(from: 0, to: bytes.count - 7, by: 8).map { offset in
-                var bits: UInt64 = 0
-                for byte in 0..<8 { bits |= UInt64(bytes[offset + byte]) << (8 * UInt64(byte)) }
-                return Double(bitPattern: bits)
-            }
-        }
     }
 }
 
@@ -75,20 +59,20 @@ public struct PrincipalComponents: Sendable {
     public var totalVariance: Double
 
     /// The top `count` components of `points` (all of the same length).
-    public init(points: [[Double]], count: Int = 2, iterations: Int = 500) {
+    public init(points: [[Double]], count: Int = 2) {
         let n = points.count, dimension = points.first?.count ?? 0
         let mean = (0..<dimension).map { j in points.reduce(0) { $0 + $1[j] } / Double(max(n, 1)) }
         let centred = points.map { point in zip(point, mean).map { $0 - $1 } }
         self.mean = mean
         totalVariance = centred.reduce(0) { $0 + $1.reduce(0) { $0 + $1 * $1 } } / Double(max(n, 1))
-        (components, variances) = Self.topComponents(centred, count: count, iterations: iterations)
+        (components, variances) = Self.topComponents(centred, count: count)
     }
 
     /// The top eigenvectors of the covariance of the centred rows X (n × P) through the small Gram
     /// matrix G = X Xᵀ (n × n): if G u = μ u then v = Xᵀu / |Xᵀu| is a unit eigenvector of the
-    /// covariance XᵀX / n with eigenvalue μ / n. G's eigenvectors come from power iteration with
-    /// deflation. Cost O(n²P) once plus O(n²) per iteration, so thousands of dimensions are cheap.
-    static func topComponents(_ centred: [[Double]], count: Int, iterations: Int) -> ([[Double]], [Double]) {
+    /// covariance XᵀX / n with eigenvalue μ / n. G's eigenpairs come from ``SymmetricEigen``. Cost
+    /// O(n²P + n³), so thousands of dimensions are cheap.
+    static func topComponents(_ centred: [[Double]], count: Int) -> ([[Double]], [Double]) {
         let n = centred.count, dimension = centred.first?.count ?? 0
         guard n > 0, dimension > 0 else { return ([], []) }
         func dot(_ a: [Double], _ b: [Double]) -> Double {
@@ -96,37 +80,15 @@ public struct PrincipalComponents: Sendable {
             for index in a.indices { sum += a[index] * b[index] }
             return sum
         }
-        var gram = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-        for i in 0..<n {
-            for j in i..<n {
-                gram[i][j] = dot(centred[i], centred[j])
-                gram[j][i] = gram[i][j]
-            }
-        }
+        var gram = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0...i { gram[i * n + j] = dot(centred[i], centred[j]) } }
+        let eigen = SymmetricEigen.decompose(gram, dimension: n)   // ascending; vectors in columns
         var components: [[Double]] = [], variances: [Double] = []
-        var found: [[Double]] = []   // eigenvectors of G, for deflation
-        for component in 0..<min(count, n, dimension) {
-            // Deterministic start: a fixed, non-degenerate vector.
-            var vector = (0..<n).map { 1 + 0.37 * sin(Double($0 * (component + 2) + 1)) }
-            var eigenvalue = 0.0
-            for _ in 0..<iterations {
-                var next = gram.map { dot($0, vector) }
-                for earlier in found {
-                    let overlap = dot(next, earlier)
-                    for i in 0..<n { next[i] -= overlap * earlier[i] }
-                }
-                let norm = dot(next, next).squareRoot()
-                guard norm > 1e-300 else { eigenvalue = 0; break }
-                let change = zip(next, vector).reduce(0) { $0 + abs($1.0 / norm - $1.1) }
-                vector = next.map { $0 / norm }
-                eigenvalue = norm
-                if change < 1e-13 * Double(n) { break }
-            }
-            found.append(vector)
+        for column in (0..<n).reversed().prefix(min(count, dimension)) {
             // Back to parameter space: v = Xᵀu, normalised.
             var direction = [Double](repeating: 0, count: dimension)
-            for (row, weight) in zip(centred, vector) where weight != 0 {
-                for j in 0..<dimension { direction[j] += row[j] * weight }
+            for (i, row) in centred.enumerated() where eigen.vectors[i * n + column] != 0 {
+                for j in 0..<dimension { direction[j] += row[j] * eigen.vectors[i * n + column] }
             }
             let norm = dot(direction, direction).squareRoot()
             guard norm > 0 else { break }   // the cloud has rank < count
@@ -136,7 +98,7 @@ public struct PrincipalComponents: Sendable {
                 direction = direction.map { -$0 }
             }
             components.append(direction)
-            variances.append(eigenvalue / Double(n))
+            variances.append(max(0, eigen.values[column]) / Double(n))
         }
         return (components, variances)
     }

@@ -46,11 +46,6 @@ enum ReportSupport {
         }
     }
 
-    /// "M = 8, L = 2" for a set of flag values, in `order`.
-    static func label(_ flags: [String: String], order: [String]) -> String {
-        order.compactMap { flag in flags[flag].map { "\(symbol(flag)) = \($0)" } }.joined(separator: ", ")
-    }
-
     /// The legend text of a fitted slope: "fit: slope −0.49 (95% CI −0.55 … −0.43)".
     static func slopeLabel(_ prefix: String, slope: Double, confidence: [Double]) -> String {
         var text = "\(prefix)slope \(signed(slope))"

@@ -114,7 +114,6 @@ public enum RunReport {
         return section
     }
 
-    /// Gradient and parameter norms against mean-field time.
     /// The NTK Gram matrix's λ_min and the local PL constant 2λ_min/n against the flow's observed
     /// dissipation rate −(dR/dt)/R (theory §4; ResNet teacher-regression runs with --ntk-every).
     static func tangentKernel(_ run: RunRecord) -> HTMLPage.Section {
@@ -133,6 +132,7 @@ public enum RunReport {
         return section
     }
 
+    /// Gradient and parameter norms against mean-field time.
     static func norms(_ run: RunRecord) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "norms", title: "Norms")
         let quantities = [("grad_norm", "gradient norm |∇Q|"), ("param_norm", "parameter norm |θ|")].filter { run.hasMetric($0.0) }

@@ -24,7 +24,7 @@ public enum SweepDiagnosticsReport {
     /// Every section that has data, in reading order.
     public static func sections(_ diagnostics: DiagnosticsReport) -> [HTMLPage.Section] {
         [width(diagnostics), widthOverDepth(diagnostics), distanceOverTime(diagnostics), depth(diagnostics),
-         coordinates(diagnostics), fits(diagnostics)]
+         distanceTable(diagnostics), linearization(diagnostics), coordinates(diagnostics), fits(diagnostics)]
     }
 
     /// One coloured group of points on a log-log distance chart, and how to find its recorded fit.

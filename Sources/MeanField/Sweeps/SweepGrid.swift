@@ -1,6 +1,4 @@
 import Foundation
-import TOMLKit
-import Yams
 
 /// One `meanfield train` flag and its value as text (`heads` = "8"); the flag is written without
 /// its dashes, in the canonical dashed form (`weight-decay`, never `weight_decay`).
@@ -220,18 +218,10 @@ public struct SweepGrid: Sendable, Equatable {
     /// A run's flags as `meanfield train` arguments: `--heads 8`, `--pre-norm` / `--no-pre-norm`.
     public static func trainArguments(_ flags: [SweepFlag]) -> [String] {
         flags.flatMap { pair -> [String] in
-            if booleanFlags.contains(pair.flag), let truth = Self.truth(pair.value) {
+            if booleanFlags.contains(pair.flag), let truth = TrainValueParsing.truth(pair.value) {
                 return [truth ? "--\(pair.flag)" : "--no-\(pair.flag)"]
             }
             return ["--\(pair.flag)", pair.value]
-        }
-    }
-
-    static func truth(_ text: String) -> Bool? {
-        switch text.lowercased() {
-        case "true", "yes", "on", "1": return true
-        case "false", "no", "off", "0": return false
-        default: return nil
         }
     }
 }
@@ -262,67 +252,7 @@ public struct SweepFile: Sendable, Equatable {
 
     /// Parses the bytes of a sweep file (`name` is used in messages).
     public static func parse(_ data: Data, format: ConfigFile.Format, name: String) throws -> SweepFile {
-        guard let text = String(data: data, encoding: .utf8) else { throw RunError("\(name): not UTF-8 text") }
-        // Each key's value as a list of texts (nil entry = a value that is a table or nested list).
-        var entries: [(key: String, values: [String], isList: Bool)] = []
-        func scalar(_ key: String, _ value: Any) throws -> String {
-            guard let text = ConfigFile.scalarText(value) else {
-                throw RunError("\(name): key '\(key)' must be a value or a list of values (e.g. heads = [2, 8, 32])")
-            }
-            return text
-        }
-        switch format {
-        case .json:
-            let object: [String: SweepJSONValue]
-            do {
-                object = try JSONDecoder().decode([String: SweepJSONValue].self, from: data)
-            } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-                throw RunError("\(name): key '\(context.codingPath[0].stringValue)' must be a value or a list of values (e.g. \"heads\": [2, 8, 32])")
-            } catch {
-                throw RunError("\(name): not a JSON object of flags and values (\(firstLine(error)))")
-            }
-            for key in object.keys.sorted() {
-                switch object[key]! {
-                case .list(let values): entries.append((key, values, true))
-                case .scalar(let value): entries.append((key, [value], false))
-                }
-            }
-        case .yaml:
-            let loaded: Any?
-            do { loaded = try Yams.load(yaml: text) } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
-            guard let loaded else { break }
-            guard let map = loaded as? [String: Any] else { throw RunError("\(name): the YAML document must be a map of flags to values") }
-            for key in map.keys.sorted() {
-                if let list = map[key] as? [Any] {
-                    entries.append((key, try list.map { try scalar(key, $0) }, true))
-                } else {
-                    entries.append((key, [try scalar(key, map[key]!)], false))
-                }
-            }
-        case .toml:
-            let table: TOMLTable
-            do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-                throw RunError("\(name): not valid TOML: \(error.description) (\(error.source.debugDescription))")
-            }
-            func tomlScalar(_ key: String, _ value: TOMLValueConvertible) throws -> String {
-                switch value.type {
-                case .bool: return value.bool! ? "true" : "false"
-                case .int: return String(value.int!)
-                case .double: return "\(value.double!)"
-                case .string: return value.string!
-                default: throw RunError("\(name): key '\(key)' must be a value or a list of values (e.g. heads = [2, 8, 32])")
-                }
-            }
-            for key in table.keys.sorted() {
-                let value = table[key]!
-                if let array = value.array {
-                    entries.append((key, try array.map { try tomlScalar(key, $0) }, true))
-                } else {
-                    entries.append((key, [try tomlScalar(key, value)], false))
-                }
-            }
-        }
-
+        let entries = try ConfigFile.entries(data, format: format, name: name, lists: true)
         var file = SweepFile(grid: SweepGrid(axes: [], fixed: []))
         for (rawKey, values, isList) in entries {
             let key = rawKey.replacingOccurrences(of: "_", with: "-")
@@ -350,27 +280,6 @@ public struct SweepFile: Sendable, Equatable {
         if let index = file.grid.axes.firstIndex(where: { $0.flag == "seed" }) { file.grid.axes.append(file.grid.axes.remove(at: index)) }
         do { try file.grid.validateValues() } catch let error as RunError { throw RunError("\(name): \(error.description)") }
         return file
-    }
-
-    private static func firstLine(_ error: Error) -> String {
-        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    }
-}
-
-/// A JSON value of a sweep file: one scalar or a list of scalars, as text.
-private enum SweepJSONValue: Decodable {
-    case scalar(String)
-    case list([String])
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let list = try? container.decode([JSONScalar].self) {
-            self = .list(list.map(\.text))
-        } else if let value = try? container.decode(JSONScalar.self) {
-            self = .scalar(value.text)
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a value or a list of values")
-        }
     }
 }
 

@@ -117,11 +117,15 @@ public struct SweepRunner {
         var statuses: [String: String] = [:]
         var failed: [String] = [], skipped: [String] = []
         var pending: [SweepRun] = []
+        /// A run an earlier sweep (or another process) finished: skipped, and failed unless it completed.
+        func skip(_ run: SweepRun, status: String) {
+            statuses[run.name] = status
+            skipped.append(run.name)
+            if status != "completed" { failed.append(run.name) }
+        }
         for run in manifest.runs {
             if case .finished(let status) = SweepRunState.inspect(runDirectory(run)) {
-                statuses[run.name] = status
-                skipped.append(run.name)
-                if status != "completed" { failed.append(run.name) }
+                skip(run, status: status)
             } else {
                 pending.append(run)
             }
@@ -182,11 +186,7 @@ public struct SweepRunner {
                 // Planned now, after any other writer has let go of the folder.
                 let (state, arguments) = plan(run)
                 guard let arguments else {
-                    if case .finished(let status) = state {
-                        statuses[run.name] = status
-                        skipped.append(run.name)
-                        if status != "completed" { failed.append(run.name) }
-                    }
+                    if case .finished(let status) = state { skip(run, status: status) }
                     done += 1
                     continue
                 }

@@ -40,41 +40,29 @@ public enum RidgeSolver {
                 shiftedTargets[i] -= centre * rowSum / Double(m)
             }
         }
-        let scale = 1 / (Double(n) * Double(m))
-        var offset: [Double]
-        switch form ?? .preferred(samples: n, width: m) {
-        case .primal:
-            // A = ΦᵀΦ/(nm) + λI_m (m×m), right-hand side Φᵀr₀/n.
-            var gram = [Double](repeating: 0, count: m * m)
-            features.withUnsafeBufferPointer { phi in
-                gram.withUnsafeMutableBufferPointer { g in
-                    Gemm.gemm(transposeA: true, transposeB: false, m: m, n: m, k: n, alpha: scale, a: phi.baseAddress!, lda: m,
-                              b: phi.baseAddress!, ldb: m, beta: 0, c: g.baseAddress!, ldc: m)
-                }
-            }
-            for j in 0..<m { gram[j * m + j] += lambda }
-            var rhs = [Double](repeating: 0, count: m)
-            for i in 0..<n {
-                let r = shiftedTargets[i] / Double(n)
-                for j in 0..<m { rhs[j] += features[i * m + j] * r }
-            }
-            offset = try CholeskyFactorization(symmetric: gram, dimension: m).solve(rhs)
-        case .dual:
-            // B = ΦΦᵀ/(nm) + λI_n (n×n), α = B⁻¹ r₀/n, u* − b = Φᵀα.
-            var gram = [Double](repeating: 0, count: n * n)
-            features.withUnsafeBufferPointer { phi in
-                gram.withUnsafeMutableBufferPointer { g in
-                    Gemm.gemm(transposeA: false, transposeB: true, m: n, n: n, k: m, alpha: scale, a: phi.baseAddress!, lda: m,
-                              b: phi.baseAddress!, ldb: m, beta: 0, c: g.baseAddress!, ldc: n)
-                }
-            }
-            for i in 0..<n { gram[i * n + i] += lambda }
-            let alpha = try CholeskyFactorization(symmetric: gram, dimension: n).solve(shiftedTargets.map { $0 / Double(n) })
-            offset = [Double](repeating: 0, count: m)
-            for i in 0..<n {
-                for j in 0..<m { offset[j] += features[i * m + j] * alpha[i] }
+        // Primal: A = ΦᵀΦ/(nm) + λI_m (m×m), A(u* − b) = Φᵀr₀/n.
+        // Dual: B = ΦΦᵀ/(nm) + λI_n (n×n), α = B⁻¹ r₀/n, u* − b = Φᵀα.
+        let dual = (form ?? .preferred(samples: n, width: m)) == .dual
+        let size = dual ? n : m
+        var gram = [Double](repeating: 0, count: size * size)
+        features.withUnsafeBufferPointer { phi in
+            gram.withUnsafeMutableBufferPointer { g in
+                Gemm.gemm(transposeA: !dual, transposeB: dual, m: size, n: size, k: dual ? m : n, alpha: 1 / (Double(n) * Double(m)),
+                          a: phi.baseAddress!, lda: m, b: phi.baseAddress!, ldb: m, beta: 0, c: g.baseAddress!, ldc: size)
             }
         }
+        for i in 0..<size { gram[i * size + i] += lambda }
+        let system = try CholeskyFactorization(symmetric: gram, dimension: size)
+        /// Φᵀv (length m) for v of length n.
+        func transposedProduct(_ v: [Double]) -> [Double] {
+            var product = [Double](repeating: 0, count: m)
+            for i in 0..<n {
+                for j in 0..<m { product[j] += features[i * m + j] * v[i] }
+            }
+            return product
+        }
+        let reduced = shiftedTargets.map { $0 / Double(n) }
+        var offset = dual ? transposedProduct(system.solve(reduced)) : system.solve(transposedProduct(reduced))
         for j in 0..<m { offset[j] += centre }
         return offset
     }

@@ -32,14 +32,22 @@ public enum VarProCharts {
 
     static func clipped(_ values: [Double]) -> [Double] { values.map { $0.isFinite ? max($0, floor) : .nan } }
 
+    /// `values` of every student at one λ against τ, on a log axis (students without values are left out).
+    static func students(_ results: VarProResults, lambda: Double, title: String, y: String,
+                         _ values: (VarProSeries) -> [Double]?) -> Chart {
+        var chart = Chart(title: title, x: ChartAxis("mean-field time τ"), y: ChartAxis(y, scale: .log10))
+        for series in results.runs where series.lambda == lambda {
+            guard let values = values(series), !values.isEmpty else { continue }
+            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(values), style: style(series),
+                                            colour: widthColour(results, series.width), dashed: series.mode == .twoTimescale))
+        }
+        return chart
+    }
+
     /// Energy distance to the teacher against τ for every width and mode at one λ.
     public static func teacherDistance(_ results: VarProResults, lambda: Double) -> Chart {
-        var chart = Chart(title: "Energy distance to the teacher, λ = \(VarProReport.format(lambda)) (\(results.config.regulariser.rawValue))",
-                          x: ChartAxis("mean-field time τ"), y: ChartAxis("energy distance (MMD², k = −|x − y|)", scale: .log10))
-        for series in results.runs where series.lambda == lambda {
-            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.teacherEnergy), style: style(series), colour: widthColour(results, series.width),
-                                            dashed: series.mode == .twoTimescale))
-        }
+        var chart = students(results, lambda: lambda, title: "Energy distance to the teacher, λ = \(VarProReport.format(lambda)) (\(results.config.regulariser.rawValue))",
+                             y: "energy distance (MMD², k = −|x − y|)") { $0.teacherEnergy }
         if let pde = results.pde {
             chart.series.append(ChartSeries("λ → 0 PDE (\(pde.cells) cells)", x: pde.time, y: clipped(pde.teacherEnergy), colour: .reference, dashed: true, lineWidth: 1.5))
         }
@@ -48,38 +56,22 @@ public enum VarProCharts {
 
     /// Risk ½ mean (f − y)² against τ for every width and mode at one λ.
     public static func risk(_ results: VarProResults, lambda: Double) -> Chart {
-        var chart = Chart(title: "Risk, λ = \(VarProReport.format(lambda)) (\(results.config.regulariser.rawValue))",
-                          x: ChartAxis("mean-field time τ"), y: ChartAxis("½ mean (f − y)²", scale: .log10))
-        for series in results.runs where series.lambda == lambda {
-            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.risk), style: style(series), colour: widthColour(results, series.width),
-                                            dashed: series.mode == .twoTimescale))
-        }
-        return chart
+        students(results, lambda: lambda, title: "Risk, λ = \(VarProReport.format(lambda)) (\(results.config.regulariser.rawValue))",
+                 y: "½ mean (f − y)²") { $0.risk }
     }
 
     /// Energy distance of each student to the PDE solution at the same τ, at the smallest λ.
     public static func pdeDistance(_ results: VarProResults) -> Chart {
         let lambda = results.config.lambdas.min() ?? 0
-        var chart = Chart(title: "Energy distance to the λ → 0 PDE solution, λ = \(VarProReport.format(lambda))",
-                          x: ChartAxis("mean-field time τ"), y: ChartAxis("energy distance to the PDE density", scale: .log10))
-        for series in results.runs where series.lambda == lambda && !series.pdeEnergy.isEmpty {
-            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(series.pdeEnergy), style: style(series), colour: widthColour(results, series.width),
-                                            dashed: series.mode == .twoTimescale))
-        }
-        return chart
+        return students(results, lambda: lambda, title: "Energy distance to the λ → 0 PDE solution, λ = \(VarProReport.format(lambda))",
+                        y: "energy distance to the PDE density") { $0.pdeEnergy }
     }
 
     /// Geodesic W₂ of each student to the PDE solution at the same τ, at the smallest λ.
     public static func pdeW2(_ results: VarProResults) -> Chart {
         let lambda = results.config.lambdas.min() ?? 0
-        var chart = Chart(title: "W₂ to the λ → 0 PDE solution, λ = \(VarProReport.format(lambda))",
-                          x: ChartAxis("mean-field time τ"), y: ChartAxis("geodesic W₂ to the PDE density", scale: .log10))
-        for series in results.runs where series.lambda == lambda {
-            guard let values = series.pdeW2, !values.isEmpty else { continue }
-            chart.series.append(ChartSeries(series.label, x: series.time, y: clipped(values), style: style(series),
-                                            colour: widthColour(results, series.width), dashed: series.mode == .twoTimescale))
-        }
-        return chart
+        return students(results, lambda: lambda, title: "W₂ to the λ → 0 PDE solution, λ = \(VarProReport.format(lambda))",
+                        y: "geodesic W₂ to the PDE density") { $0.pdeW2 }
     }
 
     /// Teacher density, initial and final PDE density, and a histogram of the final features of the

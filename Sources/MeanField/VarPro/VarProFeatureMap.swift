@@ -24,8 +24,6 @@ public struct VarProFeatureMap: Codable, Sendable, Equatable {
 
     /// p: 1 (an angle) on the circle, 2 (a point of the torus) on the torus.
     public var parameterDimension: Int { kind == .reluCircle ? 1 : 2 }
-    /// Inputs are 2-D in both families.
-    public var inputDimension: Int { 2 }
 
     /// φ(θ, x) for one parameter (p values) and one input (2 values).
     public func value(parameter: [Double], input: [Double]) -> Double {

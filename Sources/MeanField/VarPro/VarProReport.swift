@@ -44,9 +44,7 @@ public enum VarProReport {
             ("stochastic VarPro", config.modes.contains(.stochasticVarPro) ? "batch \(config.batchSize == 0 ? config.samples : config.batchSize), momentum β = \(format(config.momentum))" : "—"),
             ("PDE cells", config.solvesPDE ? "\(config.pdeCells)" : "not solved"), ("seed", "\(config.seed)"),
             ("wall time", String(format: "%.1f s", results.seconds))]
-        if let manifest {
-            pairs += [("git commit", manifest.gitCommit), ("threads", String(manifest.threads)), ("CPU", manifest.cpu), ("started at", manifest.startedAt)]
-        }
+        pairs += manifest?.provenance.filter { ["git commit", "threads", "CPU", "started at"].contains($0.label) } ?? []
         overview.keyValues(pairs, caption: "Configuration and provenance")
         overview.paragraph("Objective J = (1/(2λ)) mean (f − y)² + (1/(2m)) Σ (u − b)², f = (1/m) Σ u_j φ(θ_j, ·) (theory §3). VarPro sets u = u*(θ) = b + (ΦᵀΦ/(nm) + λI)⁻¹Φᵀ(y − Φb/m)/n every step; two-timescale trains u by gradient with rate λm. Distances: energy distance (MMD² of k = −|x − y|, chordal embedding) and geodesic W₁ (exact) and W₂ on the circle, to the teacher's quadrature measure and to the ultra-fast diffusion PDE solution at the same τ.")
         page.add(overview)

@@ -1,16 +1,6 @@
 /// Element-wise binary functions with NumPy broadcasting.
 public enum BinaryFunction: String, Sendable {
     case add, subtract, multiply, divide
-
-    @inline(__always)
-    func value<T: TensorScalar>(_ a: T, _ b: T) -> T {
-        switch self {
-        case .add: return a + b
-        case .subtract: return a - b
-        case .multiply: return a * b
-        case .divide: return a / b
-        }
-    }
 }
 
 /// The broadcast result shape of `a` and `b` under NumPy's rule: align trailing axes; extents must

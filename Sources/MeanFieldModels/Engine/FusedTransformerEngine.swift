@@ -108,15 +108,17 @@ enum FusedPass {
         }
         let seed = withGradients ? w.streamGradient.pointer : nil
         let result: (risk: Double, outputs: Tensor<T>)
-        switch targets {
+        let (base, centring) = targets.parts
+        switch base {
         case let .regression(values, labelRow):
-            result = FusedReadout.regression(w, values: values, labelRow: labelRow, gradient: seed)
+            result = FusedReadout.regression(w, values: values, labelRow: labelRow, centring: centring, gradient: seed)
             // A classification readout unused by a regression risk has zero gradient.
             w.readoutWeightGradient.pointer.update(repeating: 0, count: w.readoutWeightGradient.count)
             w.readoutBiasGradient.pointer.update(repeating: 0, count: w.readoutBiasGradient.count)
         case let .classification(labels):
             precondition(config.readout.isClassification, "FusedTransformerEngine: classification targets need a classification readout")
-            result = FusedReadout.classification(w, labels: labels, gradient: seed)
+            result = FusedReadout.classification(w, labels: labels, centring: centring, gradient: seed)
+        case .centred: preconditionFailure("unreachable: parts unwraps the centring")
         }
         guard withGradients else { return result }
         for block in stride(from: shape.blockCount - 1, through: 0, by: -1) {

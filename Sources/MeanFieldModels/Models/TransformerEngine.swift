@@ -7,6 +7,10 @@ public enum Targets<Scalar: TensorScalar>: Sendable {
     /// Classification: logits from the mean-pooled tokens (or the class token, ``ReadoutKind/classToken``);
     /// R = mean cross-entropy. `labels`: B ints.
     case classification(labels: [Int])
+    /// The same targets scored against the centred output (f − f₀)/γ₀ (theory §1.6, ``OutputCentring``):
+    /// `initialOutputs` are f₀, the outputs of the batch at θ₀ (`[B]` or `[B, C]`). The risk, its
+    /// gradients and the outputs returned are those of the centred output.
+    indirect case centred(Targets, initialOutputs: Tensor<Scalar>, gamma0: Double)
 }
 
 /// Computes the risk R of a batch and its gradient ∇R with respect to every parameter of a store.
@@ -56,16 +60,22 @@ public struct AutodiffEngine<Scalar: TensorScalar>: TransformerEngine {
         return (Double(risk.value.scalar), outputs.value)
     }
 
-    /// R = ½·mean(ŷ − y)² (regression) or mean cross-entropy (classification), and the outputs.
+    /// R = ½·mean(ŷ − y)² (regression) or mean cross-entropy (classification), and the outputs
+    /// (centred, (f − f₀)/γ₀, for ``Targets/centred(_:initialOutputs:gamma0:)``).
     func riskGraph(_ parameters: [String: Variable<Scalar>], tokens: Variable<Scalar>, targets: Targets<Scalar>) -> (risk: Variable<Scalar>, outputs: Variable<Scalar>) {
         let output = model.forward(tokens, parameters: parameters)
-        switch targets {
-        case let .regression(values, labelRow):
-            let prediction = model.regressionReadout(output, labelRow: labelRow)
-            return ((prediction - Variable.constant(values)).squared().mean() * Scalar(0.5), prediction)
-        case let .classification(labels):
-            let logits = model.classificationReadout(output, parameters: parameters)
-            return (logits.crossEntropy(labels: labels), logits)
+        let (base, centring) = targets.parts
+        var outputs: Variable<Scalar>
+        switch base {
+        case let .regression(_, labelRow): outputs = model.regressionReadout(output, labelRow: labelRow)
+        case .classification: outputs = model.classificationReadout(output, parameters: parameters)
+        case .centred: preconditionFailure("unreachable: parts unwraps the centring")
+        }
+        if let centring { outputs = (outputs - Variable.constant(centring.offset)) * centring.scale }
+        switch base {
+        case let .regression(values, _): return ((outputs - Variable.constant(values)).squared().mean() * Scalar(0.5), outputs)
+        case let .classification(labels): return (outputs.crossEntropy(labels: labels), outputs)
+        case .centred: preconditionFailure("unreachable: parts unwraps the centring")
         }
     }
 }

@@ -73,6 +73,8 @@ public struct VisionTransformerConfig: Codable, Sendable, Equatable {
 public struct VisionTransformer<Scalar: TensorScalar> {
     public let config: VisionTransformerConfig
     public var engine: AnyTransformerEngine<Scalar>
+    /// The centred output (logits − logits at θ₀)/γ₀ of theory §1.6 (train key `gamma0`); nil: the logits.
+    public var centring: OutputCentring<Scalar>?
 
     public static var patchWeightName: String { "embedding.patch.weight" }   // [D, C·p·p]
     public static var patchBiasName: String { "embedding.patch.bias" }       // [D]
@@ -82,11 +84,6 @@ public struct VisionTransformer<Scalar: TensorScalar> {
     public init(config: VisionTransformerConfig, engine kind: EngineKind = .fused) {
         self.config = config
         engine = AnyTransformerEngine(config: config.transformer, kind: kind)
-    }
-
-    /// The embedding's parameter names present in this model, in store order.
-    public var embeddingNames: [String] {
-        [Self.patchWeightName, Self.patchBiasName, Self.positionName] + (config.classToken ? [Self.classTokenName] : [])
     }
 
     /// Fresh parameters: the embedding (Philox streams 2³² + k, independent of the Transformer's
@@ -117,7 +114,7 @@ public struct VisionTransformer<Scalar: TensorScalar> {
         let patches = patches(images)
         let tokens = embed(store, patches: patches)
         let transformer = transformerStore(store)
-        let result = engine.riskAndGradients(transformer, tokens: tokens, targets: .classification(labels: labels), withInputGradient: true)
+        let result = engine.riskAndGradients(transformer, tokens: tokens, targets: targets(patches, labels: labels), withInputGradient: true)
         let embedding = PatchEmbedding.backward(tokenGradient: result.inputGradient!, patches: patches, hasClassToken: config.classToken)
         var byName = Dictionary(uniqueKeysWithValues: zip(transformer.names, result.gradients))
         byName[Self.patchWeightName] = embedding.weight
@@ -132,9 +129,24 @@ public struct VisionTransformer<Scalar: TensorScalar> {
 
     /// R and the logits `[B, C]` of a batch, without gradients.
     public mutating func evaluate(_ store: ParameterStore<Scalar>, images: Tensor<Scalar>, labels: [Int]) -> (risk: Double, logits: Tensor<Scalar>) {
-        let tokens = embed(store, patches: patches(images))
-        let result = engine.evaluate(transformerStore(store), tokens: tokens, targets: .classification(labels: labels))
+        let patches = patches(images)
+        let tokens = embed(store, patches: patches)
+        let result = engine.evaluate(transformerStore(store), tokens: tokens, targets: targets(patches, labels: labels))
         return (result.risk, result.outputs)
+    }
+
+    /// The labels, centred at θ₀'s logits of this batch when ``centring`` is set.
+    mutating func targets(_ patches: Tensor<Scalar>, labels: [Int]) -> Targets<Scalar> {
+        let plain = Targets<Scalar>.classification(labels: labels)
+        guard let centring else { return plain }
+        let initial = centring.initial
+        // The readout starts at zero (initialParameters), and then so do the logits: no forward pass needed.
+        let vanishing = [MeanFieldTransformer.readoutWeightName, MeanFieldTransformer.readoutBiasName].allSatisfy { name in
+            initial.contains(name) && initial[name].scalars.allSatisfy { $0 == 0 }
+        }
+        let initialLogits = vanishing ? Tensor<Scalar>.zeros([labels.count, config.classes])
+            : engine.evaluate(transformerStore(initial), tokens: embed(initial, patches: patches), targets: plain).outputs
+        return plain.centredOutput(initialOutputs: initialLogits, gamma0: centring.gamma0)
     }
 
     func patches(_ images: Tensor<Scalar>) -> Tensor<Scalar> {

@@ -397,10 +397,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     /// empty when the folder is missing. Diagnostics and reports list checkpoints through this too.
     public static func all(in directory: String) -> [(step: Int, path: String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.compactMap { name -> (step: Int, path: String)? in
-            guard name.hasPrefix("step-"), name.hasSuffix(".safetensors"), let step = Int(name.dropFirst(5).dropLast(12)) else { return nil }
-            return (step, directory + "/" + name)
-        }.sorted { $0.step < $1.step }
+        return names.compactMap { name in stepInFileName(name).map { (step: $0, path: directory + "/" + name) } }.sorted { $0.step < $1.step }
     }
 
     /// The checkpoint with the most steps in `directory`, or nil if there is none.

@@ -16,12 +16,24 @@ public struct RegressionTask<Engine: TransformerEngine>: TrainingTask {
     public var engine: Engine
     private var data: RegressionData<Scalar>
     private let penalty: GradientFlow
+    /// θ₀ of the centred output (f − f₀)/γ₀ (`gamma0`, theory §1.6), and f₀ on the evaluation set.
+    private let initial: ParameterStore<Scalar>?
+    private var evalOffsets: Tensor<Scalar>?
 
     public init(config: TrainConfig, engine: Engine) {
         self.config = config
         self.engine = engine
         data = RegressionData(config: config)
         penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
+        initial = config.gamma0 == nil ? nil : config.initialParameters()
+    }
+
+    /// The regression targets of `tokens`, centred at θ₀'s predictions of them with `gamma0`
+    /// (`offsets`: those predictions when already known).
+    private mutating func targets(_ tokens: Tensor<Scalar>, _ values: Tensor<Scalar>, offsets: Tensor<Scalar>? = nil) -> Targets<Scalar> {
+        let plain = Targets<Scalar>.regression(values: values, labelRow: data.task.labelRow)
+        guard let initial else { return plain }
+        return plain.centredOutput(initialOutputs: offsets ?? engine.evaluate(initial, tokens: tokens, targets: plain).outputs, gamma0: config.gamma0)
     }
 
     public func prepare() throws -> TaskPlan {
@@ -32,11 +44,24 @@ public struct RegressionTask<Engine: TransformerEngine>: TrainingTask {
 
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, step: Int) -> (risk: Double, gradients: [Tensor<Scalar>]) {
         let batch = data.batch(step: step)
-        return engine.riskAndGradients(store, tokens: batch.tokens, targets: .regression(values: batch.targets, labelRow: data.task.labelRow))
+        let targets = targets(batch.tokens, batch.targets)
+        return engine.riskAndGradients(store, tokens: batch.tokens, targets: targets)
     }
 
     private mutating func risk(_ store: ParameterStore<Scalar>, on set: (tokens: Tensor<Scalar>, targets: Tensor<Scalar>)) -> Double {
-        engine.evaluate(store, tokens: set.tokens, targets: .regression(values: set.targets, labelRow: data.task.labelRow)).risk
+        let targets = targets(set.tokens, set.targets)
+        return engine.evaluate(store, tokens: set.tokens, targets: targets).risk
+    }
+
+    /// R on the evaluation set (its f₀ computed once).
+    private mutating func evalRisk(_ store: ParameterStore<Scalar>) -> Double {
+        let eval = data.eval
+        if let initial, evalOffsets == nil {
+            let plain = Targets<Scalar>.regression(values: eval.targets, labelRow: data.task.labelRow)
+            evalOffsets = engine.evaluate(initial, tokens: eval.tokens, targets: plain).outputs
+        }
+        let targets = targets(eval.tokens, eval.targets, offsets: evalOffsets)
+        return engine.evaluate(store, tokens: eval.tokens, targets: targets).risk
     }
 
     public mutating func metrics(_ store: ParameterStore<Scalar>, step: Int, batchRisk: Double) -> TaskMetrics {
@@ -44,14 +69,14 @@ public struct RegressionTask<Engine: TransformerEngine>: TrainingTask {
         var lists = ["spread_attention": spread.attention]
         if !spread.ffn.isEmpty { lists["spread_ffn"] = spread.ffn }
         return TaskMetrics(numbers: ["R": batchRisk, "Q": penalty.objective(risk: batchRisk, store: store),
-                                     "eval_R": risk(store, on: data.eval)], lists: lists)
+                                     "eval_R": evalRisk(store)], lists: lists)
     }
 
     public mutating func finalMetrics(_ store: ParameterStore<Scalar>, lastLogged: [String: Double]) -> [String: Double] {
-        var final = lastLogged.filter { ["R", "Q", "eval_R"].contains($0.key) }
+        var final = lastLogged
         if let train = data.train { final["R"] = risk(store, on: train) }
         if let trainRisk = final["R"] { final["Q"] = penalty.objective(risk: trainRisk, store: store) }
-        final["eval_R"] = risk(store, on: data.eval)
+        final["eval_R"] = evalRisk(store)
         return final
     }
 

@@ -66,7 +66,8 @@ public struct TrainingRun<Task: TrainingTask> {
         let keep = begin.checkpoint?.keepsMetricsLine
         let directory = try RunDirectory(path: path, keepingMetrics: keep)
         let kept = resume ? try RunFolder.readMetrics(in: path) : []
-        var initial = kept.first { $0["step"] == 0 }?.numbers ?? [:], lastLogged = kept.last?.numbers ?? [:]
+        var initial = Self.taskNumbers(kept.first { $0["step"] == 0 }?.numbers ?? [:])
+        var lastLogged = Self.taskNumbers(kept.last?.numbers ?? [:])
         let checkpointFolder = try begin.prepare(directory, config: config, start: start, scalarType: config.precision.scalarName)
 
         var schedule = config.learningRateSchedule
@@ -126,8 +127,8 @@ public struct TrainingRun<Task: TrainingTask> {
                     if task.logsTrainingSeconds { line.numbers["train_seconds"] = window.seconds }
                 }
                 try directory.appendMetrics(numbers: line.numbers, lists: line.lists)
-                if step == 0 { initial = line.numbers }
-                lastLogged = line.numbers
+                if step == 0 { initial = Self.taskNumbers(line.numbers) }
+                lastLogged = Self.taskNumbers(line.numbers)
                 window = LossWindow()
                 if printReport, let text = task.consoleLine(step: step, numbers: line.numbers) {
                     progress?.finish()
@@ -166,6 +167,14 @@ public struct TrainingRun<Task: TrainingTask> {
         try directory.writeSummary(result)
         return result
     }
+}
+
+extension TrainingRun {
+    /// The keys the driver adds to every metrics line (the rest are the task's).
+    static var driverKeys: Set<String> { ["step", "t", "lr", "param_norm", "grad_norm", "epoch", "batch_loss", "train_seconds"] }
+
+    /// The task's numbers of a metrics line: what the summary keeps as `initial` and `final`.
+    static func taskNumbers(_ numbers: [String: Double]) -> [String: Double] { numbers.filter { !driverKeys.contains($0.key) } }
 }
 
 /// The batch losses of the steps since the last metrics line (logged as their mean, `batch_loss`).

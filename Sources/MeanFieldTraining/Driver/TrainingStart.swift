@@ -53,19 +53,4 @@ struct TrainingStart<Scalar: TensorScalar> {
         try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: scalarType), resumedFromStep: checkpoint == nil ? nil : start)
         return try directory.checkpointsFolder()
     }
-
-    /// A resumed run must be the same run: only the length and the logging may change.
-    static func checkResumable(_ saved: TrainConfig, as current: TrainConfig, path: String) throws {
-        var a = saved, b = current
-        a.steps = 0; b.steps = 0; a.epochs = 0; b.epochs = 0; a.threads = nil; b.threads = nil
-        a.logEvery = 1; b.logEvery = 1; a.checkpointEvery = 0; b.checkpointEvery = 0
-        a.logEveryEpochs = 0; b.logEveryEpochs = 0; a.checkpointEveryEpochs = 0; b.checkpointEveryEpochs = 0
-        guard a == b else {
-            let differing = TrainConfig.keys.filter { key in
-                (try? JSONSerialization.jsonObject(with: a.jsonData()) as? [String: Any])?[key].map { "\($0)" }
-                    != (try? JSONSerialization.jsonObject(with: b.jsonData()) as? [String: Any])?[key].map { "\($0)" }
-            }
-            throw RunError("\(path) was written by a run with another config (\(differing.joined(separator: ", "))); --resume accepts only --steps, --epochs, --threads and the --log-every/--checkpoint-every flags")
-        }
-    }
 }

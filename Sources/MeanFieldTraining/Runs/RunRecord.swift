@@ -207,7 +207,6 @@ public struct RunRecord: Sendable {
     /// The summary's status ("completed", "diverged", …), nil while the run has none.
     public var status: String? { summary?.status }
 
-
     /// Whether this is an image-classification run.
     public var isImageRun: Bool { config.isImageTask || hasMetric("train_loss") }
 
@@ -225,25 +224,17 @@ public struct RunRecord: Sendable {
 
     /// The values of `key` against those of `along` over the metrics lines that have both
     /// (NaN is kept, so charts show the gap).
-    public func series(_ key: String, along: String = "t") -> (x: [Double], y: [Double]) {
-        var xs: [Double] = [], ys: [Double] = []
-        for record in metrics {
-            guard let x = record[along], let y = record[key] else { continue }
-            xs.append(x)
-            ys.append(y)
-        }
-        return (xs, ys)
-    }
+    public func series(_ key: String, along: String = "t") -> (x: [Double], y: [Double]) { points(along: along) { $0[key] } }
 
     /// Entry `layer` of the per-layer list `key` (e.g. spread_attention) against `along`.
     public func layerSeries(_ key: String, layer: Int, along: String = "t") -> (x: [Double], y: [Double]) {
-        var xs: [Double] = [], ys: [Double] = []
-        for record in metrics {
-            guard let x = record[along], let list = record.lists[key], layer < list.count else { continue }
-            xs.append(x)
-            ys.append(list[layer])
-        }
-        return (xs, ys)
+        points(along: along) { record in record.lists[key].flatMap { layer < $0.count ? $0[layer] : nil } }
+    }
+
+    /// `value` of every metrics line that has it and `along`, against `along`.
+    private func points(along: String, _ value: (MetricsRecord) -> Double?) -> (x: [Double], y: [Double]) {
+        let pairs = metrics.compactMap { record in record[along].flatMap { x in value(record).map { (x, $0) } } }
+        return (pairs.map(\.0), pairs.map(\.1))
     }
 
     /// The number of layers in the per-layer list `key` (0 if no line has it).

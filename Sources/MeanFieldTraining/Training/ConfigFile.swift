@@ -65,52 +65,96 @@ public enum ConfigFile {
 
     /// Parses the bytes of a config file (`name` is used in messages).
     public static func parse(_ data: Data, format: Format, name: String) throws -> [(key: String, text: String)] {
+        try entries(data, format: format, name: name, lists: false).map { ($0.key, $0.values[0]) }
+    }
+
+    /// The keys of a flat file, sorted, each with its value as text, or with `lists` (a sweep file,
+    /// whose lists are grid axes) also a list of values. A value of any other shape (a table, a
+    /// nested list) is a one-line error naming the key.
+    package static func entries(_ data: Data, format: Format, name: String, lists: Bool) throws -> [(key: String, values: [String], isList: Bool)] {
         guard let text = String(data: data, encoding: .utf8) else { throw RunError("\(name): not UTF-8 text") }
-        var pairs: [(key: String, text: String)] = []
+        let example = lists ? (format == .json ? "\"heads\": [2, 8, 32]" : "heads = [2, 8, 32]") : (format == .json ? "\"heads\": 8" : "heads = 8")
+        func refusal(_ key: String) -> RunError {
+            RunError("\(name): key '\(key)' must be " + (lists ? "a value or a list of values (e.g. \(example))" : "a single value (keys are flat, e.g. \(example))"))
+        }
         func scalar(_ key: String, _ value: Any?) throws -> String {
-            guard let text = scalarText(value) else {
-                throw RunError("\(name): key '\(key)' must be a single value (keys are flat, e.g. heads = 8)")
-            }
+            guard let text = scalarText(value) else { throw refusal(key) }
             return text
         }
+        var entries: [(key: String, values: [String], isList: Bool)] = []
         switch format {
         case .json:
-            let object: [String: JSONScalar]
+            let object: [String: JSONEntry]
             do {
-                object = try JSONDecoder().decode([String: JSONScalar].self, from: data)
-            } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
-                throw RunError("\(name): key '\(context.codingPath[0].stringValue)' must be a single value (keys are flat, e.g. \"heads\": 8)")
+                object = try JSONDecoder().decode([String: JSONEntry].self, from: data)
+            } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+                throw refusal(context.codingPath[0].stringValue)
             } catch {
                 throw RunError("\(name): not a JSON object of keys and values (\(firstLine(error)))")
             }
-            for key in object.keys.sorted() { pairs.append((key, object[key]!.text)) }
+            for key in object.keys.sorted() {
+                switch object[key]! {
+                case .list(let values): guard lists else { throw refusal(key) }; entries.append((key, values, true))
+                case .scalar(let value): entries.append((key, [value], false))
+                }
+            }
         case .yaml:
             let loaded: Any?
             do { loaded = try Yams.load(yaml: text) } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
-            if loaded == nil { return [] }
+            guard let loaded else { break }
             guard let map = loaded as? [String: Any] else { throw RunError("\(name): the YAML document must be a map of keys to values") }
-            for key in map.keys.sorted() { pairs.append((key, try scalar(key, map[key]!))) }
+            for key in map.keys.sorted() {
+                if lists, let list = map[key] as? [Any] {
+                    entries.append((key, try list.map { try scalar(key, $0) }, true))
+                } else {
+                    entries.append((key, [try scalar(key, map[key]!)], false))
+                }
+            }
         case .toml:
             let table: TOMLTable
             do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
                 throw RunError("\(name): not valid TOML: \(error.description) (\(error.source.debugDescription))")
             }
+            func tomlScalar(_ key: String, _ value: TOMLValueConvertible) throws -> String {
+                switch value.type {
+                case .bool: return value.bool! ? "true" : "false"
+                case .int: return String(value.int!)
+                case .double: return "\(value.double!)"
+                case .string: return value.string!
+                default: throw refusal(key)
+                }
+            }
             for key in table.keys.sorted() {
                 let value = table[key]!
-                switch value.type {
-                case .bool: pairs.append((key, value.bool! ? "true" : "false"))
-                case .int: pairs.append((key, String(value.int!)))
-                case .double: pairs.append((key, "\(value.double!)"))
-                case .string: pairs.append((key, value.string!))
-                default: throw RunError("\(name): key '\(key)' must be a single value (keys are flat, e.g. heads = 8)")
+                if lists, let array = value.array {
+                    entries.append((key, try array.map { try tomlScalar(key, $0) }, true))
+                } else {
+                    entries.append((key, [try tomlScalar(key, value)], false))
                 }
             }
         }
-        return pairs
+        return entries
     }
 
     private static func firstLine(_ error: Error) -> String {
         String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}
+
+/// A JSON value of a config or sweep file: one scalar or a list of scalars, as text.
+private enum JSONEntry: Decodable {
+    case scalar(String)
+    case list([String])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let list = try? container.decode([JSONScalar].self) {
+            self = .list(list.map(\.text))
+        } else if let value = try? container.decode(JSONScalar.self) {
+            self = .scalar(value.text)
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a value or a list of values")
+        }
     }
 }
 

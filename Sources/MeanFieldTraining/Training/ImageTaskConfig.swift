@@ -8,7 +8,7 @@ extension TrainConfig {
     /// class-dependent blobs, ``SyntheticImages``: no files needed; tests and quick trials).
     public static let imageTasks = ["fashion-mnist", "mnist", "cifar-10", "cifar-100", "synthetic-images"]
 
-    /// Whether `task` is an image classification task (trained by ``ImageTrainer``).
+    /// Whether `task` is an image classification task (trained by ``ImageClassificationTask``).
     public var isImageTask: Bool { Self.imageTasks.contains(task) }
 
     /// The dataset of an image task (nil for `synthetic-images` and regression).
@@ -53,7 +53,6 @@ extension TrainConfig {
         if subset > 0 && batchSize > subset {
             throw RunError("--batch-size \(batchSize) is larger than --subset \(subset); use at most \(subset) (0 = full batch)")
         }
-        if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
         config.threads = threads ?? defaultThreads
         guard checkModel else { return config }
         guard let dimension = tokenDim else { throw RunError("--token-dim is required for --task \(task) (the default ViT has 64)") }

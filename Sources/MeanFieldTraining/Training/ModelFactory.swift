@@ -18,10 +18,19 @@ extension TrainConfig {
         return MeanFieldTransformer(config: transformer).initialParameters(seed: seed)
     }
 
-    /// The classifier an image task trains: the ViT on `engine`, or a ResNet on flattened images.
+    /// The classifier an image task trains: the ViT on `engine`, or a ResNet on flattened images;
+    /// with `gamma0`, its logits centred at the initial parameters (theory §1.6).
     public func imageClassifier<Scalar: TensorScalar>(engine kind: EngineKind, as _: Scalar.Type = Scalar.self) -> (any ImageClassifier<Scalar>)? {
-        if let vision = visionModel { return VisionTransformer<Scalar>(config: vision, engine: kind) }
-        if isImageTask, let resNet { return ResNetImageClassifier<Scalar>(network: MeanFieldResNet(config: resNet, seed: seed)) }
+        if let vision = visionModel {
+            var model = VisionTransformer<Scalar>(config: vision, engine: kind)
+            if let gamma0 { model.centring = OutputCentring(initial: model.initialParameters(seed: seed), gamma0: gamma0) }
+            return model
+        }
+        if isImageTask, let resNet {
+            var model = ResNetImageClassifier<Scalar>(network: MeanFieldResNet(config: resNet, seed: seed))
+            if let gamma0 { model.centring = OutputCentring(initial: model.initialParameters(seed: seed), gamma0: gamma0) }
+            return model
+        }
         return nil
     }
 }

@@ -56,7 +56,6 @@ extension TrainConfig {
             guard batchSize <= trainSize else {
                 throw RunError("--batch-size \(batchSize) is larger than --train-size \(trainSize); use at most \(trainSize) (0 = full batch)")
             }
-            if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
             if ntkEvery > 0 && trainSize > Self.largestNTKTrainSize {
                 throw RunError("--ntk-every computes the \(trainSize)×\(trainSize) NTK Gram matrix and its eigenvalues; use --train-size ≤ \(Self.largestNTKTrainSize) or --ntk-every 0")
             }

@@ -13,7 +13,7 @@ import MeanFieldModels
 public struct TrainConfig: Codable, Sendable, Equatable {
     // Task (theory §1.1).
     /// `icl-regression`, or an image classification task (``imageTasks``) trained with a
-    /// ``VisionTransformer`` by ``ImageTrainer``.
+    /// ``VisionTransformer`` by ``ImageClassificationTask``.
     public var task = "icl-regression"
     /// Input dimension d.
     public var inputDim = 3
@@ -26,7 +26,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Prompts in the evaluation set.
     public var evalSize = 64
 
-    // Image tasks (``VisionTransformer``, ``ImageTrainer``).
+    // Image tasks (``VisionTransformer``, ``ImageClassificationTask``).
     /// Folder of the dataset's files (nil = the dataset's default location).
     public var data: String? = nil
     /// Images in a fixed class-balanced subset of the training set (0 = all).
@@ -63,6 +63,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var engine = EngineKind.fused
     /// The scalar type of the run: float32 (`Float`) or float64 (`Double`).
     public var precision = Precision.float32
+    /// Feature-learning strength γ₀: the model's output becomes the centred (f − f₀)/γ₀, f₀ the
+    /// output at the initial parameters (theory §1.6, ``OutputCentring``); nil = the plain output f.
+    public var gamma0: Double? = nil
 
     // ResNets (theory §4–5).
     /// Particles per ResNet layer: M units of a two-layer block, or r random features.
@@ -127,7 +130,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case data, subset, testSubset = "test-subset", patch, classToken = "class-token", augment
         case model, units, hiddenDim = "hidden-dim", featureMap = "feature-map", featureScale = "feature-scale", ntkEvery = "ntk-every"
         case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
-        case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine, precision
+        case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine, precision, gamma0
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
         case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
@@ -233,9 +236,6 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             }
             config.steps = fromEpochs
         }
-        if schedule == .warmup && warmupSteps == 0 {
-            throw RunError("--schedule warmup needs --warmup-steps ≥ 1")
-        }
         if attention == .factored && headDim == nil { config.headDim = dimension }
         config.epochsGivenWithSteps = false
         return config
@@ -252,6 +252,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if schedule == .cosine && minLr >= lr {
             throw RunError("--min-lr \(minLr) must be below --lr \(lr) (the cosine decays from --lr to --min-lr)")
         }
+        if schedule == .warmup && warmupSteps == 0 { throw RunError("--schedule warmup needs --warmup-steps ≥ 1") }
         if epochs == 0 && !isImageTask && warmupSteps > steps {
             throw RunError("--warmup-steps \(warmupSteps) exceeds --steps \(steps); the run would end before its warmup does")
         }
@@ -304,35 +305,5 @@ extension TrainConfig {
         }
         config.epochsGivenWithSteps = false
         self = Self.upgradingLegacy(config, keys: Set(object.keys.map { $0.replacingOccurrences(of: "_", with: "-") }))
-    }
-
-    /// The `meanfield train` config of a ``RegressionRunConfig`` (the demo's): Euler gradient flow
-    /// with a constant step, checkpoint at the end.
-    public init(_ run: RegressionRunConfig) {
-        self.init()
-        inputDim = run.inputDimension
-        examples = run.examples
-        noise = run.noise
-        trainSize = run.trainSize
-        evalSize = run.evalSize
-        tokenDim = run.model.dimension
-        heads = run.model.heads
-        ffnUnits = run.model.ffnUnits
-        layers = run.model.layers
-        headDim = run.model.headDimension
-        attention = run.model.attention
-        score = run.model.scoreMap
-        activation = run.model.activation
-        preNorm = run.model.preNorm
-        residualExponent = run.model.residualExponent
-        temperature = run.model.temperature
-        initStd = run.model.initStd
-        optimizer = .euler
-        lr = run.learningRate
-        weightDecay = run.weightDecay
-        steps = run.steps
-        batchSize = run.batchSize
-        seed = run.seed
-        logEvery = run.logEvery
     }
 }

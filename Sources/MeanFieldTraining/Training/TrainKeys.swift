@@ -209,7 +209,7 @@ public struct TrainKey: Sendable {
 
 // MARK: Parsing values
 
-enum TrainValueParsing {
+package enum TrainValueParsing {
     static func integer(_ text: String, atLeast minimum: Int, source: String) throws -> Int {
         let value = text.trimmingCharacters(in: .whitespaces)
         guard let number = Int(value) ?? Double(value).flatMap({ $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil }),
@@ -224,12 +224,18 @@ enum TrainValueParsing {
         return number
     }
 
-    static func flag(_ text: String, source: String) throws -> Bool {
+    /// true for true, yes, on, 1; false for false, no, off, 0 (any case); nil for anything else.
+    package static func truth(_ text: String) -> Bool? {
         switch text.trimmingCharacters(in: .whitespaces).lowercased() {
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
-        default: throw RunError("\(source): expected true or false, got '\(text)'")
+        default: return nil
         }
+    }
+
+    static func flag(_ text: String, source: String) throws -> Bool {
+        guard let value = truth(text) else { throw RunError("\(source): expected true or false, got '\(text)'") }
+        return value
     }
 
     static func isAuto(_ text: String) -> Bool {
@@ -410,6 +416,10 @@ private let table: [TrainKey] = {
         choice("precision", \.precision, Common(
             group: .model, help: "Scalar type of parameters, gradients, optimizer state and activations: float32 or float64 "
                 + "(twice the memory). θ₀ and in-context prompts are drawn in that type: a float64 run is not the float32 run of its seed widened.")),
+        optionalNumber("gamma0", \.gamma0, "a number > 0", auto: "off, the plain output f", { $0 > 0 }, Common(
+            group: .model, help: "Feature-learning strength γ₀: train the centred output (f − f₀)/γ₀, f₀ the output (prediction or logits) "
+                + "at the initial parameters (theory §1.6). Small γ₀ → lazy training (the linearized model); the output then moves "
+                + "1/γ₀² times faster at a given --lr, so scale --lr with γ₀² (euler, sgd) or γ₀ (adamw) to compare γ₀ at equal speed.")),
 
         // ResNets (theory §4–5).
         integer("units", \.units, atLeast: 1, Common(
@@ -430,7 +440,7 @@ private let table: [TrainKey] = {
             appliesTo: TrainScope(tasks: [TrainConfig.teacherRegressionTask], models: TrainScope.resNets),
             note: "square loss only; image tasks do not track the NTK")),
 
-        // Image tasks (VisionTransformer, ImageTrainer).
+        // Image tasks (VisionTransformer, ImageClassificationTask).
         entry("data", .text, auto: "the dataset's default location", Common(
             group: .image, help: "Folder of the dataset's files (fashion-mnist: /usr/share/datasets/fashion-mnist by default; CIFAR needs it: "
                 + "the extracted cifar-10-batches-bin/ or cifar-100-binary/).",

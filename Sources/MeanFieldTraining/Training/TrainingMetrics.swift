@@ -48,9 +48,4 @@ public enum TrainingMetrics {
         }
         return total
     }
-
-    /// One metrics.jsonl record (``RunFormat/metricsLine(numbers:lists:)``).
-    static func jsonLine(_ numbers: [String: Double], lists: [String: [Double]]) -> String {
-        RunFormat.metricsLine(numbers: numbers, lists: lists)
-    }
 }

@@ -117,21 +117,26 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
     let root = folder("width")
     defer { try? FileManager.default.removeItem(atPath: root) }
     for heads in [1, 2, 8] { try train(tinyConfig(heads: heads), into: root + "/runs/heads-\(heads)") }
-    let report = try LimitDiagnostics.diagnose(root)
-    #expect(report.width.map(\.heads) == [1, 2])
+    let sampled = try LimitDiagnostics.diagnose(root)
+    #expect(sampled.width.allSatisfy { $0.evalSamples == 1024 && $0.functionDistanceSE > 0 })
+    #expect(sampled.linearization.count == 3)
+    let report = try LimitDiagnostics.diagnose(root, evalSize: 0)
+    #expect(report.width.map(\.heads) == [1, 2] && report.width.allSatisfy { $0.evalSamples == 16 })
     #expect(report.width.allSatisfy { $0.reference == "heads-8" && $0.curve.t.count == 3 })
     #expect(report.width.allSatisfy { zip($0.curve.t, [0, 0.2, 0.4]).allSatisfy { abs($0 - $1) < 1e-9 } })
 
-    // Independent check of the distance at t = 0: the readout written out by hand.
+    // Independent check of the distance at t = 0: the readout written out by hand, on the runs' own
+    // evaluation prompts (drawn in Float as the runs drew them), --eval-size 0.
     let config = try tinyConfig(heads: 1).resolved(defaultThreads: 1)
-    let data = RegressionData<Double>(config: config)
+    let own = RegressionData<Float>(config: config).eval
+    let tokens = own.tokens.converted(to: Double.self)
     func predictions(_ heads: Int) -> [Double] {
         let model = MeanFieldTransformer(config: try! tinyConfig(heads: heads).resolved(defaultThreads: 1).transformer)
         let trained: ParameterStore<Float> = model.initialParameters(seed: 0)   // runs train in Float
         let store = trained.converted(to: Double.self)
         var parameters: [String: Variable<Double>] = [:]
         for name in store.names { parameters[name] = Variable(store[name]) }
-        let output = model.forward(Variable(data.eval.tokens), parameters: parameters)
+        let output = model.forward(Variable(tokens), parameters: parameters)
         return model.regressionReadout(output, labelRow: config.inputDim).value.scalars
     }
     let reference = predictions(8), small = predictions(1)

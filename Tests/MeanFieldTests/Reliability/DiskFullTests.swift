@@ -52,8 +52,8 @@ struct DiskFullTests {
         defer { unmount(disk) }
         let run = disk + "/run"
         let process = try startMeanfield(flags + ["--steps", "4000", "--checkpoint-every", "200", "--log-every", "1", "--out", run])
-        // Once the first checkpoints exist, fill the disk.
-        let deadline = Date().addingTimeInterval(30)
+        // Once the first checkpoints exist, fill the disk (a loaded machine may take a minute to get there).
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline, TrainingCheckpoint<Float>.all(in: run + "/checkpoints").count < 2 { usleep(5_000) }
         let filler = FileManager.default.createFile(atPath: disk + "/filler", contents: nil)
         #expect(filler)

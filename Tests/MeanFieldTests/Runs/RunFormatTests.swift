@@ -178,10 +178,28 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
         defer { try? FileManager.default.removeItem(atPath: sweep) }
         let before = try #require(try DiagnosticsReport.read(from: sweep))
         let report = try LimitDiagnostics.diagnose(sweep)
-        // The format-1 checkpoints and logs give the numbers the old build computed from them.
         #expect(report.width.count == before.width.count && report.coordinates.count == before.coordinates.count)
-        #expect(close(report.width[0].functionDistance, before.width[0].functionDistance))
-        #expect(zip(report.coordinates, before.coordinates).allSatisfy { close($0.activationRMS, $1.activationRMS) && close($0.updateRMS, $1.updateRMS) })
+        // The format-1 checkpoints give the numbers the old build computed from them. It drew its
+        // prompts in Double (now: the runs' own Float prompts, EvaluationSample): on those prompts,
+        // the same distance and residual-stream sizes.
+        func oldProbe(_ run: RunRecord) throws -> ModelProbe {
+            try ModelProbe(config: run.config, sample: EvaluationSample(config: run.config, doublePrecision: true), initial: nil)
+        }
+        let entry = before.width[0]
+        let run = try RunRecord(path: sweep + "/runs/" + entry.run), reference = try RunRecord(path: sweep + "/runs/" + entry.reference)
+        let last = Set(run.checkpoints.map(\.step)).intersection(reference.checkpoints.map(\.step)).max()!
+        let probe = try oldProbe(run)
+        let distance = probe.distance(probe.predictions(try run.state(atStep: last).store),
+                                      try oldProbe(reference).predictions(try reference.state(atStep: last).store))
+        #expect(close(distance.mean, entry.functionDistance))
+        #expect(report.width[0].evalSamples == LimitDiagnostics.defaultEvalSize && report.width[0].functionDistanceSE > 0)
+        for coordinate in before.coordinates {
+            let run = try RunRecord(path: sweep + "/runs/" + coordinate.run)
+            let probe = try oldProbe(run)
+            let initial = probe.states(try run.state(atStep: 0).store)[coordinate.layer]
+            let later = probe.states(try run.state(atStep: coordinate.step).store)[coordinate.layer]
+            #expect(close(ModelProbe.rms(later), coordinate.activationRMS) && close(ModelProbe.rms(later - initial), coordinate.updateRMS))
+        }
         for name in ["icl-regression", "image", "resnet", "diverged-inf"] {
             let run = try copyOfFixture(name)
             defer { try? FileManager.default.removeItem(atPath: run) }
@@ -209,7 +227,7 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
         try directory.writeManifest(manifest, resumedFromStep: 4)
         let lines: [([String: Double], [String: [Double]])] = [
             (["step": 0, "t": 0, "R": 2.5, "Q": 0.1 + 0.2, "eval_R": 0], ["spread_attention": [1, .infinity]]),
-            (["step": 5, "t": 1e-300, "R": .infinity, "Q": -.infinity, "eval_R": .nan, "grad_norm": 123456789012345678], ["spread_ffn": [.nan, -.infinity, 0.5]]),
+            (["step": 5, "t": 1e-300, "R": .infinity, "Q": -.infinity, "eval_R": .nan, "grad_norm": 123456789012345680], ["spread_ffn": [.nan, -.infinity, 0.5]]),
         ]
         for (numbers, lists) in lines { try directory.appendMetrics(numbers: numbers, lists: lists) }
         let summary = RunSummary(status: "diverged", task: "icl-regression", totalSteps: 7, completedSteps: 5, stepsPerEpoch: nil,
@@ -234,7 +252,7 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
             for (key, value) in line.0 { #expect(close(record[key], value), "\(key)") }
             for (key, list) in line.1 { #expect(zip(record.lists[key]!, list).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(key)") }
         }
-        #expect(run.metrics[1]["grad_norm"] == 123456789012345678 && run.metrics[0]["Q"] == 0.1 + 0.2)
+        #expect(run.metrics[1]["grad_norm"] == 123456789012345680 && run.metrics[0]["Q"] == 0.1 + 0.2)
         let back = try #require(run.summary)
         #expect(back.final["R"] == .infinity && back.final["Q"] == -.infinity && back.final["eval_R"]!.isNaN && back.initial["Q"]!.isNaN)
         var comparable = back

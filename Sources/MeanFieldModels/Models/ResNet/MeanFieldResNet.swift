@@ -127,19 +127,31 @@ public enum ResNetTargets<Scalar: TensorScalar>: Sendable {
     case regression(values: Tensor<Scalar>)
     /// R = mean cross-entropy of the logits.
     case classification(labels: [Int])
+    /// The same targets scored against the centred output (f − f₀)/γ₀ (theory §1.6, ``OutputCentring``);
+    /// `initialOutputs` are f₀ `[B, C]`, the outputs at θ₀.
+    indirect case centred(ResNetTargets, initialOutputs: Tensor<Scalar>, gamma0: Double)
 }
 
 extension MeanFieldResNet {
-    /// The loss graph of a batch: R and the outputs.
+    /// The loss graph of a batch: R and the outputs (centred, (f − f₀)/γ₀, for centred targets).
     public func riskGraph<Scalar>(_ parameters: [String: Variable<Scalar>], inputs: Variable<Scalar>,
                                   targets: ResNetTargets<Scalar>) -> (risk: Variable<Scalar>, outputs: Variable<Scalar>) {
-        let outputs = forward(inputs, parameters: parameters)
-        return (Self.risk(outputs, targets), outputs)
+        var outputs = forward(inputs, parameters: parameters)
+        var base = targets
+        if case let .centred(inner, initial, gamma0) = targets {
+            outputs = (outputs - Variable.constant(initial)) * Scalar(1 / gamma0)
+            base = inner
+        }
+        return (Self.risk(outputs, base), outputs)
     }
 
-    /// R of outputs `[B, C]`: ½·mean_b |f_b − y_b|², or the mean cross-entropy.
+    /// R of outputs `[B, C]`: ½·mean_b |f_b − y_b|², or the mean cross-entropy (of the centred
+    /// outputs (f − f₀)/γ₀ for centred targets).
     public static func risk<Scalar>(_ outputs: Variable<Scalar>, _ targets: ResNetTargets<Scalar>) -> Variable<Scalar> {
         switch targets {
+        case let .centred(inner, initial, gamma0):
+            if case .centred = inner { preconditionFailure("ResNetTargets: a centred output cannot be centred again") }
+            return risk((outputs - Variable.constant(initial)) * Scalar(1 / gamma0), inner)
         case let .regression(values):
             let batch = Scalar(outputs.shape[0])
             return (outputs - Variable.constant(values)).squared().sum() * (Scalar(0.5) / batch)
