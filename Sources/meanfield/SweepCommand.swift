@@ -13,7 +13,8 @@ struct Sweep: ParsableCommand {
         discussion: """
         Any flag of meanfield train may be given; a comma-separated list makes a grid axis and the runs are \
         the Cartesian product (first axis slowest, seed fastest), named from their values (heads-8_layers-2_seed-0). \
-        Every run's flags are checked before anything starts.
+        Every run's flags are checked before anything starts, and a grid that cannot give the fits its axes \
+        suggest (fewer than 3 widths below the reference, one seed, one depth) is warned about, one line per missing fit.
         Writes DIR/sweep.json (grid, fixed flags, runs), DIR/runs/<name>/ (each run's folder), DIR/runs/<name>.log \
         and, at the end, DIR/summary.csv (name, grid flags, status, steps, t, R, eval_R, Q, train_acc, test_acc, \
         wall_seconds), then the limit diagnostics of `meanfield diagnose` (DIR/diagnostics.json). Running the same command again skips finished runs and resumes interrupted ones \
@@ -57,6 +58,10 @@ struct Sweep: ParsableCommand {
 
         // Every run resolved by the library as meanfield train resolves it, before anything starts.
         try runner.checkRuns()
+        // Fits the grid's axes suggest but cannot give: said before anything runs, one line each.
+        for line in sweepGrid.missingFits() {
+            FileHandle.standardError.write(Data("meanfield sweep: warning: \(line)\n".utf8))
+        }
         let shape = sweepGrid.axes.map { "\($0.values.count) \($0.flag)" }.joined(separator: " × ")
         let counted = "\(manifest.runs.count) run\(manifest.runs.count == 1 ? "" : "s")" + (shape.isEmpty ? "" : " (\(shape))")
 

@@ -11,6 +11,9 @@ public struct ChartSeries: Sendable {
         case lineWithMarkers
         /// Markers only (a scatter plot).
         case markers
+        /// Crosses along the top edge of the plot at each x, whatever y is: points off the scale
+        /// (diverged runs). Their y never sets the axis range.
+        case edgeMarkers
     }
 
     /// Where the colour comes from.
@@ -40,10 +43,13 @@ public struct ChartSeries: Sendable {
     public var markerRadius: Double
     /// Opacity of the line and markers, 0…1.
     public var opacity: Double
+    /// Whether the series' points set the axis ranges (false for a diverged run's curve: drawn,
+    /// clipped to the plot, but not stretching the axes).
+    public var affectsRange: Bool
 
     public init(_ name: String, x: [Double], y: [Double], style: Style = .line, colour: Colour = .automatic,
                 dashed: Bool = false, inLegend: Bool = true, errorLow: [Double]? = nil, errorHigh: [Double]? = nil,
-                lineWidth: Double = 2, markerRadius: Double = 3.5, opacity: Double = 1) {
+                lineWidth: Double = 2, markerRadius: Double = 3.5, opacity: Double = 1, affectsRange: Bool = true) {
         self.name = name
         let count = min(x.count, y.count)
         self.x = Array(x.prefix(count))
@@ -57,6 +63,7 @@ public struct ChartSeries: Sendable {
         self.lineWidth = lineWidth
         self.markerRadius = markerRadius
         self.opacity = opacity
+        self.affectsRange = affectsRange
     }
 
     /// The power law y = C·x^slope through the point (x₀, y₀), drawn dashed and grey across
@@ -106,7 +113,8 @@ public struct Chart: Sendable {
     /// Whether any series has a point that can be drawn on these axes.
     public var hasDrawablePoints: Bool {
         series.contains { series in
-            zip(series.x, series.y).contains { xAxis.scale.accepts($0) && yAxis.scale.accepts($1) }
+            series.style == .edgeMarkers ? series.x.contains(where: xAxis.scale.accepts)
+                : zip(series.x, series.y).contains { xAxis.scale.accepts($0) && yAxis.scale.accepts($1) }
         }
     }
 }

@@ -37,7 +37,12 @@ extension Chart {
 
         // Axes from the drawable data.
         var xs: [Double] = [], ys: [Double] = []
-        for item in series {
+        for item in series where item.affectsRange {
+            if item.style == .edgeMarkers {
+                // Only x: the y of an off-scale point never sets the range.
+                xs += item.x.filter(xAxis.scale.accepts)
+                continue
+            }
             for index in item.x.indices where xAxis.scale.accepts(item.x[index]) && yAxis.scale.accepts(item.y[index]) {
                 xs.append(item.x[index])
                 ys.append(item.y[index])
@@ -93,6 +98,15 @@ extension Chart {
                     out += "<path d=\"M\(c(x)) \(c(y0))V\(c(y1))M\(c(x - 4)) \(c(y0))h8M\(c(x - 4)) \(c(y1))h8\" stroke=\"\(colour)\" stroke-width=\"1.2\" fill=\"none\"/>"
                 }
             }
+            if item.style == .edgeMarkers {
+                // A cross just inside the top edge at each x.
+                for point in item.x.indices {
+                    guard let x = xMap.position(item.x[point]) else { continue }
+                    out += Self.cross(x: x, y: plotTop + 7, radius: max(4, item.markerRadius), colour: colour)
+                }
+                out += "</g>\n"
+                continue
+            }
             if item.style != .markers {
                 let path = Self.linePath(item, xMap: xMap, yMap: yMap)
                 if !path.isEmpty {
@@ -121,10 +135,12 @@ extension Chart {
                 if let index = entry.series {
                     let item = series[index]
                     let colour = colours[index]
-                    if item.style != .markers {
+                    if item.style == .edgeMarkers {
+                        out += Self.cross(x: x + 12, y: y, radius: 4.5, colour: colour)
+                    } else if item.style != .markers {
                         out += "<line x1=\"\(c(x))\" y1=\"\(c(y))\" x2=\"\(c(x + 24))\" y2=\"\(c(y))\" stroke=\"\(colour)\" stroke-width=\"\(c(item.lineWidth))\"\(item.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
                     }
-                    if item.style != .line {
+                    if item.style != .line && item.style != .edgeMarkers {
                         let marker = paletteIndex[index].map(ChartPalette.marker) ?? .circle
                         out += marker.svg(x: x + 12, y: y, radius: item.markerRadius, fill: colour, stroke: "#ffffff")
                     }
@@ -164,6 +180,12 @@ extension Chart {
             if !shown { break }
         }
         return entries
+    }
+
+    /// An "×" of half-size `radius` centred at (x, y): the mark of a point off the scale.
+    static func cross(x: Double, y: Double, radius r: Double, colour: String) -> String {
+        let c = MarkupText.coordinate
+        return "<path class=\"off-scale\" d=\"M\(c(x - r)) \(c(y - r))L\(c(x + r)) \(c(y + r))M\(c(x - r)) \(c(y + r))L\(c(x + r)) \(c(y - r))\" stroke=\"\(colour)\" stroke-width=\"2.2\" fill=\"none\"/>"
     }
 
     /// "M x y L x y …" through the drawable points; a point that cannot be drawn starts a new piece.

@@ -47,21 +47,25 @@ public enum LimitDiagnostics {
             runs.append(run)
         }
         // Distances need checkpoints (θ at common steps); λ families need only the metrics.
-        let regression = runs.filter { !$0.config.isImageTask && $0.status != "diverged" }
+        // Diverged runs are left out of every fit (their signature names them).
+        let regression = runs.filter { !$0.config.isImageTask && !$0.hasDiverged }
         // The coordinate check reads the Transformer's residual stream on its prompts.
         let checkpointed = regression.filter { !$0.checkpoints.isEmpty && $0.config.model == .transformer }
         // Function-space distances: every model and task (the ViT and ResNets on images, ResNets on teacher regression).
-        let measured = runs.filter { $0.status != "diverged" && !$0.checkpoints.isEmpty }
-        for run in runs where run.status != "diverged" && run.checkpoints.isEmpty {
+        let measured = runs.filter { !$0.hasDiverged && !$0.checkpoints.isEmpty }
+        for run in runs where !run.hasDiverged && run.checkpoints.isEmpty {
             report.skipped.append("\(run.name): no checkpoints, so no distances (run with --checkpoint-every ≥ 1)")
         }
         report.width = try WidthStudy.entries(measured, evalSize: evalSize, skipped: &report.skipped, particleDistances: headDistances)
         report.reference = report.width.first?.reference
         report.depth = ScalingStudies.depthEntries(measured, evalSize: evalSize, skipped: &report.skipped)
         report.decay = ScalingStudies.decayEntries(regression)
-        report.fits = WidthStudy.fits(report.width, runs: measured)
-            + ScalingStudies.fits(depth: report.depth, decay: report.decay, runs: measured + regression)
-        report.coordinates = try CoordinateCheck.entries(checkpointed)
+        report.fits = WidthStudy.fits(report.width, unfitted: &report.unfitted)
+            + ScalingStudies.fits(depth: report.depth, decay: report.decay, unfitted: &report.unfitted)
+        let coordinates = try CoordinateCheck.run(checkpointed)
+        report.coordinates = coordinates.entries
+        report.coordinateFits = coordinates.fits
+        report.coordinateFamilies = coordinates.families
         report.linearization = Linearization.entries(measured, evalSize: evalSize, skipped: &report.skipped)
         report.signatures = FailureSignatures.detect(runs: runs + diverged, width: report.width)
         return report
@@ -97,17 +101,22 @@ public enum LimitDiagnostics {
         return Tensor(shape: [particles, widths.reduce(0, +)], scalars: scalars)
     }
 
-    /// One line per fit and signature, for the terminal.
+    /// One line per fit (with its verdict), coordinate-check family and signature, for the terminal.
     public static func describe(_ report: DiagnosticsReport) -> String {
         var lines: [String] = []
-        if !report.width.isEmpty { lines.append("width study: \(report.width.count) runs against coupled references") }
-        for fit in report.fits {
-            lines.append(String(format: "%@ vs %@ (%@): slope %.3f, 95%% CI [%.3f, %.3f], theory %.2f, %d points × %d seeds",
-                                fit.quantity, fit.against, fit.family, fit.slope, fit.confidence95[0], fit.confidence95[1],
-                                fit.theory, fit.points, fit.seeds))
+        if !report.width.isEmpty {
+            let families = Set(report.width.map(\.family)).count
+            lines.append("width study: \(report.width.count) runs against coupled references, \(families) famil\(families == 1 ? "y" : "ies")")
         }
+        for fit in report.fits {
+            let verdict = (try? fit.decide().text) ?? "no verdict (the interval is not finite)"
+            lines.append("\(fit.quantity) vs \(fit.against) (\(fit.family)): \(verdict)")
+        }
+        for line in report.unfitted { lines.append("no fit: \(line)") }
+        for family in report.coordinateFamilies { lines.append(CoordinateCheck.summary(family)) }
         for signature in report.signatures {
-            lines.append("⚠ \(signature.name) in \(signature.run): \(signature.message) → \(signature.knob)")
+            let cause = signature.cause.isEmpty ? "" : " (\(signature.cause))"
+            lines.append("⚠ \(signature.name)\(cause): \(signature.message) → \(signature.knob)")
         }
         for entry in report.linearization {
             lines.append(String(format: "%@: distance from the linearized model %.3g ± %.2g at t = %.4g (%@; %d samples)",

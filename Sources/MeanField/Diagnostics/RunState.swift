@@ -24,3 +24,14 @@ extension RunRecord {
         return (initial.converted(to: Double.self), 0)
     }
 }
+
+extension RunRecord {
+    /// Whether the run diverged: its summary says so, or a logged loss (R, or the training loss of
+    /// an image run) is NaN or ±∞. Diverged runs are left out of every fit and axis range and
+    /// drawn as marked points at the edge of a plot (docs/reports.md).
+    public var hasDiverged: Bool {
+        if status == "diverged" { return true }
+        let key = isImageRun ? "train_loss" : "R"
+        return metrics.contains { record in record[key].map { !$0.isFinite } ?? false }
+    }
+}

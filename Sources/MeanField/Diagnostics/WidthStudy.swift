@@ -29,9 +29,12 @@ enum WidthStudy {
         var entries: [DiagnosticsReport.WidthEntry] = []
         for key in ["heads", "units"] {
             let members = runs.filter { widthKey($0.config) == key }
+            let varying = RunFamilies.varyingKeys(members.map(\.config), excluding: [key, "seed"])
             for family in RunFamilies.groups(members, varying: [key], order: { Double(width($0.config)) }) {
                 do {
-                    entries += try familyEntries(family, key: key, evalSize: evalSize, particleDistances: particleDistances)
+                    var familyEntries = try familyEntries(family, key: key, evalSize: evalSize, particleDistances: particleDistances)
+                    for index in familyEntries.indices { familyEntries[index].family = label(family[0].config, varying: varying) }
+                    entries += familyEntries
                 } catch {
                     skipped.append("\(family.map(\.name).joined(separator: ", ")): no width distances (\(error))")
                 }
@@ -101,26 +104,36 @@ enum WidthStudy {
         return entries
     }
 
-    /// Log-log fits of RMS function distance and risk gap against M, one per (family without the
-    /// seed): slopes averaged over seeds with a Student-t interval (``LogLogFit/acrossSeeds(x:ySeeds:)``).
-    static func fits(_ entries: [DiagnosticsReport.WidthEntry], runs: [RunRecord]) -> [DiagnosticsReport.Fit] {
-        let configs = Dictionary(runs.map { ($0.name, $0.config) }, uniquingKeysWith: { first, _ in first })
+    /// The label of a width family: "layers=L" and every other setting that differs between the runs.
+    static func label(_ config: TrainConfig, varying: [String]) -> String {
+        RunFamilies.label(config, always: ["layers"], varying: varying)
+    }
+
+    /// Log-log fits of RMS function distance and risk gap against M, one per family (runs equal in
+    /// every setting but the width and the seed; never pooled over families): slopes averaged over
+    /// seeds with a Student-t interval (``LogLogFit/acrossSeeds(x:ySeeds:)``), each with its verdict
+    /// (``SlopeVerdict``) and the family's references. `unfitted` gets one line per family that
+    /// cannot be fitted, with what to add.
+    static func fits(_ entries: [DiagnosticsReport.WidthEntry], unfitted: inout [String]) -> [DiagnosticsReport.Fit] {
         var families: [String: [DiagnosticsReport.WidthEntry]] = [:]
         var order: [String] = []
         for entry in entries {
-            guard let config = configs[entry.run] else { continue }
-            let key = RunFamilies.key(config, excluding: [widthKey(config), "seed"])
+            let key = entry.widthKey + "\u{1}" + entry.family
             if families[key] == nil { order.append(key) }
             families[key, default: []].append(entry)
         }
         var fits: [DiagnosticsReport.Fit] = []
         for key in order {
             let members = families[key]!
+            let family = members[0].family, against = members[0].widthKey
             let widths = Array(Set(members.map(\.heads))).sorted()
             let seeds = Array(Set(members.map(\.seed))).sorted()
-            guard widths.count >= 3 else { continue }
-            let config = configs[members[0].run]!
-            let description = RunFamilies.describe(config, keys: ["layers", "lr", "weight-decay", "ffn-units", "steps"])
+            let references = Array(Set(members.map(\.reference))).sorted()
+            let referenceWidth = members.map(\.referenceHeads).max() ?? 0
+            guard widths.count >= 3 else {
+                unfitted.append("width fit (\(family)): \(widths.count) width\(widths.count == 1 ? "" : "s") below the reference M = \(referenceWidth) (M = \(widths.map(String.init).joined(separator: ", "))); a slope with an interval needs 3: add widths to --\(against)")
+                continue
+            }
             let quantities: [(String, (DiagnosticsReport.WidthEntry) -> Double)] = [
                 ("rms_function_distance", { $0.functionDistance.squareRoot() }), ("risk_gap", { $0.riskGap }),
             ]
@@ -130,9 +143,19 @@ enum WidthStudy {
                     let row = widths.compactMap { width in members.first { $0.seed == seed && $0.heads == width }.map(value) }
                     return row.count == widths.count && row.allSatisfy({ $0 > 0 && $0.isFinite }) ? row : nil
                 }
-                guard !rows.isEmpty, let fit = try? LogLogFit.acrossSeeds(x: widths.map(Double.init), ySeeds: rows) else { continue }
-                fits.append(.init(quantity: name, against: widthKey(config), family: description, slope: fit.slope,
-                                  confidence95: fit.confidence95, theory: -0.5, points: widths.count, seeds: rows.count))
+                guard !rows.isEmpty, let fit = try? LogLogFit.acrossSeeds(x: widths.map(Double.init), ySeeds: rows) else {
+                    unfitted.append("\(name) vs \(against) (\(family)): no seed has a positive, finite value at every width")
+                    continue
+                }
+                var entry = DiagnosticsReport.Fit(quantity: name, against: against, family: family, slope: fit.slope,
+                                                  confidence95: fit.confidence95, theory: -0.5, points: widths.count, seeds: rows.count,
+                                                  references: references)
+                guard let verdict = try? entry.decide() else {
+                    unfitted.append("\(name) vs \(against) (\(family)): the fit's interval is not finite; no verdict")
+                    continue
+                }
+                entry.verdict = verdict.kind.rawValue
+                fits.append(entry)
             }
         }
         return fits

@@ -102,3 +102,98 @@ public struct LogLogFit: Sendable, Codable, Equatable {
         return LogLogFit(slope: slope, intercept: intercept, confidence95: [slope - half, slope + half], points: x.count)
     }
 }
+
+/// What a fitted slope says about the theory's slope `s`: the one rule every report, the terminal
+/// summary and diagnostics.json use (docs/reports.md, "How verdicts are decided").
+///
+/// The 95% interval `[low, high]` of the slope is read against two values: the theory's `s`, and an
+/// `alternative` — the nearest slope that would mean the theory is wrong (0, "no dependence", for
+/// the distances and λ fits; for the coordinate check, whose theory is flat (s = 0), the nearest
+/// mis-scaling ±½ on the side of the fitted slope). The theory may be a band `s ± margin` (0 for
+/// the fits; ¼ for the coordinate check, half-way to the ½ of a 1/√M mis-scaling, so that the
+/// O(M^−1/2) finite-width corrections of a well-scaled layer do not count as a mis-scaling). The
+/// interval "holds" `s` when it meets the band, and a value v when it contains it, both with a
+/// tolerance of 10⁻⁹·max(1, |v|) on the ends (an exact power law gives a zero-width interval):
+/// - **consistent**: the interval holds `s` and excludes the alternative;
+/// - **inconsistent**: the interval misses `s` and is informative: it also excludes the
+///   alternative (the data show a dependence, and not the theory's), or it is narrower than
+///   |s − alternative| (so it could not have held both);
+/// - **inconclusive**: anything else (it holds both, or it misses `s` but is too wide to tell).
+/// An interval that is not two finite numbers with low ≤ high (NaN, ±∞, empty) is an error, not a
+/// verdict.
+public struct SlopeVerdict: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case consistent, inconsistent, inconclusive
+    }
+    public var kind: Kind
+    public var slope: Double
+    public var confidence95: [Double]
+    public var theory: Double
+    /// Half-width of the band around the theory's slope (0: the value itself).
+    public var margin: Double
+    public var alternative: Double
+    /// Points per curve and independent curves (seeds) behind the interval.
+    public var points: Int
+    public var seeds: Int
+
+    /// The verdict on `confidence95` against the theory's `theory`; `alternative` defaults to 0
+    /// (for a theory slope of 0 pass the mis-scaling to test against, e.g. ±0.5).
+    /// - Throws: ``RunError`` for an interval that is not `[low, high]` with finite low ≤ high, or a
+    ///   theory equal to the alternative.
+    public static func decide(slope: Double, confidence95: [Double], theory: Double, margin: Double = 0, alternative: Double = 0,
+                              points: Int, seeds: Int = 1) throws -> SlopeVerdict {
+        guard confidence95.count == 2 else {
+            throw RunError("slope verdict: the 95% interval has \(confidence95.count) numbers, not [low, high]; refit")
+        }
+        let (low, high) = (confidence95[0], confidence95[1])
+        guard low.isFinite, high.isFinite, slope.isFinite, theory.isFinite, alternative.isFinite else {
+            throw RunError("slope verdict: slope \(slope), interval [\(low), \(high)] is not finite (NaN or ±∞); the fit failed, it has no verdict")
+        }
+        guard low <= high else {
+            throw RunError("slope verdict: the interval [\(low), \(high)] is empty (low > high); the fit failed, it has no verdict")
+        }
+        guard margin >= 0, abs(theory - alternative) > margin else {
+            throw RunError("slope verdict: the alternative \(alternative) lies inside the theory's band \(theory) ± \(margin); nothing to tell apart")
+        }
+        func contains(_ value: Double, within band: Double = 0) -> Bool {
+            let tolerance = 1e-9 * max(1, abs(value))
+            return low - tolerance <= value + band && value - band <= high + tolerance
+        }
+        let holdsTheory = contains(theory, within: margin)
+        let kind: Kind
+        if holdsTheory && !contains(alternative) {
+            kind = .consistent
+        } else if !holdsTheory && (!contains(alternative) || high - low < abs(theory - alternative)) {
+            kind = .inconsistent
+        } else {
+            kind = .inconclusive
+        }
+        return SlopeVerdict(kind: kind, slope: slope, confidence95: [low, high], theory: theory, margin: margin, alternative: alternative,
+                            points: points, seeds: seeds)
+    }
+
+    /// The verdict of a fit.
+    public static func decide(_ fit: LogLogFit, theory: Double, margin: Double = 0, alternative: Double = 0, seeds: Int = 1) throws -> SlopeVerdict {
+        try decide(slope: fit.slope, confidence95: fit.confidence95, theory: theory, margin: margin, alternative: alternative,
+                   points: fit.points, seeds: seeds)
+    }
+
+    /// "n = 4 × 3 seeds" or "n = 5".
+    public var sampleText: String { seeds > 1 ? "n = \(points) × \(seeds) seeds" : "n = \(points)" }
+
+    /// One line: "consistent with the theory's −0.5 (slope −0.48, 95% CI [−0.55, −0.41], n = 4 × 3 seeds)".
+    public var text: String {
+        let number = { (value: Double) in String(format: "%.3g", value).replacingOccurrences(of: "-", with: "−") }
+        let interval = "95% CI [\(number(confidence95[0])), \(number(confidence95[1]))], \(sampleText)"
+        let theoryText = number(theory) + (margin > 0 ? " ± \(number(margin))" : "")
+        switch kind {
+        case .consistent:
+            return "consistent with the theory's \(theoryText) (slope \(number(slope)), \(interval))"
+        case .inconsistent:
+            return "inconsistent with the theory's \(theoryText) (slope \(number(slope)), \(interval))"
+        case .inconclusive:
+            // Not consistent and not inconsistent means the interval holds the alternative (see the type).
+            return "inconclusive about the theory's \(theoryText): the interval also holds \(number(alternative)) (slope \(number(slope)), \(interval))"
+        }
+    }
+}

@@ -20,8 +20,12 @@ public enum SweepReport {
         page.add(lossCurves(sweep))
         page.add(weightDecay(sweep))
         page.add(transfer(sweep))
+        // Fits the grid's axes suggest and cannot give: said in the fits section, never silently dropped.
+        let missing = SweepGrid.missingFits(axes: sweep.grid)
         if let diagnostics = sweep.diagnostics {
-            for section in SweepDiagnosticsReport.sections(diagnostics) { page.add(section) }
+            for section in SweepDiagnosticsReport.sections(diagnostics, missing: missing) { page.add(section) }
+        } else {
+            page.add(SweepDiagnosticsReport.noDiagnostics(missing: missing))
         }
         page.add(runTable(sweep))
         return page
@@ -32,6 +36,19 @@ public enum SweepReport {
         sweep.runs.contains { $0.records?.isImageRun ?? false }
             ? ("train_loss", "Q", "training loss (cross-entropy)")
             : ("R", "R", "training risk R")
+    }
+
+    /// Whether a run diverged (its status, a non-finite logged loss, or a non-finite final
+    /// `quantity`): left out of fits, means and axis ranges, drawn as a cross at the plot's edge.
+    static func isDiverged(_ run: SweepRecords.Run, quantity: String? = nil) -> Bool {
+        if run.summaryRow["status"] == "diverged" || run.records?.hasDiverged == true { return true }
+        if let quantity, let value = run.final(quantity), !value.isFinite { return true }
+        return false
+    }
+
+    /// The note of a caption when some runs diverged.
+    static func divergedNote(_ runs: [SweepRecords.Run]) -> String {
+        runs.isEmpty ? "" : " ×: \(runs.count) diverged run\(runs.count == 1 ? "" : "s") (\(SweepDiagnosticsReport.shortList(runs.map(\.name)))), drawn at the top edge and left out of the fits, the means and the axis range."
     }
 
     /// Grid, provenance (from the first run's manifest) and problems.
@@ -113,39 +130,52 @@ public enum SweepReport {
             var series: [ChartSeries] = []
             var listed = Set<String>()
             let runs = groups[groupKey]!.sorted { ($0.flag(colourFlag ?? "") ?? 0, $0.name) < ($1.flag(colourFlag ?? "") ?? 0, $1.name) }
+            var diverged: [SweepRecords.Run] = []
+            var edges: [ChartSeries] = []   // drawn last, so "diverged" ends the legend
             for run in runs {
                 let curve = run.records!.series(key.key)
                 let value = colourFlag.flatMap { run.flags[$0] } ?? run.name
                 let colour = colourValues.firstIndex(of: value) ?? series.count
                 let label = colourFlag.map { "\(ReportSupport.symbol($0)) = \(value)" } ?? run.name
+                // A diverged run's curve is drawn (clipped) but does not set the axes; a cross marks where it left.
+                let blewUp = isDiverged(run)
                 series.append(ChartSeries(label, x: curve.x, y: curve.y, style: curve.x.count <= 25 ? .lineWithMarkers : .line,
-                                          colour: .palette(colour), inLegend: !listed.contains(label), lineWidth: 1.8, markerRadius: 2.5))
+                                          colour: .palette(colour), inLegend: !listed.contains(label), lineWidth: 1.8, markerRadius: 2.5,
+                                          affectsRange: !blewUp))
                 listed.insert(label)
+                if blewUp {
+                    diverged.append(run)
+                    let lastTime = curve.x.indices.last(where: { curve.x[$0].isFinite && curve.y[$0].isFinite }).map { curve.x[$0] }
+                        ?? curve.x.last(where: \.isFinite) ?? 0
+                    edges.append(ChartSeries(diverged.count == 1 ? "diverged" : "", x: [lastTime], y: [.nan], style: .edgeMarkers,
+                                             colour: .palette(colour), inLegend: diverged.count == 1))
+                }
             }
-            let scale = ReportSupport.scale(for: series.flatMap(\.y))
+            series += edges
+            let scale = ReportSupport.scale(for: series.filter(\.affectsRange).flatMap(\.y))
             let fixed = zip(groupFlags, groupKey).map { "\(ReportSupport.symbol($0)) = \($1)" }.joined(separator: ", ")
             let seeds = runs.count > listed.count ? " Runs with the same colour are seeds." : ""
             section.figure(Chart(title: fixed.isEmpty ? "\(key.title.capitalizedFirst) vs mean-field time" : "Loss curves at \(fixed)",
                                  x: ChartAxis(RunReport.timeAxis), y: ChartAxis(key.title, scale: scale), series: series),
-                           caption: "\(key.title.capitalizedFirst) against mean-field time t = Σ η for each \(colourFlag.map(ReportSupport.symbol) ?? "run")\(fixed.isEmpty ? "" : " at \(fixed)")\(ReportSupport.scaleNote(scale)). \(colourFlag == "layers" ? "With residual steps 1/L the curves of growing L approach the depth-ODE limit; with 1/√L (α = ½) depth adds capacity." : "In the mean-field limit the curves of growing M converge to one curve.")\(seeds)")
+                           caption: "\(key.title.capitalizedFirst) against mean-field time t = Σ η for each \(colourFlag.map(ReportSupport.symbol) ?? "run")\(fixed.isEmpty ? "" : " at \(fixed)")\(ReportSupport.scaleNote(scale)). \(colourFlag == "layers" ? "With residual steps 1/L the curves of growing L approach the depth-ODE limit; with 1/√L (α = ½) depth adds capacity." : "In the mean-field limit the curves of growing M converge to one curve.")\(seeds)\(divergedNote(diverged))")
         }
         return section
     }
 
-    /// Final R and Q against weight decay λ on log-log axes, one series per M with its fitted slope
-    /// (theory ≈ 1, theory §6 E3); other varied settings are held at their first grid value.
+    /// Final R and Q against weight decay λ on log-log axes, one series per family (runs equal in
+    /// every grid setting but λ and the seed) with its own fit, n, interval and verdict (theory ≈ 1,
+    /// theory §6 E3); diverged runs are crosses at the top edge, out of the fits and the axis range.
     static func weightDecay(_ sweep: SweepRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "weight-decay", title: "Final risk and objective vs weight decay λ")
         let flag = "weight-decay"
         guard sweep.varies(flag) else { return section }
-        let varying = sweep.grid.map(\.flag).filter { $0 != flag && sweep.varies($0) && !replicateFlags.contains($0) }
-        let seriesFlag = varying.contains("heads") ? "heads" : varying.first
-        let held = heldRuns(sweep, holding: varying.filter { $0 != seriesFlag })
+        let familyFlags = sweep.grid.map(\.flag).filter { $0 != flag && sweep.varies($0) && !replicateFlags.contains($0) }
         for (quantity, title) in [("Q", "final objective Q"), ("R", "final training risk R")] {
-            let chart = groupedLogLogChart(held.runs, xFlag: flag, quantity: quantity, seriesFlag: seriesFlag,
-                                           title: "\(title.capitalizedFirst) vs λ", xTitle: "weight decay λ", yTitle: title)
+            let chart = familyLogLogChart(sweep.runs, xFlag: flag, quantity: quantity, familyFlags: familyFlags, theory: 1,
+                                          title: "\(title.capitalizedFirst) vs λ", xTitle: "weight decay λ", yTitle: title)
             guard let chart else { continue }
-            section.figure(chart.chart, caption: "\(title.capitalizedFirst) at the end of each run against λ (log-log; markers: mean over seeds, bars: min–max).\(held.note) Lines: least-squares fits of log \(quantity) on log λ over every run; the theory expects slope ≈ 1 when λ sets the final risk (theory §6, E3). \(chart.fits)")
+            let families = familyFlags.isEmpty ? "" : " One colour per family (every combination of \(familyFlags.map(ReportSupport.symbol).joined(separator: ", "))), each fitted on its own."
+            section.figure(chart.chart, caption: "\(title.capitalizedFirst) at the end of each run against λ (log-log; markers: mean over seeds, bars: min–max).\(families) Lines: fits of log \(quantity) on log λ over the family's runs (across seeds when every seed has every λ); the theory expects slope ≈ 1 when λ sets the final risk (theory §6, E3). \(chart.fits)\(chart.note)")
         }
         return section
     }
@@ -159,7 +189,8 @@ public enum SweepReport {
     }
 
     /// Final loss against learning rate, one series per M and one per L (hyperparameter transfer:
-    /// in mean-field time the best rate should not move with width or depth).
+    /// in mean-field time the best rate should not move with width or depth). Diverged runs are
+    /// crosses at the top edge, left out of the means and the axis range.
     static func transfer(_ sweep: SweepRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "transfer", title: "Hyperparameter transfer: final loss vs learning rate")
         guard sweep.varies("lr") else { return section }
@@ -169,27 +200,40 @@ public enum SweepReport {
             let held = heldRuns(sweep, holding: sweep.grid.map(\.flag).filter { $0 != "lr" && $0 != seriesFlag && sweep.varies($0) && !replicateFlags.contains($0) })
             let runs = held.runs
             let seriesValues = sweep.varies(seriesFlag) ? ReportSupport.sortedValues(runs.compactMap { $0.flags[seriesFlag] }) : [""]
-            var series: [ChartSeries] = []
+            var series: [ChartSeries] = [], edges: [ChartSeries] = []
             var best: [String] = []
+            var diverged: [SweepRecords.Run] = []
             for (index, value) in seriesValues.enumerated() {
                 let members = runs.filter { value.isEmpty || $0.flags[seriesFlag] == value }
-                let points = meanByX(members, xFlag: "lr", quantity: key.final)
-                guard !points.x.isEmpty else { continue }
+                let blewUp = members.filter { isDiverged($0, quantity: key.final) }
+                let points = meanByX(members.filter { !isDiverged($0, quantity: key.final) }, xFlag: "lr", quantity: key.final)
                 let label = value.isEmpty ? "final \(key.final)" : "\(ReportSupport.symbol(seriesFlag)) = \(value)"
-                series.append(ChartSeries(label, x: points.x, y: points.mean, style: .lineWithMarkers, colour: .palette(index),
-                                          errorLow: points.low, errorHigh: points.high))
+                if !points.x.isEmpty {
+                    series.append(ChartSeries(label, x: points.x, y: points.mean, style: .lineWithMarkers, colour: .palette(index),
+                                              errorLow: points.low, errorHigh: points.high))
+                }
+                if !blewUp.isEmpty {
+                    diverged += blewUp
+                    edges.append(ChartSeries(points.x.isEmpty ? "\(label), diverged" : "", x: blewUp.compactMap { $0.flag("lr") }, y: blewUp.map { _ in .nan },
+                                             style: .edgeMarkers, colour: .palette(index), inLegend: points.x.isEmpty))
+                }
                 if let bestIndex = points.mean.indices.filter({ points.mean[$0].isFinite }).min(by: { points.mean[$0] < points.mean[$1] }) {
                     best.append("\(label): η = \(MarkupText.number(points.x[bestIndex]))")
                 }
             }
+            series += edges
             guard !series.isEmpty else { continue }
-            let allY = series.flatMap(\.y)
+            if !diverged.isEmpty, let index = series.firstIndex(where: { $0.style == .edgeMarkers && !$0.inLegend }) {
+                series[index].name = "diverged"
+                series[index].inLegend = true
+            }
+            let allY = series.filter { $0.style != .edgeMarkers }.flatMap(\.y)
             let heldText = held.note
             let chart = Chart(title: "Final \(key.final) vs learning rate" + (sweep.varies(seriesFlag) ? ", per \(ReportSupport.symbol(seriesFlag))" : ""),
                               x: ChartAxis("learning rate η (mean-field time per step)", scale: .log10),
                               y: ChartAxis("final \(key.title)", scale: ReportSupport.scale(for: allY) == .log10 || allY.allSatisfy { $0 > 0 } ? .log10 : .linear),
                               series: series)
-            section.figure(chart, caption: "Final \(key.title) against the learning rate η\(sweep.varies(seriesFlag) ? " for each \(ReportSupport.symbol(seriesFlag))" : "") (markers: mean over seeds, bars: min–max).\(heldText) With mean-field scaling the best η should not move with width or depth. Best η: \(best.joined(separator: "; ")).")
+            section.figure(chart, caption: "Final \(key.title) against the learning rate η\(sweep.varies(seriesFlag) ? " for each \(ReportSupport.symbol(seriesFlag))" : "") (markers: mean over seeds, bars: min–max).\(heldText) With mean-field scaling the best η should not move with width or depth. Best η: \(best.isEmpty ? "none (every run diverged)" : best.joined(separator: "; ")).\(divergedNote(diverged))")
         }
         return section
     }
@@ -206,40 +250,72 @@ public enum SweepReport {
         return (xs, xs.map { ReportSupport.mean(byX[$0]!) }, xs.map { byX[$0]!.min()! }, xs.map { byX[$0]!.max()! })
     }
 
-    /// A log-log chart of a final quantity against a numeric grid flag, one series per value of
-    /// `seriesFlag` (seeds pooled), each with its least-squares fit (``LogLogFit``) named in the
-    /// legend. Nil when there are no positive points.
-    static func groupedLogLogChart(_ runs: [SweepRecords.Run], xFlag: String, quantity: String, seriesFlag: String?,
-                                   title: String, xTitle: String, yTitle: String) -> (chart: Chart, fits: String)? {
-        let values = seriesFlag.map { flag in ReportSupport.sortedValues(runs.compactMap { $0.flags[flag] }) } ?? [""]
-        var series: [ChartSeries] = []
+    /// The seed of a run: its grid flag, else its config.
+    static func seed(_ run: SweepRecords.Run) -> Int {
+        run.flags["seed"].flatMap(Int.init) ?? run.records.map { Int($0.config.seed) } ?? 0
+    }
+
+    /// A log-log chart of a final quantity against a numeric grid flag, one series per family (a
+    /// combination of `familyFlags`; seeds pooled into markers and bars), each with its own fit
+    /// (``SweepDiagnosticsReport/fallbackFit(_:_:seeds:)``) named in the legend with n and its 95%
+    /// interval and judged against `theory` (``SlopeVerdict``). Diverged runs are crosses at the
+    /// top edge. Nil when there are no positive points.
+    static func familyLogLogChart(_ runs: [SweepRecords.Run], xFlag: String, quantity: String, familyFlags: [String], theory: Double,
+                                  title: String, xTitle: String, yTitle: String) -> (chart: Chart, fits: String, note: String)? {
+        var families: [[String]] = []
+        for run in runs {
+            let key = familyFlags.map { run.flags[$0] ?? "" }
+            if !families.contains(key) { families.append(key) }
+        }
+        families.sort { lhs, rhs in
+            for (a, b) in zip(lhs, rhs) where a != b { return (Double(a) ?? .infinity, a) < (Double(b) ?? .infinity, b) }
+            return false
+        }
+        let shown = Array(families.prefix(SweepDiagnosticsReport.maximumFamilies))
+        var series: [ChartSeries] = [], edges: [ChartSeries] = []
         var fitTexts: [String] = []
-        for (index, value) in values.prefix(ChartPalette.colours.count).enumerated() {
-            let members = runs.filter { run in seriesFlag.map { run.flags[$0] == value } ?? true }
-            let label = seriesFlag.map { "\(ReportSupport.symbol($0)) = \(value)" } ?? "final \(quantity)"
-            let points = meanByX(members, xFlag: xFlag, quantity: quantity)
+        var diverged: [SweepRecords.Run] = []
+        for (index, family) in shown.enumerated() {
+            let members = runs.filter { run in zip(familyFlags, family).allSatisfy { run.flags[$0] == $1 } }
+            let label = familyFlags.isEmpty ? "final \(quantity)" : zip(familyFlags, family).map { "\(ReportSupport.symbol($0)) = \($1)" }.joined(separator: ", ")
+            let blewUp = members.filter { isDiverged($0, quantity: quantity) }
+            let kept = members.filter { !isDiverged($0, quantity: quantity) }
+            let points = meanByX(kept, xFlag: xFlag, quantity: quantity)
             let positive = points.x.indices.filter { points.x[$0] > 0 && points.mean[$0] > 0 }
-            guard !positive.isEmpty else { continue }
-            // Fit on every run's point (seeds included), not on the means.
-            let raw = members.compactMap { run -> (Double, Double)? in
-                guard let x = run.flag(xFlag), let y = run.final(quantity), x > 0, y > 0, y.isFinite else { return nil }
-                return (x, y)
+            if !blewUp.isEmpty {
+                diverged += blewUp
+                edges.append(ChartSeries(diverged.count == blewUp.count ? "diverged" : "", x: blewUp.compactMap { $0.flag(xFlag) }, y: blewUp.map { _ in .nan },
+                                         style: .edgeMarkers, colour: .palette(index), inLegend: diverged.count == blewUp.count))
             }
-            let fit = try? LogLogFit.fit(x: raw.map(\.0), y: raw.map(\.1))
-            let name = fit.map { ReportSupport.slopeLabel("\(label): ", slope: $0.slope, confidence: $0.confidence95) } ?? label
+            guard !positive.isEmpty else { continue }
+            // Fit on every run's point (seeds kept apart when each has every x), never on the means.
+            let raw = kept.compactMap { run -> (Double, Double, Int)? in
+                guard let x = run.flag(xFlag), let y = run.final(quantity), x > 0, y > 0, y.isFinite else { return nil }
+                return (x, y, seed(run))
+            }
+            var name = label
+            if let fitted = SweepDiagnosticsReport.fallbackFit(raw.map(\.0), raw.map(\.1), seeds: raw.map(\.2)) {
+                let n = fitted.seeds > 1 ? "n = \(fitted.fit.points) × \(fitted.seeds) seeds" : "n = \(fitted.fit.points)"
+                name = ReportSupport.slopeLabel("\(label): ", slope: fitted.fit.slope, confidence: fitted.fit.confidence95) + ", \(n)"
+                let verdict = SweepDiagnosticsReport.verdictText { try SlopeVerdict.decide(fitted.fit, theory: theory, seeds: fitted.seeds) }
+                fitTexts.append("\(label): \(verdict)")
+                if let low = raw.map(\.0).min(), let high = raw.map(\.0).max() {
+                    var line = ChartSeries.fittedPowerLaw("", slope: fitted.fit.slope, logIntercept: fitted.fit.intercept, xRange: low...high, colour: .palette(index))
+                    line.inLegend = false
+                    series.append(line)
+                }
+            }
             series.append(ChartSeries(name, x: positive.map { points.x[$0] }, y: positive.map { points.mean[$0] },
                                       style: .markers, colour: .palette(index),
                                       errorLow: positive.map { points.low[$0] }, errorHigh: positive.map { points.high[$0] }))
-            if let fit, let low = raw.map(\.0).min(), let high = raw.map(\.0).max() {
-                var line = ChartSeries.fittedPowerLaw("", slope: fit.slope, logIntercept: fit.intercept, xRange: low...high, colour: .palette(index))
-                line.inLegend = false
-                series.append(line)
-                fitTexts.append("\(name) from \(fit.points) runs")
-            }
         }
-        guard !series.isEmpty else { return nil }
+        guard series.contains(where: { $0.style == .markers }) else { return nil }
+        series += edges
+        var note = divergedNote(diverged)
+        if families.count > shown.count { note += " \(families.count - shown.count) more families are not drawn." }
         return (Chart(title: title, x: ChartAxis(xTitle, scale: .log10), y: ChartAxis(yTitle, scale: .log10), series: series),
-                fitTexts.isEmpty ? "Too few points for a fit (at least 3 runs with positive values)." : "Fits: " + fitTexts.joined(separator: "; ") + ".")
+                fitTexts.isEmpty ? "Too few points for a fit (at least 3 runs with positive values and distinct λ per family)." : "Fits: " + fitTexts.joined(separator: "; ") + ".",
+                note)
     }
 }
 

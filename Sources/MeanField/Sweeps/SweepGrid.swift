@@ -226,6 +226,69 @@ public struct SweepGrid: Sendable, Equatable {
     }
 }
 
+// MARK: Fits the grid can give
+
+extension SweepGrid {
+    /// The fits this grid's axes suggest and cannot give, one line per missing fit with what to add
+    /// (``missingFits(axes:)``); `meanfield sweep` prints them before running, and the sweep report
+    /// says them where the fits would be.
+    public func missingFits() -> [String] { Self.missingFits(axes: axes.map { ($0.flag, $0.values) }) }
+
+    /// The fits that axes `(flag, values)` suggest (distance vs M for a width axis, `heads` or
+    /// `units`; error vs L for `layers`; final Q and R vs λ for `weight-decay`) and cannot give:
+    /// - fewer than 3 widths below the reference (the widest run), 3 depths below the deepest, or 3
+    ///   values λ > 0 (a slope with a 95% interval needs 3 points);
+    /// - one seed (no error bars across independent samples; theory §6 E2 asks for at least 5);
+    /// - a width axis with one depth (the distance vs M / log L needs at least 2 depths).
+    /// Each fit is made per family (every combination of the other axes), so the counts are per family.
+    public static func missingFits(axes: [(flag: String, values: [String])]) -> [String] {
+        func numbers(_ flag: String) -> [Double]? {
+            guard let axis = axes.first(where: { $0.flag == flag }) else { return nil }
+            let values = Array(Set(axis.values.compactMap(Double.init))).sorted()
+            return values.count >= 2 ? values : nil
+        }
+        func text(_ values: [Double]) -> String { values.map { MarkupText.number($0, significantDigits: 6) }.joined(separator: ",") }
+        /// The values extended geometrically past the largest until `count` lie below the new largest.
+        func extended(_ values: [Double], below count: Int) -> [Double] {
+            var result = values
+            let ratio = values.count >= 2 && values[values.count - 2] > 0 ? values.last! / values[values.count - 2] : 4
+            while result.count < count + 1 { result.append((result.last! * max(ratio, 2)).rounded()) }
+            return result
+        }
+        var lines: [String] = []
+        let seeds = axes.first(where: { $0.flag == "seed" }).map { Set($0.values).count } ?? 1
+        var suggested: [String] = []
+        if let widthFlag = ["heads", "units"].first(where: { numbers($0) != nil }), let widths = numbers(widthFlag) {
+            suggested.append("width")
+            let below = widths.count - 1
+            if below < 3 {
+                lines.append("width fit (distance to the reference vs M): --\(widthFlag) \(text(widths)) gives \(below) width\(below == 1 ? "" : "s") below the reference M = \(MarkupText.number(widths.last!)) (the widest run); a slope with an interval needs 3: add widths, e.g. --\(widthFlag) \(text(extended(widths, below: 3)))")
+            }
+            if numbers("layers") == nil {
+                lines.append("distance vs M / log L: one depth; add a second, e.g. --layers 2,8, to see whether depth costs only a log L factor in width")
+            }
+        }
+        if let depths = numbers("layers") {
+            suggested.append("depth")
+            let below = depths.count - 1
+            if below < 3 {
+                lines.append("depth fit (distance to the deepest run vs L): --layers \(text(depths)) gives \(below) depth\(below == 1 ? "" : "s") below the reference L = \(MarkupText.number(depths.last!)); a slope with an interval needs 3: add depths, e.g. --layers \(text(extended(depths, below: 3)))")
+            }
+        }
+        if let decays = numbers("weight-decay") {
+            suggested.append("λ")
+            let positive = decays.filter { $0 > 0 }
+            if positive.count < 3 {
+                lines.append("λ fit (final Q and R vs λ): --weight-decay \(text(decays)) gives \(positive.count) value\(positive.count == 1 ? "" : "s") λ > 0; a slope with an interval needs 3: add values, e.g. --weight-decay 0.0001,0.001,0.01,0.1")
+            }
+        }
+        if seeds < 2 && !suggested.isEmpty {
+            lines.append("\(suggested.joined(separator: ", ")) fit\(suggested.count == 1 ? "" : "s") across seeds: one seed, so the interval comes from one sample's residuals, not from independent seeds; add --seeds 5 (theory §6 E2 asks for at least 5)")
+        }
+        return lines
+    }
+}
+
 // MARK: Sweep files
 
 /// What a sweep file (`meanfield sweep --grid FILE`) holds: the grid, and optionally the

@@ -107,10 +107,13 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
     try writeRun(root + "/diverged", config: tinyConfig(heads: 4), records: [["step": 0, "t": 0, "R": 2, "Q": 2]], status: "diverged")
     try writeRun(root + "/diverged-at-once", config: tinyConfig(heads: 5), records: [], status: "diverged")
     let report = try LimitDiagnostics.diagnose(root)
-    let names = Dictionary(report.signatures.map { ($0.run, $0.name) }, uniquingKeysWith: { a, _ in a })
+    let names = Dictionary(report.signatures.flatMap { signature in signature.runs.map { ($0, signature.name) } }, uniquingKeysWith: { a, _ in a })
     #expect(names == ["plateau": "plateau", "diverged": "divergence", "diverged-at-once": "divergence"])
-    #expect(report.signatures.first { $0.run == "plateau" }!.knob.contains("--weight-decay"))
-    #expect(report.signatures.first { $0.run == "diverged" }!.knob.contains("--lr"))
+    // The plateau's λ holds a fifth of Q: the run's own data point at the weight decay.
+    #expect(report.signatures.first { $0.runs == ["plateau"] }!.cause == "weight decay")
+    #expect(report.signatures.first { $0.runs == ["plateau"] }!.knob.contains("--weight-decay"))
+    #expect(report.signatures.first { $0.runs.contains("diverged") }!.knob.contains("--lr"))
+    #expect(report.signatures.first { $0.runs.contains("diverged") }!.runs == ["diverged", "diverged-at-once"])
 }
 
 @Test func widthStudyMeasuresCoupledRunsAgainstTheReference() throws {
@@ -147,8 +150,9 @@ private func writeRun(_ path: String, config: TrainConfig, records: [[String: Do
     // Risk gaps at every logged step (0, 5, 10, 15, 20), particle distances per layer.
     #expect(report.width[0].curve.riskGap.count == 5)
     #expect(report.width.allSatisfy { $0.particleSlicedW2.count == 2 && $0.particleSlicedW2.allSatisfy { $0 > 0 } })
-    // Coordinate check: layers 0…L at step 0 and at the first checkpoint (10), for each width.
-    #expect(report.coordinates.count == 3 * 2 * 3)
+    // Coordinate check: layers 0…L at step 0 and at the checkpoints every run has (10, 20), for each width.
+    #expect(report.coordinates.count == 3 * 3 * 3)
+    #expect(report.coordinateFamilies.count == 1 && report.coordinateFamilies[0].steps == [0, 10, 20])
     #expect(report.coordinates.filter { $0.step == 0 }.allSatisfy { $0.updateRMS == 0 })
     #expect(report.coordinates.filter { $0.step == 10 && $0.layer > 0 }.allSatisfy { $0.updateRMS > 0 })
     // Written and readable.

@@ -215,16 +215,22 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
         for svg in svgElements(html) { #expect(isWellFormedXML(svg)) }
         #expect(html.contains("Distance growing in time") && html.contains("raise M"))
         #expect(html.contains(">−1/2 reference</text>"))
-        #expect(html.contains(">L = 2: slope −0.5 (95% CI −0.56 … −0.44)</text>"))   // the file's fit for L = 2 in the legend
+        #expect(html.contains(">L = 2: slope −0.5 (95% CI −0.56 … −0.44), n = 3 × 2 seeds</text>"))   // the file's fit for L = 2, with n
         #expect(html.contains(">L = 8: slope −0.5"))                                 // L = 8: LogLogFit over the points (RMS ∝ M^−1/2)
-        #expect(html.contains(">M = 16: slope −0.9 (95% CI −1.2 … −0.6)</text>") && html.contains(">slope −1 reference</text>"))
+        #expect(html.contains(">M = 16: slope −0.9 (95% CI −1.2 … −0.6), n = 3</text>") && html.contains(">slope −1 reference</text>"))
+        // Every fit has its verdict, by the one rule; the table names the family and n.
+        #expect(html.contains("L = 2: consistent with the theory&#39;s −0.5 (slope −0.5, 95% CI [−0.56, −0.44], n = 3 × 2 seeds) (diagnostics.json)"))
+        #expect(html.contains("<td>L = 2, η = 0.05</td>") && html.contains("<td>3 × 2 seeds</td>") && html.contains("<td>consistent</td>"))
         #expect(html.contains("M4-L2-s9: no checkpoints"))
         #expect(html.contains(">M = 2</text>") && html.contains(">M = 32</text>"))
         // Q vs λ: the synthetic final risk is ∝ λ, so the LogLogFit slopes are close to 1.
         #expect(html.contains("weight decay λ"))
         let fitted = html.components(separatedBy: ": slope ").dropFirst().compactMap { Double($0.prefix { "0123456789.".contains($0) }) }
         #expect(fitted.count >= 6 && fitted.contains { abs($0 - 1) < 0.05 })
-        #expect(html.contains("Held at η = 0.02"))
+        // λ fits per family (M × η), never pooled over η.
+        #expect(html.contains(">M = 2, η = 0.02: slope ") && html.contains(">M = 32, η = 0.05: slope "))
+        #expect(html.contains("M = 8, η = 0.02: consistent with the theory&#39;s 1"))
+        #expect(html.contains("Held at λ = 0.001"))
         #expect(html.contains("Best η: M = 2: η = 0.05"))
         #expect(tickLabels(html).contains("0.001"))
     }
