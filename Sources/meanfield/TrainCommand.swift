@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeanField
+import MeanFieldCore
 import MeanFieldKernels
 
 /// `meanfield train`: trains the mean-field Transformer (theory §1) on a task, in mean-field time.
@@ -61,24 +62,33 @@ struct Train: ParsableCommand {
         try DiskSpaceCheck.check(resolved, directory: path)
         if let threads = resolved.threads { Threading.threadCount = threads }
 
-        let resume = try invocation().resume
-        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume != nil) }
-        let optimization = "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps" + (resume != nil ? " (resuming)" : "")
+        let resume = try invocation().resume != nil
+        switch resolved.precision {
+        case .float32: try train(resolved, path: path, resume: resume, as: Float.self)
+        case .float64: try train(resolved, path: path, resume: resume, as: Double.self)
+        }
+    }
+
+    /// Trains the run in `Scalar`, the config's precision.
+    private func train<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
+        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume, as: Scalar.self) }
+        let optimization = "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
+            + (resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)") + (resume ? " (resuming)" : "")
         let summary: RunSummary
         if let resNet = resolved.resNet {
             print("meanfield train: teacher regression (d = \(resolved.inputDim), \(resolved.trainSize) training points), "
                   + "ResNet \(resNet.block.rawValue) blocks, D = \(resNet.hiddenDimension), \(resNet.block == .twoLayer ? "M" : "r") = \(resNet.units), L = \(resNet.layers); "
                   + optimization)
-            var trainer = ResNetTrainer(config: resolved)
-            summary = try trainer.run(directory: path, resume: resume != nil)
+            var trainer = TrainingRun<TeacherRegressionTask<Scalar>>(config: resolved)
+            summary = try trainer.run(directory: path, resume: resume)
         } else {
             let model = resolved.transformer
             print("meanfield train: in-context regression (d = \(resolved.inputDim), N = \(resolved.examples), "
                   + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
                   + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
                   + optimization)
-            var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Float>(config: model, kind: resolved.engine))
-            summary = try trainer.run(directory: path, resume: resume != nil)
+            var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Scalar>(config: model, kind: resolved.engine))
+            summary = try trainer.run(directory: path, resume: resume)
         }
         // The last lines of a regression run: final and initial R, t, evaluation risk, wall time.
         print(String(format: "Training risk R = %.6g (from %.4g) at mean-field time t = %.4g; evaluation risk %.6g; %.1f s.",
@@ -94,9 +104,9 @@ struct Train: ParsableCommand {
     }
 
     /// An image task: a Vision Transformer or a ResNet (``ImageClassificationTask``).
-    func runImageTask(_ resolved: TrainConfig, path: String, resume: Bool) throws {
+    func runImageTask<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
         let model = resolved.transformer
-        let splits = try ImageTrainer.loadSplits(resolved)
+        let splits = try ImageClassificationTask<Scalar>.loadSplits(resolved)
         let network: String
         if let vit = resolved.visionModel {
             network = "ViT p = \(vit.patch) (\(vit.tokens) tokens\(vit.classToken ? ", class token" : ", mean pooling")), "
@@ -110,8 +120,8 @@ struct Train: ParsableCommand {
         print("meanfield train: \(resolved.task) (\(splits.directory)), "
               + (resolved.subset > 0 ? "subset of \(resolved.subset)" : "all \(splits.train.count)") + " training images; "
               + network + "; \(resolved.optimizer.rawValue), η = \(resolved.lr), batch \(resolved.batchSize), \(resolved.epochs) epochs"
-              + (resume ? " (resuming)" : ""))
-        var trainer = ImageTrainer(config: resolved, splits: splits)
+              + (resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)") + (resume ? " (resuming)" : ""))
+        var trainer = TrainingRun<ImageClassificationTask<Scalar>>(config: resolved, splits: splits)
         let summary = try trainer.run(directory: path, resume: resume)
         let final = summary.final
         print(String(format: "Final: train loss %.4g, accuracy %.2f%%; test loss %.4g, accuracy %.2f%%; %.3f s/step, %.1f s/epoch; %.1f s in all.",

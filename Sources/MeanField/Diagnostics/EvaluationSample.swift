@@ -5,7 +5,7 @@ import MeanFieldCore
 /// `Double` (theory §1.5; docs/run-format.md, diagnostics.json).
 ///
 /// - **icl-regression**: prompts of the run's evaluation stream (``RegressionData/evalStream``),
-///   drawn as the run drew them — in its precision (`Float` unless its manifest says f64), then
+///   drawn as the run drew them — in its `--precision` (`Float` or `Double`), then
 ///   widened — so that with `count == eval-size` they are exactly the prompts of `eval_R`.
 /// - **teacher-regression**: points of the run's evaluation stream (``TeacherRegression/evalStream``),
 ///   likewise; the first `eval-size` inputs are those of `eval_R` whatever the count.
@@ -32,10 +32,12 @@ public struct EvaluationSample: Sendable {
     /// Samples n.
     public var count: Int { inputs.shape[0] }
 
-    /// The sample of a run with `config`; `doublePrecision`: the run trained in Double (its data were drawn in Double).
+    /// The sample of a run with `config`, drawn in its precision (``TrainConfig/precision``);
+    /// `doublePrecision`: drawn in Double whatever the config says.
     public init(config: TrainConfig, evalSize: Int = 0, doublePrecision: Bool = false) throws {
+        let doublePrecision = doublePrecision || config.precision == .float64
         if config.isImageTask {
-            let splits = try ImageClassificationTask.loadSplits(config)
+            let splits = try ImageTrainer.loadSplits(config)
             let train = config.subset > 0 ? try splits.train.classBalancedSubset(size: config.subset, seed: config.seed) : splits.train
             var test = config.testSubset > 0 ? try splits.test.classBalancedSubset(size: config.testSubset, seed: config.seed) : splits.test
             let own = test.count

@@ -24,14 +24,19 @@ public struct ModelProbe {
     /// The probe of a run: its own evaluation sample (of `evalSize` samples, ``EvaluationSample``),
     /// θ₀ from the run (``RunRecord/state(atStep:)``) when it trained the centred output.
     public init(run: RunRecord, evalSize: Int = 0) throws {
-        let sample = try EvaluationSample(config: run.config, evalSize: evalSize,
-                                          doublePrecision: run.manifest?.scalarType == "f64")
+        let sample = try EvaluationSample(config: run.config, evalSize: evalSize)
         try self.init(config: run.config, sample: sample, initial: run.config.gamma0 == nil ? nil : try run.state(atStep: 0).store)
     }
 
-    /// The probe of a config on its run's evaluation set (drawn in Float, as the run trained).
+    /// The probe of a config on its run's evaluation set (drawn in the run's precision, as it trained).
     public init(config: TrainConfig) throws {
-        let initial: ParameterStore<Double>? = config.gamma0 == nil ? nil : config.initialParameters(as: Float.self).converted(to: Double.self)
+        var initial: ParameterStore<Double>?
+        if config.gamma0 != nil {
+            switch config.precision {
+            case .float32: initial = config.initialParameters(as: Float.self).converted(to: Double.self)
+            case .float64: initial = config.initialParameters(as: Double.self)
+            }
+        }
         try self.init(config: config, sample: EvaluationSample(config: config), initial: initial)
     }
 

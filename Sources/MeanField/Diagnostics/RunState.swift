@@ -4,15 +4,23 @@ import MeanFieldCore
 extension RunRecord {
     /// The parameters at a checkpoint step, in `Double`, with the mean-field time t of that step
     /// (step 0 is regenerated from the seed when the run did not save it: initial particles are a
-    /// pure function of the config, theory §1.4).
+    /// pure function of the config, theory §1.4). Reads float32 and float64 runs (`--precision`).
     public func state(atStep step: Int) throws -> (store: ParameterStore<Double>, time: Double) {
+        switch config.precision {
+        case .float32: return try state(atStep: step, as: Float.self)
+        case .float64: return try state(atStep: step, as: Double.self)
+        }
+    }
+
+    /// ``state(atStep:)`` of a run trained in `Scalar`.
+    private func state<Scalar: TensorScalar>(atStep step: Int, as _: Scalar.Type) throws -> (store: ParameterStore<Double>, time: Double) {
         if let entry = checkpoints.first(where: { $0.step == step }) {
-            let checkpoint = try TrainingCheckpoint<Float>.read(path: entry.path)
+            let checkpoint = try TrainingCheckpoint<Scalar>.read(path: entry.path)
             return (checkpoint.parameters.converted(to: Double.self), checkpoint.meanFieldTime)
         }
         guard step == 0 else { throw RunError("\(path): no checkpoint at step \(step) (has \(checkpoints.map(\.step)))") }
-        // Runs train in Float, whose Philox normals differ from Double's: draw in Float, then widen.
-        let initial: ParameterStore<Float> = config.initialParameters()
+        // Philox normals in Float differ from Double's: draw in the run's scalar type, then widen.
+        let initial: ParameterStore<Scalar> = config.initialParameters()
         return (initial.converted(to: Double.self), 0)
     }
 }

@@ -72,7 +72,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
             "rng": randomState,
             "flow_scales": "{" + scales + "}",
             "parametrization": config.parametrization.jsonText,
-            "scalar": String(describing: Scalar.self) == "Float" ? "f32" : "f64",
+            "scalar": Precision(Scalar.self).scalarName,
             "meanfield_version": MeanFieldVersion.current,
             "git_commit": gitCommit,
         ]
@@ -116,7 +116,14 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         }
         let format = try meta("format")
         guard format == formatName else { throw .incompatible("\(path): checkpoint format '\(format)', this build reads \(formatName)") }
-        let wanted = SafeTensorsDType.of(Scalar.self)
+        // The scalar type: the `scalar` metadata (or the tensors' dtype) against the reader's, then the checkpoint's own config.
+        let wanted = SafeTensorsDType.of(Scalar.self), precision = Precision(Scalar.self)
+        let filePrecision = file.metadata["scalar"].flatMap(Precision.init(scalarName:))
+            ?? file.entries.first.map { $0.dtype == .F32 ? Precision.float32 : .float64 }
+        if let filePrecision, filePrecision != precision {
+            throw .incompatible("\(path): a --precision \(filePrecision.rawValue) checkpoint (\(filePrecision.scalarName) tensors), read as --precision "
+                                + "\(precision.rawValue); --precision cannot change on --resume (start a new run to change it)")
+        }
         if let other = file.entries.first(where: { $0.dtype != wanted }) {
             throw .incompatible("\(path): tensor '\(other.name)' is \(other.dtype.rawValue), this run uses \(wanted.rawValue)")
         }
@@ -124,6 +131,9 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         do { config = try TrainConfig.fromJSON(Data(try meta("config").utf8), name: path + " (config)") } catch let defect as Defect {
             throw defect
         } catch { throw .damaged("\(error)") }
+        guard config.precision == precision else {
+            throw .damaged("\(path): its config says --precision \(config.precision.rawValue) but its tensors are \(precision.scalarName) (corrupt checkpoint)")
+        }
         // The scales the run trained with: recorded, or the legacy ones before they were recorded.
         if let text = file.metadata["parametrization"] {
             guard let recorded = Parametrization(jsonText: text) else {

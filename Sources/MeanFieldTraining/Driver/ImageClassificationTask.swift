@@ -10,8 +10,9 @@ import MeanFieldModels
 /// dropped; epoch e's order is the shuffle (seed, e)). A metrics line of θ_k evaluates the whole
 /// training and test sets (no augmentation): train_loss, train_acc, test_loss, test_acc and
 /// Q = train_loss + (λ/2)|θ|². At the end it writes `confusion.json` (test set) and prints the matrix.
-public struct ImageClassificationTask: TrainingTask {
-    public typealias Scalar = Float
+/// `Scalar` is the run's precision (``TrainConfig/precision``): the pipeline's Float batches are
+/// widened to it.
+public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     public let config: TrainConfig
     public let splits: DatasetSplits
     public var engine: EngineKind
@@ -77,14 +78,19 @@ public struct ImageClassificationTask: TrainingTask {
         }
         let batch = batches!.sequence.next()!
         batches!.next += 1
-        return model!.riskAndGradients(store, images: batch.images, labels: batch.labels)
+        return model!.riskAndGradients(store, images: Self.images(batch.images), labels: batch.labels)
+    }
+
+    /// A batch of the input pipeline (Float) in the run's scalar type.
+    private static func images(_ images: Tensor<Float>) -> Tensor<Scalar> {
+        (images as? Tensor<Scalar>) ?? images.converted(to: Scalar.self)
     }
 
     /// Loss and accuracy of θ on every image of `loader`'s set, counting into `confusion`.
     private mutating func evaluate(_ store: ParameterStore<Scalar>, _ loader: BatchLoader, confusion: inout ConfusionMatrix) -> (loss: Double, accuracy: Double) {
         var total = 0.0, correct = 0
         for batch in loader.batches(epoch: 0) {
-            let (risk, logits) = evaluator!.evaluate(store, images: batch.images, labels: batch.labels)
+            let (risk, logits) = evaluator!.evaluate(store, images: Self.images(batch.images), labels: batch.labels)
             total += risk * Double(batch.count)
             let classes = logits.shape[1]
             logits.withUnsafeBufferPointer { values in
@@ -133,14 +139,17 @@ public struct ImageClassificationTask: TrainingTask {
     }
 }
 
-/// The image-classification run of `meanfield train --task <image task>`.
-public typealias ImageTrainer = TrainingRun<ImageClassificationTask>
+/// The image-classification run of `meanfield train --task <image task>` in float32
+/// (`TrainingRun<ImageClassificationTask<Double>>` for `--precision float64`).
+public typealias ImageTrainer = TrainingRun<ImageClassificationTask<Float>>
 
-extension TrainingRun where Task == ImageClassificationTask {
+extension TrainingRun {
     /// A run of image classification on `splits` (the full sets; `--subset` is taken by the task).
-    public init(config: TrainConfig, splits: DatasetSplits) {
+    public init<Scalar>(config: TrainConfig, splits: DatasetSplits) where Task == ImageClassificationTask<Scalar> {
         self.init(task: ImageClassificationTask(config: config, splits: splits))
     }
 
-    public static func loadSplits(_ config: TrainConfig) throws -> DatasetSplits { try ImageClassificationTask.loadSplits(config) }
+    public static func loadSplits<Scalar>(_ config: TrainConfig) throws -> DatasetSplits where Task == ImageClassificationTask<Scalar> {
+        try ImageClassificationTask<Scalar>.loadSplits(config)
+    }
 }

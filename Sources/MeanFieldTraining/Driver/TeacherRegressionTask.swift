@@ -11,9 +11,9 @@ import MeanFieldModels
 /// Q = R + (λ/2)|θ|² on the whole training set and eval_R; every `ntk-every` steps also the NTK
 /// Gram matrix's ntk_lambda_min, ntk_lambda_max, the PL constant pl_constant = 2λ_min(K)/n and
 /// dissipation_rate = −(dR/dt)/R of the flow (≥ pl_constant: ``NeuralTangentKernel``), in Double.
-public struct TeacherRegressionTask: TrainingTask {
-    public typealias Scalar = Float
-    public static let orderStreamBase: UInt64 = 1 << 40
+/// `Scalar` is the run's precision (``TrainConfig/precision``).
+public struct TeacherRegressionTask<Scalar: TensorScalar>: TrainingTask {
+    public static var orderStreamBase: UInt64 { 1 << 40 }
     public let config: TrainConfig
     private var network: MeanFieldResNet?
     private var train: (inputs: Tensor<Scalar>, targets: Tensor<Scalar>)?
@@ -111,9 +111,10 @@ public struct TeacherRegressionTask: TrainingTask {
     }
 }
 
-/// The teacher-regression run of `meanfield train --model resnet|rff-resnet`.
-public typealias ResNetTrainer = TrainingRun<TeacherRegressionTask>
+/// The teacher-regression run of `meanfield train --model resnet|rff-resnet` in float32
+/// (`TrainingRun<TeacherRegressionTask<Double>>` for `--precision float64`).
+public typealias ResNetTrainer = TrainingRun<TeacherRegressionTask<Float>>
 
-extension TrainingRun where Task == TeacherRegressionTask {
-    public init(config: TrainConfig) { self.init(task: TeacherRegressionTask(config: config)) }
+extension TrainingRun {
+    public init<Scalar>(config: TrainConfig) where Task == TeacherRegressionTask<Scalar> { self.init(task: TeacherRegressionTask(config: config)) }
 }

@@ -38,6 +38,10 @@ public struct TrainingRun<Task: TrainingTask> {
     /// newest checkpoint in `path/checkpoints`.
     public mutating func run(directory path: String, resume: Bool = false) throws -> RunSummary {
         let started = Date()
+        guard config.precision == Precision(Scalar.self) else {
+            throw RunError("--precision \(config.precision.rawValue): this run was built to compute in \(Precision(Scalar.self).rawValue) "
+                           + "(\(Scalar.self)); build its engine and task with the config's scalar type")
+        }
         // SIGINT/SIGTERM from here on stop the run at the next step boundary, with a checkpoint.
         let signals = StopRequest()
         let plan = try task.prepare()
@@ -69,7 +73,7 @@ public struct TrainingRun<Task: TrainingTask> {
         let kept = resume ? try RunFolder.readMetrics(in: path) : []
         var initial = Self.taskNumbers(kept.first { $0["step"] == 0 }?.numbers ?? [:])
         var lastLogged = Self.taskNumbers(kept.last?.numbers ?? [:])
-        let checkpointFolder = try begin.prepare(directory, config: config, start: start, scalarType: MemoryLayout<Scalar>.size == 4 ? "f32" : "f64")
+        let checkpointFolder = try begin.prepare(directory, config: config, start: start, scalarType: config.precision.scalarName)
 
         var schedule = config.learningRateSchedule
         schedule.totalSteps = total

@@ -6,12 +6,13 @@ import MeanFieldModels
 /// cleanly then, keeping its last good checkpoint: checkpoints are written to a temporary file and
 /// renamed, and a failed write removes the temporary file).
 public enum DiskSpaceCheck {
-    /// Bytes of one checkpoint of `config`: the parameters and the optimizer's state in Float, plus
+    /// Bytes of one checkpoint of `config`: the parameters and the optimizer's state in the run's
+    /// precision (4 or 8 bytes a scalar), plus
     /// the header (names, shapes, the config as JSON) — a 64 KiB allowance.
     public static func checkpointBytes(_ config: TrainConfig) -> Double {
         let parameters = config.parameterCount
         let moments: Double = switch config.optimizer { case .adamw: 2; case .sgd: 1; case .euler: 0 }
-        return parameters * (1 + moments) * 4 + 64 * 1024
+        return parameters * (1 + moments) * Double(config.precision.byteSize) + 64 * 1024
     }
 
     /// The checkpoints a run from step `start` writes: every `checkpoint-every` steps, every

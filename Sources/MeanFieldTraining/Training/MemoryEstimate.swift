@@ -4,7 +4,7 @@ import MeanFieldModels
 /// What a training run will hold in memory, estimated from its config before anything is allocated,
 /// so that a config that cannot fit is refused with the numbers instead of dying in the middle.
 ///
-/// Counted (in the run's scalar type, 4 bytes): the parameters, their gradients and the optimizer's
+/// Counted (in the run's scalar type: 4 bytes, 8 with `--precision float64`): the parameters, their gradients and the optimizer's
 /// state (AdamW 2 moments, SGD 1 velocity, Euler none) and the fused engine's workspaces
 /// (``FusedShape/workspaceScalars``); the data: the
 /// regression prompts, or the image bytes plus their normalized copies per batch. Arithmetic is in
@@ -36,7 +36,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     /// A Transformer or ViT run (the fused engine).
     init(transformerRun config: TrainConfig) {
-        let scalar = 4.0
+        let scalar = Double(config.precision.byteSize)
         let transformer = config.visionModel?.transformer ?? config.transformer
         var parameters = transformer.parameterCount
         var trainShape: (batch: Int, tokens: Int), evalShape: (batch: Int, tokens: Int)
@@ -73,7 +73,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// A ResNet run (autodiff): per sample and layer the graph keeps the state, the pre-activations,
     /// the features and their product (D + 3M scalars), twice over for the backward pass.
     init(resNet: ResNetConfig, config: TrainConfig) {
-        let scalar = 4.0
+        let scalar = Double(config.precision.byteSize)
         let parameters = Double(resNet.parameterCount)
         parameterBytes = 3 * parameters * scalar
         let moments: Double = switch config.optimizer { case .adamw: 2; case .sgd: 1; case .euler: 0 }

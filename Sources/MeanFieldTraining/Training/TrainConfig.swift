@@ -61,6 +61,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var initStd: Double? = nil
     /// Which engine computes risks and gradients: the hand-fused fast path (default) or the autodiff reference.
     public var engine = EngineKind.fused
+    /// The scalar type of the run: float32 (`Float`) or float64 (`Double`).
+    public var precision = Precision.float32
     /// Feature-learning strength γ₀: the model's output becomes the centred (f − f₀)/γ₀, f₀ the
     /// output at the initial parameters (theory §1.7, ``OutputCentring``); nil = the plain output f.
     public var gamma0: Double? = nil
@@ -131,7 +133,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case data, subset, testSubset = "test-subset", patch, classToken = "class-token", augment
         case model, units, hiddenDim = "hidden-dim", featureMap = "feature-map", featureScale = "feature-scale", ntkEvery = "ntk-every"
         case tokenDim = "token-dim", heads, ffnUnits = "ffn-units", layers, headDim = "head-dim", attention, score, activation
-        case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine, gamma0
+        case preNorm = "pre-norm", residualExponent = "residual-exponent", temperature, initStd = "init-std", engine, precision, gamma0
         case headScaling = "head-scaling"
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
         case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon

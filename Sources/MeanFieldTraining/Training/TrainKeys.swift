@@ -413,6 +413,9 @@ private let table: [TrainKey] = {
             group: .model, help: "Std of the Gaussian initial particles.")),
         choice("engine", \.engine, Common(
             group: .model, help: "Engine: fused (hand-written forward/backward) or autodiff (the reference path).", appliesTo: transformer)),
+        choice("precision", \.precision, Common(
+            group: .model, help: "Scalar type of parameters, gradients, optimizer state and activations: float32 or float64 "
+                + "(twice the memory). θ₀ and in-context prompts are drawn in that type: a float64 run is not the float32 run of its seed widened.")),
         optionalNumber("gamma0", \.gamma0, "a number > 0", auto: "off, the plain output f", { $0 > 0 }, Common(
             group: .model, help: "Feature-learning strength γ₀: train the centred output (f − f₀)/γ₀, f₀ the output (prediction or logits) "
                 + "at the initial parameters (theory §1.7). Small γ₀ → lazy training (the linearized model); the output then moves "
