@@ -3,7 +3,7 @@ import MeanFieldCore
 
 /// Coordinate check: the size of every layer's residual stream H^{(ℓ)} at initialization and how
 /// far it has moved after k updates, per family. In the mean-field parameterization (1/M averages,
-/// 1/L steps, flow scale L·M, theory §1.2–1.4) both stay O(1) as M and L grow: a layer whose size
+/// 1/L^α steps, flow scale L^(2α−1)·M, theory §1.2–1.4, §1.6) both stay O(1) as M and L grow: a layer whose size
 /// grows or vanishes with width or depth is mis-scaled (a parameterization bug, or a step size that
 /// does not transfer).
 ///

@@ -3,7 +3,7 @@ import Foundation
 /// The report of one run directory: metadata, loss curves, norms, per-layer spread, the confusion
 /// matrix (image runs) and the head particles of one layer on their initial principal components.
 public enum RunReport {
-    static let timeAxis = "mean-field time t = Σ η"
+    static let timeAxis = "mean-field time t (Σ η; Σ η/(1−μ) with momentum)"
 
     /// The page for `run`; `particleLayer` is the layer whose heads are projected.
     public static func page(_ run: RunRecord, particleLayer: Int = 0) -> HTMLPage {

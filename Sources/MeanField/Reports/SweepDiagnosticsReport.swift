@@ -131,7 +131,7 @@ public enum SweepDiagnosticsReport {
             }
             let recorded = diagnostics.fits.filter { $0.quantity == quantity.key && ["heads", "units"].contains($0.against) }
             guard let chart = logLogChart(groups, recorded: recorded, theory: quantity.theory, title: quantity.title.capitalizedFirst + " vs M",
-                                          xTitle: "heads per layer M", yTitle: quantity.title) else { continue }
+                                          xTitle: "width M per layer (heads, or ResNet units)", yTitle: quantity.title) else { continue }
             let theory = quantity.theory.map { " Dashed grey: the theory's slope \(ReportSupport.signed($0)) (distance ∝ M^−1/2)." } ?? ""
             section.figure(chart.chart, caption: "\(quantity.title.capitalizedFirst) at the end of training for coupled runs of width M (log-log; one colour per family — runs equal in every setting but M and the seed — each fitted on its own). \(chart.fits)\(theory)\(referenceText)\(more)")
         }

@@ -157,7 +157,7 @@ public enum SweepReport {
             let seeds = runs.count > listed.count ? " Runs with the same colour are seeds." : ""
             section.figure(Chart(title: fixed.isEmpty ? "\(key.title.capitalizedFirst) vs mean-field time" : "Loss curves at \(fixed)",
                                  x: ChartAxis(RunReport.timeAxis), y: ChartAxis(key.title, scale: scale), series: series),
-                           caption: "\(key.title.capitalizedFirst) against mean-field time t = Σ η for each \(colourFlag.map(ReportSupport.symbol) ?? "run")\(fixed.isEmpty ? "" : " at \(fixed)")\(ReportSupport.scaleNote(scale)). \(colourFlag == "layers" ? "With residual steps 1/L the curves of growing L approach the depth-ODE limit; with 1/√L (α = ½) depth adds capacity." : "In the mean-field limit the curves of growing M converge to one curve.")\(seeds)\(divergedNote(diverged))")
+                           caption: "\(key.title.capitalizedFirst) against mean-field time t (Σ η; Σ η/(1−μ) with momentum SGD) for each \(colourFlag.map(ReportSupport.symbol) ?? "run")\(fixed.isEmpty ? "" : " at \(fixed)")\(ReportSupport.scaleNote(scale)). \(colourFlag == "layers" ? "With residual steps 1/L the curves of growing L approach the depth-ODE limit; with 1/√L (α = ½) depth adds capacity." : "In the mean-field limit the curves of growing M converge to one curve.")\(seeds)\(divergedNote(diverged))")
         }
         return section
     }

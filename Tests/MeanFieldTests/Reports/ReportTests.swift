@@ -174,7 +174,7 @@ private func render(_ html: String, size: String = "1280,1800") throws -> PNGIma
         #expect(html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "").range(of: "http") == nil)
         #expect(!html.contains("src=") && !html.contains("<link"))
         #expect(html.contains("abc123def") && html.contains("6.3"))          // manifest: git commit, Swift version
-        #expect(html.contains("mean-field time t = Σ η"))
+        #expect(html.contains("mean-field time t (Σ η; Σ η/(1−μ) with momentum)"))
         let svgs = svgElements(html)
         #expect(svgs.count == 5)  // risk, norms, 2 × spread, particles (no schedule chart: η is constant)
         for svg in svgs { #expect(isWellFormedXML(svg)) }
