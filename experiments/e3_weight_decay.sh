@@ -4,7 +4,8 @@
 # Protocol (docs/experiments.md, E3): Euler with η = 0.01, each λ run to mean-field time
 # t = C/λ (C = 5 by default; steps = C/(λη)), 5 seeds, a small model (M = 8, L = 2, M' = 8) so the
 # long runs fit; one sweep per λ in OUT_DIR/lambda-<λ>/, then experiments/e3_fit.py fits the slope.
-#   experiments/e3_weight_decay.sh [OUT_DIR] [SEEDS] [C]
+#   experiments/e3_weight_decay.sh [OUT_DIR] [SEEDS] [C]      (LR=η and LAMBDAS="λ …" override the defaults;
+#   NO_FIT=1 skips the fit; PARALLEL=n runs at a time)
 source "$(dirname "$0")/common.sh"
 out=${1:-runs/e3}
 seeds=${2:-5}
