@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # E3 (theory §6, claim C2): weight-decay sweep. Final regularized risk Q and risk R against
-# λ ∈ {1e-4, 1e-3, 1e-2, 1e-1} (theory: O(λ), a log-log slope of 1 once the flow has converged).
-#   experiments/e3_weight_decay.sh [OUT_DIR] [SEEDS]
+# λ ∈ {0.02, 0.05, 0.1, 0.2} (theory: O(λ), a log-log slope of 1 once the flow has converged).
+# Protocol (docs/experiments.md, E3): Euler with η = 0.01, each λ run to mean-field time
+# t = C/λ (C = 5 by default; steps = C/(λη)), 5 seeds, a small model (M = 8, L = 2, M' = 8) so the
+# long runs fit; one sweep per λ in OUT_DIR/lambda-<λ>/, then experiments/e3_fit.py fits the slope.
+#   experiments/e3_weight_decay.sh [OUT_DIR] [SEEDS] [C]      (LR=η and LAMBDAS="λ …" override the defaults;
+#   NO_FIT=1 skips the fit; PARALLEL=n runs at a time)
 source "$(dirname "$0")/common.sh"
 out=${1:-runs/e3}
-seeds=${2:-2}
-"$binary" sweep --out "$out" --parallel "$parallel" --threads-per-run 1 \
-    --task icl-regression --input-dim 5 --examples 20 --train-size 32 --eval-size 128 \
-    --heads 16 --layers 4 --ffn-units 16 --weight-decay 0.0001,0.001,0.01,0.1 --seeds "$seeds" \
-    --optimizer euler --lr 0.1 --steps 1000 --log-every 50 --checkpoint-every 500
-finish "$out"
+seeds=${2:-5}
+c=${3:-5}
+lr=${LR:-0.01}
+for lambda in ${LAMBDAS:-0.02 0.05 0.1 0.2}; do
+    steps=$(python3 -c "print(round($c / ($lambda * $lr)))")
+    "$binary" sweep --out "$out/lambda-$lambda" --parallel "$parallel" --threads-per-run 1 \
+        --task icl-regression --input-dim 5 --examples 20 --train-size 32 --eval-size 32 \
+        --heads 8 --layers 2 --ffn-units 8 --weight-decay "$lambda" --seeds "$seeds" \
+        --optimizer euler --lr "$lr" --steps "$steps" --log-every $((steps / 100)) --checkpoint-every $((steps / 2))
+done
+[ -n "${NO_FIT:-}" ] || python3 "$(dirname "$0")/e3_fit.py" "$out" | tee "$out/e3_fit.txt"

@@ -110,6 +110,9 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     static func verifiedRead(path: String) throws(Defect) -> TrainingCheckpoint<Scalar> {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile.read(path: path) } catch { throw .damaged("\(error)") }
+        // Unoptimised: Swift 6.3.1's FunctionSignatureOpts crashes on this nested generic function with a
+        // typed throw in release builds (assertion `!type.hasTypeParameter()` in SILArgument).
+        @_optimize(none)
         func meta(_ key: String) throws(Defect) -> String {
             guard let value = file.metadata[key] else { throw .damaged("\(path): not a MeanField checkpoint (no '\(key)' in __metadata__)") }
             return value
