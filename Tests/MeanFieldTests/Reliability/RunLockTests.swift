@@ -78,17 +78,6 @@ private let referenceMetrics: Result<String, any Error> = Result {
     return try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8)
 }
 
-/// Waits (at most `limit` seconds) until `condition` holds; returns whether it did.
-@discardableResult
-private func wait(upTo limit: Double, for condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(limit)
-    while !condition() {
-        if Date() > deadline { return false }
-        usleep(5_000)
-    }
-    return true
-}
-
 /// Starts the binary in the background with its output collected (read it after it exits).
 private func startCollecting(_ arguments: [String]) throws -> (process: Process, output: () -> String) {
     let process = Process()

@@ -44,3 +44,14 @@ func startMeanfield(_ arguments: [String]) throws -> Process {
     try process.run()
     return process
 }
+
+/// Waits (at most `limit` seconds) until `condition` holds; returns whether it did.
+@discardableResult
+func wait(upTo limit: Double, for condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(limit)
+    while !condition() {
+        if Date() > deadline { return false }
+        usleep(5_000)
+    }
+    return true
+}

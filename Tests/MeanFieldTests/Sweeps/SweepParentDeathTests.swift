@@ -31,16 +31,6 @@ private func isAlive(_ pid: pid_t) -> Bool {
     return info.state != "Z" && info.state != "X"
 }
 
-@discardableResult
-private func wait(upTo limit: Double, for condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(limit)
-    while !condition() {
-        if Date() > deadline { return false }
-        usleep(5_000)
-    }
-    return true
-}
-
 private func freshFolder(_ name: String) -> String {
     let folder = NSTemporaryDirectory() + "meanfield-sweep-death-\(name)-\(getpid())"
     try? FileManager.default.removeItem(atPath: folder)
