@@ -28,6 +28,11 @@ int mf_cpu_count(void);
 /// additions (one cycle each on x86-64), for about `milliseconds`; 0 where not implemented (non-x86).
 double mf_measure_clock_ghz(int milliseconds);
 
+/// FP32 FLOP/s of one core (GFLOP/s), measured by timing twelve independent chains of fused
+/// multiply-adds with the vector width of `level` (an `MF_CPU_LEVEL_*` the CPU supports) for about
+/// `milliseconds`; the best of five trials.
+double mf_measure_fp32_peak_gflops(int level, int milliseconds);
+
 /// Task body called by the pool: `body(context, index)`.
 typedef void (*mf_task_body)(void *context, long index);
 

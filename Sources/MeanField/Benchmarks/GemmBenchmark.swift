@@ -31,7 +31,7 @@ public struct GemmShape: Codable, Sendable {
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(batch) }
 }
 
-/// The machine and its FP32 peak estimate.
+/// The machine and its measured FP32 peak (docs/architecture.md, "Measured peak").
 public struct MachinePeak: Codable, Sendable {
     public var cpuModel: String
     public var processors: Int
@@ -39,11 +39,13 @@ public struct MachinePeak: Codable, Sendable {
     public var cpuinfoMHz: Double
     /// Clock measured by timing dependent integer adds (1 cycle each), GHz; 0 if not measured.
     public var measuredGHz: Double
-    /// CPU level of the Swift kernel and FP32 FLOP per cycle per core assumed for it: AVX-512 64
-    /// (two 512-bit FMA pipes), AVX2 32 (two 256-bit FMA pipes), portable 16 (two 128-bit FMA/mul+add).
+    /// CPU level of the Swift kernel (the vector width the FMA loop and the GEMM use).
     public var cpuLevel: String
+    /// FP32 FLOP per cycle per core implied by the measurement: peak ÷ measured clock (AVX-512 with
+    /// two 512-bit pipes 64; AMD Zen 4's AVX-512 and AVX2 32; 0 when the clock was not measured).
     public var flopsPerCycle: Double
-    /// flopsPerCycle × max(measured clock, cpuinfo clock), GFLOP/s per core.
+    /// Measured FP32 peak of one core, GFLOP/s: the best rate of a loop of independent fused
+    /// multiply-adds at the kernel's vector width (`mf_measure_fp32_peak_gflops`).
     public var peakGFLOPSPerCore: Double
 }
 
@@ -83,8 +85,11 @@ public enum GemmBenchmark {
         GemmShape(name: "attn-v 512x(65x65*65x16)", m: 65, n: 16, k: 65, batch: 512),
     ]
 
-    /// Estimates the FP32 peak from the kernel's CPU level and the clock.
-    public static func machinePeak() -> MachinePeak {
+    /// The machine's FP32 peak, measured once per process (about 0.5 s) and cached.
+    public static func machinePeak() -> MachinePeak { measuredMachinePeak }
+
+    /// Measures the FP32 peak: an FMA-throughput loop at the kernel's CPU level, and the clock.
+    static func measureMachinePeak() -> MachinePeak {
         var model = "unknown", mhz = 0.0
         if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
             for line in text.split(separator: "\n") {
@@ -94,15 +99,12 @@ public enum GemmBenchmark {
                 if parts[0] == "cpu MHz" && mhz == 0 { mhz = Double(parts[1]) ?? 0 }
             }
         }
-        let measured = mf_measure_clock_ghz(300)
         let level = CPULevel.active
-        let flopsPerCycle: Double = level == .avx512 ? 64 : level == .avx2 ? 32 : 16
-        // A busy machine makes the timed loop read low (the thread is descheduled): never go below
-        // the clock the kernel reports.
-        let ghz = max(measured, mhz / 1000)
-        return MachinePeak(cpuModel: model, processors: Threading.processorCount, cpuinfoMHz: mhz, measuredGHz: measured,
-                           cpuLevel: level.description, flopsPerCycle: flopsPerCycle,
-                           peakGFLOPSPerCore: flopsPerCycle * ghz)
+        let peak = mf_measure_fp32_peak_gflops(Int32(level.rawValue), 300)
+        let ghz = mf_measure_clock_ghz(200)
+        return MachinePeak(cpuModel: model, processors: Threading.processorCount, cpuinfoMHz: mhz, measuredGHz: ghz,
+                           cpuLevel: level.description, flopsPerCycle: ghz > 0 ? (peak / ghz).rounded() : 0,
+                           peakGFLOPSPerCore: peak)
     }
 
     /// Runs every case of `configuration`; `progress` receives one line per finished case.
@@ -222,9 +224,9 @@ public enum GemmBenchmark {
 
     /// The header printed before the table.
     public static func header(_ peak: MachinePeak) -> String {
-        String(format: "CPU %@, %d processors, kernel level %@: peak %.0f FP32 FLOP/cycle × %.2f GHz (max of measured and cpuinfo %.0f MHz) = %.1f GFLOP/s per core",
-               peak.cpuModel, peak.processors, peak.cpuLevel, peak.flopsPerCycle,
-               max(peak.measuredGHz, peak.cpuinfoMHz / 1000), peak.cpuinfoMHz, peak.peakGFLOPSPerCore)
+        String(format: "CPU %@, %d processors, kernel level %@: measured FP32 peak %.1f GFLOP/s per core (FMA loop; ≈ %.0f FLOP/cycle at the measured %.2f GHz, cpuinfo %.0f MHz)",
+               peak.cpuModel, peak.processors, peak.cpuLevel, peak.peakGFLOPSPerCore, peak.flopsPerCycle,
+               peak.measuredGHz, peak.cpuinfoMHz)
     }
 
     /// The backend called `name` (auto, swift, blas), nil if there is none.
@@ -238,3 +240,6 @@ public enum GemmBenchmark {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// The FP32 peak of this process's machine, measured on first use (``GemmBenchmark/machinePeak()``).
+private let measuredMachinePeak = GemmBenchmark.measureMachinePeak()
