@@ -48,21 +48,32 @@ struct TrainBench: ParsableCommand {
         }
         let threadCounts = try positiveIntegers(threads, name: "--threads")
         var rows: [[String: Any]] = []
-        if !json { print("size        engine    threads   min ms   median ms   max ms   (\(repeats) steps after \(warmup) warm-up)") }
+        let peak = GemmBenchmark.machinePeak()
+        if !json {
+            print(GemmBenchmark.header(peak))
+            print("FLOP per step = 3 × forward GEMM FLOPs (TrainStepBenchmark.forwardFLOPs); GFLOP/s and % of peak at the median")
+            print("size        engine    threads   min ms   median ms   max ms   MFLOP/step   GFLOP/s   % peak   (\(repeats) steps after \(warmup) warm-up)")
+        }
         for benchCase in cases {
             for count in threadCounts {
                 let samples = TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: max(0, warmup), repeats: max(1, repeats))
                 let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
+                let flops = TrainStepBenchmark.stepFLOPs(benchCase), gflops = flops / (median * 1e6)
+                let fraction = gflops / (peak.peakGFLOPSPerCore * Double(min(count, peak.processors)))
                 rows.append(["size": benchCase.name, "engine": engine.rawValue, "threads": count,
-                             "min_ms": low, "median_ms": median, "max_ms": high])
+                             "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
+                             "gflops": gflops, "fraction_of_peak": fraction])
                 if !json {
                     let label = benchCase.name.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + engine.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    print(label + String(format: " %7d %8.2f %11.2f %8.2f", count, low, median, high))
+                    print(label + String(format: " %7d %8.2f %11.2f %8.2f %12.1f %9.1f %7.1f%%", count, low, median, high,
+                                         flops / 1e6, gflops, 100 * fraction))
                 }
             }
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: ["results": rows], options: [.sortedKeys])
+            let machine: [String: Any] = ["cpu_model": peak.cpuModel, "cpu_level": peak.cpuLevel,
+                                          "peak_gflops_per_core": peak.peakGFLOPSPerCore]
+            let data = try JSONSerialization.data(withJSONObject: ["results": rows, "machine": machine], options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
     }

@@ -30,6 +30,30 @@ public enum TrainStepBenchmark {
              batch: 128, tokens: 65, learningRate: 0.01),
     ]
 
+    /// FLOPs of one forward pass of `benchCase`'s batch, counted from the GEMM shapes of the fused
+    /// engine (elementwise work — score maps, activations, norms — is left out). Per example of n
+    /// tokens and layer: merged heads M·(4nD² + 4n²D) (the query-key and value-output products of
+    /// U, then the n×n scores and the value product); factored heads with width d_h
+    /// M·(8nDd_h + 4n²d_h) (Q, K, V and output projections, scores, value product); M′ feed-forward
+    /// units 4nDM′. One training step (forward + backward) is 3× this: the backward computes two
+    /// products (input and weight gradients) for each forward product.
+    public static func forwardFLOPs(_ benchCase: Case) -> Double {
+        let config = benchCase.config
+        let n = Double(benchCase.tokens), D = Double(config.dimension), M = Double(config.heads)
+        let attention: Double
+        switch config.attention {
+        case .merged: attention = M * (4 * n * D * D + 4 * n * n * D)
+        case .factored:
+            let width = Double(config.headDimension)
+            attention = M * (8 * n * D * width + 4 * n * n * width)
+        }
+        let feedForward = 4 * n * D * Double(config.ffnUnits)
+        return Double(benchCase.batch) * Double(config.layers) * (attention + feedForward)
+    }
+
+    /// FLOPs of one training step (risk, gradients, update): 3 × ``forwardFLOPs(_:)``.
+    public static func stepFLOPs(_ benchCase: Case) -> Double { 3 * forwardFLOPs(benchCase) }
+
     /// Deterministic inputs: regression prompts from the task (seed 0), or N(0, 1) tokens and labels b mod C.
     public static func batch<Scalar: TensorScalar>(_ benchCase: Case, as _: Scalar.Type) -> (tokens: Tensor<Scalar>, targets: Targets<Scalar>) {
         let config = benchCase.config
