@@ -1,46 +1,65 @@
 import Foundation
 import PackagePlugin
 
-/// Records the commit the binary is built from (docs/run-format.md, "manifest.json").
+/// Records the commit the binary is built from (docs/run-format.md, the manifest's `git_commit`).
 ///
-/// A prebuild command: SwiftPM runs it before every build, so a new commit or a newly edited file
-/// is seen by the next `swift build` without declaring git's files as inputs (a declared-input build
-/// command would miss edits to the working tree and a `.git` that is a file, as in a worktree). The
-/// script asks `git` about the package directory (never the current directory), and rewrites
-/// `SourceCommit.swift` only when its text changes, so an unchanged tree recompiles nothing.
+/// A build command whose inputs are git's record of HEAD (`HEAD`, its reflog `logs/HEAD`, which git
+/// appends to on every commit, checkout, reset and amend, and the `index`) and every source file of
+/// the package: the build system reruns it when any of them changes, so a new commit or an edited
+/// source is seen by the next `swift build`. (A prebuild command is not enough: SwiftPM runs those
+/// only when it re-plans the build, i.e. when the package's file list changes, not on a commit;
+/// measured on Swift 6.3.1.) The script asks `git` about the package directory, never the current
+/// directory, and rewrites `SourceCommit.swift` only when its text changes, so nothing recompiles
+/// when the answer is the same.
 ///
 /// The generated file defines `sourceCommit` (the full hash, or "unknown" when the package is not
-/// the top of a git checkout or git is missing) and `sourceTreeModified` (`true` when a tracked file
-/// differs from the commit or an untracked file lies in `Sources/`, `Plugins/` or is
-/// `Package.swift`; nil when the commit is unknown).
+/// the top of a git checkout or git is missing) and `sourceTreeModified` (`true` when a file in
+/// `Sources/`, `Plugins/` or `Package.swift` differs from the commit or is untracked; nil when the
+/// commit is unknown).
 @main
 struct SourceCommitPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let output = context.pluginWorkDirectoryURL.appending(path: "Generated")
-        return [.prebuildCommand(
+        let package = context.package.directoryURL
+        let output = context.pluginWorkDirectoryURL.appending(path: "SourceCommit.swift")
+        let sources = context.package.targets.compactMap(\.sourceModule).flatMap { $0.sourceFiles.map(\.url) }
+        let gitRecords = Self.gitDirectory(of: package).map { git in ["HEAD", "logs/HEAD", "index"].map { git.appending(path: $0) } } ?? []
+        let inputs = ([package.appending(path: "Package.swift")] + gitRecords + sources)
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
+        return [.buildCommand(
             displayName: "Recording the source commit of \(context.package.displayName)",
             executable: URL(fileURLWithPath: "/bin/sh"),
-            arguments: ["-c", Self.script, "source-commit", context.package.directoryURL.path, output.path],
-            outputFilesDirectory: output)]
+            arguments: ["-c", Self.script, "source-commit", package.path, output.path],
+            inputFiles: inputs,
+            outputFiles: [output])]
     }
 
-    /// `sh -c script source-commit PACKAGE_DIR OUTPUT_DIR`.
+    /// The git directory of a checkout at `package`: `.git` itself, or where a `.git` file points
+    /// (`gitdir: PATH`, as in a worktree or a submodule); nil without one.
+    static func gitDirectory(of package: URL) -> URL? {
+        let dotGit = package.appending(path: ".git")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isDirectory) else { return nil }
+        if isDirectory.boolValue { return dotGit }
+        guard let text = try? String(contentsOf: dotGit, encoding: .utf8), text.hasPrefix("gitdir:") else { return nil }
+        let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        return path.hasPrefix("/") ? URL(fileURLWithPath: path) : package.appending(path: path)
+    }
+
+    /// `sh -c script source-commit PACKAGE_DIR OUTPUT_FILE`.
     static let script = #"""
     PATH="$PATH:/usr/local/bin:/usr/bin:/bin"
-    package="$1"; output="$2"
-    mkdir -p "$output" || exit 1
+    package="$1"; file="$2"
+    mkdir -p "$(dirname "$file")" || exit 1
     commit=unknown; modified=nil
     top=$(git -C "$package" rev-parse --show-toplevel 2>/dev/null)
     if [ -n "$top" ] && [ "$(cd "$top" && pwd -P)" = "$(cd "$package" && pwd -P)" ]; then
         head=$(git -C "$package" rev-parse --verify -q HEAD 2>/dev/null)
         if [ -n "$head" ]; then
             commit="$head"; modified=false
-            changes=$(git -C "$package" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)
-            untracked=$(git -C "$package" --no-optional-locks ls-files --others --exclude-standard -- Sources Plugins Package.swift 2>/dev/null)
-            if [ -n "$changes$untracked" ]; then modified=true; fi
+            changes=$(git -C "$package" --no-optional-locks status --porcelain -- Sources Plugins Package.swift 2>/dev/null)
+            if [ -n "$changes" ]; then modified=true; fi
         fi
     fi
-    file="$output/SourceCommit.swift"
     printf '// Generated by Plugins/SourceCommitPlugin at build time; do not edit.\nlet sourceCommit = "%s"\nlet sourceTreeModified: Bool? = %s\n' "$commit" "$modified" > "$file.new"
     if cmp -s "$file.new" "$file"; then rm -f "$file.new"; else mv "$file.new" "$file"; fi
     """#
