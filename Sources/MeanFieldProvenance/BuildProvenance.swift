@@ -6,8 +6,8 @@ public enum BuildProvenance {
     /// outside a git checkout, or without git).
     public static var commit: String { sourceCommit }
 
-    /// Whether the built tree differed from that commit (a tracked file changed, or an untracked
-    /// file in `Sources/`, `Plugins/` or `Package.swift`); nil when the commit is unknown.
+    /// Whether the built tree differed from that commit (a file in `Sources/`, `Plugins/` or
+    /// `Package.swift` changed or untracked); nil when the commit is unknown.
     public static var treeModified: Bool? { sourceTreeModified }
 
     /// One line for people: `0123abcd…` , `0123abcd… (modified tree)` or `unknown`.
