@@ -43,11 +43,16 @@ var targets: [Target] = [
         name: "MeanFieldModels",
         dependencies: ["MeanFieldCore", "MeanFieldKernels", "CZlib"]
     ),
+    // The commit the binary is built from, generated before every build by the plugin below
+    // (Plugins/SourceCommitPlugin): recorded in every manifest and checkpoint, printed by --version.
+    // A target of its own, so a new commit recompiles one small file.
+    .target(name: "MeanFieldProvenance", plugins: ["SourceCommitPlugin"]),
+    .plugin(name: "SourceCommitPlugin", capability: .buildTool()),
     // Train config, optimizers, the one training driver, checkpoints and run folders.
     .target(
         name: "MeanFieldTraining",
         dependencies: [
-            "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels", "CMeanFieldSupport",
+            "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels", "CMeanFieldSupport", "MeanFieldProvenance",
             // Run configuration files (`meanfield train --config`): YAML and TOML parsers.
             .product(name: "Yams", package: "Yams"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -58,7 +63,7 @@ var targets: [Target] = [
     .target(
         name: "MeanField",
         dependencies: [
-            "MeanFieldTraining", "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels",
+            "MeanFieldTraining", "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels", "MeanFieldProvenance",
             // Sweep grids and manifests read the same YAML and TOML files.
             .product(name: "Yams", package: "Yams"),
             .product(name: "TOMLKit", package: "TOMLKit"),

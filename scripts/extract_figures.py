@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Copies charts out of a `meanfield report` page into standalone SVG files (for docs).
 
+For figures in a paper use `meanfield report DIR --figures OUT` instead: SVG, PNG, PDF and the
+plotted data as CSV per figure, with an index (docs/reports.md, "Figures for papers").
+
     python3 scripts/extract_figures.py REPORT.html OUT_PREFIX [N ...]
 
 Writes OUT_PREFIX-figN.svg for each figure number N (all figures if none is given) and prints the

@@ -3,3 +3,4 @@
 // through this one module (docs/architecture.md, "Targets").
 @_exported import MeanFieldModels
 @_exported import MeanFieldTraining
+@_exported import MeanFieldProvenance

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MeanField
 
 /// The `meanfield` command-line tool: a thin layer that parses flags and calls the MeanField library.
 @main
@@ -6,6 +7,7 @@ struct MeanFieldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meanfield",
         abstract: "Train Transformers, ResNets and two-layer nets in the mean-field regime.",
+        version: MeanFieldVersion.versionLine,
         subcommands: [Demo.self, Train.self, AdjointCheck.self, Bench.self, Sweep.self, Diagnose.self, Report.self, NTKCheck.self, RFFKernel.self, VarPro.self]
     )
 }

@@ -17,9 +17,13 @@ struct Report: ParsableCommand {
         distance vs M / log L, the coordinate check and the failure signatures.
         The page is self-contained (open it offline, mail it); render it to PNG with \
         scripts/render_report.sh FILE.html OUT.png.
+        --figures OUT writes each figure on its own for a paper: SVG, PNG (2×) and PDF (with rsvg-convert, \
+        Debian librsvg2-bin; PNG through Chromium without it) and the plotted points as CSV, indexed in \
+        OUT/figures.csv (titles, axis titles and scales, captions).
         Examples:
           meanfield report runs/small
           meanfield report sweeps/e2 --out e2.html
+          meanfield report sweeps/e2 --figures e2-figures
         """)
 
     @Argument(help: "Run or sweep directory.")
@@ -28,14 +32,20 @@ struct Report: ParsableCommand {
     @Option(help: "Output HTML file (default DIR/report.html).")
     var out: String?
 
+    @Option(help: "Also write each figure on its own into this folder: SVG, PNG, PDF and its data as CSV (see docs/reports.md).")
+    var figures: String?
+
     @Option(help: "Layer whose attention heads are projected on principal components (run reports; default 0).")
     var layer: Int = 0
 
     func run() throws {
-        let result = try ReportBuilder.write(path: directory, output: out, particleLayer: layer)
+        let result = try ReportBuilder.write(path: directory, output: out, particleLayer: layer, figures: figures)
         for warning in result.warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         print("\(result.kind.rawValue) report: \(result.file)")
+        if let exported = result.figures, let folder = figures {
+            print("figures: \(exported.stems.count) in \(folder) (\(exported.formats.joined(separator: ", ")) each); index \(folder)/\(FigureExport.indexFile)")
+        }
     }
 }

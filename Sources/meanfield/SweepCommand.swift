@@ -62,6 +62,9 @@ struct Sweep: ParsableCommand {
         for line in sweepGrid.missingFits() {
             FileHandle.standardError.write(Data("meanfield sweep: warning: \(line)\n".utf8))
         }
+        for line in manifest.droppedFlagNotes {
+            FileHandle.standardError.write(Data("meanfield sweep: note: \(line)\n".utf8))
+        }
         let shape = sweepGrid.axes.map { "\($0.values.count) \($0.flag)" }.joined(separator: " × ")
         let counted = "\(manifest.runs.count) run\(manifest.runs.count == 1 ? "" : "s")" + (shape.isEmpty ? "" : " (\(shape))")
 

@@ -28,7 +28,7 @@ private func writeCheckpoint(step: Int, into folder: String, config: TrainConfig
     try TrainingCheckpoint(config: config, step: step, meanFieldTime: 0.01 * Double(step), parameters: store, optimizerState: [:],
                            optimizerKind: config.optimizer, optimizerUpdates: step, initialRisk: 1.5,
                            randomState: "{\"seed\":\(config.seed),\"epoch\":\(step / 4),\"batch_in_epoch\":\(step % 4)}")
-        .write(to: path, optimizerTensors: optimizer.stateTensors, gitCommit: "test")
+        .write(to: path, optimizerTensors: optimizer.stateTensors)
     return path
 }
 

@@ -172,7 +172,7 @@ private func sampleFile() -> SafeTensorsFile {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/" + TrainingCheckpoint<Float>.fileName(step: 1)
-    try checkpoint.write(to: path, optimizerTensors: optimizer.stateTensors, gitCommit: "test")
+    try checkpoint.write(to: path, optimizerTensors: optimizer.stateTensors)
     let read = try TrainingCheckpoint<Float>.read(path: path)
     #expect(read.parameters == moved && read.config == config && read.step == 1 && read.meanFieldTime == 0.1)
     #expect(read.optimizerUpdates == 1 && read.initialRisk == 2.5)

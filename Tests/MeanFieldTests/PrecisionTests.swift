@@ -249,7 +249,7 @@ private func directEulerSteps(_ config: TrainConfig) -> (states: [ParameterStore
         let good = checkpoints + "/" + TrainingCheckpoint<Double>.fileName(step: 0)
         try TrainingCheckpoint(config: settings, step: 0, meanFieldTime: 0, parameters: parameters, optimizerState: [:], optimizerKind: .adamw,
                                optimizerUpdates: 0, initialRisk: 1, randomState: "{}")
-            .write(to: good, optimizerTensors: settings.optimizerSettings.make(for: parameters).stateTensors, gitCommit: "test")
+            .write(to: good, optimizerTensors: settings.optimizerSettings.make(for: parameters).stateTensors)
         #expect(try TrainingCheckpoint<Double>.read(path: good).parameters == parameters)
         let asFloat = #expect(throws: RunError.self) { _ = try TrainingCheckpoint<Float>.read(path: good) }
         #expect(asFloat?.description.contains("a --precision float64 checkpoint (f64 tensors), read as --precision float32") == true,
@@ -259,7 +259,7 @@ private func directEulerSteps(_ config: TrainConfig) -> (states: [ParameterStore
         let contradictory = checkpoints + "/" + TrainingCheckpoint<Double>.fileName(step: 1)
         try TrainingCheckpoint(config: float32Config, step: 1, meanFieldTime: 0.02, parameters: parameters, optimizerState: [:], optimizerKind: .adamw,
                                optimizerUpdates: 1, initialRisk: 1, randomState: "{}")
-            .write(to: contradictory, optimizerTensors: settings.optimizerSettings.make(for: parameters).stateTensors, gitCommit: "test")
+            .write(to: contradictory, optimizerTensors: settings.optimizerSettings.make(for: parameters).stateTensors)
         let corrupt = #expect(throws: RunError.self) { _ = try TrainingCheckpoint<Double>.read(path: contradictory) }
         #expect(corrupt?.description.contains("its config says --precision float32 but its tensors are f64 (corrupt checkpoint)") == true,
                 "\(String(describing: corrupt))")

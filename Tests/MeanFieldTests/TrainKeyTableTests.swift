@@ -48,6 +48,7 @@ private func otherValue(_ key: TrainKey, current: String) -> String {
     case .flag: candidates = ["true", "false"]
     case .text: candidates = ["/elsewhere"]
     case .seed: candidates = [String((UInt64(current) ?? 0) + 1)]
+    case .keyValues: candidates = ["momentum=0.5", "beta1=0.95"]
     }
     return candidates.first { candidate in
         var probe = TrainConfig()

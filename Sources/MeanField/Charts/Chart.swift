@@ -35,6 +35,9 @@ public struct ChartSeries: Sendable {
     public var style: Style
     public var colour: Colour
     public var dashed: Bool
+    /// An SVG dash pattern ("7 4") that overrides `dashed`'s: how series that share a colour (the
+    /// seeds of one setting) are told apart.
+    public var dashPattern: String?
     /// Whether the legend lists this series (false for, e.g., the 2nd…nth seed of a group).
     public var inLegend: Bool
     /// Line width in pixels.
@@ -49,8 +52,10 @@ public struct ChartSeries: Sendable {
 
     public init(_ name: String, x: [Double], y: [Double], style: Style = .line, colour: Colour = .automatic,
                 dashed: Bool = false, inLegend: Bool = true, errorLow: [Double]? = nil, errorHigh: [Double]? = nil,
-                lineWidth: Double = 2, markerRadius: Double = 3.5, opacity: Double = 1, affectsRange: Bool = true) {
+                lineWidth: Double = 2, markerRadius: Double = 3.5, opacity: Double = 1, affectsRange: Bool = true,
+                dashPattern: String? = nil) {
         self.name = name
+        self.dashPattern = dashPattern
         let count = min(x.count, y.count)
         self.x = Array(x.prefix(count))
         self.y = Array(y.prefix(count))

@@ -60,7 +60,11 @@ extension Chart {
         out += "<title>\(escape(title))</title>\n"
         out += "<rect x=\"0\" y=\"0\" width=\"\(c(width))\" height=\"\(c(totalHeight))\" fill=\"#ffffff\"/>\n"
         out += "<defs><clipPath id=\"\(safeID)-clip\"><rect x=\"\(c(plotLeft - 6))\" y=\"\(c(plotTop - 6))\" width=\"\(c(plotRight - plotLeft + 12))\" height=\"\(c(plotBottom - plotTop + 12))\"/></clipPath></defs>\n"
-        out += "<text class=\"chart-title\" x=\"\(c(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(escape(title))</text>\n"
+        let titleText = Self.fitted(title, room: width - 8, size: 15, minimum: 11, bold: true)
+        for (line, text) in titleText.lines.enumerated() {
+            let y = titleText.lines.count == 1 ? 22 : 16 + Double(line) * titleText.size * 1.15
+            out += "<text class=\"chart-title\" x=\"\(c(width / 2))\" y=\"\(c(y))\" text-anchor=\"middle\" font-size=\"\(c(titleText.size))\" font-weight=\"bold\" fill=\"#222\">\(escape(text))</text>\n"
+        }
 
         // Grid lines and tick labels.
         out += "<g class=\"grid\" stroke-width=\"1\">\n"
@@ -83,8 +87,17 @@ extension Chart {
             out += "<text x=\"\(c(plotLeft - 7))\" y=\"\(c(y + 4))\">\(escape(label))</text>\n"
         }
         out += "</g>\n"
-        out += "<text class=\"x-title\" x=\"\(c((plotLeft + plotRight) / 2))\" y=\"\(c(plotBottom + 38))\" text-anchor=\"middle\" font-size=\"13\" fill=\"#222\">\(escape(xAxis.title))</text>\n"
-        out += "<text class=\"y-title\" transform=\"translate(18 \(c((plotTop + plotBottom) / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\" fill=\"#222\">\(escape(yAxis.title))</text>\n"
+        // Axis titles: centred on the plot, made smaller (then wrapped, then shortened) to stay on the canvas.
+        let xCentre = (plotLeft + plotRight) / 2, yCentre = (plotTop + plotBottom) / 2
+        let xTitle = Self.fitted(xAxis.title, room: 2 * min(xCentre, width - xCentre) - 8, size: 13, minimum: 10, bold: false)
+        for (line, text) in xTitle.lines.enumerated() {
+            out += "<text class=\"x-title\" x=\"\(c(xCentre))\" y=\"\(c(plotBottom + 36 + Double(line) * xTitle.size * 1.15))\" text-anchor=\"middle\" font-size=\"\(c(xTitle.size))\" fill=\"#222\">\(escape(text))</text>\n"
+        }
+        let yTitle = Self.fitted(yAxis.title, room: 2 * min(yCentre, totalHeight - yCentre) - 8, size: 13, minimum: 10, bold: false)
+        for (line, text) in yTitle.lines.enumerated() {
+            let x = (yTitle.lines.count == 1 ? 18 : 13) + Double(line) * yTitle.size * 1.15
+            out += "<text class=\"y-title\" transform=\"translate(\(c(x)) \(c(yCentre))) rotate(-90)\" text-anchor=\"middle\" font-size=\"\(c(yTitle.size))\" fill=\"#222\">\(escape(text))</text>\n"
+        }
 
         // Series: error bars, lines, markers (clipped to the plot area).
         out += "<g class=\"series\" clip-path=\"url(#\(safeID)-clip)\">\n"
@@ -110,7 +123,7 @@ extension Chart {
             if item.style != .markers {
                 let path = Self.linePath(item, xMap: xMap, yMap: yMap)
                 if !path.isEmpty {
-                    out += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(c(item.lineWidth))\" stroke-linejoin=\"round\" stroke-linecap=\"round\"\(item.dashed ? " stroke-dasharray=\"7 5\"" : "")/>"
+                    out += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(c(item.lineWidth))\" stroke-linejoin=\"round\" stroke-linecap=\"round\"\((item.dashPattern ?? (item.dashed ? "7 5" : nil)).map { " stroke-dasharray=\"\($0)\"" } ?? "")/>"
                 }
             }
             if item.style != .line {
@@ -138,7 +151,7 @@ extension Chart {
                     if item.style == .edgeMarkers {
                         out += Self.cross(x: x + 12, y: y, radius: 4.5, colour: colour)
                     } else if item.style != .markers {
-                        out += "<line x1=\"\(c(x))\" y1=\"\(c(y))\" x2=\"\(c(x + 24))\" y2=\"\(c(y))\" stroke=\"\(colour)\" stroke-width=\"\(c(item.lineWidth))\"\(item.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
+                        out += "<line x1=\"\(c(x))\" y1=\"\(c(y))\" x2=\"\(c(x + 24))\" y2=\"\(c(y))\" stroke=\"\(colour)\" stroke-width=\"\(c(item.lineWidth))\"\((item.dashPattern ?? (item.dashed ? "5 3" : nil)).map { " stroke-dasharray=\"\($0)\"" } ?? "")/>"
                     }
                     if item.style != .line && item.style != .edgeMarkers {
                         let marker = paletteIndex[index].map(ChartPalette.marker) ?? .circle
@@ -151,6 +164,39 @@ extension Chart {
         }
         out += "</svg>"
         return out
+    }
+
+    /// The estimated width of `text` at font size `size` (DejaVu Sans, erring wide: capitals and
+    /// wide letters 0.95 em, narrow ones 0.45 em, the rest 0.66 em; bold 10% wider).
+    static func textWidth(_ text: String, size: Double, bold: Bool) -> Double {
+        let narrow = Set("ijlI'|.,:;!()[] ftr/-−")
+        let em = text.reduce(0.0) { sum, character in
+            sum + (narrow.contains(character) ? 0.45 : character.isUppercase || "mwMW—%@…×".contains(character) ? 0.95 : 0.66)
+        }
+        return em * size * (bold ? 1.1 : 1)
+    }
+
+    /// `text` fitted into `room` pixels: at `size` when it fits, else at the largest size down to
+    /// `minimum` that fits, else in two lines broken at a space, else shortened with "…" (the
+    /// chart's `<title>` keeps the whole text).
+    static func fitted(_ text: String, room: Double, size: Double, minimum: Double, bold: Bool) -> (lines: [String], size: Double) {
+        let full = textWidth(text, size: size, bold: bold)
+        if full <= room { return ([text], size) }
+        let shrunk = (size * room / full * 2).rounded(.down) / 2
+        if shrunk >= minimum { return ([text], shrunk) }
+        func shortened(_ line: String) -> String {
+            var line = line
+            while line.count > 1 && textWidth(line + "…", size: minimum, bold: bold) > room { line.removeLast() }
+            return line == text ? line : line.trimmingCharacters(in: .whitespaces) + "…"
+        }
+        // Two lines, broken at the space that balances them best.
+        let words = text.split(separator: " ").map(String.init)
+        guard words.count >= 2 else { return ([shortened(text)], minimum) }
+        let splits = (1..<words.count).map { (words[..<$0].joined(separator: " "), words[$0...].joined(separator: " ")) }
+        let best = splits.min { max(textWidth($0.0, size: minimum, bold: bold), textWidth($0.1, size: minimum, bold: bold))
+            < max(textWidth($1.0, size: minimum, bold: bold), textWidth($1.1, size: minimum, bold: bold)) }!
+        let fits = { (line: String) in textWidth(line, size: minimum, bold: bold) <= room }
+        return ([fits(best.0) ? best.0 : shortened(best.0), fits(best.1) ? best.1 : shortened(best.1)], minimum)
     }
 
     /// One legend entry placed at (x, row); `series` nil for the "… more" note.

@@ -91,6 +91,16 @@ public struct HTMLPage {
         if !section.isEmpty { sections.append(section) }
     }
 
+    /// Every figure of the page with its number (as ``render()`` numbers them: in order, from 1)
+    /// and caption: what `meanfield report --figures` writes one file per.
+    public var figures: [(number: Int, chart: Chart, caption: String)] {
+        let all = sections.flatMap(\.blocks).compactMap { block -> (Chart, String)? in
+            if case .figure(let chart, let caption) = block { return (chart, caption) }
+            return nil
+        }
+        return all.enumerated().map { (number: $0.offset + 1, chart: $0.element.0, caption: $0.element.1) }
+    }
+
     /// The ids of the sections on the page, in order.
     public var sectionIDs: [String] { sections.map(\.id) }
 

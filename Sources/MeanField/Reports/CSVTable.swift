@@ -39,6 +39,15 @@ public struct CSVTable: Sendable {
         return CSVTable(header: header.map { $0.trimmingCharacters(in: .whitespaces) }, rows: Array(rows))
     }
 
+    /// `rows` as CSV text: RFC 4180 quoting where a cell needs it, `\n` line ends.
+    public static func text(_ rows: [[String]]) -> String {
+        func field(_ text: String) -> String {
+            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
     /// The rows as dictionaries keyed by the header.
     public var records: [[String: String]] {
         rows.map { row in Dictionary(zip(header, row), uniquingKeysWith: { first, _ in first }) }

@@ -27,10 +27,13 @@ public enum ReportBuilder {
         throw RunError("\(path) is neither a run directory (no metrics.jsonl or config.json) nor a sweep directory (no sweep.json)")
     }
 
-    /// Builds the report of `path` and writes it to `output` (default `path/report.html`); returns
-    /// the file written, the kind and any warnings (runs of a sweep that could not be read).
+    /// Builds the report of `path` and writes it to `output` (default `path/report.html`), and with
+    /// `figures` each figure on its own into that folder (``FigureExport``); returns the file
+    /// written, the kind, any warnings (runs of a sweep that could not be read, a figure converter
+    /// missing) and what the figure export wrote.
     @discardableResult
-    public static func write(path: String, output: String? = nil, particleLayer: Int = 0) throws -> (file: String, kind: Kind, warnings: [String]) {
+    public static func write(path: String, output: String? = nil, particleLayer: Int = 0, figures: String? = nil) throws
+        -> (file: String, kind: Kind, warnings: [String], figures: FigureExport.Result?) {
         let report = try page(for: path, particleLayer: particleLayer)
         let file = output ?? (path.hasSuffix("/") ? path : path + "/") + "report.html"
         do {
@@ -38,6 +41,7 @@ public enum ReportBuilder {
         } catch {
             throw RunError("cannot write \(file): \(error.localizedDescription); pass a writable --out")
         }
-        return (file, report.kind, report.warnings)
+        let exported = try figures.map { try FigureExport.write(report.page, to: $0) }
+        return (file, report.kind, report.warnings + (exported?.warnings ?? []), exported)
     }
 }

@@ -77,7 +77,8 @@ extension JSONValue {
 extension RunManifest {
     /// The provenance facts of a manifest as (label, text), in display order.
     var provenance: [(label: String, text: String)] {
-        [("git commit", gitCommit), ("meanfield version", meanfieldVersion), ("Swift", swiftVersion), ("scalar type", scalarType),
+        let tree = sourceTreeModified.map { $0 ? " (built from a modified tree)" : " (clean tree)" } ?? ""
+        return [("git commit", gitCommit + tree), ("meanfield version", meanfieldVersion), ("Swift", swiftVersion), ("scalar type", scalarType),
          ("threads", String(threads)), ("CPU", cpu), ("GEMM backend", gemmBackend), ("OS", operatingSystem), ("started at", startedAt),
          ("command", command.joined(separator: " ")), ("run format", String(runFormat ?? 1))]
     }

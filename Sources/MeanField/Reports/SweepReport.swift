@@ -105,8 +105,12 @@ public enum SweepReport {
         return section
     }
 
-    /// Loss curves against mean-field time, coloured by width M: one chart per combination of the
-    /// other (non-replicate) grid flags.
+    /// The dash of seed number k's curves (by the order of the seeds; cycling): solid, dashed,
+    /// dotted, dash-dot. Drawn the same in the legend.
+    static let seedDashes: [String?] = [nil, "7 4", "2 3", "10 3 2 3"]
+
+    /// Loss curves against mean-field time, coloured by width M (seeds of one M share the colour
+    /// and differ in dash): one chart per combination of the other (non-replicate) grid flags.
     static func lossCurves(_ sweep: SweepRecords) -> HTMLPage.Section {
         var section = HTMLPage.Section(id: "loss-curves", title: "Loss curves on one mean-field time axis")
         let withMetrics = sweep.runs.filter { !($0.records?.metrics.isEmpty ?? true) }
@@ -117,6 +121,12 @@ public enum SweepReport {
         let colourFlag = ["heads", "units", "layers"].first(where: varying.contains) ?? varying.first
         let groupFlags = varying.filter { $0 != colourFlag }
         let colourValues = colourFlag.map { ReportSupport.sortedValues(sweep.values(of: $0)) } ?? []
+        // Seeds share their setting's colour and are told apart by the dash of the line.
+        let seedValues = sweep.varies("seed") ? ReportSupport.sortedValues(sweep.values(of: "seed")) : []
+        func seedDash(_ run: SweepRecords.Run) -> String? {
+            guard let seed = run.flags["seed"], let index = seedValues.firstIndex(of: seed) else { return nil }
+            return seedDashes[index % seedDashes.count]
+        }
         let groups = Dictionary(grouping: withMetrics) { run in groupFlags.map { run.flags[$0] ?? "" } }
         let orderedGroups = groups.keys.sorted { lhs, rhs in
             for (a, b) in zip(lhs, rhs) where a != b { return (Double(a) ?? .infinity, a) < (Double(b) ?? .infinity, b) }
@@ -141,7 +151,7 @@ public enum SweepReport {
                 let blewUp = isDiverged(run)
                 series.append(ChartSeries(label, x: curve.x, y: curve.y, style: curve.x.count <= 25 ? .lineWithMarkers : .line,
                                           colour: .palette(colour), inLegend: !listed.contains(label), lineWidth: 1.8, markerRadius: 2.5,
-                                          affectsRange: !blewUp))
+                                          affectsRange: !blewUp, dashPattern: seedDash(run)))
                 listed.insert(label)
                 if blewUp {
                     diverged.append(run)
@@ -151,10 +161,19 @@ public enum SweepReport {
                                              colour: .palette(colour), inLegend: diverged.count == 1))
                 }
             }
+            let seedsHere = seedValues.filter { seed in runs.contains { $0.flags["seed"] == seed } }
+            if seedsHere.count >= 2 {
+                // Legend keys for the dashes (grey, no points).
+                series += seedsHere.map { seed in
+                    ChartSeries("seed \(seed)", x: [], y: [], colour: .reference, lineWidth: 1.8,
+                                dashPattern: seedDashes[seedValues.firstIndex(of: seed)! % seedDashes.count])
+                }
+            }
             series += edges
             let scale = ReportSupport.scale(for: series.filter(\.affectsRange).flatMap(\.y))
             let fixed = zip(groupFlags, groupKey).map { "\(ReportSupport.symbol($0)) = \($1)" }.joined(separator: ", ")
-            let seeds = runs.count > listed.count ? " Runs with the same colour are seeds." : ""
+            let seeds = seedsHere.count >= 2 ? " Runs with the same colour are seeds, told apart by the dash of the line (legend: seed s)."
+                : runs.count > listed.count ? " Runs with the same colour are replicates." : ""
             section.figure(Chart(title: fixed.isEmpty ? "\(key.title.capitalizedFirst) vs mean-field time" : "Loss curves at \(fixed)",
                                  x: ChartAxis(RunReport.timeAxis), y: ChartAxis(key.title, scale: scale), series: series),
                            caption: "\(key.title.capitalizedFirst) against mean-field time t (Σ η; Σ η/(1−μ) with momentum SGD) for each \(colourFlag.map(ReportSupport.symbol) ?? "run")\(fixed.isEmpty ? "" : " at \(fixed)")\(ReportSupport.scaleNote(scale)). \(colourFlag == "layers" ? "With residual steps 1/L the curves of growing L approach the depth-ODE limit; with 1/√L (α = ½) depth adds capacity." : "In the mean-field limit the curves of growing M converge to one curve.")\(seeds)\(divergedNote(diverged))")

@@ -23,12 +23,16 @@ public struct SweepAxis: Sendable, Equatable {
 
 /// One run of a sweep: its directory name under `DIR/runs/` and every train flag it gets (the
 /// fixed flags, then one value of each axis). `--out` and `--threads` are added by the runner.
+/// `dropped`: the fixed flags that do not apply to this run (``SweepGrid/runs``), left out of
+/// `flags` and recorded in the run's config as `dropped_keys`.
 public struct SweepRun: Sendable, Equatable {
     public var name: String
     public var flags: [SweepFlag]
-    public init(name: String, flags: [SweepFlag]) {
+    public var dropped: [SweepFlag]
+    public init(name: String, flags: [SweepFlag], dropped: [SweepFlag] = []) {
         self.name = name
         self.flags = flags
+        self.dropped = dropped
     }
 
     /// The value of `flag` in this run, if it has one.
@@ -61,6 +65,7 @@ public struct SweepGrid: Sendable, Equatable {
         "out": "the sweep's --out DIR holds the runs (DIR/runs/<name>)",
         "resume": "a sweep resumes its interrupted runs by itself; run the same sweep command again",
         "threads": "give --threads-per-run T (each run gets --threads T)",
+        "dropped-keys": "the sweep records there the fixed flags it drops for a run they do not apply to",
     ]
 
     /// Sweep-only keys a sweep file may hold besides train flags.
@@ -185,13 +190,16 @@ public struct SweepGrid: Sendable, Equatable {
     public var count: Int { axes.reduce(1) { $0 * $1.values.count } }
 
     /// The runs in order: the first axis varies slowest, the last (seed, when it is an axis) fastest.
+    /// A fixed flag that does not apply to some runs (``droppingInapplicableFixedFlags(_:)``: `--momentum`
+    /// when `--optimizer` varies over euler and sgd) is dropped from those runs' flags and kept in
+    /// their `dropped`.
     public var runs: [SweepRun] {
         var combinations: [[SweepFlag]] = [[]]
         for axis in axes {
             combinations = combinations.flatMap { prefix in axis.values.map { prefix + [SweepFlag(axis.flag, $0)] } }
         }
         var used: [String: Int] = [:]
-        return combinations.map { choice in
+        let runs = combinations.map { choice in
             var name = choice.isEmpty ? "run" : choice.map { "\($0.flag)-\(Self.safeName($0.value))" }.joined(separator: "_")
             // Two values that differ only in unsafe characters would share a folder: number them.
             if let count = used[name] {
@@ -202,6 +210,7 @@ public struct SweepGrid: Sendable, Equatable {
             }
             return SweepRun(name: name, flags: fixed + choice)
         }
+        return droppingInapplicableFixedFlags(runs)
     }
 
     /// `value` with everything but letters, digits, `.`, `+` and `-` replaced by `_`, so a name is

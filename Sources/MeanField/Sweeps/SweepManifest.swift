@@ -12,7 +12,9 @@ import Yams
 ///
 /// Every value is a string, exactly as it is passed to `meanfield train`; `flags` lists all the
 /// train flags of the run (fixed ones, then its grid values) except `--out` and `--threads`,
-/// which the sweep adds (the run lives in `DIR/runs/<name>`). Keys keep the grid's order.
+/// which the sweep adds (the run lives in `DIR/runs/<name>`). Keys keep the grid's order. A run
+/// that a fixed flag does not apply to lists it under `dropped` instead of `flags`
+/// (`{"name": "optimizer-euler", "flags": {…}, "dropped": {"momentum": "0.5"}}`; absent when none).
 public struct SweepManifest: Sendable, Equatable {
     public var grid: SweepGrid
     public var runs: [SweepRun]
@@ -41,7 +43,9 @@ public struct SweepManifest: Sendable, Equatable {
         }
         let gridText = object(grid.axes.map { ($0.flag, "[" + $0.values.map(jsonQuoted).joined(separator: ", ") + "]") }, indent: "  ")
         let fixedText = object(grid.fixed.map { ($0.flag, jsonQuoted($0.value)) }, indent: "  ")
-        let runsText = runs.isEmpty ? "[]" : "[\n" + runs.map { "    {\"name\": \(jsonQuoted($0.name)), \"flags\": \(inline($0.flags))}" }.joined(separator: ",\n") + "\n  ]"
+        let runsText = runs.isEmpty ? "[]" : "[\n" + runs.map { run in
+            "    {\"name\": \(jsonQuoted(run.name)), \"flags\": \(inline(run.flags))" + (run.dropped.isEmpty ? "" : ", \"dropped\": \(inline(run.dropped))") + "}"
+        }.joined(separator: ",\n") + "\n  ]"
         return "{\n  \"grid\": \(gridText),\n  \"fixed\": \(fixedText),\n  \"runs\": \(runsText)\n}\n"
     }
 
@@ -89,7 +93,8 @@ public struct SweepManifest: Sendable, Equatable {
         let runs = try runList.map { run -> SweepRun in
             guard let runName = run["name"]?.scalar?.string else { throw RunError("\(name): a run has no name") }
             let flags = try pairs(run["flags"], "flags of \(runName)").map { SweepFlag($0.0, try string($0.1, "flag '\($0.0)' of \(runName)")) }
-            return SweepRun(name: runName, flags: flags)
+            let dropped = try pairs(run["dropped"], "dropped of \(runName)").map { SweepFlag($0.0, try string($0.1, "dropped '\($0.0)' of \(runName)")) }
+            return SweepRun(name: runName, flags: flags, dropped: dropped)
         }
         return SweepManifest(grid: SweepGrid(axes: axes, fixed: fixed), runs: runs)
     }

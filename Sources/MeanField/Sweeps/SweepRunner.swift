@@ -67,7 +67,7 @@ public struct SweepRunner {
 
     /// The `meanfield train` arguments of a fresh run (without the word `train`).
     public func trainArguments(_ run: SweepRun) -> [String] {
-        SweepGrid.trainArguments(run.flags) + ["--out", runDirectory(run), "--threads", String(threadsPerRun)]
+        SweepGrid.trainArguments(run.flags + run.droppedRecord) + ["--out", runDirectory(run), "--threads", String(threadsPerRun)]
     }
 
     /// The `meanfield train` arguments that continue an interrupted run: `--resume` accepts only

@@ -92,9 +92,7 @@ public enum SweepSummary {
     }
 
     /// The table as CSV text (RFC 4180 quoting where a cell needs it; `\n` line ends).
-    public static func csv(_ rows: [[String]]) -> String {
-        rows.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
-    }
+    public static func csv(_ rows: [[String]]) -> String { CSVTable.text(rows) }
 
     /// Writes `directory/summary.csv` for `manifest` and returns the table.
     @discardableResult
@@ -105,11 +103,6 @@ public enum SweepSummary {
             throw RunError("cannot write \(url.path): \(error.localizedDescription)")
         }
         return rows
-    }
-
-    static func csvField(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// A number as a cell: Swift's shortest round-trip form ("nan", "inf" for a diverged run's

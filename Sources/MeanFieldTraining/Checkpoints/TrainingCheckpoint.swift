@@ -1,6 +1,7 @@
 import Foundation
 import MeanFieldCore
 import MeanFieldModels
+import MeanFieldProvenance
 
 /// A training checkpoint: parameters, optimizer state and everything needed to continue the run
 /// bit for bit, in one safetensors file (``SafeTensorsFile``) that NumPy and PyTorch users can read.
@@ -12,8 +13,8 @@ import MeanFieldModels
 /// positions, JSON), `flow_scales` (JSON), `parametrization` (``Parametrization/jsonText``: the
 /// flow-scale rule, the decay's placement, the clock and the head scaling the run trains with; a
 /// checkpoint without it was written before it was recorded and is read as
-/// ``Parametrization/legacy``, its config's ``TrainConfig/scalingRules``), `scalar`, `meanfield_version`, `git_commit`, and
-/// `content_sha256` (``SafeTensorsFile/contentHashKey``: SHA-256 of the tensors and the other metadata,
+/// ``Parametrization/legacy``, its config's ``TrainConfig/scalingRules``), `scalar`, `meanfield_version`, `git_commit` and
+/// `source_tree_modified` (the build's, ``BuildProvenance``), and `content_sha256` (``SafeTensorsFile/contentHashKey``: SHA-256 of the tensors and the other metadata,
 /// verified on every read; checkpoints written before it existed have none and load unverified).
 /// A resume starts from ``newestVerified(in:metricsLog:)``.
 public struct TrainingCheckpoint<Scalar: TensorScalar> {
@@ -56,7 +57,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
     /// Writes the checkpoint atomically and durably to `path` (``SafeTensorsFile/write(to:)``: fsync of
     /// the file, rename, fsync of the folder), with its content hash in the metadata: once this returns,
     /// the checkpoint counts.
-    public func write(to path: String, optimizerTensors: [(name: String, tensor: Tensor<Scalar>)], gitCommit: String) throws {
+    public func write(to path: String, optimizerTensors: [(name: String, tensor: Tensor<Scalar>)]) throws {
         var file = SafeTensorsFile()
         for name in parameters.names { file.add(name, parameters[name]) }
         for (name, tensor) in optimizerTensors { file.add(name, tensor) }
@@ -74,7 +75,8 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
             "parametrization": config.parametrization.jsonText,
             "scalar": Precision(Scalar.self).scalarName,
             "meanfield_version": MeanFieldVersion.current,
-            "git_commit": gitCommit,
+            "git_commit": BuildProvenance.commit,
+            "source_tree_modified": BuildProvenance.treeModified.map { String($0) } ?? "unknown",
         ]
         file.sealContentHash()
         try file.write(to: path)

@@ -76,6 +76,14 @@ public struct TrainInvocation: Sendable {
     /// the task and model (``TrainConfig/defaults(task:model:)``), then the `--config` file, then
     /// the flags, checked against each other. Reads only config.json and the config file.
     public func resolve(defaultThreads: Int) throws -> TrainConfig {
+        let settings = try configBeforeChecks()
+        return try settings.resolved(defaultThreads: settings.threads ?? defaultThreads)
+    }
+
+    /// The run's config as ``resolve(defaultThreads:)`` builds it (saved config or defaults, the
+    /// file, the flags), before the keys are checked against each other and resolved: what
+    /// `meanfield sweep` asks which fixed flags apply to a run (``TrainKey/applies(to:)``).
+    public func configBeforeChecks() throws -> TrainConfig {
         var settings = TrainConfig()
         if let resume {
             guard config == nil else { throw RunError("--config cannot be combined with --resume: a resumed run keeps the config saved in \(resume)/config.json") }
@@ -97,7 +105,7 @@ public struct TrainInvocation: Sendable {
             if let config { try settings.apply(file, source: { ConfigFile.source(of: $0, in: config) }) }
         }
         try settings.apply(self.settings, source: { "--\($0)" })
-        return try settings.resolved(defaultThreads: settings.threads ?? defaultThreads)
+        return settings
     }
 
     /// The known key nearest to `name` by edit distance, when it is close (a typo), else nil.

@@ -79,7 +79,6 @@ public struct TrainingRun<Task: TrainingTask> {
         schedule.totalSteps = total
         let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
         let progress = showProgress ? ProgressLine(total: total, start: start) : nil
-        let gitCommit = MeanFieldVersion.gitCommit()
         var stepSeconds = 0.0, sessionSteps = 0
 
         func summary(_ status: String, step: Int, message: String?) -> RunSummary {
@@ -95,7 +94,7 @@ public struct TrainingRun<Task: TrainingTask> {
             try TrainingCheckpoint(config: runConfig, step: step, meanFieldTime: meanFieldTime, parameters: store,
                                    optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
                                    initialRisk: initialRisk, randomState: window.checkpointState(task: task.randomState(beforeStep: step)))
-                .write(to: file, optimizerTensors: optimizer.stateTensors, gitCommit: gitCommit)
+                .write(to: file, optimizerTensors: optimizer.stateTensors)
             lastCheckpoint = file
         }
         func stop(_ status: String, step: Int, message: String) throws -> RunSummary {

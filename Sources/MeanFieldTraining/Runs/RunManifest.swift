@@ -1,6 +1,7 @@
 import Foundation
 import MeanFieldModels
 import MeanFieldKernels
+import MeanFieldProvenance
 
 /// What a run records about where and how it ran (reproducibility): `manifest.json`
 /// (docs/run-format.md). `runFormat` is the run-folder format version the run was written in
@@ -13,7 +14,13 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var scalarType: String
     public var meanfieldVersion: String
     public var swiftVersion: String
+    /// The commit the binary was built from (``BuildProvenance/commit``), never the current
+    /// directory's; "unknown" for a binary built outside a git checkout.
     public var gitCommit: String
+    /// Whether the built tree had local changes (``BuildProvenance/treeModified``); nil when unknown
+    /// (no commit, or a manifest written before this was recorded: there `git_commit` may end in
+    /// "-dirty").
+    public var sourceTreeModified: Bool?
     public var gemmBackend: String
     public var cpu: String
     public var operatingSystem: String
@@ -21,7 +28,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case runFormat = "run_format", command, seed, threads, scalarType = "scalar_type", meanfieldVersion = "meanfield_version"
-        case swiftVersion = "swift_version", gitCommit = "git_commit", gemmBackend = "gemm_backend", cpu
+        case swiftVersion = "swift_version", gitCommit = "git_commit", sourceTreeModified = "source_tree_modified", gemmBackend = "gemm_backend", cpu
         case operatingSystem = "operating_system", startedAt = "started_at"
     }
 
@@ -30,7 +37,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
         RunManifest(
             runFormat: RunFormat.version, command: CommandLine.arguments, seed: seed, threads: Threading.threadCount, scalarType: scalarType,
             meanfieldVersion: MeanFieldVersion.current, swiftVersion: MeanFieldVersion.swiftCompiler,
-            gitCommit: MeanFieldVersion.gitCommit(), gemmBackend: Gemm.backendDescription(),
+            gitCommit: BuildProvenance.commit, sourceTreeModified: BuildProvenance.treeModified, gemmBackend: Gemm.backendDescription(),
             cpu: MeanFieldVersion.cpuModel(), operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
             startedAt: ISO8601DateFormatter().string(from: Date()))
     }
@@ -46,7 +53,8 @@ extension RunManifest {
                   seed: ((try? c.decodeIfPresent(UInt64.self, forKey: .seed)) ?? nil) ?? 0,
                   threads: ((try? c.decodeIfPresent(Int.self, forKey: .threads)) ?? nil) ?? 0,
                   scalarType: text(.scalarType), meanfieldVersion: text(.meanfieldVersion), swiftVersion: text(.swiftVersion),
-                  gitCommit: text(.gitCommit), gemmBackend: text(.gemmBackend), cpu: text(.cpu),
+                  gitCommit: text(.gitCommit),
+                  sourceTreeModified: (try? c.decodeIfPresent(Bool.self, forKey: .sourceTreeModified)) ?? nil, gemmBackend: text(.gemmBackend), cpu: text(.cpu),
                   operatingSystem: text(.operatingSystem), startedAt: text(.startedAt))
     }
 
@@ -77,12 +85,10 @@ public enum MeanFieldVersion {
         #endif
     }
 
-    /// `git rev-parse HEAD` of the working directory (plus "-dirty" with uncommitted changes), or
-    /// "unknown" outside a git checkout.
-    public static func gitCommit() -> String {
-        guard let head = run(["git", "rev-parse", "HEAD"]), !head.isEmpty else { return "unknown" }
-        let dirty = (run(["git", "status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : "-dirty"
-        return head + dirty
+    /// `meanfield --version`: the version, the commit the binary was built from and whether its tree
+    /// had local changes, and the compiler.
+    public static var versionLine: String {
+        "meanfield \(current), commit \(BuildProvenance.description), Swift \(swiftCompiler)"
     }
 
     /// The CPU model from /proc/cpuinfo (Linux) or "unknown".
@@ -91,19 +97,5 @@ public enum MeanFieldVersion {
               let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
               let value = line.split(separator: ":", maxSplits: 1).last else { return "unknown" }
         return value.trimmingCharacters(in: .whitespaces)
-    }
-
-    private static func run(_ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -125,6 +125,10 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var logEvery = 10
     /// Log metrics every this many epochs (0 = unused).
     public var logEveryEpochs = 0
+    /// Fixed flags of a `meanfield sweep` grid that do not apply to this run (`--momentum` with
+    /// `--optimizer euler`) and were dropped for it, as `key=value` pairs separated by commas
+    /// (`momentum=0.5`); empty for a run started by hand. A record only: it changes nothing.
+    public var droppedKeys = ""
 
     public init() {}
 
@@ -138,7 +142,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
         case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
-        case checkpointEveryEpochs = "checkpoint-every-epochs", logEveryEpochs = "log-every-epochs"
+        case checkpointEveryEpochs = "checkpoint-every-epochs", logEveryEpochs = "log-every-epochs", droppedKeys = "dropped-keys"
     }
 
     /// Every key a config file may use (and flag it corresponds to), in the order of ``TrainKeys``.

@@ -79,6 +79,8 @@ public enum TrainValueKind: Sendable {
     case text
     /// An integer in 0...UInt64.max.
     case seed
+    /// A record of other keys' values: `key=value,…` (or none).
+    case keyValues
 }
 
 /// A set of (task, model) pairs: where a key applies, or where a default holds.
@@ -195,7 +197,16 @@ public struct TrainKey: Sendable {
         case .flag: return ""
         case .text: return "<dir>"
         case .seed: return "<n>"
+        case .keyValues: return "<key=value,…>"
         }
+    }
+
+    /// Whether the key applies to the run `config` describes: its task and model are in
+    /// ``appliesTo`` and its ``condition`` (another key's value) holds. Where it does not, the key
+    /// must keep its default (`meanfield train` refuses it; `meanfield sweep` drops a fixed flag
+    /// for such runs).
+    public func applies(to config: TrainConfig) -> Bool {
+        appliesTo.contains(task: config.task, model: config.model) && (condition?.holds(config) ?? true)
     }
 
     /// The one-line refusal of this key set to a non-default value where it does not apply.
@@ -236,6 +247,20 @@ package enum TrainValueParsing {
     static func flag(_ text: String, source: String) throws -> Bool {
         guard let value = truth(text) else { throw RunError("\(source): expected true or false, got '\(text)'") }
         return value
+    }
+
+    /// `key=value,…` naming train keys (canonical: trimmed, no spaces), or "" for none / an empty text.
+    static func keyValues(_ text: String, source: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed.lowercased() == "none" { return "" }
+        let pairs = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for pair in pairs {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let key = TrainKeys[String(parts[0])], key.name != "dropped-keys", !parts[1].isEmpty else {
+                throw RunError("\(source): expected key=value pairs of train keys separated by commas (momentum=0.5,beta1=0.95) or none, got '\(text)'")
+            }
+        }
+        return pairs.joined(separator: ",")
     }
 
     static func isAuto(_ text: String) -> Bool {
@@ -535,6 +560,11 @@ private let table: [TrainKey] = {
             group: .run, help: "Write a checkpoint every this many epochs; 0 = unused. Not with --train-size 0 (no epochs).",
             defaults: [("image tasks", images, "1")], condition: needsEpochs("checkpoint-every-epochs", instead: "checkpoint-every"),
             changeable: true)),
+        entry("dropped-keys", .keyValues, Common(
+            group: .run, help: "Set by meanfield sweep: the grid's fixed flags that do not apply to this run (--momentum with "
+                + "--optimizer euler), dropped for it and recorded here as key=value,…; none for a run started by hand. Changes nothing."),
+              read: { $0.droppedKeys.isEmpty ? "none" : $0.droppedKeys },
+              write: { config, text, source in config.droppedKeys = try TrainValueParsing.keyValues(text, source: source) }),
     ]
 }()
 

@@ -252,7 +252,7 @@ private func writeSweep(_ root: String, grid: [String: [String]], runs: [(name: 
                 let checkpoint = TrainingCheckpoint<Float>(config: config, step: step, meanFieldTime: step == 0 ? 0 : 0.2, parameters: store,
                                                            optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: step,
                                                            initialRisk: 1, randomState: "")
-                try checkpoint.write(to: folder + "/" + TrainingCheckpoint<Float>.fileName(step: step), optimizerTensors: [], gitCommit: "test")
+                try checkpoint.write(to: folder + "/" + TrainingCheckpoint<Float>.fileName(step: step), optimizerTensors: [])
             }
         }
         let report = try LimitDiagnostics.diagnose(root)

@@ -115,7 +115,7 @@ struct ReaderFuzzTests {
         let path = folder.path + "/step-00000003.safetensors"
         try TrainingCheckpoint(config: resolved, step: 3, meanFieldTime: 0.06, parameters: store, optimizerState: [:],
                                optimizerKind: resolved.optimizer, optimizerUpdates: 3, initialRisk: 1.5, randomState: "{}")
-            .write(to: path, optimizerTensors: [], gitCommit: "test")
+            .write(to: path, optimizerTensors: [])
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(try TrainingCheckpoint<Float>.read(path: path).parameters == store)
         // Beyond blind mutations: edits inside the JSON header (sizes, shapes, offsets, the config).

@@ -7,7 +7,7 @@ import MeanField
 import MeanFieldCore
 import Testing
 
-private func scratchDirectory(_ name: String) -> String {
+func scratchDirectory(_ name: String) -> String {
     let path = NSTemporaryDirectory() + "meanfield-report-\(getpid())-\(name)"
     try? FileManager.default.removeItem(atPath: path)
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -20,7 +20,7 @@ private func write(_ text: String, to path: String) {
 }
 
 /// A regression run: 2 layers of 6 merged heads (D = 3), metrics every 10 steps, 3 checkpoints.
-private func writeSyntheticRun(at path: String, heads: Int = 6, lr: Double = 0.05, weightDecay: Double = 0, risk: (Double) -> Double = { 2 * exp(-3 * $0) }) {
+func writeSyntheticRun(at path: String, heads: Int = 6, lr: Double = 0.05, weightDecay: Double = 0, risk: (Double) -> Double = { 2 * exp(-3 * $0) }) {
     write("""
     {"task": "icl-regression", "heads": \(heads), "ffn-units": 4, "layers": 2, "token-dim": 3, "lr": \(lr), \
     "weight-decay": \(weightDecay), "seed": 7, "optimizer": "adamw", "steps": 100, "pre-norm": false}
@@ -54,7 +54,7 @@ private func writeSyntheticRun(at path: String, heads: Int = 6, lr: Double = 0.0
 }
 
 /// A sweep over M ∈ {2, 8, 32}, λ ∈ {0.001, 0.01, 0.1} and η ∈ {0.02, 0.05}, with summary.csv and diagnostics.json.
-private func writeSyntheticSweep(at path: String, diagnostics: Bool = true) {
+func writeSyntheticSweep(at path: String, diagnostics: Bool = true) {
     let heads = ["2", "8", "32"], decays = ["0.001", "0.01", "0.1"], rates = ["0.02", "0.05"]
     var runs: [String] = [], rows: [String] = ["name,heads,weight-decay,lr,status,steps,t,R,eval_R,Q,train_acc,test_acc,wall_seconds"]
     for m in heads { for decay in decays { for lr in rates {
@@ -105,7 +105,7 @@ private func writeSyntheticSweep(at path: String, diagnostics: Bool = true) {
 }
 
 /// The `<svg …>…</svg>` elements of a page.
-private func svgElements(_ html: String) -> [String] {
+func svgElements(_ html: String) -> [String] {
     var result: [String] = []
     var rest = html[...]
     while let start = rest.range(of: "<svg "), let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex) {

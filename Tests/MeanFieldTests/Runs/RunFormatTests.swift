@@ -243,7 +243,7 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
         let store: ParameterStore<Float> = config.initialParameters()
         let checkpoint = TrainingCheckpoint(config: config, step: 5, meanFieldTime: 0.1, parameters: store, optimizerState: [:],
                                             optimizerKind: config.optimizer, optimizerUpdates: 5, initialRisk: 2.5, randomState: "")
-        try checkpoint.write(to: try directory.checkpointsFolder() + "/" + TrainingCheckpoint<Float>.fileName(step: 5), optimizerTensors: [], gitCommit: "test")
+        try checkpoint.write(to: try directory.checkpointsFolder() + "/" + TrainingCheckpoint<Float>.fileName(step: 5), optimizerTensors: [])
 
         let run = try RunRecord(path: path)
         #expect(run.formatVersion == RunFormat.version && run.config == config && run.manifest == manifest)

@@ -20,11 +20,13 @@ let meanfieldBinary: String? = {
     return nil
 }()
 
-/// Runs the binary to the end; returns its exit status and its output (stdout and stderr together).
-func meanfield(_ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs the binary to the end (in `directory`, else in the test's current directory); returns its
+/// exit status and its output (stdout and stderr together).
+func meanfield(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: meanfieldBinary!)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
