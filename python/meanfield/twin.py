@@ -1,0 +1,218 @@
+"""A PyTorch twin of the mean-field Transformer (theory §1.2–1.3; `MeanFieldTransformer.swift`), built
+from a checkpoint and its config, with the checkpoint's own parameter names and layouts.
+
+Tokens are columns: H ∈ R^{B×D×n}. Layer ℓ maps
+    H ← H + (1/L^α)·(1/M) Σ_j W_OV,j H A_j(H)                    (merged heads; factored: O_j V_j H A_j)
+    H ← H + (1/L^α)·(1/M′) Σ_j a_j σ(b_jᵀ H + c_j)
+with A_j the score map (softmax over keys, linear, or ReLU/n) of S_j = Hᵀ W_KQ,j H / τ
+(factored: (K_j H)ᵀ(Q_j H)/(τ√d_h)), each half-step reading layer-normalised tokens with `pre_norm`,
+and 1/M replaced by 1/√M or 1 under `head_scaling` sqrt / one. The regression readout is ŷ =
+H^{(L)}[d, N] (row d of the last token), R = ½·mean(ŷ − y)²; with `gamma0` the output is the
+centred (f − f₀)/γ₀, f₀ the output at the run's initial parameters (theory §1.7).
+
+Requires torch (`pip install torch`).
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .philox import Philox
+from .tasks import run_dtype
+
+_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "silu": F.silu}
+#: The conventions of a checkpoint without `parametrization` metadata (docs/run-format.md, "Flow scales").
+LEGACY_PARAMETRIZATION = {"decay": "after-velocity", "flow_scale": "layers-times-width", "head_scaling": "mean-field", "time": "rate"}
+
+
+def parameter_names(config):
+    """The Transformer's parameter names in the Swift store's order (`initialParameters`)."""
+    names = []
+    for layer in range(config["layers"]):
+        prefix = f"layer{layer}."
+        if config.get("attention", "merged") == "merged":
+            names += [prefix + "attention.keyQuery", prefix + "attention.outputValue"]
+        else:
+            names += [prefix + "attention." + part for part in ("query", "key", "value", "output")]
+        if config.get("ffn_units", 0) > 0:
+            names += [prefix + "ffn.in", prefix + "ffn.bias", prefix + "ffn.out"]
+    return names
+
+
+def _shapes(config):
+    """{name: shape} of the Transformer's particles."""
+    D = config.get("token_dim") or config["input_dim"] + 1
+    M, units, width = config["heads"], config.get("ffn_units", 0), config.get("head_dim") or D
+    shapes = {}
+    for name in parameter_names(config):
+        part = name.split(".", 1)[1]
+        shapes[name] = {"attention.keyQuery": (M, D, D), "attention.outputValue": (M, D, D),
+                        "attention.query": (M, width, D), "attention.key": (M, width, D),
+                        "attention.value": (M, width, D), "attention.output": (M, D, width),
+                        "ffn.in": (units, D), "ffn.bias": (units,), "ffn.out": (units, D)}[part]
+    return shapes
+
+
+def initial_parameters(config, dtype=None):
+    """θ₀ of a run, regenerated from its seed: one Philox stream per tensor (1, 2, … in store
+    order), N(0, init_std²) entry-wise, in the run's precision — the step-0 checkpoint, bit for bit."""
+    dtype = dtype or run_dtype(config)
+    D = config.get("token_dim") or config["input_dim"] + 1
+    std = config.get("init_std") or 1 / math.sqrt(D)
+    return {name: Philox(config.get("seed", 0), 1 + index).normal(shape, std=std, dtype=dtype)
+            for index, (name, shape) in enumerate(_shapes(config).items())}
+
+
+def _tensor(value, dtype):
+    if isinstance(value, torch.Tensor):
+        return value.detach().to(dtype).clone()
+    return torch.from_numpy(np.ascontiguousarray(value)).to(dtype)
+
+
+class TransformerTwin(torch.nn.Module):
+    """The mean-field Transformer of a run's `config` (config.json's keys) with `parameters`
+    ({name: array or tensor}, as in a checkpoint). `parametrization` (the checkpoint's) sets the
+    head average; `initial` (θ₀, same form) turns on the centred output when the config has `gamma0`.
+    Parameters are `torch.nn.Parameter`s, named as in the checkpoint (`twin.parameter(name)`)."""
+
+    def __init__(self, config, parameters, parametrization=None, initial=None, dtype=None):
+        super().__init__()
+        if config.get("model", "transformer") != "transformer":
+            raise ValueError(f"model {config.get('model')!r}: TransformerTwin builds the mean-field Transformer only")
+        self.config = dict(config)
+        self.dtype = dtype or (torch.float64 if run_dtype(config) == np.float64 else torch.float32)
+        self.parametrization = dict(parametrization or LEGACY_PARAMETRIZATION)
+        c = self.config
+        self.dimension = c.get("token_dim") or c["input_dim"] + 1
+        self.layers, self.heads, self.units = c["layers"], c["heads"], c.get("ffn_units", 0)
+        self.attention = c.get("attention", "merged")
+        self.head_dim = c.get("head_dim") or self.dimension
+        self.temperature = c.get("temperature", 1.0)
+        self.alpha = c.get("residual_exponent", 1.0)
+        self.score = c.get("score", "softmax")
+        self.activation = _ACTIVATIONS[c.get("activation", "relu")]
+        self.pre_norm = c.get("pre_norm", False)
+        self.label_row = c.get("input_dim", self.dimension - 1)
+        self.gamma0 = c.get("gamma0")
+        self.names = parameter_names(c)
+        missing = [n for n in self.names if n not in parameters]
+        if missing:
+            raise ValueError(f"the parameters lack {', '.join(missing)}: not a checkpoint of this config")
+        self._parameters_by_name = torch.nn.ParameterDict(
+            {n.replace(".", "__"): torch.nn.Parameter(_tensor(parameters[n], self.dtype)) for n in self.names})
+        self.initial = None
+        if self.gamma0 is not None:
+            if initial is None:
+                initial = initial_parameters(c, np.float64 if self.dtype == torch.float64 else np.float32)
+            self.initial = TransformerTwin({**c, "gamma0": None}, initial, parametrization, dtype=self.dtype)
+            self.initial.requires_grad_(False)
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint, initial=None):
+        """The twin of a `Checkpoint` (its config and parametrization metadata); `initial`: θ₀
+        for `gamma0` runs (None: regenerated from the seed)."""
+        return cls(checkpoint.config, checkpoint.parameters, checkpoint.metadata.get("parametrization"), initial)
+
+    def parameter(self, name):
+        """The `torch.nn.Parameter` of checkpoint name `name`."""
+        return self._parameters_by_name[name.replace(".", "__")]
+
+    # Factors (docs/run-format.md "Flow scales"; Parametrization.swift).
+
+    @property
+    def residual_step(self):
+        """1/L^α."""
+        return 1 / self.layers ** self.alpha
+
+    @property
+    def head_divisor(self):
+        """M, √M or 1 (`head_scaling`)."""
+        scaling = self.config.get("head_scaling", self.parametrization.get("head_scaling", "mean-field"))
+        return {"mean-field": self.heads, "sqrt": math.sqrt(self.heads), "one": 1.0}[scaling]
+
+    def flow_scale(self, name):
+        """s of parameter `name`: L^(2α−1)·M (depth-balanced) or L·M (legacy)."""
+        width = self.heads if ".attention." in name else self.units
+        if self.parametrization["flow_scale"] == "depth-balanced":
+            return self.layers ** (2 * self.alpha - 1) * width
+        return float(self.layers * width)
+
+    def decay_factor(self, name):
+        """c of λ·c·θ: L^(2α−2) (depth-balanced) or 1."""
+        return self.layers ** (2 * self.alpha - 2) if self.parametrization["flow_scale"] == "depth-balanced" else 1.0
+
+    # The model.
+
+    @staticmethod
+    def _normalized(H):
+        """Layer norm of each token (column) over D, no affine part, ε = 1e-5."""
+        return F.layer_norm(H.transpose(1, 2), (H.shape[1],), eps=1e-5).transpose(1, 2)
+
+    def _attention(self, X, layer):
+        n = X.shape[2]
+        Xb = X.unsqueeze(1)                                                     # [B, 1, D, n]
+        p = lambda part: self.parameter(f"layer{layer}.attention.{part}")
+        if self.attention == "merged":
+            scores = Xb.transpose(2, 3) @ (p("keyQuery") @ Xb)                  # [B, M, n, n] = Xᵀ W_KQ X
+            values = p("outputValue") @ Xb                                      # [B, M, D, n]
+            scale = 1 / self.temperature
+        else:
+            scores = (p("key") @ Xb).transpose(2, 3) @ (p("query") @ Xb)       # (K X)ᵀ (Q X)
+            values = p("output") @ (p("value") @ Xb)                            # O V X
+            scale = 1 / (self.temperature * math.sqrt(self.head_dim))
+        scaled = scores * scale
+        if self.score == "softmax":
+            weights = torch.softmax(scaled, dim=2)                              # over keys i, per query column j
+        elif self.score == "linear":
+            weights = scaled
+        else:
+            weights = F.relu(scaled) * (1 / n)
+        return (values @ weights).sum(dim=1) * (1 / self.head_divisor)
+
+    def _feed_forward(self, X, layer):
+        p = lambda part: self.parameter(f"layer{layer}.ffn.{part}")
+        pre = p("in") @ X + p("bias").unsqueeze(1)                              # [B, M′, n]
+        return p("out").transpose(0, 1) @ self.activation(pre) * (1 / self.units)
+
+    def states(self, tokens):
+        """H^{(0)} = tokens, …, H^{(L)} ([B, D, n] each)."""
+        H = _tensor(tokens, self.dtype)
+        states, step = [H], self.residual_step
+        for layer in range(self.layers):
+            H = H + self._attention(self._normalized(H) if self.pre_norm else H, layer) * step
+            if self.units > 0:
+                H = H + self._feed_forward(self._normalized(H) if self.pre_norm else H, layer) * step
+            states.append(H)
+        return states
+
+    def forward(self, tokens):
+        """H^{(L)} for tokens [B, D, n]."""
+        return self.states(tokens)[-1]
+
+    def predict(self, tokens):
+        """ŷ [B] = H^{(L)}[d, last token], centred ((ŷ − ŷ₀)/γ₀) with `gamma0`."""
+        output = self.forward(tokens)[:, self.label_row, -1]
+        if self.initial is not None:
+            with torch.no_grad():
+                offset = self.initial.predict(tokens)
+            output = (output - offset) * (1 / self.gamma0)
+        return output
+
+    def risk(self, tokens, targets):
+        """R = ½·mean(ŷ − y)² (a 0-d tensor, differentiable)."""
+        return ((self.predict(tokens) - _tensor(targets, self.dtype)) ** 2).mean() * 0.5
+
+    def objective(self, risk):
+        """Q = R + (λ/2)·Σ_θ (c/s)|θ|² with the run's `weight_decay` λ."""
+        decay = self.config.get("weight_decay", 0.0)
+        penalty = sum((self.parameter(n).detach().double() ** 2).sum().item() / self.flow_scale(n) * self.decay_factor(n)
+                      for n in self.names)
+        return float(risk) + decay / 2 * penalty
+
+    def risk_and_gradients(self, tokens, targets):
+        """R (a float) and ∇R ({name: tensor}, autograd)."""
+        self.zero_grad(set_to_none=True)
+        risk = self.risk(tokens, targets)
+        risk.backward()
+        return risk.item(), {n: self.parameter(n).grad.detach().clone() for n in self.names}
