@@ -7,6 +7,8 @@ seed and a Philox stream, drawn in the run's precision, bit for bit as the Swift
 the fixed training set from stream 1,000,000, the evaluation set from stream 1,000,001, the
 mini-batch order of epoch e from stream 2⁴⁰ + e, and fresh prompts of step k from stream 2⁴¹ + k.
 """
+import math
+
 import numpy as np
 
 from .philox import Philox
@@ -97,6 +99,71 @@ class RegressionData:
             return self.task.sample(self.batch_size, Philox(self.seed, FRESH_STREAM_BASE + step), self.dtype)
         count = len(self.train[1])
         if self.batch_size == count:
+            return self.train
+        epoch, position = divmod(step, self.steps_per_epoch)
+        if self._order is None or self._order[0] != epoch:
+            self._order = (epoch, Philox(self.seed, ORDER_STREAM_BASE + epoch).shuffled(count))
+        indices = self._order[1][position * self.batch_size:(position + 1) * self.batch_size]
+        return self.train[0][indices], self.train[1][indices]
+
+
+TEACHER_UNITS = 16
+TEACHER_STREAM = 2_000_000
+TEACHER_TRAIN_STREAM = 2_000_001
+TEACHER_EVAL_STREAM = 2_000_002
+
+
+class TeacherRegressionData:
+    """The points of a teacher-regression run (`TeacherRegression.swift`, `TeacherRegressionTask.swift`):
+    x ~ N(0, I_d), y = (1/√K) Σ_k a_k tanh(⟨w_k, x⟩ + c_k) + noise·ε with a fixed teacher (K = 16,
+    stream 2,000,000), the training set from stream 2,000,001, the evaluation set from 2,000,002,
+    drawn in float64 and then rounded to the run's precision. `train` and `eval` are (inputs [n, d],
+    targets [n, 1]); `batch(step)` the points of a training step (a permutation's slice with
+    `batch_size` < `train_size`)."""
+
+    def __init__(self, config, dtype=None):
+        if config.get("task") != "teacher-regression":
+            raise ValueError(f"task {config.get('task')!r}: TeacherRegressionData regenerates teacher-regression points only")
+        self.seed, self.dtype = int(config.get("seed", 0)), dtype or run_dtype(config)
+        self.input_dim, self.noise = config["input_dim"], config.get("noise", 0.0)
+        teacher = Philox(self.seed, TEACHER_STREAM)
+        d = self.input_dim
+        self.weights = teacher.normal((TEACHER_UNITS, d), std=math.sqrt(2 / d), dtype=np.float64)
+        self.biases = teacher.normal((TEACHER_UNITS,), std=0.5, dtype=np.float64)
+        self.outputs = teacher.normal((TEACHER_UNITS,), dtype=np.float64)
+        self.train = self.sample(config["train_size"], Philox(self.seed, TEACHER_TRAIN_STREAM))
+        self.eval = self.sample(config["eval_size"], Philox(self.seed, TEACHER_EVAL_STREAM))
+        batch = config.get("batch_size", 0)
+        self.batch_size = config["train_size"] if batch == 0 else batch
+        self.steps_per_epoch = max(1, config["train_size"] // self.batch_size)
+        self._order = None
+
+    @classmethod
+    def from_run(cls, run):
+        """The data of a `Run`."""
+        return cls(run.config)
+
+    def teacher(self, x):
+        """The noiseless teacher at the float64 points x [n, d] (the Swift loop's order of operations)."""
+        total = np.zeros(len(x))
+        for k in range(TEACHER_UNITS):
+            z = np.full(len(x), self.biases[k])
+            for j in range(self.input_dim):
+                z = z + self.weights[k, j] * x[:, j]
+            total = total + self.outputs[k] * np.array([math.tanh(v) for v in z.tolist()])
+        return total / math.sqrt(TEACHER_UNITS)
+
+    def sample(self, count, random):
+        """`count` points from the generator `random`: inputs, then the noise draws."""
+        x = random.normal((count, self.input_dim), dtype=np.float64)
+        noise = random.normal((count,), dtype=np.float64)
+        y = self.teacher(x) + self.noise * noise
+        return x.astype(self.dtype), y.reshape(count, 1).astype(self.dtype)
+
+    def batch(self, step):
+        """The points of training step `step`."""
+        count = len(self.train[1])
+        if self.batch_size >= count:
             return self.train
         epoch, position = divmod(step, self.steps_per_epoch)
         if self._order is None or self._order[0] != epoch:

@@ -61,6 +61,16 @@ RUNS = {
                   "--train-size", "12", "--batch-size", "4", "--activation", "silu", "--temperature", "2"],
     # float32, the defaults (AdamW, full batch).
     "default32": ["--steps", "4", "--heads", "6", "--ffn-units", "6"],
+    # The ResNets on teacher regression: float64 Euler with decay (two-layer and random-feature
+    # blocks), and float32 mini-batches with the centred output.
+    "resnet64": ["--task", "teacher-regression", "--model", "resnet", "--precision", "float64", "--optimizer", "euler",
+                 "--weight-decay", "0.01", "--steps", "3", "--layers", "3", "--units", "8", "--hidden-dim", "6",
+                 "--input-dim", "4", "--train-size", "20", "--residual-exponent", "0.5"],
+    "rff64": ["--task", "teacher-regression", "--model", "rff-resnet", "--precision", "float64", "--optimizer", "euler",
+              "--steps", "3", "--layers", "2", "--units", "10", "--hidden-dim", "5", "--input-dim", "3",
+              "--train-size", "15", "--noise", "0.1"],
+    "resnet32": ["--task", "teacher-regression", "--model", "resnet", "--steps", "3", "--layers", "3", "--units", "8",
+                 "--hidden-dim", "6", "--input-dim", "4", "--train-size", "20", "--batch-size", "5", "--gamma0", "2"],
 }
 
 

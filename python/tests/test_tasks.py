@@ -10,8 +10,9 @@ from safetensors import safe_open
 
 import meanfield
 from meanfield.philox import Philox, philox_blocks
-from meanfield.tasks import RegressionData
+from meanfield.tasks import RegressionData, TeacherRegressionData
 from meanfield.twin import initial_parameters
+from meanfield.twin_resnet import resnet_initial_parameters
 
 from conftest import FIXTURES
 
@@ -55,6 +56,13 @@ def test_prompts_equal_the_swift_fixture_bit_for_bit():
     checked = 0
     for name, case in cases.items():
         for dtype, tag in ((np.float32, "f32"), (np.float64, "f64")):
+            if name == "teacher":
+                data = TeacherRegressionData(case["config"], dtype=dtype)
+                for set_name, (inputs, targets) in (("train", data.train), ("eval", data.eval)):
+                    for part, value in (("inputs", inputs), ("targets", targets)):
+                        assert value.tobytes() == expected[f"teacher.{tag}.{set_name}.{part}"].tobytes(), f"teacher {set_name}"
+                        checked += 1
+                continue
             data = RegressionData({**case["config"], "task": "icl-regression"}, dtype=dtype)
             sets = {"eval": data.eval}
             if data.train is not None:
@@ -75,6 +83,16 @@ def test_initial_parameters_equal_the_step_zero_checkpoint_bit_for_bit(runs, nam
     run = meanfield.load_run(runs[name])
     theta0 = run.checkpoint(0).parameters
     regenerated = initial_parameters(run.config)
+    assert set(regenerated) == set(theta0)
+    for key, value in regenerated.items():
+        assert value.tobytes() == theta0[key].tobytes(), key
+
+
+@pytest.mark.parametrize("name", ["resnet64", "rff64", "resnet32"])
+def test_resnet_initial_parameters_equal_the_step_zero_checkpoint_bit_for_bit(runs, name):
+    run = meanfield.load_run(runs[name])
+    theta0 = run.checkpoint(0).parameters
+    regenerated = resnet_initial_parameters(run.config, run.config["input_dim"], 1)
     assert set(regenerated) == set(theta0)
     for key, value in regenerated.items():
         assert value.tobytes() == theta0[key].tobytes(), key

@@ -1,6 +1,6 @@
 // Fixtures/regression-prompts.safetensors: in-context regression prompts as the runs draw them
 // (RegressionData: the fixed training set, the evaluation set, mini-batches of a permutation and
-// fresh prompts), in float32 and float64. This test checks that this build still draws them bit for
+// fresh prompts) and teacher-regression points (TeacherRegression), in float32 and float64. This test checks that this build still draws them bit for
 // bit; python/tests/test_tasks.py checks that meanfield.tasks regenerates the same bits. Rewrite the
 // file (after a deliberate change of the streams) with
 //   MEANFIELD_WRITE_FIXTURES=1 swift test --skip-build --filter RegressionPromptFixture
@@ -55,6 +55,21 @@ private func prompts<Scalar: TensorScalar>(_ promptCase: PromptCase, as _: Scala
     return sets.flatMap { [("\(prefix).\($0.0).tokens", $0.1.tokens), ("\(prefix).\($0.0).targets", $0.1.targets)] }
 }
 
+/// Teacher-regression points (d = 3, noise 0.1, seed 5): 6 training and 4 evaluation points,
+/// named `teacher.<f32|f64>.<train|eval>.<inputs|targets>`.
+private func teacherPoints<Scalar: TensorScalar>(as _: Scalar.Type) -> [(String, Tensor<Scalar>)] {
+    let teacher = TeacherRegression(inputDimension: 3, noise: 0.1, seed: 5)
+    var trainRandom = PhiloxRandom(seed: 5, stream: TeacherRegression.trainStream)
+    var evalRandom = PhiloxRandom(seed: 5, stream: TeacherRegression.evalStream)
+    let sets: [(String, (inputs: Tensor<Scalar>, targets: Tensor<Scalar>))] =
+        [("train", teacher.sample(6, random: &trainRandom)), ("eval", teacher.sample(4, random: &evalRandom))]
+    return sets.flatMap { [("teacher.\(Scalar.dtypeName).\($0.0).inputs", $0.1.inputs), ("teacher.\(Scalar.dtypeName).\($0.0).targets", $0.1.targets)] }
+}
+
+/// The teacher case in the fixture's metadata (read by the Python test).
+private var teacherKeys: [String: Any] { ["config": ["task": "teacher-regression", "seed": 5, "input_dim": 3, "noise": 0.1,
+                                                     "train_size": 6, "eval_size": 4]] }
+
 @Test func regressionPromptsMatchTheCommittedFixtureBitForBit() throws {
     if ProcessInfo.processInfo.environment["MEANFIELD_WRITE_FIXTURES"] == "1" {
         var file = SafeTensorsFile()
@@ -64,6 +79,9 @@ private func prompts<Scalar: TensorScalar>(_ promptCase: PromptCase, as _: Scala
         }
         var cases: [String: Any] = [:]
         for promptCase in promptCases { cases[promptCase.name] = ["config": promptCase.keys, "steps": promptCase.steps] }
+        for (name, tensor) in teacherPoints(as: Float.self) { file.add(name, tensor) }
+        for (name, tensor) in teacherPoints(as: Double.self) { file.add(name, tensor) }
+        cases["teacher"] = teacherKeys
         let text = String(decoding: try JSONSerialization.data(withJSONObject: cases, options: [.sortedKeys]), as: UTF8.self)
         file.metadata = ["cases": text, "written_by": "Tests/MeanFieldTests/PythonTwin/RegressionPromptFixtureTests.swift"]
         try file.write(to: fixture)
@@ -79,6 +97,14 @@ private func prompts<Scalar: TensorScalar>(_ promptCase: PromptCase, as _: Scala
             #expect(try file.tensor(name, as: Double.self, file: fixture) == tensor, "\(name) differs from the fixture")
             checked += 1
         }
+    }
+    for (name, tensor) in teacherPoints(as: Float.self) {
+        #expect(try file.tensor(name, as: Float.self, file: fixture) == tensor, "\(name) differs from the fixture")
+        checked += 1
+    }
+    for (name, tensor) in teacherPoints(as: Double.self) {
+        #expect(try file.tensor(name, as: Double.self, file: fixture) == tensor, "\(name) differs from the fixture")
+        checked += 1
     }
     #expect(checked == file.names.count, "the fixture has \(file.names.count) tensors, the cases \(checked)")
 }
