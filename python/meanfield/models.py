@@ -3,24 +3,22 @@ from .tasks import RegressionData, TeacherRegressionData
 
 
 def twin_from_checkpoint(checkpoint, initial=None):
-    """The PyTorch twin of a checkpoint's model: `TransformerTwin` (model transformer, in-context
-    regression) or `ResNetTwin` (resnet, rff-resnet). Needs torch."""
-    model = checkpoint.config.get("model", "transformer")
-    task = checkpoint.config.get("task", "icl-regression")
-    if model == "transformer":
-        if task != "icl-regression":
-            raise ValueError(f"task {task!r}: the Vision Transformer has no twin yet (in-context regression only)")
+    """The PyTorch twin of a checkpoint's model: `TransformerTwin` (model transformer: in-context
+    regression, or the ViT of an image task) or `ResNetTwin` (resnet, rff-resnet). Needs torch."""
+    if checkpoint.config.get("model", "transformer") == "transformer":
         from .twin import TransformerTwin
         return TransformerTwin.from_checkpoint(checkpoint, initial)
     from .twin_resnet import ResNetTwin
     return ResNetTwin.from_checkpoint(checkpoint, initial)
 
 
-def run_data(run):
-    """The regenerated data of a run: `RegressionData` (icl-regression) or `TeacherRegressionData`."""
+def run_data(run, splits=None):
+    """The regenerated data of a run: `RegressionData` (icl-regression), `TeacherRegressionData`, or
+    `ImageData` (image tasks; `splits`: the dataset's arrays, except for synthetic-images)."""
     task = run.config.get("task", "icl-regression")
     if task == "icl-regression":
         return RegressionData.from_run(run)
     if task == "teacher-regression":
         return TeacherRegressionData.from_run(run)
-    raise ValueError(f"task {task!r}: meanfield.tasks regenerates icl-regression and teacher-regression data, not image subsets")
+    from .images import ImageData
+    return ImageData.from_run(run, splits)

@@ -1,5 +1,6 @@
-"""A PyTorch twin of the mean-field Transformer (theory §1.2–1.3; `MeanFieldTransformer.swift`), built
-from a checkpoint and its config, with the checkpoint's own parameter names and layouts.
+"""A PyTorch twin of the mean-field Transformer (theory §1.2–1.3; `MeanFieldTransformer.swift`) and of
+the Vision Transformer built on it (`VisionTransformer.swift`), from a checkpoint and its config,
+with the checkpoint's own parameter names and layouts.
 
 Tokens are columns: H ∈ R^{B×D×n}. Layer ℓ maps
     H ← H + (1/L^α)·(1/M) Σ_j W_OV,j H A_j(H)                    (merged heads; factored: O_j V_j H A_j)
@@ -9,6 +10,11 @@ with A_j the score map (softmax over keys, linear, or ReLU/n) of S_j = Hᵀ W_KQ
 and 1/M replaced by 1/√M or 1 under `head_scaling` sqrt / one. The regression readout is ŷ =
 H^{(L)}[d, N] (row d of the last token), R = ½·mean(ŷ − y)²; with `gamma0` the output is the
 centred (f − f₀)/γ₀, f₀ the output at the run's initial parameters (theory §1.7).
+
+Image tasks (the ViT): images [B, C, H, W] are cut into p×p patches (row-major over the grid, entry
+(ch, dy, dx) at ch·p·p + dy·p + dx), tokens[:, f + i] = E·patch_i + e + P[:, f + i] (with a class
+token, f = 1 and tokens[:, 0] = classToken + P[:, 0]), and logits = W·pool(H^{(L)}) + b (mean over
+tokens, or the class token); R is the mean cross-entropy.
 
 Requires torch (`pip install torch`).
 """
@@ -26,9 +32,30 @@ _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "tanh": torch.tanh, "sigmoid": t
 LEGACY_PARAMETRIZATION = {"decay": "after-velocity", "flow_scale": "layers-times-width", "head_scaling": "mean-field", "time": "rate"}
 
 
+IMAGE_TASKS = ("fashion-mnist", "mnist", "cifar-10", "cifar-100", "synthetic-images")
+#: Channels, height, width and classes of each image task.
+IMAGE_SHAPES = {"fashion-mnist": (1, 28, 28, 10), "mnist": (1, 28, 28, 10), "cifar-10": (3, 32, 32, 10),
+                "cifar-100": (3, 32, 32, 100), "synthetic-images": (1, 8, 8, 4)}
+
+
+def _embedding_shapes(config):
+    """{name: (shape, std, stream)} of a ViT's embedding (streams 2³² + k; std None: zeros)."""
+    C, H, W, _ = IMAGE_SHAPES[config["task"]]
+    p, D = config["patch"], config["token_dim"]
+    tokens = (H // p) * (W // p) + (1 if config.get("class_token") else 0)
+    shapes = {"embedding.patch.weight": ((D, C * p * p), 1 / math.sqrt(C * p * p), 0),
+              "embedding.patch.bias": ((D,), None, None),
+              "embedding.position": ((D, tokens), 0.02, 1)}
+    if config.get("class_token"):
+        shapes["embedding.classToken"] = ((D,), 0.02, 2)
+    return shapes
+
+
 def parameter_names(config):
-    """The Transformer's parameter names in the Swift store's order (`initialParameters`)."""
-    names = []
+    """The model's parameter names in the Swift store's order (`initialParameters`): a ViT's
+    embedding first, then the Transformer's particles, then a classifier's readout."""
+    image = config.get("task") in IMAGE_TASKS
+    names = list(_embedding_shapes(config)) if image else []
     for layer in range(config["layers"]):
         prefix = f"layer{layer}."
         if config.get("attention", "merged") == "merged":
@@ -37,6 +64,8 @@ def parameter_names(config):
             names += [prefix + "attention." + part for part in ("query", "key", "value", "output")]
         if config.get("ffn_units", 0) > 0:
             names += [prefix + "ffn.in", prefix + "ffn.bias", prefix + "ffn.out"]
+    if image:
+        names += ["readout.weight", "readout.bias"]
     return names
 
 
@@ -46,6 +75,8 @@ def _shapes(config):
     M, units, width = config["heads"], config.get("ffn_units", 0), config.get("head_dim") or D
     shapes = {}
     for name in parameter_names(config):
+        if not name.startswith("layer"):
+            continue
         part = name.split(".", 1)[1]
         shapes[name] = {"attention.keyQuery": (M, D, D), "attention.outputValue": (M, D, D),
                         "attention.query": (M, width, D), "attention.key": (M, width, D),
@@ -58,15 +89,34 @@ def initial_parameters(config, dtype=None):
     """θ₀ of a run, regenerated from its seed: one Philox stream per tensor (1, 2, … in store
     order), N(0, init_std²) entry-wise, in the run's precision — the step-0 checkpoint, bit for bit."""
     dtype = dtype or run_dtype(config)
+    seed = config.get("seed", 0)
     D = config.get("token_dim") or config["input_dim"] + 1
     std = config.get("init_std") or 1 / math.sqrt(D)
-    return {name: Philox(config.get("seed", 0), 1 + index).normal(shape, std=std, dtype=dtype)
-            for index, (name, shape) in enumerate(_shapes(config).items())}
+    parameters = {}
+    if config.get("task") in IMAGE_TASKS:
+        for name, (shape, deviation, stream) in _embedding_shapes(config).items():
+            parameters[name] = np.zeros(shape, dtype=dtype) if deviation is None else \
+                Philox(seed, (1 << 32) + stream).normal(shape, std=deviation, dtype=dtype)
+    for index, (name, shape) in enumerate(_shapes(config).items()):
+        parameters[name] = Philox(seed, 1 + index).normal(shape, std=std, dtype=dtype)
+    if config.get("task") in IMAGE_TASKS:
+        classes = IMAGE_SHAPES[config["task"]][3]
+        parameters["readout.weight"] = np.zeros((classes, D), dtype=dtype)
+        parameters["readout.bias"] = np.zeros((classes,), dtype=dtype)
+    return parameters
 
 
 def _tensor(value, dtype):
+    """A detached copy of an array or tensor in `dtype` (parameters)."""
     if isinstance(value, torch.Tensor):
         return value.detach().to(dtype).clone()
+    return torch.from_numpy(np.ascontiguousarray(value)).to(dtype)
+
+
+def _input(value, dtype):
+    """An array as a tensor in `dtype`; a tensor converted, keeping its autograd graph (inputs)."""
+    if isinstance(value, torch.Tensor):
+        return value.to(dtype)
     return torch.from_numpy(np.ascontiguousarray(value)).to(dtype)
 
 
@@ -95,6 +145,9 @@ class TransformerTwin(torch.nn.Module):
         self.pre_norm = c.get("pre_norm", False)
         self.label_row = c.get("input_dim", self.dimension - 1)
         self.gamma0 = c.get("gamma0")
+        self.image = c.get("task") in IMAGE_TASKS
+        self.class_token = bool(c.get("class_token")) and self.image
+        self.patch = c.get("patch", 1)
         self.names = parameter_names(c)
         missing = [n for n in self.names if n not in parameters]
         if missing:
@@ -132,14 +185,18 @@ class TransformerTwin(torch.nn.Module):
         return {"mean-field": self.heads, "sqrt": math.sqrt(self.heads), "one": 1.0}[scaling]
 
     def flow_scale(self, name):
-        """s of parameter `name`: L^(2α−1)·M (depth-balanced) or L·M (legacy)."""
+        """s of parameter `name`: L^(2α−1)·M (depth-balanced) or L·M (legacy); 1 for embeddings and readouts."""
+        if not name.startswith("layer"):
+            return 1.0
         width = self.heads if ".attention." in name else self.units
         if self.parametrization["flow_scale"] == "depth-balanced":
             return self.layers ** (2 * self.alpha - 1) * width
         return float(self.layers * width)
 
     def decay_factor(self, name):
-        """c of λ·c·θ: L^(2α−2) (depth-balanced) or 1."""
+        """c of λ·c·θ: L^(2α−2) (depth-balanced) or 1; 1 for embeddings and readouts."""
+        if not name.startswith("layer"):
+            return 1.0
         return self.layers ** (2 * self.alpha - 2) if self.parametrization["flow_scale"] == "depth-balanced" else 1.0
 
     # The model.
@@ -177,7 +234,7 @@ class TransformerTwin(torch.nn.Module):
 
     def states(self, tokens):
         """H^{(0)} = tokens, …, H^{(L)} ([B, D, n] each)."""
-        H = _tensor(tokens, self.dtype)
+        H = _input(tokens, self.dtype)
         states, step = [H], self.residual_step
         for layer in range(self.layers):
             H = H + self._attention(self._normalized(H) if self.pre_norm else H, layer) * step
@@ -190,18 +247,39 @@ class TransformerTwin(torch.nn.Module):
         """H^{(L)} for tokens [B, D, n]."""
         return self.states(tokens)[-1]
 
-    def predict(self, tokens):
-        """ŷ [B] = H^{(L)}[d, last token], centred ((ŷ − ŷ₀)/γ₀) with `gamma0`."""
-        output = self.forward(tokens)[:, self.label_row, -1]
+    def embed(self, images):
+        """The ViT's tokens [B, D, n] of images [B, C, H, W]."""
+        x = _input(images, self.dtype)
+        B, C, H, W = x.shape
+        p = self.patch
+        patches = x.reshape(B, C, H // p, p, W // p, p).permute(0, 2, 4, 1, 3, 5).reshape(B, (H // p) * (W // p), C * p * p)
+        tokens = (patches @ self.parameter("embedding.patch.weight").T + self.parameter("embedding.patch.bias")).transpose(1, 2)
+        if self.class_token:
+            token = self.parameter("embedding.classToken").reshape(1, -1, 1).expand(B, -1, 1)
+            tokens = torch.cat([token, tokens], dim=2)
+        return tokens + self.parameter("embedding.position")
+
+    def predict(self, inputs):
+        """Regression: ŷ [B] = H^{(L)}[d, last token] of tokens [B, D, n]; image tasks: the logits
+        [B, C] of images [B, C, H, W]. Centred ((f − f₀)/γ₀) with `gamma0`."""
+        if self.image:
+            output = self.forward(self.embed(inputs))
+            pooled = output[:, :, 0] if self.class_token else output.mean(dim=2)
+            output = pooled @ self.parameter("readout.weight").T + self.parameter("readout.bias")
+        else:
+            output = self.forward(inputs)[:, self.label_row, -1]
         if self.initial is not None:
             with torch.no_grad():
-                offset = self.initial.predict(tokens)
+                offset = self.initial.predict(inputs)
             output = (output - offset) * (1 / self.gamma0)
         return output
 
-    def risk(self, tokens, targets):
-        """R = ½·mean(ŷ − y)² (a 0-d tensor, differentiable)."""
-        return ((self.predict(tokens) - _tensor(targets, self.dtype)) ** 2).mean() * 0.5
+    def risk(self, inputs, targets):
+        """R (a 0-d tensor, differentiable): ½·mean(ŷ − y)² (regression), the mean cross-entropy of
+        integer labels (image tasks)."""
+        if self.image:
+            return F.cross_entropy(self.predict(inputs), torch.as_tensor(np.asarray(targets), dtype=torch.long))
+        return ((self.predict(inputs) - _input(targets, self.dtype)) ** 2).mean() * 0.5
 
     def objective(self, risk):
         """Q = R + (λ/2)·Σ_θ (c/s)|θ|² with the run's `weight_decay` λ."""

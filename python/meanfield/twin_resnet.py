@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from .philox import Philox
 from .tasks import run_dtype
-from .twin import LEGACY_PARAMETRIZATION, _ACTIVATIONS, _tensor
+from .twin import LEGACY_PARAMETRIZATION, _ACTIVATIONS, _input, _tensor
 
 FEATURE_STREAM = 3 << 32
 
@@ -125,9 +125,10 @@ class ResNetTwin(torch.nn.Module):
         return self.layers ** (2 * self.alpha - 2)
 
     def states(self, inputs):
-        """X₀, …, X_L ([B, D] each) for inputs [B, q]."""
+        """X₀, …, X_L ([B, D] each) for inputs [B, q] (images [B, C, H, W] are flattened, row-major)."""
         p = self.parameter
-        X = _tensor(inputs, self.dtype) @ p("embedding.weight").T + p("embedding.bias")
+        inputs = _input(inputs, self.dtype)
+        X = inputs.reshape(inputs.shape[0], -1) @ p("embedding.weight").T + p("embedding.bias")
         states = [X]
         scale = (1 / self.layers ** self.alpha) / self.units
         for layer in range(self.layers):
@@ -155,7 +156,7 @@ class ResNetTwin(torch.nn.Module):
         if isinstance(targets, np.ndarray) and targets.dtype.kind in "iu" or \
                 isinstance(targets, torch.Tensor) and not targets.is_floating_point():
             return F.cross_entropy(outputs, torch.as_tensor(targets, dtype=torch.long))
-        return ((outputs - _tensor(targets, self.dtype)) ** 2).sum() * (0.5 / outputs.shape[0])
+        return ((outputs - _input(targets, self.dtype)) ** 2).sum() * (0.5 / outputs.shape[0])
 
     def objective(self, risk):
         """Q = R + (λ/2)·Σ_θ (c/s)|θ|²."""

@@ -71,6 +71,17 @@ RUNS = {
               "--train-size", "15", "--noise", "0.1"],
     "resnet32": ["--task", "teacher-regression", "--model", "resnet", "--steps", "3", "--layers", "3", "--units", "8",
                  "--hidden-dim", "6", "--input-dim", "4", "--train-size", "20", "--batch-size", "5", "--gamma0", "2"],
+    # Image classification on synthetic-images (generated from the seed): a float64 ViT with a class
+    # token (Euler, decay: gradients recoverable), a float32 ViT with mean pooling and the centred
+    # output, a float32 ResNet on flattened images. Class-balanced subsets, mini-batches over 2 epochs.
+    "vit64": ["--task", "synthetic-images", "--precision", "float64", "--optimizer", "euler", "--lr", "0.05",
+              "--weight-decay", "0.01", "--epochs", "2", "--subset", "24", "--test-subset", "12", "--batch-size", "8",
+              "--token-dim", "8", "--heads", "2", "--ffn-units", "4", "--layers", "2", "--patch", "4", "--class-token"],
+    "vit32": ["--task", "synthetic-images", "--epochs", "1", "--subset", "24", "--test-subset", "12", "--batch-size", "8",
+              "--token-dim", "8", "--heads", "3", "--head-dim", "4", "--ffn-units", "4", "--layers", "2", "--patch", "2",
+              "--gamma0", "2"],
+    "resnet-images32": ["--task", "synthetic-images", "--model", "resnet", "--epochs", "1", "--subset", "24",
+                        "--test-subset", "12", "--batch-size", "8", "--units", "6", "--hidden-dim", "5", "--layers", "2"],
 }
 
 
@@ -78,7 +89,8 @@ RUNS = {
 def runs(binary, tmp_path_factory):
     """{name: folder} of the runs in RUNS, written once per session."""
     root = tmp_path_factory.mktemp("runs")
-    return {name: train(binary, root / name, "--log-every", "1", "--checkpoint-every", "1", "--eval-size", "16", *flags)
+    return {name: train(binary, root / name, "--log-every", "1", "--checkpoint-every", "1",
+                        *([] if "synthetic-images" in flags else ["--eval-size", "16"]), *flags)
             for name, flags in RUNS.items()}
 
 

@@ -10,6 +10,7 @@ from safetensors import safe_open
 
 import meanfield
 from meanfield.philox import Philox, philox_blocks
+from meanfield.images import ImageData
 from meanfield.tasks import RegressionData, TeacherRegressionData
 from meanfield.twin import initial_parameters
 from meanfield.twin_resnet import resnet_initial_parameters
@@ -78,7 +79,7 @@ def test_prompts_equal_the_swift_fixture_bit_for_bit():
     assert checked == len(expected)
 
 
-@pytest.mark.parametrize("name", ["euler64", "factored64", "default32"])
+@pytest.mark.parametrize("name", ["euler64", "factored64", "default32", "vit64", "vit32"])
 def test_initial_parameters_equal_the_step_zero_checkpoint_bit_for_bit(runs, name):
     run = meanfield.load_run(runs[name])
     theta0 = run.checkpoint(0).parameters
@@ -88,14 +89,25 @@ def test_initial_parameters_equal_the_step_zero_checkpoint_bit_for_bit(runs, nam
         assert value.tobytes() == theta0[key].tobytes(), key
 
 
-@pytest.mark.parametrize("name", ["resnet64", "rff64", "resnet32"])
+@pytest.mark.parametrize("name", ["resnet64", "rff64", "resnet32", "resnet-images32"])
 def test_resnet_initial_parameters_equal_the_step_zero_checkpoint_bit_for_bit(runs, name):
     run = meanfield.load_run(runs[name])
     theta0 = run.checkpoint(0).parameters
-    regenerated = resnet_initial_parameters(run.config, run.config["input_dim"], 1)
+    inputs, outputs = (64, 4) if run.config["task"] == "synthetic-images" else (run.config["input_dim"], 1)
+    regenerated = resnet_initial_parameters(run.config, inputs, outputs)
     assert set(regenerated) == set(theta0)
     for key, value in regenerated.items():
         assert value.tobytes() == theta0[key].tobytes(), key
+
+
+def test_image_subsets_are_class_balanced_and_normalised(runs):
+    data = ImageData.from_run(meanfield.load_run(runs["vit64"]))
+    assert np.bincount(data.train_labels).tolist() == [6, 6, 6, 6] and np.bincount(data.test_labels).tolist() == [3] * 4
+    assert data.train[0].shape == (24, 1, 8, 8) and data.train[0].dtype == np.float64
+    pixels = data.train[0].reshape(-1)                     # normalised with the subset's own mean and std
+    assert abs(pixels.mean()) < 1e-6 and abs(pixels.std() - 1) < 1e-6
+    epoch = np.concatenate([data.batch(step)[1] for step in range(3)])
+    assert sorted(epoch.tolist()) == sorted(data.train_labels.tolist())
 
 
 def test_the_batch_order_follows_the_run(runs):
