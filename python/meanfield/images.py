@@ -3,10 +3,13 @@
 (`subset`, `test_subset`), the per-channel normalisation fitted to the training subset, and the
 batch order of every epoch (no augmentation).
 
-`synthetic-images` is generated here from the seed; the datasets read from disk (Fashion-MNIST, MNIST,
-CIFAR) are given as arrays (`ImageData(config, splits=...)`: uint8 pixels [n, C, H, W] and int labels).
+`synthetic-images` is generated here from the seed; Fashion-MNIST and MNIST (IDX files, gzipped or
+not) and CIFAR-10/100 (the binary archives) are read from the run's `data` folder, else the default
+one (`/usr/share/datasets/fashion-mnist`, `/usr/share/datasets/mnist`), as the binary reads them.
 """
+import gzip
 import math
+import os
 
 import numpy as np
 
@@ -47,6 +50,50 @@ def synthetic_splits(seed):
     """The synthetic-images training (1,000) and test (200) sets of a run's seed."""
     mask = (1 << 64) - 1
     return synthetic_images(1000, (seed + 1_000_003) & mask), synthetic_images(200, (seed + 2_000_003) & mask)
+
+
+DEFAULT_FOLDERS = {"fashion-mnist": "/usr/share/datasets/fashion-mnist", "mnist": "/usr/share/datasets/mnist"}
+
+
+def _idx(folder, base):
+    """The array of IDX file `base` (`.gz`, plain, or `.idx` spelled with a dot) in `folder`."""
+    dotted = base.replace("-idx", ".idx")
+    for name in (base + ".gz", base, dotted + ".gz", dotted):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            with (gzip.open if name.endswith(".gz") else open)(path, "rb") as handle:
+                data = handle.read()
+            rank = data[3]
+            shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(rank)]
+            return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
+    raise FileNotFoundError(f"{folder}: no {base}.gz (or {base}); pass the folder the run read (its config's `data`)")
+
+
+def _cifar(folder, files, label_bytes):
+    """Pixels [n, 3, 32, 32] and the (fine) labels of CIFAR binary files."""
+    records = [np.fromfile(os.path.join(folder, f), dtype=np.uint8).reshape(-1, label_bytes + 3072) for f in files]
+    data = np.concatenate(records)
+    return data[:, label_bytes:].reshape(-1, 3, 32, 32), data[:, label_bytes - 1].astype(np.int64)
+
+
+def read_splits(task, data=None):
+    """((train pixels, labels), (test pixels, labels)) of an image task: uint8 [n, C, H, W], int64."""
+    if task == "synthetic-images":
+        raise ValueError("synthetic-images is generated from the seed: use synthetic_splits(seed)")
+    folder = data or DEFAULT_FOLDERS.get(task)
+    if folder is None:
+        raise ValueError(f"task {task!r}: give the folder of its files (the run's `data` key)")
+    if task in ("fashion-mnist", "mnist"):
+        def split(prefix):
+            images = _idx(folder, f"{prefix}-images-idx3-ubyte")
+            return images[:, None, :, :], _idx(folder, f"{prefix}-labels-idx1-ubyte").astype(np.int64)
+        return split("train"), split("t10k")
+    subfolder, train, test, label_bytes = {
+        "cifar-10": ("cifar-10-batches-bin", [f"data_batch_{i}.bin" for i in range(1, 6)], "test_batch.bin", 1),
+        "cifar-100": ("cifar-100-binary", ["train.bin"], "test.bin", 2)}[task]
+    if not os.path.isfile(os.path.join(folder, train[0])):
+        folder = os.path.join(folder, subfolder)
+    return _cifar(folder, train, label_bytes), _cifar(folder, [test], label_bytes)
 
 
 def permutation(count, seed, stream):
@@ -100,7 +147,8 @@ def normalized(pixels, mean, std):
 
 
 class ImageData:
-    """The images of an image run: `train` and `test` (normalised images [n, C, H, W] in the run's
+    """The images of an image run (`splits`: the full sets as `read_splits` returns them; None reads
+    or generates them): `train` and `test` (normalised images [n, C, H, W] in the run's
     precision, int labels), `mean`/`std` (the normalisation), `train_indices`/`test_indices` (the
     subsets in the full sets) and `batch(step)` (the training batch of step k: batch k mod S of epoch
     ⌊k/S⌋ + 1's shuffle; no augmentation, so runs with `augment` differ)."""
@@ -108,10 +156,8 @@ class ImageData:
     def __init__(self, config, splits=None, dtype=None):
         task = config.get("task")
         if splits is None:
-            if task != "synthetic-images":
-                raise ValueError(f"task {task!r}: pass splits=((train_pixels, train_labels), (test_pixels, test_labels)) "
-                                 "read from the dataset's files; only synthetic-images is generated here")
-            splits = synthetic_splits(int(config.get("seed", 0)))
+            splits = synthetic_splits(int(config.get("seed", 0))) if task == "synthetic-images" \
+                else read_splits(task, config.get("data"))
         self.seed, self.dtype = int(config.get("seed", 0)), dtype or run_dtype(config)
         (train_pixels, train_labels), (test_pixels, test_labels) = splits
         classes = int(max(train_labels.max(), test_labels.max())) + 1

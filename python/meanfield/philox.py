@@ -113,10 +113,14 @@ class Philox:
         return values[:count].reshape(shape)
 
     def next_u64(self):
-        """`next()`: one block, its first two words as a 64-bit integer."""
-        words = philox_blocks(self.seed, self.stream, self.block_offset, 1)[0]
+        """`next()`: one block, its first two words as a 64-bit integer (blocks computed 4,096 at a time)."""
+        buffer = getattr(self, "_words", None)
+        if buffer is None or not 0 <= self.block_offset - buffer[0] < len(buffer[1]):
+            words = philox_blocks(self.seed, self.stream, self.block_offset, 4096)
+            buffer = self._words = (self.block_offset, (words[:, 0] | (words[:, 1] << np.uint64(32))).tolist())
+        value = buffer[1][self.block_offset - buffer[0]]
         self.block_offset += 1
-        return int(words[0]) | (int(words[1]) << 32)
+        return value
 
     def below(self, upper):
         """`next(upperBound:)`: an integer in [0, upper) by Lemire's nearly divisionless method."""

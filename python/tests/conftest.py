@@ -104,3 +104,17 @@ def sweep(binary, tmp_path_factory):
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip()}")
     return str(folder)
+
+
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.fixture(scope="session")
+def fashion_run(binary, tmp_path_factory):
+    """A float64 ViT run on class-balanced subsets of Fashion-MNIST (CI installs dataset-fashion-mnist)."""
+    if not os.path.isdir(FASHION_MNIST):
+        pytest.skip(f"Fashion-MNIST is not in {FASHION_MNIST} (apt install dataset-fashion-mnist)")
+    return train(binary, tmp_path_factory.mktemp("fashion") / "vit", "--task", "fashion-mnist", "--precision", "float64",
+                 "--epochs", "1", "--subset", "30", "--test-subset", "20", "--batch-size", "10", "--token-dim", "8",
+                 "--heads", "2", "--ffn-units", "4", "--layers", "1", "--patch", "7", "--log-every", "1",
+                 "--checkpoint-every", "1")

@@ -111,3 +111,14 @@ def test_a_checkpoint_of_another_model_is_refused_with_one_line():
         TransformerTwin({"model": "resnet", "layers": 1, "heads": 1, "input_dim": 1}, {})
     with pytest.raises(ValueError, match="the parameters lack layer0.attention.keyQuery"):
         TransformerTwin({"model": "transformer", "layers": 1, "heads": 1, "input_dim": 2}, {})
+
+
+def test_twin_reproduces_a_fashion_mnist_run(fashion_run):
+    run = meanfield.load_run(fashion_run)
+    data = run_data(run)                               # the IDX files of /usr/share/datasets/fashion-mnist
+    assert np.bincount(data.test_labels).tolist() == [2] * 10
+    for step in run.checkpoint_steps:
+        twin = twin_from_checkpoint(run.checkpoint(step))
+        line = run.line(step)
+        for key, value in twin_values(twin, data, run, step).items():
+            assert (value == line[key]) if key == "test_acc" else relative(value, line[key]) <= 10 * TOLERANCE["f64"], key
