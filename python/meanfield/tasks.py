@@ -24,6 +24,22 @@ def run_dtype(config):
     return np.float64 if config.get("precision", "float32") == "float64" else np.float32
 
 
+class _FixedSetBatches:
+    """Mini-batches of a fixed training set `train` (regression runs): the whole set when
+    `batch_size` covers it, else slice k mod S of the permutation of epoch ⌊k/S⌋ (stream 2⁴⁰ + epoch,
+    Swift's `shuffled(using:)`), the last partial batch dropped."""
+
+    def _permuted_batch(self, step):
+        count = len(self.train[1])
+        if self.batch_size >= count:
+            return self.train
+        epoch, position = divmod(step, self.steps_per_epoch)
+        if getattr(self, "_order", None) is None or self._order[0] != epoch:
+            self._order = (epoch, Philox(self.seed, ORDER_STREAM_BASE + epoch).shuffled(count))
+        indices = self._order[1][position * self.batch_size:(position + 1) * self.batch_size]
+        return self.train[0][indices], self.train[1][indices]
+
+
 class InContextRegression:
     """The prompt generator (`InContextRegression.swift`): tokens [B, D, N+1] with columns (x_i, y_i)
     and a last column (x_q, 0), rows d+1…D−1 zero; targets y_q [B]."""
@@ -59,7 +75,7 @@ class InContextRegression:
         return tokens, labels[:, self.examples].copy()
 
 
-class RegressionData:
+class RegressionData(_FixedSetBatches):
     """The prompts of an in-context-regression run (`RegressionData.swift`): `train` (the fixed
     training set, None with fresh prompts), `eval` (the evaluation set) and `batch(step)`, each a
     pair (tokens [B, D, N+1], targets [B]) in the run's precision."""
@@ -75,7 +91,6 @@ class RegressionData:
         self.batch_size = train_size if batch == 0 else batch
         self.train = self.task.sample(train_size, Philox(self.seed, TRAIN_STREAM), self.dtype) if train_size > 0 else None
         self.eval = self.task.sample(config.get("eval_size", 64), Philox(self.seed, EVAL_STREAM), self.dtype)
-        self._order = None
 
     @classmethod
     def from_run(cls, run):
@@ -97,14 +112,7 @@ class RegressionData:
         """The batch of training step `step`: what the run's R at that step was measured on."""
         if self.train is None:
             return self.task.sample(self.batch_size, Philox(self.seed, FRESH_STREAM_BASE + step), self.dtype)
-        count = len(self.train[1])
-        if self.batch_size == count:
-            return self.train
-        epoch, position = divmod(step, self.steps_per_epoch)
-        if self._order is None or self._order[0] != epoch:
-            self._order = (epoch, Philox(self.seed, ORDER_STREAM_BASE + epoch).shuffled(count))
-        indices = self._order[1][position * self.batch_size:(position + 1) * self.batch_size]
-        return self.train[0][indices], self.train[1][indices]
+        return self._permuted_batch(step)
 
 
 TEACHER_UNITS = 16
@@ -113,7 +121,7 @@ TEACHER_TRAIN_STREAM = 2_000_001
 TEACHER_EVAL_STREAM = 2_000_002
 
 
-class TeacherRegressionData:
+class TeacherRegressionData(_FixedSetBatches):
     """The points of a teacher-regression run (`TeacherRegression.swift`, `TeacherRegressionTask.swift`):
     x ~ N(0, I_d), y = (1/√K) Σ_k a_k tanh(⟨w_k, x⟩ + c_k) + noise·ε with a fixed teacher (K = 16,
     stream 2,000,000), the training set from stream 2,000,001, the evaluation set from 2,000,002,
@@ -136,7 +144,6 @@ class TeacherRegressionData:
         batch = config.get("batch_size", 0)
         self.batch_size = config["train_size"] if batch == 0 else batch
         self.steps_per_epoch = max(1, config["train_size"] // self.batch_size)
-        self._order = None
 
     @classmethod
     def from_run(cls, run):
@@ -162,11 +169,4 @@ class TeacherRegressionData:
 
     def batch(self, step):
         """The points of training step `step`."""
-        count = len(self.train[1])
-        if self.batch_size >= count:
-            return self.train
-        epoch, position = divmod(step, self.steps_per_epoch)
-        if self._order is None or self._order[0] != epoch:
-            self._order = (epoch, Philox(self.seed, ORDER_STREAM_BASE + epoch).shuffled(count))
-        indices = self._order[1][position * self.batch_size:(position + 1) * self.batch_size]
-        return self.train[0][indices], self.train[1][indices]
+        return self._permuted_batch(step)

@@ -24,12 +24,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._twin_base import ACTIVATIONS, LEGACY_PARAMETRIZATION, Twin, as_input
 from .philox import Philox
 from .tasks import run_dtype
 
-_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "silu": F.silu}
-#: The conventions of a checkpoint without `parametrization` metadata (docs/run-format.md, "Flow scales").
-LEGACY_PARAMETRIZATION = {"decay": "after-velocity", "flow_scale": "layers-times-width", "head_scaling": "mean-field", "time": "rate"}
 
 
 IMAGE_TASKS = ("fashion-mnist", "mnist", "cifar-10", "cifar-100", "synthetic-images")
@@ -106,21 +104,7 @@ def initial_parameters(config, dtype=None):
     return parameters
 
 
-def _tensor(value, dtype):
-    """A detached copy of an array or tensor in `dtype` (parameters)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().to(dtype).clone()
-    return torch.from_numpy(np.ascontiguousarray(value)).to(dtype)
-
-
-def _input(value, dtype):
-    """An array as a tensor in `dtype`; a tensor converted, keeping its autograd graph (inputs)."""
-    if isinstance(value, torch.Tensor):
-        return value.to(dtype)
-    return torch.from_numpy(np.ascontiguousarray(value)).to(dtype)
-
-
-class TransformerTwin(torch.nn.Module):
+class TransformerTwin(Twin):
     """The mean-field Transformer of a run's `config` (config.json's keys) with `parameters`
     ({name: array or tensor}, as in a checkpoint). `parametrization` (the checkpoint's) sets the
     head average; `initial` (θ₀, same form) turns on the centred output when the config has `gamma0`.
@@ -141,7 +125,7 @@ class TransformerTwin(torch.nn.Module):
         self.temperature = c.get("temperature", 1.0)
         self.alpha = c.get("residual_exponent", 1.0)
         self.score = c.get("score", "softmax")
-        self.activation = _ACTIVATIONS[c.get("activation", "relu")]
+        self.activation = ACTIVATIONS[c.get("activation", "relu")]
         self.pre_norm = c.get("pre_norm", False)
         self.label_row = c.get("input_dim", self.dimension - 1)
         self.gamma0 = c.get("gamma0")
@@ -149,27 +133,13 @@ class TransformerTwin(torch.nn.Module):
         self.class_token = bool(c.get("class_token")) and self.image
         self.patch = c.get("patch", 1)
         self.names = parameter_names(c)
-        missing = [n for n in self.names if n not in parameters]
-        if missing:
-            raise ValueError(f"the parameters lack {', '.join(missing)}: not a checkpoint of this config")
-        self._parameters_by_name = torch.nn.ParameterDict(
-            {n.replace(".", "__"): torch.nn.Parameter(_tensor(parameters[n], self.dtype)) for n in self.names})
+        self._register(parameters)
         self.initial = None
         if self.gamma0 is not None:
             if initial is None:
                 initial = initial_parameters(c, np.float64 if self.dtype == torch.float64 else np.float32)
             self.initial = TransformerTwin({**c, "gamma0": None}, initial, parametrization, dtype=self.dtype)
             self.initial.requires_grad_(False)
-
-    @classmethod
-    def from_checkpoint(cls, checkpoint, initial=None):
-        """The twin of a `Checkpoint` (its config and parametrization metadata); `initial`: θ₀
-        for `gamma0` runs (None: regenerated from the seed)."""
-        return cls(checkpoint.config, checkpoint.parameters, checkpoint.metadata.get("parametrization"), initial)
-
-    def parameter(self, name):
-        """The `torch.nn.Parameter` of checkpoint name `name`."""
-        return self._parameters_by_name[name.replace(".", "__")]
 
     # Factors (docs/run-format.md "Flow scales"; Parametrization.swift).
 
@@ -184,20 +154,11 @@ class TransformerTwin(torch.nn.Module):
         scaling = self.config.get("head_scaling", self.parametrization.get("head_scaling", "mean-field"))
         return {"mean-field": self.heads, "sqrt": math.sqrt(self.heads), "one": 1.0}[scaling]
 
-    def flow_scale(self, name):
-        """s of parameter `name`: L^(2α−1)·M (depth-balanced) or L·M (legacy); 1 for embeddings and readouts."""
+    def particles_per_layer(self, name):
+        """M (heads) for attention tensors, M′ (units) for feed-forward ones, None for the others."""
         if not name.startswith("layer"):
-            return 1.0
-        width = self.heads if ".attention." in name else self.units
-        if self.parametrization["flow_scale"] == "depth-balanced":
-            return self.layers ** (2 * self.alpha - 1) * width
-        return float(self.layers * width)
-
-    def decay_factor(self, name):
-        """c of λ·c·θ: L^(2α−2) (depth-balanced) or 1; 1 for embeddings and readouts."""
-        if not name.startswith("layer"):
-            return 1.0
-        return self.layers ** (2 * self.alpha - 2) if self.parametrization["flow_scale"] == "depth-balanced" else 1.0
+            return None
+        return self.heads if ".attention." in name else self.units
 
     # The model.
 
@@ -234,7 +195,7 @@ class TransformerTwin(torch.nn.Module):
 
     def states(self, tokens):
         """H^{(0)} = tokens, …, H^{(L)} ([B, D, n] each)."""
-        H = _input(tokens, self.dtype)
+        H = as_input(tokens, self.dtype)
         states, step = [H], self.residual_step
         for layer in range(self.layers):
             H = H + self._attention(self._normalized(H) if self.pre_norm else H, layer) * step
@@ -249,7 +210,7 @@ class TransformerTwin(torch.nn.Module):
 
     def embed(self, images):
         """The ViT's tokens [B, D, n] of images [B, C, H, W]."""
-        x = _input(images, self.dtype)
+        x = as_input(images, self.dtype)
         B, C, H, W = x.shape
         p = self.patch
         patches = x.reshape(B, C, H // p, p, W // p, p).permute(0, 2, 4, 1, 3, 5).reshape(B, (H // p) * (W // p), C * p * p)
@@ -279,18 +240,4 @@ class TransformerTwin(torch.nn.Module):
         integer labels (image tasks)."""
         if self.image:
             return F.cross_entropy(self.predict(inputs), torch.as_tensor(np.asarray(targets), dtype=torch.long))
-        return ((self.predict(inputs) - _input(targets, self.dtype)) ** 2).mean() * 0.5
-
-    def objective(self, risk):
-        """Q = R + (λ/2)·Σ_θ (c/s)|θ|² with the run's `weight_decay` λ."""
-        decay = self.config.get("weight_decay", 0.0)
-        penalty = sum((self.parameter(n).detach().double() ** 2).sum().item() / self.flow_scale(n) * self.decay_factor(n)
-                      for n in self.names)
-        return float(risk) + decay / 2 * penalty
-
-    def risk_and_gradients(self, tokens, targets):
-        """R (a float) and ∇R ({name: tensor}, autograd)."""
-        self.zero_grad(set_to_none=True)
-        risk = self.risk(tokens, targets)
-        risk.backward()
-        return risk.item(), {n: self.parameter(n).grad.detach().clone() for n in self.names}
+        return ((self.predict(inputs) - as_input(targets, self.dtype)) ** 2).mean() * 0.5

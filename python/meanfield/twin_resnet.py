@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from .philox import Philox
 from .tasks import run_dtype
-from .twin import LEGACY_PARAMETRIZATION, _ACTIVATIONS, _input, _tensor
+from ._twin_base import ACTIVATIONS, LEGACY_PARAMETRIZATION, Twin, as_input, detached
 
 FEATURE_STREAM = 3 << 32
 
@@ -66,7 +66,7 @@ def random_features(config):
     return omega, phase
 
 
-class ResNetTwin(torch.nn.Module):
+class ResNetTwin(Twin):
     """The mean-field ResNet of a run's `config` with `parameters` ({name: array or tensor}, as in a
     checkpoint). `initial` (θ₀) is used with `gamma0` (None: regenerated from the seed)."""
 
@@ -82,16 +82,12 @@ class ResNetTwin(torch.nn.Module):
         self.inputs = parameters["embedding.weight"].shape[1]
         self.outputs = parameters["readout.weight"].shape[0]
         self.names = list(resnet_shapes(config, self.inputs, self.outputs))
-        missing = [n for n in self.names if n not in parameters]
-        if missing:
-            raise ValueError(f"the parameters lack {', '.join(missing)}: not a checkpoint of this config")
-        self._parameters_by_name = torch.nn.ParameterDict(
-            {n.replace(".", "__"): torch.nn.Parameter(_tensor(parameters[n], self.dtype)) for n in self.names})
-        self.activation = _ACTIVATIONS[config.get("activation", "relu")]
+        self._register(parameters)
+        self.activation = ACTIVATIONS[config.get("activation", "relu")]
         if config["model"] == "rff-resnet":
             omega, phase = random_features(config)
-            self.register_buffer("omega", _tensor(omega, self.dtype))
-            self.register_buffer("phase", _tensor(phase, self.dtype))
+            self.register_buffer("omega", detached(omega, self.dtype))
+            self.register_buffer("phase", detached(phase, self.dtype))
         self.gamma0 = config.get("gamma0")
         self.initial = None
         if self.gamma0 is not None:
@@ -101,33 +97,14 @@ class ResNetTwin(torch.nn.Module):
             self.initial = ResNetTwin({**config, "gamma0": None}, initial, parametrization, dtype=self.dtype)
             self.initial.requires_grad_(False)
 
-    @classmethod
-    def from_checkpoint(cls, checkpoint, initial=None):
-        """The twin of a `Checkpoint`."""
-        return cls(checkpoint.config, checkpoint.parameters, checkpoint.metadata.get("parametrization"), initial)
-
-    def parameter(self, name):
-        """The `torch.nn.Parameter` of checkpoint name `name`."""
-        return self._parameters_by_name[name.replace(".", "__")]
-
-    def flow_scale(self, name):
-        """s: 1 for the embedding and readout, L^(2α−1)·M (or L·M, legacy) for the particles."""
-        if not name.startswith("layer"):
-            return 1.0
-        if self.parametrization["flow_scale"] == "depth-balanced":
-            return self.layers ** (2 * self.alpha - 1) * self.units
-        return float(self.layers * self.units)
-
-    def decay_factor(self, name):
-        """c: 1 for ordinary parameters, L^(2α−2) (or 1, legacy) for the particles."""
-        if not name.startswith("layer") or self.parametrization["flow_scale"] != "depth-balanced":
-            return 1.0
-        return self.layers ** (2 * self.alpha - 2)
+    def particles_per_layer(self, name):
+        """M (units, or random features) for a block's tensors, None for the embedding and readout."""
+        return self.units if name.startswith("layer") else None
 
     def states(self, inputs):
         """X₀, …, X_L ([B, D] each) for inputs [B, q] (images [B, C, H, W] are flattened, row-major)."""
         p = self.parameter
-        inputs = _input(inputs, self.dtype)
+        inputs = as_input(inputs, self.dtype)
         X = inputs.reshape(inputs.shape[0], -1) @ p("embedding.weight").T + p("embedding.bias")
         states = [X]
         scale = (1 / self.layers ** self.alpha) / self.units
@@ -156,18 +133,4 @@ class ResNetTwin(torch.nn.Module):
         if isinstance(targets, np.ndarray) and targets.dtype.kind in "iu" or \
                 isinstance(targets, torch.Tensor) and not targets.is_floating_point():
             return F.cross_entropy(outputs, torch.as_tensor(targets, dtype=torch.long))
-        return ((outputs - _input(targets, self.dtype)) ** 2).sum() * (0.5 / outputs.shape[0])
-
-    def objective(self, risk):
-        """Q = R + (λ/2)·Σ_θ (c/s)|θ|²."""
-        decay = self.config.get("weight_decay", 0.0)
-        penalty = sum((self.parameter(n).detach().double() ** 2).sum().item() / self.flow_scale(n) * self.decay_factor(n)
-                      for n in self.names)
-        return float(risk) + decay / 2 * penalty
-
-    def risk_and_gradients(self, inputs, targets):
-        """R (a float) and ∇R ({name: tensor}, autograd)."""
-        self.zero_grad(set_to_none=True)
-        risk = self.risk(inputs, targets)
-        risk.backward()
-        return risk.item(), {n: self.parameter(n).grad.detach().clone() for n in self.names}
+        return ((outputs - as_input(targets, self.dtype)) ** 2).sum() * (0.5 / outputs.shape[0])
