@@ -12,6 +12,7 @@ from safetensors import safe_open
 import meanfield
 from meanfield.models import run_data, twin_from_checkpoint
 from meanfield.twin import TransformerTwin
+from meanfield.twin_resnet import ResNetTwin
 
 from conftest import FIXTURES
 
@@ -89,17 +90,23 @@ def test_twin_gradients_equal_the_swift_engines_in_an_euler_run(runs, name):
 
 def test_twin_reproduces_the_committed_reference():
     # The fixture the Swift engines check (PythonTwinReferenceTests): the twin must still compute it.
-    path = os.path.join(FIXTURES, "transformer-twin.safetensors")
+    path = os.path.join(FIXTURES, "pytorch-twin.safetensors")
     with safe_open(path, framework="numpy") as handle:
         cases = json.loads(handle.metadata()["cases"])
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    assert {"transformer" in case for case in cases.values()} == {True, False}     # both kinds of model
     for name, case in cases.items():
         config = case["config"]
         prefix = name + "."
         parameters = {k[len(prefix):]: v for k, v in tensors.items()
-                      if k.startswith(prefix) and k[len(prefix):].startswith("layer")}
-        twin = TransformerTwin(config, parameters, case["transformer"]["parametrization"])
-        risk, gradients = twin.risk_and_gradients(tensors[prefix + "tokens"], tensors[prefix + "targets"])
+                      if k.startswith(prefix) and not k[len(prefix):].startswith(("grad.", "tokens", "inputs", "targets", "risk"))}
+        if "transformer" in case:
+            twin = TransformerTwin(config, parameters, case["transformer"]["parametrization"])
+            inputs = tensors[prefix + "tokens"]
+        else:
+            twin = ResNetTwin(config, parameters, case["resnet"]["parametrization"])
+            inputs = tensors[prefix + "inputs"]
+        risk, gradients = twin.risk_and_gradients(inputs, tensors[prefix + "targets"])
         assert relative(risk, tensors[prefix + "risk"][0]) <= 1e-14, name
         for key, value in gradients.items():
             reference = tensors[f"{prefix}grad.{key}"]
