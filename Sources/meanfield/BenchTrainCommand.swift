@@ -31,6 +31,12 @@ struct TrainBench: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
+    func validate() throws {
+        try checkRepeats(repeats, option: "--repeats", atLeast: 1)
+        try checkRepeats(warmup, option: "--warmup", atLeast: 0)
+        _ = try positiveIntegers(threads, name: "--threads", atMost: .threads)
+    }
+
     func run() throws {
         let names = sizes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let cases = try names.map { name in
@@ -46,12 +52,12 @@ struct TrainBench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        let threadCounts = try positiveIntegers(threads, name: "--threads")
+        let threadCounts = try positiveIntegers(threads, name: "--threads", atMost: .threads)
         var rows: [[String: Any]] = []
         if !json { print("size        engine    threads   min ms   median ms   max ms   (\(repeats) steps after \(warmup) warm-up)") }
         for benchCase in cases {
             for count in threadCounts {
-                let samples = TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: max(0, warmup), repeats: max(1, repeats))
+                let samples = TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats)
                 let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
                 rows.append(["size": benchCase.name, "engine": engine.rawValue, "threads": count,
                              "min_ms": low, "median_ms": median, "max_ms": high])

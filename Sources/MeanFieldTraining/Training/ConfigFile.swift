@@ -22,11 +22,24 @@ public enum ConfigFile {
 
     /// Loads `path` and returns its keys and values as text.
     public static func load(_ path: String) throws -> [(key: String, text: String)] {
-        let format = try format(of: path)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError("--config \(path): cannot read the file (missing or unreadable)")
+        try parse(read(path, flag: "--config"), format: format(of: path), name: path)
+    }
+
+    /// The largest config or sweep file read: every key of the table with a long comment fits in a
+    /// few KiB; more is not a config (and a parser must not be fed gigabytes).
+    public static let maximumBytes = 1 << 20
+
+    /// The bytes of the config or sweep file `path` given by `flag`: a regular file (links followed;
+    /// a FIFO or device is refused before any read, so it cannot block) of at most ``maximumBytes``.
+    public static func read(_ path: String, flag: String) throws -> Data {
+        let bytes = try InputPath.regularFileSize(path, flag: flag)
+        guard bytes <= maximumBytes else {
+            throw RunError("\(flag) \(path): \(bytes) bytes, more than the \(maximumBytes) a config file may have; pass the config file itself")
         }
-        return try parse(data, format: format, name: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunError("\(flag) \(path): cannot read the file (missing or unreadable)")
+        }
+        return data
     }
 
     /// The 1-based line of `path` that sets `key` (`key =` in TOML, `key:` in YAML, `"key":` in JSON;
