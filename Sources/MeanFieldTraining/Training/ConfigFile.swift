@@ -42,6 +42,30 @@ public enum ConfigFile {
         return data
     }
 
+    /// The most values (keys, scalars, lists) a YAML config or sweep file may hold once its aliases are
+    /// expanded: a config has one per key, a sweep file a few hundred grid values.
+    static let maximumYAMLValues = 100_000
+
+    /// Counts the values of `node` against `budget` (aliases counted every time they are used) and
+    /// refuses nesting deeper than a map of lists (a config is flat; a sweep file's values may be lists).
+    static func checkYAMLSize(_ node: Node, depth: Int, budget: inout Int, name: String) throws {
+        budget -= 1
+        guard budget >= 0 else {
+            throw RunError("\(name): more than \(maximumYAMLValues) YAML values once its aliases are expanded; a config is a map of keys to values")
+        }
+        guard depth <= 2 else { throw RunError("\(name): YAML nested deeper than a map of lists; a config is a map of keys to values (or lists of them)") }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                try checkYAMLSize(key, depth: depth + 1, budget: &budget, name: name)
+                try checkYAMLSize(value, depth: depth + 1, budget: &budget, name: name)
+            }
+        case .sequence(let sequence):
+            for value in sequence { try checkYAMLSize(value, depth: depth + 1, budget: &budget, name: name) }
+        default: break
+        }
+    }
+
     /// The 1-based line of `path` that sets `key` (`key =` in TOML, `key:` in YAML, `"key":` in JSON;
     /// `_` and `-` spellings both match), or nil: the parsers do not report positions, so config
     /// errors find the line by its text.
@@ -113,7 +137,13 @@ public enum ConfigFile {
             }
         case .yaml:
             let loaded: Any?
-            do { loaded = try Yams.load(yaml: text) } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
+            do {
+                // Aliases expand when values are built (a few hundred bytes of nested aliases stand for
+                // billions of values): the composed tree, whose aliases share their nodes, is measured first.
+                var budget = maximumYAMLValues
+                if let node = try Yams.compose(yaml: text) { try checkYAMLSize(node, depth: 0, budget: &budget, name: name) }
+                loaded = try Yams.load(yaml: text)
+            } catch let error as RunError { throw error } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
             guard let loaded else { break }
             guard let map = loaded as? [String: Any] else { throw RunError("\(name): the YAML document must be a map of keys to values") }
             for key in map.keys.sorted() {
