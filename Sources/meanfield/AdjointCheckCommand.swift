@@ -80,8 +80,9 @@ struct AdjointCheck: ParsableCommand {
             let s = Double(layer) / Double(config.layers)
             print(String(format: "%5@  %5.3f   %19@   %-12.6g  %-12.6g", layer < config.layers ? "\(layer)" : "out", s,
                          differences.isEmpty ? "–" : String(format: "%.3e", largest), norm(adjoint.states[layer]), norm(adjoint.adjoints[layer])))
-            try directory.appendMetricsLine(String(format: "{\"layer\":%d,\"s\":%.17g,\"max_rel_diff\":%.17g,\"X_norm\":%.17g,\"P_norm\":%.17g}",
-                                                   layer, s, largest, norm(adjoint.states[layer]), norm(adjoint.adjoints[layer])))
+            // Through the run format: a non-finite value is written as "inf"/"nan", which stays valid JSON.
+            try directory.appendMetrics(numbers: ["layer": Double(layer), "s": s, "max_rel_diff": largest,
+                                                  "X_norm": norm(adjoint.states[layer]), "P_norm": norm(adjoint.adjoints[layer])])
         }
         try? FileManager.default.moveItem(atPath: directory.metricsPath, toPath: path + "/adjoint.jsonl")
         print(String(format: "risk %.12g; largest relative difference %.3e (tolerance %.1e); %@", whole.risk, worst, tolerance,

@@ -202,5 +202,8 @@ struct HostileInvocationTests {
         #expect(result.status == 1, "\(result.output)")
         let verdict = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("risk ") }, "\(result.output)")
         #expect(verdict.hasSuffix("DISAGREE") && verdict.contains("largest relative difference inf"), "\(verdict)")
+        // adjoint.jsonl stays valid JSON (inf as "inf") and its report renders.
+        let report = try meanfield(["report", out])
+        #expect(report.status == 0, "\(report.output)")
     }
 }
