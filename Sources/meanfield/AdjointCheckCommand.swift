@@ -21,8 +21,17 @@ struct AdjointCheck: ParsableCommand {
     @OptionGroup var model: Train
     @Option(help: "Largest accepted relative difference (default 1e-10).") var tolerance: Double = 1e-10
 
+    func validate() throws {
+        try model.validate()
+        try checkTolerance(tolerance)
+    }
+
     func run() throws {
         let (config, path) = try model.resolvedConfig()
+        // The check runs in Double: refuse a config that cannot fit before allocating, as train does.
+        var doubled = config
+        doubled.precision = .float64
+        try MemoryEstimate(config: doubled).check()
         let adjoint: AdjointGradients.Result<Double>, whole: (risk: Double, gradients: [Tensor<Double>]), names: [String]
         if let resNetConfig = config.resNet {
             // ResNets: the hand-written recursion (ResNetAdjoint) on the run's first batch.
@@ -58,19 +67,22 @@ struct AdjointCheck: ParsableCommand {
         try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: "f64"))
         func norm(_ tensor: Tensor<Double>) -> Double { tensor.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         print("layer      s   max rel. difference   ‖X(s)‖        ‖P(s)‖")
-        var worst = 0.0
+        // A non-finite difference, norm or risk is a failure, never "agree" (max() would drop a NaN).
+        var worst = whole.risk.isFinite ? 0.0 : Double.infinity
         for layer in 0...config.layers {
             let prefix = layer < config.layers ? "layer\(layer)." : ""
             let differences = zip(names, zip(adjoint.gradients, whole.gradients)).compactMap { name, pair in
                 (layer < config.layers ? name.hasPrefix(prefix) : !name.hasPrefix("layer")) ? AdjointGradients.relativeDifference(pair.0, pair.1) : nil
             }
-            let largest = differences.max() ?? 0
+            let finite = differences.allSatisfy(\.isFinite) && norm(adjoint.states[layer]).isFinite && norm(adjoint.adjoints[layer]).isFinite
+            let largest = finite ? differences.max() ?? 0 : .infinity
             worst = max(worst, largest)
             let s = Double(layer) / Double(config.layers)
             print(String(format: "%5@  %5.3f   %19@   %-12.6g  %-12.6g", layer < config.layers ? "\(layer)" : "out", s,
                          differences.isEmpty ? "–" : String(format: "%.3e", largest), norm(adjoint.states[layer]), norm(adjoint.adjoints[layer])))
-            try directory.appendMetricsLine(String(format: "{\"layer\":%d,\"s\":%.17g,\"max_rel_diff\":%.17g,\"X_norm\":%.17g,\"P_norm\":%.17g}",
-                                                   layer, s, largest, norm(adjoint.states[layer]), norm(adjoint.adjoints[layer])))
+            // Through the run format: a non-finite value is written as "inf"/"nan", which stays valid JSON.
+            try directory.appendMetrics(numbers: ["layer": Double(layer), "s": s, "max_rel_diff": largest,
+                                                  "X_norm": norm(adjoint.states[layer]), "P_norm": norm(adjoint.adjoints[layer])])
         }
         try? FileManager.default.moveItem(atPath: directory.metricsPath, toPath: path + "/adjoint.jsonl")
         print(String(format: "risk %.12g; largest relative difference %.3e (tolerance %.1e); %@", whole.risk, worst, tolerance,

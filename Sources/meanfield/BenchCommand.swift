@@ -39,12 +39,22 @@ struct GemmBench: ParsableCommand {
     @Option(help: "Only the shapes whose name contains this text (e.g. 'scores', 'square 1024').")
     var only: String?
 
+    func validate() throws {
+        try checkRepeats(repeats, option: "--repeats", atLeast: 1)
+        _ = try positiveIntegers(sizes, name: "--sizes", atMost: .size)
+        _ = try positiveIntegers(threads, name: "--threads", atMost: .threads)
+    }
+
     func run() throws {
         var configuration = GemmBenchmarkConfiguration()
-        configuration.sizes = try positiveIntegers(sizes, name: "--sizes")
-        configuration.threads = try positiveIntegers(threads, name: "--threads")
+        configuration.sizes = try positiveIntegers(sizes, name: "--sizes", atMost: .size)
+        configuration.threads = try positiveIntegers(threads, name: "--threads", atMost: .threads)
         configuration.backends = try benchList(backends, name: "--backends") { GemmBenchmark.backend(named: $0) }
-        configuration.repeats = max(1, repeats)
+        // A, B and C of the largest square case in Float, before any is allocated.
+        let largest = Double(configuration.sizes.max() ?? 0)
+        try MemoryEstimate.check(bytes: 3 * largest * largest * 4, needs: "bench gemm at n = \(Int(largest)) (A, B, C in Float)",
+                                 fix: "pass smaller --sizes")
+        configuration.repeats = repeats
         configuration.includeTransformerShapes = !noTransformerShapes
         configuration.shapeFilter = only
         let peak = GemmBenchmark.machinePeak()
@@ -70,7 +80,19 @@ func benchList<Value>(_ text: String, name: String, _ parse: (String) -> Value?)
     return parsed
 }
 
-/// Sizes and thread counts: integers ≥ 1.
-func positiveIntegers(_ text: String, name: String) throws -> [Int] {
-    try benchList(text, name: name) { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+/// Sizes and thread counts: integers in 1...`bound` (the bounds of the `train` keys, with their reasons).
+func positiveIntegers(_ text: String, name: String, atMost bound: TrainBound) throws -> [Int] {
+    let values = try benchList(text, name: name) { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+    if let large = values.first(where: { $0 > bound.value }) {
+        throw ValidationError("\(name): expected integers ≤ \(bound.value) (\(bound.reason)), got \(large)")
+    }
+    return values
+}
+
+/// Timed or warm-up repeats: at least `minimum` (0 timed repeats would report times of nothing) and
+/// at most 10⁶ (a typo guard: a million timed steps of the smallest case take hours).
+func checkRepeats(_ value: Int, option: String, atLeast minimum: Int) throws {
+    guard value >= minimum, value <= 1_000_000 else {
+        throw ValidationError("\(option): expected an integer in \(minimum)...1000000, got '\(value)'")
+    }
 }

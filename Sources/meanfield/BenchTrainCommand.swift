@@ -31,6 +31,12 @@ struct TrainBench: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
+    func validate() throws {
+        try checkRepeats(repeats, option: "--repeats", atLeast: 1)
+        try checkRepeats(warmup, option: "--warmup", atLeast: 0)
+        _ = try positiveIntegers(threads, name: "--threads", atMost: .threads)
+    }
+
     func run() throws {
         let names = sizes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let cases = try names.map { name in
@@ -46,7 +52,7 @@ struct TrainBench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        let threadCounts = try positiveIntegers(threads, name: "--threads")
+        let threadCounts = try positiveIntegers(threads, name: "--threads", atMost: .threads)
         var rows: [[String: Any]] = []
         let peak = GemmBenchmark.machinePeak()
         if !json {
@@ -56,7 +62,7 @@ struct TrainBench: ParsableCommand {
         }
         for benchCase in cases {
             for count in threadCounts {
-                let samples = TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: max(0, warmup), repeats: max(1, repeats))
+                let samples = TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats)
                 let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
                 let flops = TrainStepBenchmark.stepFLOPs(benchCase), gflops = flops / (median * 1e6)
                 let fraction = gflops / (peak.peakGFLOPSPerCore * Double(min(count, peak.processors)))

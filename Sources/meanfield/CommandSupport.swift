@@ -42,6 +42,14 @@ func defaultRunPath(_ prefix: String) -> String {
     return path
 }
 
+/// The run folder of a command: `--out` (not empty, not the root folder: ``InputPath/checkFolder(_:flag:)``)
+/// or a new default folder `runs/PREFIX-<date>-<time>`.
+func runFolder(_ out: String?, default prefix: String) throws -> String {
+    guard let out else { return defaultRunPath(prefix) }
+    try InputPath.checkFolder(out, flag: "--out")
+    return out
+}
+
 /// Runs `body`; a run stopped by SIGINT, SIGTERM or SIGHUP (it saved what it had) ends with one
 /// line on standard error and exits as the signal would (128 + its number).
 func exitingAsSignal<Result>(_ command: String, _ body: () throws -> Result) throws -> Result {
@@ -50,5 +58,13 @@ func exitingAsSignal<Result>(_ command: String, _ body: () throws -> Result) thr
     } catch let stop as RunInterrupted {
         FileHandle.standardError.write(Data("meanfield \(command): \(stop.message)\n".utf8))
         throw ExitCode(128 + stop.signal)
+    }
+}
+
+/// A verdict's tolerance must be a finite number > 0 (NaN would make every comparison false: a
+/// vacuous check). A usage error naming `option` otherwise.
+func checkTolerance(_ value: Double, option: String = "--tolerance", below limit: Double = .infinity) throws {
+    guard value.isFinite, value > 0, value < limit else {
+        throw ValidationError("\(option): expected a finite number > 0\(limit.isFinite ? " and < \(limit)" : ""), got '\(value)'")
     }
 }

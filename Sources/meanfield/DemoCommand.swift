@@ -38,25 +38,34 @@ struct Demo: ParsableCommand {
     @Option(help: "Run directory (default: runs/demo-<date>-<time>).")
     var out: String?
 
-    mutating func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1 (got \(steps))") }
-        guard heads >= 1 else { throw ValidationError("--heads must be ≥ 1 (got \(heads))") }
-        guard layers >= 1 else { throw ValidationError("--layers must be ≥ 1 (got \(layers))") }
-        guard ffnUnits >= 0 else { throw ValidationError("--ffn-units must be ≥ 0 (got \(ffnUnits))") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number (got \(lr))") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be ≥ 0 (got \(weightDecay))") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1 (got \(batchSize))") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1 (got \(threads))") }
+    /// Every flag through the key table of `meanfield train` (``TrainConfig/set(_:_:source:)``): the
+    /// same bounds and one-line errors, as usage errors.
+    mutating func validate() throws { _ = try config() }
+
+    /// The demo's config with the flags applied.
+    func config() throws -> TrainConfig {
+        var config = TrainConfig.demo
+        let flags: [(String, String)] = [("steps", "\(steps)"), ("heads", "\(heads)"), ("ffn-units", "\(ffnUnits)"), ("layers", "\(layers)"),
+                                         ("lr", "\(lr)"), ("weight-decay", "\(weightDecay)"), ("batch-size", "\(batchSize)"),
+                                         ("threads", threads.map(String.init) ?? "auto")]
+        do {
+            for (key, text) in flags { try config.set(key, text, source: "--" + key) }
+            guard batchSize >= 1 else { throw RunError("--batch-size: expected an integer ≥ 1 (fresh prompts every step), got '\(batchSize)'") }
+        } catch let error as RunError {
+            throw ValidationError(error.description)
+        }
+        config.seed = seed
+        return config
     }
 
     func run() throws {
         ProcessSetup.reuseLargeAllocations()
-        if let threads { Threading.threadCount = threads }
-        var config = TrainConfig.demo
-        (config.steps, config.seed, config.heads, config.ffnUnits, config.layers) = (steps, seed, heads, ffnUnits, layers)
-        (config.lr, config.weightDecay, config.batchSize) = (lr, weightDecay, batchSize)
-        let path = out ?? defaultRunPath("demo")
-        let resolved = try config.resolved(defaultThreads: Threading.threadCount)
+        let path = try runFolder(out, default: "demo")
+        let resolved = try config().resolved(defaultThreads: Threading.threadCount)
+        // Refuse a config that cannot fit before allocating anything, as train does.
+        try MemoryEstimate(config: resolved).check()
+        try DiskSpaceCheck.check(resolved, directory: path)
+        if let threads = resolved.threads { Threading.threadCount = threads }
         let model = resolved.transformer
         print("MeanField demo: in-context linear regression (d = \(resolved.inputDim), N = \(resolved.examples)), "
               + "Transformer D = \(model.dimension), M = \(model.heads) heads, M′ = \(model.ffnUnits) units, L = \(model.layers) layers")

@@ -34,7 +34,10 @@ struct Diagnose: ParsableCommand {
     var evalSize: Int = LimitDiagnostics.defaultEvalSize
 
     func validate() throws {
-        guard evalSize >= 0 else { throw ValidationError("--eval-size must be ≥ 0, got \(evalSize)") }
+        let bound = TrainBound.size
+        guard evalSize >= 0, evalSize <= bound.value else {
+            throw ValidationError("--eval-size must be in 0...\(bound.value) (\(bound.reason)), got \(evalSize)")
+        }
     }
 
     func run() throws {

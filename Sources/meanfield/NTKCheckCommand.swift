@@ -71,11 +71,11 @@ struct NTKCheck: ParsableCommand {
             return value
         }
         let scaleValues = try commaList(scales, option: "--scales", "is not a number", example: "e.g. 0.5,1,2,4") { Double($0) }
-        let options = InjectivityOptions(directions: directions ?? max(64, 16 * sets), scales: scaleValues, tolerance: tolerance,
+        let options = InjectivityOptions(directions: directions ?? TrainBound.size.product(16, sets).map { max(64, $0) } ?? Int.max, scales: scaleValues, tolerance: tolerance,
                                          hessian: !noHessian, seed: seed)
         let config = NTKCheckConfig(families: families, sets: sets, tokens: tokens, dimension: dimension, options: options,
                                     exactGaussians: exactGaussians, patch: patch, dataDirectory: data, seed: seed)
-        let path = out ?? defaultRunPath("ntk-check")
+        let path = try runFolder(out, default: "ntk-check")
         let progress = ProgressLine(total: families.count)
         let results = try NTKCheckRun.run(config, path: path) { index, result in
             progress.update(completed: index + 1, fields: "\(result.family.rawValue) \(String(format: "%.1f", result.seconds)) s")

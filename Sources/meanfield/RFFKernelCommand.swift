@@ -27,7 +27,7 @@ struct RFFKernel: ParsableCommand {
         let map: RandomFeatureMap = try choice(featureMap, option: "--feature-map")
         let counts = try commaList(features, option: "--features", "is not an integer", example: "e.g. 10,100,1000") { Int($0) }
         let config = RFFKernelConfig(points: points, inputDimension: inputDim, featureCounts: counts, featureMap: map, scale: featureScale, seed: seed)
-        let path = out ?? defaultRunPath("rff-kernel")
+        let path = try runFolder(out, default: "rff-kernel")
         let results = try RFFKernelRun.run(config, path: path)
         print("features r   λ_min(K_r)     λ_max(K_r)   max |K_r − K|")
         for point in results.points {

@@ -38,6 +38,12 @@ struct Report: ParsableCommand {
     @Option(help: "Layer whose attention heads are projected on principal components (run reports; default 0).")
     var layer: Int = 0
 
+    func validate() throws {
+        // A layer index: at most the largest --layers.
+        let bound = TrainBound.size
+        guard layer >= 0, layer < bound.value else { throw ValidationError("--layer must be in 0...\(bound.value - 1) (\(bound.reason)), got \(layer)") }
+    }
+
     func run() throws {
         let result = try ReportBuilder.write(path: directory, output: out, particleLayer: layer, figures: figures)
         for warning in result.warnings {

@@ -40,7 +40,7 @@ struct Sweep: ParsableCommand {
     func run() throws {
         if let summarize { return try summarizeSweep(summarize) }
         if let arrayTask {
-            guard let out else { throw RunError("--array-task needs --out DIR (the folder of sweep.sbatch and runs.txt)") }
+            guard let out = try out.map({ try runFolder($0, default: "sweep") }) else { throw RunError("--array-task needs --out DIR (the folder of sweep.sbatch and runs.txt)") }
             let status = try SweepRunner.runArrayTask(index: arrayTask, directory: out, executable: SweepRunner.currentExecutable())
             if status != 0 { throw ExitCode(status) }
             return
@@ -48,10 +48,16 @@ struct Sweep: ParsableCommand {
 
         let file = try grid.map(SweepFile.load)
         guard let directory = out ?? file?.out else { throw RunError("--out DIR is required: the sweep's folder (runs, logs, sweep.json, summary.csv)") }
+        try InputPath.checkFolder(directory, flag: "--out")
         let sweepGrid = try SweepGrid.make(arguments: trainFlags, base: file?.grid ?? SweepGrid(axes: [], fixed: []), seeds: seeds)
         let threads = threadsPerRun ?? file?.threadsPerRun ?? 1
-        guard threads >= 1 else { throw RunError("--threads-per-run: expected an integer ≥ 1, got \(threads)") }
-        if let parallel, parallel < 1 { throw RunError("--parallel: expected an integer ≥ 1, got \(parallel)") }
+        let bound = TrainBound.threads
+        guard threads >= 1, threads <= bound.value else {
+            throw RunError("--threads-per-run: expected an integer in 1...\(bound.value) (\(bound.reason)), got \(threads)")
+        }
+        if let parallel = parallel ?? file?.parallel, parallel < 1 || parallel > SweepGrid.maximumRuns {
+            throw RunError("--parallel: expected an integer in 1...\(SweepGrid.maximumRuns) (runs at a time, each a process), got \(parallel)")
+        }
         let manifest = SweepManifest(grid: sweepGrid)
         let runner = SweepRunner(manifest: manifest, directory: directory, executable: SweepRunner.currentExecutable(), threadsPerRun: threads,
                                  parallel: parallel ?? file?.parallel ?? SweepRunner.defaultParallel(threadsPerRun: threads))

@@ -103,7 +103,7 @@ struct VarPro: ParsableCommand {
                                   twoTimescaleStartsAtRidge: twoTimescaleStart == "ridge", outerRate: outerRateKind,
                                   batchSize: batchSize, momentum: momentum)
         try config.validate()
-        let path = out ?? defaultRunPath("varpro")
+        let path = try runFolder(out, default: "varpro")
         var progress: ProgressLine?
         let results = try exitingAsSignal("varpro") {
             defer { progress?.finish() }
@@ -123,6 +123,7 @@ struct VarPro: ParsableCommand {
         }
         if let pde = results.pde {
             print("PDE (\(pde.cells) cells, \(pde.eulerSteps) Euler steps, mass drift \(VarProReport.format(pde.massDrift))): energy to teacher \(VarProReport.format(pde.teacherEnergy.first ?? .nan)) → \(VarProReport.format(pde.teacherEnergy.last ?? .nan))")
+            if let reason = pde.stoppedEarly { print("  warning: \(reason)") }
         }
         print("Run directory: \(path) (meanfield report \(path))")
     }

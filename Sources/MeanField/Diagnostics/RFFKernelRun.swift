@@ -21,11 +21,18 @@ public struct RFFKernelConfig: Codable, Sendable {
     /// One-line errors naming the flag and the fix.
     public func validate() throws {
         if points < 2 || points > 2000 { throw RunError("--points \(points) must lie in 2…2000 (the Gram matrix is n × n)") }
-        if inputDimension < 1 { throw RunError("--input-dim \(inputDimension) must be at least 1") }
+        if inputDimension < 1 || inputDimension > TrainBound.size.value {
+            throw RunError("--input-dim \(inputDimension) must lie in 1…\(TrainBound.size.value) (\(TrainBound.size.reason))")
+        }
         if featureCounts.isEmpty || featureCounts.contains(where: { $0 < 1 || $0 > 1_000_000 }) {
             throw RunError("--features must list counts in 1…1000000, e.g. 10,100,1000")
         }
         if !(scale > 0 && scale.isFinite) { throw RunError("--feature-scale \(scale) must be a positive number") }
+        // In Double: the points n × d, the features r × d, Φ n × r and three n × n Gram matrices.
+        let n = Double(points), d = Double(inputDimension), r = Double(featureCounts.max()!)
+        try MemoryEstimate.check(bytes: 8 * (n * d + r * d + n * r + 3 * n * n),
+                                 needs: "rff-kernel with n = \(points), d = \(inputDimension), r = \(featureCounts.max()!)",
+                                 fix: "lower --input-dim, --features or --points")
     }
 }
 

@@ -32,6 +32,12 @@ public struct NTKCheckConfig: Codable, Sendable {
         if sets < 1 { throw RunError("--sets \(sets) must be at least 1") }
         if tokens < 1 { throw RunError("--tokens \(tokens) must be at least 1") }
         if dimension < 1 { throw RunError("--dimension \(dimension) must be at least 1") }
+        // Sizes first, so that the sums and products below stay inside Int.
+        let bound = TrainBound.size
+        for (flag, value) in [("--sets", sets), ("--tokens", tokens), ("--dimension", dimension), ("--directions", options.directions), ("--patch", patch)]
+        where value > bound.value {
+            throw RunError("\(flag) \(value) must be at most \(bound.value) (\(bound.reason))")
+        }
         // After projecting out span{1, a_p} the columns live in P − d − 1 dimensions: fewer than K would
         // make any family look dependent.
         if options.directions < sets + dimension + 1 {
@@ -42,6 +48,12 @@ public struct NTKCheckConfig: Codable, Sendable {
         }
         if !(options.tolerance > 0 && options.tolerance < 1) { throw RunError("--tolerance \(options.tolerance) must lie in (0, 1), e.g. 1e-9") }
         if patch < 1 { throw RunError("--patch \(patch) must be at least 1") }
+        // In Double: the token sets K·N·d, the directions P·d per scale, the log-sum-exp and Hessian
+        // matrices (about 2·P·K) with their SVD copies, and K² of the SVD.
+        let K = Double(sets), N = Double(tokens), d = Double(dimension), P = Double(options.directions), S = Double(options.scales.count)
+        try MemoryEstimate.check(bytes: 8 * (K * N * d + P * d * S + 4 * P * K + 2 * K * K),
+                                 needs: "ntk-check with K = \(sets), N = \(tokens), d = \(dimension), P = \(options.directions)",
+                                 fix: "lower --sets, --tokens, --dimension or --directions")
     }
 }
 

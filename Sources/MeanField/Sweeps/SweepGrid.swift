@@ -84,6 +84,7 @@ public struct SweepGrid: Sendable, Equatable {
         }
         if let seeds {
             guard seeds >= 1 else { throw RunError("--seeds: expected an integer ≥ 1 (runs seeds 0 … N−1), got \(seeds)") }
+            try checkRunCount(seeds, source: "--seeds \(seeds)")
             if arguments.contains(where: { $0 == "--seed" || $0.hasPrefix("--seed=") }) {
                 throw RunError("--seeds \(seeds) and --seed both give the seeds; use one (--seeds N runs seeds 0 … N−1, --seed a,b,c lists them)")
             }
@@ -91,8 +92,20 @@ public struct SweepGrid: Sendable, Equatable {
         }
         // The seed axis varies fastest: independent seeds of one setting sit next to each other.
         if let index = grid.axes.firstIndex(where: { $0.flag == "seed" }) { grid.axes.append(grid.axes.remove(at: index)) }
+        try checkRunCount(grid.count, source: "the grid (" + grid.axes.map { "\($0.values.count) \($0.flag)" }.joined(separator: " × ") + ")")
         try grid.validateValues()
         return grid
+    }
+
+    /// The most runs a sweep expands: each run is a process, a folder and a log, and the run list is
+    /// built (and written to sweep.json) before any run starts. Split a larger study into sweeps.
+    public static let maximumRuns = 100_000
+
+    /// Refuses more than ``maximumRuns`` runs before the runs are listed; `source` names their origin.
+    static func checkRunCount(_ count: Int, source: String) throws {
+        guard count <= maximumRuns else {
+            throw RunError("\(source) makes \(count == Int.max ? "more than \(Int.max)" : "\(count)") runs, more than the \(maximumRuns) a sweep may have (each is a process, a folder and a log); split it into smaller sweeps")
+        }
     }
 
     /// Replaces `flag` (wherever it was) by an axis (`isList`) or a fixed value.
@@ -187,7 +200,12 @@ public struct SweepGrid: Sendable, Equatable {
     // MARK: Runs
 
     /// Number of runs: the product of the axis sizes (1 with no axes).
-    public var count: Int { axes.reduce(1) { $0 * $1.values.count } }
+    public var count: Int {
+        axes.reduce(1) { product, axis in
+            let (value, overflow) = product.multipliedReportingOverflow(by: axis.values.count)
+            return overflow ? Int.max : value
+        }
+    }
 
     /// The runs in order: the first axis varies slowest, the last (seed, when it is an axis) fastest.
     /// A fixed flag that does not apply to some runs (``droppingInapplicableFixedFlags(_:)``: `--momentum`
@@ -316,10 +334,7 @@ public struct SweepFile: Sendable, Equatable {
     public static func load(_ path: String) throws -> SweepFile {
         let format: ConfigFile.Format
         do { format = try ConfigFile.format(of: path) } catch { throw RunError("--grid \(path): unknown file type; use a .toml, .json or .yaml/.yml file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError("--grid \(path): cannot read the file (missing or unreadable)")
-        }
-        return try parse(data, format: format, name: path)
+        return try parse(ConfigFile.read(path, flag: "--grid"), format: format, name: path)
     }
 
     /// Parses the bytes of a sweep file (`name` is used in messages).
@@ -343,6 +358,7 @@ public struct SweepFile: Sendable, Equatable {
             file.grid.set(key, values, isList: isList)
         }
         if let seeds = file.seeds {
+            try SweepGrid.checkRunCount(seeds, source: "\(name): key 'seeds' \(seeds)")
             if file.grid.fixed.contains(where: { $0.flag == "seed" }) || file.grid.axes.contains(where: { $0.flag == "seed" }) {
                 throw RunError("\(name): 'seeds' and 'seed' both give the seeds; use one")
             }

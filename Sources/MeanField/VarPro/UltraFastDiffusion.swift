@@ -88,10 +88,15 @@ public struct UltraFastDiffusion: Sendable {
         return dt
     }
 
-    /// Integrates to mean-field time `target` (no-op if already there).
-    public mutating func advance(to target: Double) {
+    /// Integrates to mean-field time `target` (no-op if already there), unless `shouldStop` (asked
+    /// every 1,024 steps, so a signal is seen within milliseconds) says to stop or `budget` Euler
+    /// steps in all have been taken. Returns whether it reached `target`.
+    @discardableResult
+    public mutating func advance(to target: Double, budget: Int = .max, shouldStop: () -> Bool = { false }) -> Bool {
         while time < target - 1e-15 * max(1, target) {
+            if steps >= budget || (steps % 1024 == 0 && shouldStop()) { return false }
             step(maxStep: target - time)
         }
+        return true
     }
 }

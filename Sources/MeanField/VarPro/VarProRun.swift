@@ -107,6 +107,27 @@ public struct VarProConfig: Codable, Sendable, Equatable {
         if batchSize < 0 { throw RunError("--batch-size \(batchSize) must be ≥ 0 (0 = the whole data set)") }
         if !(momentum >= 0 && momentum < 1) { throw RunError("--momentum \(momentum) must be in [0, 1)") }
         if pdeCells != 0 && pdeCells < 8 { throw RunError("--pde-grid \(pdeCells) must be 0 (off) or at least 8 cells") }
+        if !torusConcentration.isFinite || !teacherGamma.isFinite || !rbfScale.isFinite {
+            throw RunError("--teacher-gamma, --torus-concentration and --rbf-scale must be finite numbers")
+        }
+        // Upper bounds (the train keys' bounds and reasons), so that the products below stay inside Int.
+        let size = TrainBound.size, count = TrainBound.count
+        for (flag, value, bound) in [("--width", widths.max()!, size), ("--samples", samples, size), ("--teacher-grid", teacherGrid, size),
+                                     ("--pde-grid", pdeCells, size), ("--batch-size", batchSize, size), ("--steps", steps, count),
+                                     ("--record-every", recordEvery, count)] where value > bound.value {
+            throw RunError("\(flag) \(value) must be at most \(bound.value) (\(bound.reason))")
+        }
+        // Memory, in Double, before anything is allocated: per student the features Φ and their
+        // gradients (n × m, a few copies), the ridge system (min(m, n)² and its factor); the teacher's
+        // quadrature points against the inputs; the records (per record step a few numbers per
+        // student and, with the PDE, its density on the cells).
+        let n = Double(samples), m = Double(widths.max()!), ridge = min(m, n)
+        let teacherPoints = features == .reluCircle ? Double(teacherGrid) : Double(teacherGrid) * Double(teacherGrid)
+        let records = Double(steps / recordEvery + 2), students = Double(widths.count * lambdas.count * modes.count)
+        let cells = solvesPDE ? Double(pdeCells) : 0
+        let bytes = 8 * (6 * n * m + 3 * ridge * ridge + n * teacherPoints + 4 * teacherPoints + records * (10 * students + 3 * cells))
+        try MemoryEstimate.check(bytes: bytes, needs: "varpro with m = \(widths.max()!), n = \(samples), \(steps / recordEvery + 1) records",
+                                 fix: "lower --width, --samples, --teacher-grid or --steps, or raise --record-every")
     }
 
     /// The teacher this configuration trains against.
@@ -159,6 +180,8 @@ public struct VarProPDERecord: Codable, Sendable {
     public var eulerSteps: Int
     /// max |∫f − 1| over the record times.
     public var massDrift: Double
+    /// Why the solve ended before the last record time (its step budget), nil when it reached it.
+    public var stoppedEarly: String? = nil
 }
 
 /// What varpro.json holds.
@@ -191,7 +214,11 @@ public enum VarProRun {
         let teacherEnergy = EnergyDistance(reference: embeddedTeacher.points, weights: teacher.weights, dimension: embeddedTeacher.dimension)
         let recordSteps = Array(stride(from: 0, through: config.steps, by: config.recordEvery)) + (config.steps % config.recordEvery == 0 ? [] : [config.steps])
 
-        let (pdeRecord, pdeReferences) = config.solvesPDE ? solvePDE(config, teacher: teacher, teacherEnergy: teacherEnergy, recordSteps: recordSteps) : (nil, [])
+        let (pdeRecord, pdeReferences) = config.solvesPDE
+            ? solvePDE(config, teacher: teacher, teacherEnergy: teacherEnergy, recordSteps: recordSteps, stop: stop) : (nil, [])
+        if let signal = stop?.signal {
+            throw RunInterrupted(signal: signal, message: "stopped by \(StopRequest.name(of: signal)) while solving the λ → 0 PDE, before any student; nothing was written")
+        }
         let measurements = VarProMeasurements(teacher: teacher, teacherEnergy: teacherEnergy, pdeReferences: pdeReferences)
 
         let directory = try RunDirectory(path: path)
@@ -270,8 +297,13 @@ public enum VarProRun {
 
     /// Solves the λ → 0 PDE (theory §3) from the uniform density to every record time; returns its
     /// record and, per record time, the PDE density as weighted cell centres for the students' distances.
+    /// The PDE's budget in cell updates (Euler steps × cells): 60× what the default run needs (τ = 1.95
+    /// on 256 cells: 32,841 steps, 8.4·10⁶ updates); a horizon that needs more (a huge --time-step or
+    /// --steps) stops there and says so in the record, instead of running for hours.
+    public static let pdeCellUpdateBudget = 500_000_000
+
     static func solvePDE(_ config: VarProConfig, teacher: VarProTeacher, teacherEnergy: EnergyDistance,
-                         recordSteps: [Int]) -> (VarProPDERecord, [VarProMeasurements.PDEReference]) {
+                         recordSteps: [Int], stop: StopRequest? = nil) -> (VarProPDERecord, [VarProMeasurements.PDEReference]) {
         let teacherDensity = UltraFastDiffusion.circleTeacher(gamma: config.teacherGamma, cells: config.pdeCells)
         let initial = [Double](repeating: 1 / (2 * Double.pi), count: config.pdeCells)
         var pde = UltraFastDiffusion(teacher: teacherDensity, initial: initial)
@@ -280,8 +312,16 @@ public enum VarProRun {
         var record = VarProPDERecord(cells: config.pdeCells, teacher: teacherDensity, initial: initial, final: initial, time: [],
                                      teacherEnergy: [], teacherW1: [], eulerSteps: 0, massDrift: 0)
         var references: [VarProMeasurements.PDEReference] = []
+        let budget = pdeCellUpdateBudget / config.pdeCells
         for step in recordSteps {
-            pde.advance(to: Double(step) * config.timeStep)
+            let target = Double(step) * config.timeStep
+            guard pde.advance(to: target, budget: budget, shouldStop: { stop?.signal != nil }) else {
+                if stop?.signal == nil {
+                    record.stoppedEarly = String(format: "the PDE stopped at τ = %.4g of %.4g: its budget of %d Euler steps on %d cells is spent; lower --time-step or --steps, or --pde-grid 0",
+                                                 pde.time, Double(config.steps) * config.timeStep, budget, config.pdeCells)
+                }
+                break
+            }
             let masses = pde.cellMasses
             references.append(.init(centres: centres, masses: masses,
                                     energy: EnergyDistance(reference: embeddedCentres.points, weights: masses, dimension: 2)))

@@ -44,14 +44,7 @@ public enum CIFARReader {
         func fail(_ kind: DatasetError.Kind, _ detail: String) -> DatasetError {
             DatasetError(path: path, kind: kind, detail: detail, remedy: remedy)
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw fail(.missing, "no such file")
-        }
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else {
-            throw fail(.unreadable, "cannot read the file's size")
-        }
-        let fileBytes = size.intValue
+        let fileBytes = try DatasetError.regularFileSize(path, remedy: remedy)
         let recordBytes = format.recordBytes
         let expectedText = expectedRecords.map { " (\($0) records = \($0 * recordBytes) bytes expected)" } ?? ""
         guard fileBytes <= DatasetLimits.maximumBytes else {

@@ -34,6 +34,19 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
     public var description: String { "\(path): \(kind.rawValue): \(detail); \(remedy)" }
 }
 
+extension DatasetError {
+    /// The size of the dataset file at `path`, symbolic links followed (``InputPath/kind(_:)``); a
+    /// missing file, or a folder, FIFO or device in its place, is refused by name before any read.
+    static func regularFileSize(_ path: String, remedy: String) throws -> Int {
+        switch InputPath.kind(path) {
+        case .regular(let bytes): return bytes
+        case .missing: throw DatasetError(path: path, kind: .missing, detail: "no such file", remedy: remedy)
+        case .other(let what): throw DatasetError(path: path, kind: .unsupported, detail: "is \(what), not a regular file", remedy: remedy)
+        case .unreadable(let reason): throw DatasetError(path: path, kind: .unreadable, detail: reason, remedy: remedy)
+        }
+    }
+}
+
 /// Limits that keep a corrupt header from making a reader allocate or loop over absurd sizes.
 enum DatasetLimits {
     /// Largest payload a dataset file may declare or decompress to (2 GiB; CIFAR-100 train is 154 MB).

@@ -20,12 +20,7 @@ final class GzipFile {
     init(path: String, remedy: String) throws {
         self.path = path
         self.remedy = remedy
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw DatasetError(path: path, kind: .missing, detail: "no such file", remedy: remedy)
-        }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        fileSize = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        fileSize = try DatasetError.regularFileSize(path, remedy: remedy)
         guard let handle = gzopen(path, "rb") else {
             throw DatasetError(path: path, kind: .unreadable, detail: String(cString: strerror(errno)), remedy: remedy)
         }

@@ -148,12 +148,12 @@ extension FusedShape {
     /// Scalars of the buffers ``FusedWorkspace`` allocates for `config` and a batch of `batch`
     /// sequences of `tokens` tokens (keep in step with `FusedWorkspace.init`).
     package static func workspaceScalars(_ config: TransformerConfig, batch: Int, tokens: Int) -> Double {
-        let shape = FusedShape(config: config, batch: batch, tokens: tokens)
-        let R = Double(shape.rows), D = Double(shape.dimension), M = Double(shape.heads), units = Double(shape.units)
-        let n = Double(tokens), B = Double(batch), layers = Double(config.layers), blocks = Double(shape.blockCount)
-        let factored = config.attention == .factored
-        let projection = Double(shape.projectionWidth), headOutput = Double(shape.headOutputWidth)
-        let hasUnits = shape.units > 0 ? 1.0 : 0.0
+        // In Double from the sizes (FusedShape's Int products could pass Int.max for absurd sizes).
+        let n = Double(tokens), B = Double(batch), R = B * n, D = Double(config.dimension), M = Double(config.heads)
+        let units = Double(config.ffnUnits), layers = Double(config.layers), blocks = layers * (config.ffnUnits > 0 ? 2 : 1)
+        let factored = config.attention == .factored, headDimension = Double(config.headDimension)
+        let projection = factored ? 3 * M * headDimension : 2 * M * D, headOutput = M * headDimension
+        let hasUnits = config.ffnUnits > 0 ? 1.0 : 0.0
         var perLayer = R * projection + B * M * n * n          // projections, attention weights
         perLayer += factored ? R * headOutput : R * M * D       // head outputs or head-major values
         perLayer += hasUnits * 2 * R * units                    // pre-activations, activations

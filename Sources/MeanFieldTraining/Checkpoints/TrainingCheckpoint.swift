@@ -392,8 +392,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         // The last step before `step` at which the checkpoint's config logs (step 0 always does).
         var required = 0
         if config.logEvery > 0 { required = max(required, (step - 1) / config.logEvery * config.logEvery) }
-        if config.logEveryEpochs > 0, let perEpoch = stepsPerEpoch {
-            let period = config.logEveryEpochs * perEpoch
+        if config.logEveryEpochs > 0, let perEpoch = stepsPerEpoch, let period = TrainBound.count.product(config.logEveryEpochs, perEpoch) {
             required = max(required, (step - 1) / period * period)
         }
         guard let last = log.lastStep else {

@@ -85,6 +85,7 @@ public struct TrainInvocation: Sendable {
     /// `meanfield sweep` asks which fixed flags apply to a run (``TrainKey/applies(to:)``).
     public func configBeforeChecks() throws -> TrainConfig {
         var settings = TrainConfig()
+        for (flag, path) in [("--out", out), ("--resume", resume)] { if let path { try InputPath.checkFolder(path, flag: flag) } }
         if let resume {
             guard config == nil else { throw RunError("--config cannot be combined with --resume: a resumed run keeps the config saved in \(resume)/config.json") }
             if let out, out != resume { throw RunError("--out \(out) differs from --resume \(resume); a resumed run continues in its own directory") }

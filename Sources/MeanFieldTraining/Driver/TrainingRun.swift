@@ -112,8 +112,8 @@ public struct TrainingRun<Task: TrainingTask> {
             if step == 0 { initialRisk = risk }
             if let bad = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
                                             objective: penalty.objective(risk: risk, store: store), gradients: gradients, store: store) {
-                let kept = lastCheckpoint.map { "the last good checkpoint is \($0)" } ?? "no checkpoint was written (use --checkpoint-every)"
-                let message = "step \(step): \(bad) (diverged); \(kept); " + Divergence.hint(learningRate: config.lr, weightDecay: config.weightDecay)
+                let message = "step \(step): \(bad) (diverged); " + Divergence.advice(config: config, step: step, firstStep: start,
+                                                                                   resumedFrom: begin.checkpointPath, lastCheckpoint: lastCheckpoint)
                 _ = try stop("diverged", step: step, message: message)
                 throw RunError(message)
             }

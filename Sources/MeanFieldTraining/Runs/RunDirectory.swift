@@ -18,6 +18,7 @@ public struct RunDirectory {
     /// `keepingMetrics` (for resuming a run): instead of starting an empty log, keep the lines of
     /// the existing `metrics.jsonl` for which it returns true (rewritten atomically) and append after them.
     public init(path: String, keepingMetrics keep: ((Substring) -> Bool)? = nil) throws {
+        try InputPath.checkFolder(path, flag: "--out")
         url = URL(fileURLWithPath: path, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

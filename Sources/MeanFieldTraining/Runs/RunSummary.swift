@@ -90,8 +90,8 @@ extension RunSummary {
                 stepsPerEpoch = config.batchSize == 0 ? 1 : max(1, images / config.batchSize)
             }
             if let perEpoch = stepsPerEpoch {
-                if let config, config.epochs > 0 { total = config.epochs * perEpoch }
-                resumedFrom = integer("resumedFromEpoch").map { $0 * perEpoch }
+                if let config, config.epochs > 0 { total = TrainBound.count.product(config.epochs, perEpoch) ?? total }
+                resumedFrom = integer("resumedFromEpoch").flatMap { TrainBound.count.product($0, perEpoch) }
             }
             for (key, old) in zip(imageKeys, ["finalTrainLoss", "finalTrainAccuracy", "finalTestLoss", "finalTestAccuracy"]) {
                 final[key] = number(old)

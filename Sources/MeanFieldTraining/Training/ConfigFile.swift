@@ -22,11 +22,48 @@ public enum ConfigFile {
 
     /// Loads `path` and returns its keys and values as text.
     public static func load(_ path: String) throws -> [(key: String, text: String)] {
-        let format = try format(of: path)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError("--config \(path): cannot read the file (missing or unreadable)")
+        try parse(read(path, flag: "--config"), format: format(of: path), name: path)
+    }
+
+    /// The largest config or sweep file read: every key of the table with a long comment fits in a
+    /// few KiB; more is not a config (and a parser must not be fed gigabytes).
+    public static let maximumBytes = 1 << 20
+
+    /// The bytes of the config or sweep file `path` given by `flag`: a regular file (links followed;
+    /// a FIFO or device is refused before any read, so it cannot block) of at most ``maximumBytes``.
+    public static func read(_ path: String, flag: String) throws -> Data {
+        let bytes = try InputPath.regularFileSize(path, flag: flag)
+        guard bytes <= maximumBytes else {
+            throw RunError("\(flag) \(path): \(bytes) bytes, more than the \(maximumBytes) a config file may have; pass the config file itself")
         }
-        return try parse(data, format: format, name: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunError("\(flag) \(path): cannot read the file (missing or unreadable)")
+        }
+        return data
+    }
+
+    /// The most values (keys, scalars, lists) a YAML config or sweep file may hold once its aliases are
+    /// expanded: a config has one per key, a sweep file a few hundred grid values.
+    static let maximumYAMLValues = 100_000
+
+    /// Counts the values of `node` against `budget` (aliases counted every time they are used) and
+    /// refuses nesting deeper than a map of lists (a config is flat; a sweep file's values may be lists).
+    static func checkYAMLSize(_ node: Node, depth: Int, budget: inout Int, name: String) throws {
+        budget -= 1
+        guard budget >= 0 else {
+            throw RunError("\(name): more than \(maximumYAMLValues) YAML values once its aliases are expanded; a config is a map of keys to values")
+        }
+        guard depth <= 2 else { throw RunError("\(name): YAML nested deeper than a map of lists; a config is a map of keys to values (or lists of them)") }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                try checkYAMLSize(key, depth: depth + 1, budget: &budget, name: name)
+                try checkYAMLSize(value, depth: depth + 1, budget: &budget, name: name)
+            }
+        case .sequence(let sequence):
+            for value in sequence { try checkYAMLSize(value, depth: depth + 1, budget: &budget, name: name) }
+        default: break
+        }
     }
 
     /// The 1-based line of `path` that sets `key` (`key =` in TOML, `key:` in YAML, `"key":` in JSON;
@@ -100,7 +137,13 @@ public enum ConfigFile {
             }
         case .yaml:
             let loaded: Any?
-            do { loaded = try Yams.load(yaml: text) } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
+            do {
+                // Aliases expand when values are built (a few hundred bytes of nested aliases stand for
+                // billions of values): the composed tree, whose aliases share their nodes, is measured first.
+                var budget = maximumYAMLValues
+                if let node = try Yams.compose(yaml: text) { try checkYAMLSize(node, depth: 0, budget: &budget, name: name) }
+                loaded = try Yams.load(yaml: text)
+            } catch let error as RunError { throw error } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
             guard let loaded else { break }
             guard let map = loaded as? [String: Any] else { throw RunError("\(name): the YAML document must be a map of keys to values") }
             for key in map.keys.sorted() {

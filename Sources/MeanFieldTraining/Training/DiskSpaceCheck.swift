@@ -20,10 +20,11 @@ public enum DiskSpaceCheck {
     /// (regression), or for image tasks an estimate from the subset or the dataset's size.
     public static func checkpointCount(_ config: TrainConfig, from start: Int = 0, stepsPerEpoch: Int? = nil) -> Int {
         let perEpoch = max(1, stepsPerEpoch ?? estimatedStepsPerEpoch(config))
-        let length = config.isImageTask ? config.epochs * perEpoch : config.steps
+        let length = config.isImageTask ? TrainBound.count.product(config.epochs, perEpoch) ?? TrainBound.count.value : config.steps
         let remaining = max(0, length - start)
         let bySteps = config.checkpointEvery > 0 ? remaining / config.checkpointEvery : 0
-        let byEpochs = config.checkpointEveryEpochs > 0 && config.hasEpochs ? remaining / (config.checkpointEveryEpochs * perEpoch) : 0
+        let epochPeriod = TrainBound.count.product(config.checkpointEveryEpochs, perEpoch)
+        let byEpochs = config.checkpointEveryEpochs > 0 && config.hasEpochs ? epochPeriod.map { remaining / $0 } ?? 0 : 0
         return bySteps + byEpochs + 1
     }
 

@@ -74,7 +74,7 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
     /// the features and their product (D + 3M scalars), twice over for the backward pass.
     init(resNet: ResNetConfig, config: TrainConfig) {
         let scalar = Double(config.precision.byteSize)
-        let parameters = Double(resNet.parameterCount)
+        let parameters = resNet.parameterCount
         parameterBytes = 3 * parameters * scalar
         let moments: Double = switch config.optimizer { case .adamw: 2; case .sgd: 1; case .euler: 0 }
         optimizerBytes = moments * parameters * scalar
@@ -112,9 +112,20 @@ public struct MemoryEstimate: Sendable, CustomStringConvertible {
 
     /// Throws a one-line error with the estimate and the limit when the run will not fit.
     public func check(limit: Double = MemoryEstimate.availableBytes()) throws {
-        guard totalBytes <= limit else {
-            throw RunError("this config needs about \(description), more than the \(Self.format(limit)) available; "
-                           + "lower --batch-size, --heads, --ffn-units, --layers or --token-dim (or set MEANFIELD_MEMORY_LIMIT if the limit is wrong)")
+        try Self.check(bytes: totalBytes, needs: "this config", parts: description,
+                       fix: "lower --batch-size, --heads, --ffn-units, --layers or --token-dim", limit: limit)
+    }
+
+    /// Throws one line with the estimate and the limit when `bytes` (plus the process's own
+    /// allowance) do not fit: "bench gemm at n = 100000 (…) needs about 111.76 GiB, more than the
+    /// 21.6 GiB available; pass smaller --sizes (or set MEANFIELD_MEMORY_LIMIT if the limit is wrong)".
+    /// Every command that allocates in proportion to its input checks this first.
+    public static func check(bytes: Double, needs what: String, parts: String? = nil, fix: String,
+                             limit: Double = MemoryEstimate.availableBytes()) throws {
+        let total = parts == nil ? bytes + processBytes : bytes
+        guard total <= limit else {
+            throw RunError("\(what) needs about \(parts ?? format(total)), more than the \(format(limit)) available; "
+                           + "\(fix) (or set MEANFIELD_MEMORY_LIMIT if the limit is wrong)")
         }
     }
 }

@@ -7,7 +7,7 @@ extension TrainConfig {
     /// Trained scalars of the config's network, without allocating it.
     public var parameterCount: Double {
         if let vision = visionModel { return vision.transformer.parameterCount + vision.embeddingParameterCount }
-        if let resNet { return Double(resNet.parameterCount) }
+        if let resNet { return resNet.parameterCount }
         return transformer.parameterCount
     }
 

@@ -259,7 +259,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
             }
         }
         if epochs > 0 {
-            let fromEpochs = epochs * config.stepsPerEpoch
+            let fromEpochs = try Self.stepsOf(epochs, "epochs", perEpoch: config.stepsPerEpoch)
             if epochsGivenWithSteps && steps != fromEpochs {
                 throw RunError("--steps \(steps) and --epochs \(epochs) disagree (\(epochs) epochs are \(fromEpochs) steps); give only one")
             }
@@ -285,6 +285,21 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         if epochs == 0 && !isImageTask && warmupSteps > steps {
             throw RunError("--warmup-steps \(warmupSteps) exceeds --steps \(steps); the run would end before its warmup does")
         }
+        // Epoch cadences in steps (image tasks: at most the dataset's images per epoch, far inside Int).
+        if !isImageTask && hasEpochs {
+            for (name, value) in [("log-every-epochs", logEveryEpochs), ("checkpoint-every-epochs", checkpointEveryEpochs)] where value > 0 {
+                _ = try Self.stepsOf(value, name, perEpoch: stepsPerEpoch)
+            }
+        }
+    }
+
+    /// `count` epochs of `perEpoch` steps, or one line naming `--name` when that passes the step bound.
+    static func stepsOf(_ count: Int, _ name: String, perEpoch: Int) throws -> Int {
+        guard let steps = TrainBound.count.product(count, perEpoch) else {
+            let bound = TrainBound.count
+            throw RunError("--\(name) \(count) is \(count) × \(perEpoch) steps, more than \(bound.value) (\(bound.reason)); give fewer")
+        }
+        return steps
     }
 
     /// The resolved config as pretty, key-sorted JSON (what `config.json` holds).

@@ -67,8 +67,8 @@ public enum TrainKeyGroup: String, CaseIterable, Sendable {
 
 /// The kind of value a key takes (every value is given as text: a flag's argument or a file's scalar).
 public enum TrainValueKind: Sendable {
-    /// An integer ≥ `minimum` (and ≤ `maximum` when given).
-    case integer(minimum: Int, maximum: Int?)
+    /// An integer in `minimum`...`maximum`.
+    case integer(minimum: Int, maximum: Int)
     /// A finite number; `accepted` says which ("a number > 0").
     case number(accepted: String)
     /// One of the listed words.
@@ -81,6 +81,31 @@ public enum TrainValueKind: Sendable {
     case seed
     /// A record of other keys' values: `key=value,…` (or none).
     case keyValues
+}
+
+/// The largest value of an integer key and why: every integer key has one, checked where the value
+/// is parsed (flag or config file), so that no size or count near `Int.max` reaches the arithmetic
+/// of the run (memory estimate, disk check, workspace planning, step counting).
+public struct TrainBound: Sendable {
+    public let value: Int
+    /// Said in the refusal: "--heads: expected an integer ≤ 2147483647 (REASON), got '…'".
+    public let reason: String
+
+    /// Sizes (dimensions, heads, units, layers, tokens, prompts, images, batch): an axis reaches the
+    /// BLAS GEMM as a 32-bit integer.
+    public static let size = TrainBound(value: Int(Int32.max), reason: "sizes reach the BLAS GEMM as 32-bit integers")
+    /// Steps, epochs and cadences: a typo guard that keeps step arithmetic (epochs × steps per epoch)
+    /// far inside `Int`.
+    public static let count = TrainBound(value: 1_000_000_000_000, reason: "10¹² steps take 11 days at a million steps a second")
+    /// Worker threads: the pool starts that many.
+    public static let threads = TrainBound(value: TrainConfig.maximumThreads, reason: "the pool starts that many threads")
+
+    /// `a · b` when it is at most this bound, else nil: the one way products of bounded keys are
+    /// formed before they are known to be small (never an overflow trap).
+    public func product(_ a: Int, _ b: Int) -> Int? {
+        let (value, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow || value > self.value ? nil : value
+    }
 }
 
 /// A set of (task, model) pairs: where a key applies, or where a default holds.
@@ -221,9 +246,14 @@ public struct TrainKey: Sendable {
 // MARK: Parsing values
 
 package enum TrainValueParsing {
-    static func integer(_ text: String, atLeast minimum: Int, source: String) throws -> Int {
+    /// An integer in `minimum`...`bound.value`; above the bound the refusal gives the bound's reason.
+    static func integer(_ text: String, atLeast minimum: Int, atMost bound: TrainBound, source: String) throws -> Int {
         let value = text.trimmingCharacters(in: .whitespaces)
-        guard let number = Int(value) ?? Double(value).flatMap({ $0 == $0.rounded() && abs($0) < 1e15 ? Int($0) : nil }),
+        let whole = Double(value).flatMap { $0.isFinite && $0 == $0.rounded() ? $0 : nil }
+        if let whole, whole > Double(bound.value), Int(value).map({ $0 > bound.value }) ?? true {
+            throw RunError("\(source): expected an integer ≤ \(bound.value) (\(bound.reason)), got '\(text)'")
+        }
+        guard let number = Int(value) ?? whole.flatMap({ abs($0) < 1e15 ? Int($0) : nil }),
               number >= minimum else { throw RunError("\(source): expected an integer ≥ \(minimum), got '\(text)'") }
         return number
     }
@@ -292,21 +322,23 @@ private func entry(_ name: String, _ kind: TrainValueKind, auto: String? = nil, 
              read: read, write: write)
 }
 
-private func integer(_ name: String, _ path: Path<Int>, atLeast minimum: Int, _ common: Common) -> TrainKey {
-    entry(name, .integer(minimum: minimum, maximum: nil), common, read: { String($0[keyPath: path]) },
-          write: { config, text, source in config[keyPath: path] = try TrainValueParsing.integer(text, atLeast: minimum, source: source) })
+private func integer(_ name: String, _ path: Path<Int>, atLeast minimum: Int, atMost bound: TrainBound, _ common: Common) -> TrainKey {
+    entry(name, .integer(minimum: minimum, maximum: bound.value), common, read: { String($0[keyPath: path]) },
+          write: { config, text, source in
+              config[keyPath: path] = try TrainValueParsing.integer(text, atLeast: minimum, atMost: bound, source: source)
+          })
 }
 
-private func optionalInteger(_ name: String, _ path: Path<Int?>, atLeast minimum: Int, atMost maximum: Int? = nil, auto: String,
+private func optionalInteger(_ name: String, _ path: Path<Int?>, atLeast minimum: Int, atMost bound: TrainBound, auto: String,
                              _ common: Common) -> TrainKey {
-    entry(name, .integer(minimum: minimum, maximum: maximum), auto: auto, common, read: { $0[keyPath: path].map(String.init) ?? "auto" },
+    entry(name, .integer(minimum: minimum, maximum: bound.value), auto: auto, common, read: { $0[keyPath: path].map(String.init) ?? "auto" },
           write: { config, text, source in
               if TrainValueParsing.isAuto(text) { config[keyPath: path] = nil; return }
-              let value = try TrainValueParsing.integer(text, atLeast: minimum, source: source)
-              if let maximum, value > maximum {
-                  throw RunError("\(source): expected an integer in \(minimum)...\(maximum) (or auto = \(auto)), got '\(text)'")
+              do {
+                  config[keyPath: path] = try TrainValueParsing.integer(text, atLeast: minimum, atMost: bound, source: source)
+              } catch {
+                  throw RunError("\(source): expected an integer in \(minimum)...\(bound.value) (\(bound.reason); or auto = \(auto)), got '\(text)'")
               }
-              config[keyPath: path] = value
           })
 }
 
@@ -383,37 +415,37 @@ private let table: [TrainKey] = {
                   guard tasks.contains(canonical) else { throw RunError("\(source): expected one of \(tasks.joined(separator: ", ")), got '\(text)'") }
                   config.task = canonical
               }),
-        integer("input-dim", \.inputDim, atLeast: 1, Common(
+        integer("input-dim", \.inputDim, atLeast: 1, atMost: .size, Common(
             group: .task, help: "Input dimension d.", defaults: [("teacher-regression", teacher, "10")], appliesTo: regression)),
-        integer("examples", \.examples, atLeast: 1, Common(
+        integer("examples", \.examples, atLeast: 1, atMost: .size, Common(
             group: .task, help: "In-context examples per prompt, N.",
             appliesTo: TrainScope(tasks: ["icl-regression"], models: [.transformer]))),
         number("noise", \.noise, "a number ≥ 0", { $0 >= 0 }, Common(
             group: .task, help: "Label noise standard deviation.", appliesTo: regression)),
-        integer("train-size", \.trainSize, atLeast: 0, Common(
+        integer("train-size", \.trainSize, atLeast: 0, atMost: .size, Common(
             group: .task, help: "Prompts (teacher-regression: points) in the fixed training set; 0 = fresh prompts every step (icl-regression).",
             defaults: [("teacher-regression", teacher, "50")], appliesTo: regression, note: "use --subset to shrink an image training set")),
-        integer("eval-size", \.evalSize, atLeast: 1, Common(
+        integer("eval-size", \.evalSize, atLeast: 1, atMost: .size, Common(
             group: .task, help: "Prompts (points) in the evaluation set.", defaults: [("teacher-regression", teacher, "500")], appliesTo: regression)),
 
         // Model (theory §1.2–1.3).
         choice("model", \.model, Common(
             group: .model, help: "Network: transformer (theory §1; a ViT for image tasks), resnet (two-layer blocks, theory §4) or "
                 + "rff-resnet (random-Fourier-feature blocks, §5).")),
-        optionalInteger("token-dim", \.tokenDim, atLeast: 2, auto: "d + 1", Common(
+        optionalInteger("token-dim", \.tokenDim, atLeast: 2, atMost: .size, auto: "d + 1", Common(
             group: .model, help: "Token dimension D ≥ d + 1.", defaults: [("image tasks", vit, "64"), ("synthetic-images", syntheticViT, "16")],
             appliesTo: transformer)),
-        integer("heads", \.heads, atLeast: 1, Common(
+        integer("heads", \.heads, atLeast: 1, atMost: .size, Common(
             group: .model, help: "Attention heads per layer, M.", defaults: [("image tasks", vit, "8"), ("synthetic-images", syntheticViT, "4")],
             appliesTo: transformer)),
-        integer("ffn-units", \.ffnUnits, atLeast: 0, Common(
+        integer("ffn-units", \.ffnUnits, atLeast: 0, atMost: .size, Common(
             group: .model, help: "Feed-forward units per layer, M′; 0 = attention only.",
             defaults: [("image tasks", vit, "256"), ("synthetic-images", syntheticViT, "32")], appliesTo: transformer)),
-        integer("layers", \.layers, atLeast: 1, Common(
+        integer("layers", \.layers, atLeast: 1, atMost: .size, Common(
             group: .model, help: "Layers L (Transformer blocks or ResNet blocks).",
             defaults: [("image tasks", vit, "6"), ("synthetic-images", syntheticViT, "2"), ("ResNets", resNet, "10"),
                        ("synthetic-images ResNets", syntheticResNet, "4")])),
-        optionalInteger("head-dim", \.headDim, atLeast: 1, auto: "D", Common(
+        optionalInteger("head-dim", \.headDim, atLeast: 1, atMost: .size, auto: "D", Common(
             group: .model, help: "Head width d_h of factored heads.", defaults: [("image tasks", vit, "16"), ("synthetic-images", syntheticViT, "8")],
             appliesTo: transformer)),
         choice("attention", \.attention, Common(
@@ -450,10 +482,10 @@ private let table: [TrainKey] = {
                 + "The last two are mis-scaled models, trained with the mean-field flow scales, to compare with.", appliesTo: transformer)),
 
         // ResNets (theory §4–5).
-        integer("units", \.units, atLeast: 1, Common(
+        integer("units", \.units, atLeast: 1, atMost: .size, Common(
             group: .resNet, help: "Particles per layer: M units (resnet) or r random features (rff-resnet).",
             defaults: [("image tasks", imageResNet, "64"), ("synthetic-images", syntheticResNet, "16")], appliesTo: resNet)),
-        integer("hidden-dim", \.hiddenDim, atLeast: 1, Common(
+        integer("hidden-dim", \.hiddenDim, atLeast: 1, atMost: .size, Common(
             group: .resNet, help: "Dimension D of the residual stream.",
             defaults: [("image tasks", imageResNet, "64"), ("synthetic-images", syntheticResNet, "16")], appliesTo: resNet)),
         choice("feature-map", \.featureMap, Common(
@@ -462,7 +494,7 @@ private let table: [TrainKey] = {
         optionalNumber("feature-scale", \.featureScale, "a number > 0", auto: "1/√D", { $0 > 0 }, Common(
             group: .resNet, help: "rff-resnet: std σ of the random features ω.", appliesTo: TrainScope(models: [.rffResnet]),
             note: "two-layer blocks use --activation")),
-        integer("ntk-every", \.ntkEvery, atLeast: 0, Common(
+        integer("ntk-every", \.ntkEvery, atLeast: 0, atMost: .count, Common(
             group: .resNet, help: "teacher-regression: NTK Gram λ_min and PL constant 2λ_min/n every this many steps; 0 = never.",
             defaults: [("teacher-regression", teacher, "200")],
             appliesTo: TrainScope(tasks: [TrainConfig.teacherRegressionTask], models: TrainScope.resNets),
@@ -474,12 +506,18 @@ private let table: [TrainKey] = {
                 + "the extracted cifar-10-batches-bin/ or cifar-100-binary/).",
             appliesTo: TrainScope(tasks: TrainScope.imageTasks.subtracting(["synthetic-images"])), note: "synthetic-images are generated"),
               read: { $0.data ?? "auto" },
-              write: { config, text, _ in config.data = TrainValueParsing.isAuto(text) ? nil : text.trimmingCharacters(in: .whitespaces) }),
-        integer("subset", \.subset, atLeast: 0, Common(
+              write: { config, text, source in
+                  // Empty text would read the dataset from the current folder: refused, as is the root folder.
+                  if text.trimmingCharacters(in: .whitespaces).isEmpty || !TrainValueParsing.isAuto(text) {
+                      try InputPath.checkFolder(text, flag: source)
+                  }
+                  config.data = TrainValueParsing.isAuto(text) ? nil : text.trimmingCharacters(in: .whitespaces)
+              }),
+        integer("subset", \.subset, atLeast: 0, atMost: .size, Common(
             group: .image, help: "Train on a fixed class-balanced subset of N images; 0 = all.", appliesTo: images)),
-        integer("test-subset", \.testSubset, atLeast: 0, Common(
+        integer("test-subset", \.testSubset, atLeast: 0, atMost: .size, Common(
             group: .image, help: "Evaluate on a fixed class-balanced subset of N test images; 0 = all.", appliesTo: images)),
-        integer("patch", \.patch, atLeast: 1, Common(
+        integer("patch", \.patch, atLeast: 1, atMost: .size, Common(
             group: .image, help: "ViT patch side p; H and W must be multiples (4: 49 tokens of 28×28).", appliesTo: vit)),
         flag("class-token", \.classToken, Common(
             group: .image, help: "ViT: prepend a learned class token and read out from it (otherwise mean pooling).", appliesTo: vit)),
@@ -498,10 +536,10 @@ private let table: [TrainKey] = {
         choice("schedule", \.schedule, Common(
             group: .optimization, help: "Schedule: constant, cosine, warmup or step.",
             defaults: [("image tasks", images, "cosine"), ("synthetic-images", .syntheticImages, "constant")])),
-        integer("warmup-steps", \.warmupSteps, atLeast: 0, Common(group: .optimization, help: "Linear warmup steps, any schedule.")),
+        integer("warmup-steps", \.warmupSteps, atLeast: 0, atMost: .count, Common(group: .optimization, help: "Linear warmup steps, any schedule.")),
         number("min-lr", \.minLr, "a number ≥ 0", { $0 >= 0 }, Common(
             group: .optimization, help: "Cosine floor η_min.", condition: needs("min-lr", "schedule", "cosine"))),
-        integer("decay-every", \.decayEvery, atLeast: 1, Common(
+        integer("decay-every", \.decayEvery, atLeast: 1, atMost: .count, Common(
             group: .optimization, help: "Step schedule: multiply η by --decay-factor every this many steps.",
             condition: needs("decay-every", "schedule", "step"))),
         number("decay-factor", \.decayFactor, "a number in (0, 1]", { $0 > 0 && $0 <= 1 }, Common(
@@ -522,16 +560,16 @@ private let table: [TrainKey] = {
             group: .optimization, help: "AdamW β₂.", condition: needs("beta2", "optimizer", "adamw"))),
         number("epsilon", \.epsilon, "a number > 0", { $0 > 0 }, Common(
             group: .optimization, help: "AdamW ε.", condition: needs("epsilon", "optimizer", "adamw"))),
-        integer("steps", \.steps, atLeast: 1, Common(
+        integer("steps", \.steps, atLeast: 1, atMost: .count, Common(
             group: .optimization, help: "Steps (updates); with --epochs > 0 they follow from the epochs.",
             defaults: [("teacher-regression", teacher, "4000")], appliesTo: regression, note: "image runs are given in --epochs",
             changeable: true)),
-        integer("epochs", \.epochs, atLeast: 0, Common(
+        integer("epochs", \.epochs, atLeast: 0, atMost: .count, Common(
             group: .optimization, help: "Passes over the fixed training set, instead of --steps; 0 = the run is given in --steps.",
             defaults: [("image tasks", vit, "10"), ("ResNets on images", imageResNet, "5")],
             appliesTo: TrainScope(tasks: TrainScope.imageTasks.union(["icl-regression"])), note: "a teacher-regression run is given in --steps",
             changeable: true)),
-        integer("batch-size", \.batchSize, atLeast: 0, Common(
+        integer("batch-size", \.batchSize, atLeast: 0, atMost: .size, Common(
             group: .optimization, help: "Prompts (images) per step; 0 = full batch.",
             defaults: [("image tasks", vit, "64"), ("synthetic-images", syntheticViT, "20"), ("ResNets on images", imageResNet, "128"),
                        ("synthetic-images ResNets", syntheticResNet, "20")])),
@@ -545,18 +583,18 @@ private let table: [TrainKey] = {
               }),
 
         // Run.
-        optionalInteger("threads", \.threads, atLeast: 1, atMost: TrainConfig.maximumThreads, auto: "all cores", Common(
+        optionalInteger("threads", \.threads, atLeast: 1, atMost: .threads, auto: "all cores", Common(
             group: .run, help: "Worker threads.", changeable: true)),
-        integer("log-every", \.logEvery, atLeast: 0, Common(
+        integer("log-every", \.logEvery, atLeast: 0, atMost: .count, Common(
             group: .run, help: "Log a metrics line every this many steps; 0 = unused. Every run logs its initial state and its last step.",
             defaults: [("image tasks", images, "0"), ("teacher-regression", teacher, "40")], changeable: true)),
-        integer("log-every-epochs", \.logEveryEpochs, atLeast: 0, Common(
+        integer("log-every-epochs", \.logEveryEpochs, atLeast: 0, atMost: .count, Common(
             group: .run, help: "Log a metrics line every this many epochs; 0 = unused. Not with --train-size 0 (no epochs).",
             defaults: [("image tasks", images, "1")], condition: needsEpochs("log-every-epochs", instead: "log-every"), changeable: true)),
-        integer("checkpoint-every", \.checkpointEvery, atLeast: 0, Common(
+        integer("checkpoint-every", \.checkpointEvery, atLeast: 0, atMost: .count, Common(
             group: .run, help: "Write a checkpoint every this many steps; 0 = unused. Every run checkpoints its last step.",
             changeable: true)),
-        integer("checkpoint-every-epochs", \.checkpointEveryEpochs, atLeast: 0, Common(
+        integer("checkpoint-every-epochs", \.checkpointEveryEpochs, atLeast: 0, atMost: .count, Common(
             group: .run, help: "Write a checkpoint every this many epochs; 0 = unused. Not with --train-size 0 (no epochs).",
             defaults: [("image tasks", images, "1")], condition: needsEpochs("checkpoint-every-epochs", instead: "checkpoint-every"),
             changeable: true)),
@@ -696,7 +734,8 @@ extension TrainConfig {
 
     static func isDue(_ step: Int, every: Int, everyEpochs: Int, stepsPerEpoch: Int?) -> Bool {
         if every > 0 && step % every == 0 { return true }
-        if everyEpochs > 0, let stepsPerEpoch, stepsPerEpoch > 0, step % (everyEpochs * stepsPerEpoch) == 0 { return true }
+        if everyEpochs > 0, let stepsPerEpoch, stepsPerEpoch > 0, let period = TrainBound.count.product(everyEpochs, stepsPerEpoch),
+           step % period == 0 { return true }
         return false
     }
 }

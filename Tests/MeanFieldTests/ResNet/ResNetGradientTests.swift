@@ -67,10 +67,10 @@ func resNetAutodiffMatchesCentralDifferences(_ config: ResNetConfig) {
         let expected = name.hasPrefix("layer") ? 35.0 : 1.0
         #expect(store.flowScales[name] == expected, "\(name)")
     }
-    #expect(store.scalarCount == config.parameterCount)
+    #expect(Double(store.scalarCount) == config.parameterCount)
     let features = ResNetConfig(inputDimension: 3, hiddenDimension: 4, layers: 5, units: 7, block: .randomFeatures, outputs: 2)
     let rff: ParameterStore<Float> = MeanFieldResNet(config: features, seed: 0).initialParameters(seed: 0)
-    #expect(rff.scalarCount == features.parameterCount)
+    #expect(Double(rff.scalarCount) == features.parameterCount)
     #expect(rff.names.filter { $0.hasPrefix("layer") }.allSatisfy { rff[$0].scalars.allSatisfy { $0 == 0 } }, "Θ_ℓ starts at 0 (theory §5)")
 }
 

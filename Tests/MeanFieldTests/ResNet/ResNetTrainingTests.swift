@@ -127,5 +127,5 @@ func resNetClassifiesImages(_ model: ModelKind) throws {
     #expect(summary.finalTrainAccuracy >= 0.9, "train accuracy \(summary.finalTrainAccuracy)")
     // The checkpoint reads back as this ResNet (the config names the model).
     let checkpoint = try TrainingCheckpoint<Float>.read(path: TrainingCheckpoint<Float>.latest(in: path + "/checkpoints")!.path)
-    #expect(checkpoint.config.model == model && checkpoint.parameters.scalarCount == resolved.resNet!.parameterCount)
+    #expect(checkpoint.config.model == model && Double(checkpoint.parameters.scalarCount) == resolved.resNet!.parameterCount)
 }

@@ -96,6 +96,24 @@ import Testing
         #expect(try ReportBuilder.page(for: path).page.render().contains("SIGINT"))
     }
 
+    /// A huge --time-step makes the λ → 0 PDE's horizon huge: SIGTERM during the solve ends the
+    /// command within seconds (the solve checks for it every 1,024 Euler steps), writing nothing.
+    @Test(.enabled(if: meanfieldBinary != nil)) func sigtermDuringAHugePDESolveEndsWithinSeconds() throws {
+        let path = NSTemporaryDirectory() + "meanfield-varpro-pde-stop-\(getpid())"
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let process = try startMeanfield(["varpro", "--time-step", "1e6", "--width", "4", "--samples", "20", "--steps", "10", "--out", path])
+        Thread.sleep(forTimeInterval: 2)  // well inside the solve (its budget is minutes of a debug build)
+        #expect(process.isRunning)
+        let signalled = Date()
+        kill(process.processIdentifier, SIGTERM)
+        #expect(wait(upTo: 5) { !process.isRunning }, "varpro did not stop within 5 s of SIGTERM")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143 && Date().timeIntervalSince(signalled) < 5)
+        #expect(!FileManager.default.fileExists(atPath: path), "an interrupted PDE solve wrote a run folder")
+    }
+
     /// A config.json written before the u rate, minibatch and momentum existed still loads, with defaults.
     @Test func olderConfigsDecodeWithDefaults() throws {
         let json = """

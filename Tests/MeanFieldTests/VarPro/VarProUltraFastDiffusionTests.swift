@@ -20,6 +20,20 @@ import Testing
         #expect(abs(pde.time - 0.5) < 1e-12)
     }
 
+    /// An unbounded horizon is bounded: the step budget and the stop request end the loop, and it
+    /// says it did not reach the target; without them the same call reaches it.
+    @Test func aHugeHorizonStopsAtItsBudgetOrAStopRequest() {
+        var pde = UltraFastDiffusion(teacher: Self.teacher, initial: Self.uniform)
+        let reachedWithBudget = pde.advance(to: 1e9, budget: 1000)
+        #expect(!reachedWithBudget && pde.steps == 1000 && pde.time < 1e9 && abs(pde.mass - 1) < 1e-12)
+        var asked = 0
+        let reachedWithStop = pde.advance(to: 1e9, shouldStop: { asked += 1; return asked == 3 })
+        #expect(!reachedWithStop && pde.steps == 3 * 1024 && asked == 3)  // asked at steps 1024, 2048 and 3072
+        var short = UltraFastDiffusion(teacher: Self.teacher, initial: Self.uniform)
+        let reached = short.advance(to: 0.01, budget: 1_000_000)
+        #expect(reached && abs(short.time - 0.01) < 1e-12)
+    }
+
     @Test func massIsConservedAndDensityStaysPositive() {
         var pde = UltraFastDiffusion(teacher: Self.teacher, initial: Self.uniform)
         #expect(abs(pde.mass - 1) < 1e-13)

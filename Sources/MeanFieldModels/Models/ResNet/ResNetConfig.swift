@@ -63,10 +63,10 @@ public struct ResNetConfig: Codable, Sendable, Equatable {
     /// The sum of a layer's M particles is divided by this: M (``Parametrization/unitDivisor(units:)``).
     public var unitDivisor: Double { Parametrization.unitDivisor(units: units) }
 
-    /// Trained scalars: embedding, blocks, readout.
-    public var parameterCount: Int {
-        let D = hiddenDimension
-        let block = self.block == .twoLayer ? units * (2 * D + 1) : units * D
-        return D * inputDimension + D + layers * block + D * outputs + outputs
+    /// Trained scalars: embedding, blocks, readout (in Double: a size from a flag never overflows here).
+    public var parameterCount: Double {
+        let D = Double(hiddenDimension), M = Double(units), outputs = Double(outputs)
+        let block = self.block == .twoLayer ? M * (2 * D + 1) : M * D
+        return D * Double(inputDimension) + D + Double(layers) * block + D * outputs + outputs
     }
 }
