@@ -8,6 +8,7 @@ For every run (its config.json gives λ and the seed, its metrics.jsonl the logg
     and Euler inside its stable range, decreases Q at every step), with the largest relative rise;
   * settling: the relative change of Q over the last 10% of the run, (Q(0.9 T) − Q(T)) / Q(T), and the
     same for the running minimum of Q (its lower envelope, which transient rises do not move);
+  * Q∞: where Q is heading, the falls over the last two tenths continued as a geometric series;
   * the final Q, R and the norm term (Q − R) = (λ/2)∫|θ|²dρ, hence ∫|θ|²dρ = 2(Q − R)/λ.
 Then per λ the mean ± standard deviation over seeds, and the log-log slope of Q_final against λ:
 one least-squares slope per seed (over all λ), their mean with a Student-t 95% interval over
@@ -70,7 +71,16 @@ def main(root):
         # The same on the lower envelope (running minimum of Q), which the step-size rises do not move.
         env = np.minimum.accumulate(Q)
         settle_env = (env[k] - env[-1]) / env[-1]
-        table[(lam, seed)] = dict(Q=Q[-1], Qmin=env[-1], R=R[-1], norm=2 * (Q[-1] - R[-1]) / lam, t=T,
+        # Where Q is heading: the falls over the last two tenths, d1 = Q(0.8T) − Q(0.9T) and
+        # d2 = Q(0.9T) − Q(T), continued as a geometric series (ratio r = d2/d1 < 1) give
+        # Q∞ ≈ Q(T) − d2·r/(1 − r); without a shrinking fall (r ≥ 1 or a rise) Q(T) is kept.
+        k8 = int(np.argmin(np.abs(t - 0.8 * T)))
+        d1, d2 = Q[k8] - Q[k], Q[k] - Q[-1]
+        ratio = d2 / d1 if d1 > 0 and d2 > 0 else float("nan")
+        q_inf = Q[-1] - d2 * ratio / (1 - ratio) if 0 < ratio < 1 else Q[-1]
+        # Q at fractions of the run (mean-field time f·C/λ): how the slope moves as C grows.
+        at = {f: Q[int(np.argmin(np.abs(t - f * T)))] for f in (0.25, 0.5, 0.75)}
+        table[(lam, seed)] = dict(Q25=at[0.25], Q50=at[0.5], Q75=at[0.75], Q=Q[-1], Qinf=q_inf, ratio=ratio, Qmin=env[-1], R=R[-1], norm=2 * (Q[-1] - R[-1]) / lam, t=T,
                                   steps=rows[-1]["step"], settle=settle, settle_env=settle_env, rise=rel_rise, logged=len(rows))
     lams = sorted({l for l, _ in table})
     seeds = sorted({s for _, s in table})
@@ -80,20 +90,21 @@ def main(root):
     for run, r in rises:
         print(f"  rise {r:.2e} in {run}")
     print()
-    print("| λ | t = steps·η | Q final (mean ± sd) | R final (mean ± sd) | ∫|θ|²dρ (mean ± sd) | 1 − R/Q (mean) | largest (Q(0.9t) − Q(t))/Q(t) | same on min Q so far |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| λ | t = steps·η | Q final (mean ± sd) | R final (mean ± sd) | ∫|θ|²dρ (mean ± sd) | 1 − R/Q (mean) | largest (Q(0.9t) − Q(t))/Q(t) | same on min Q so far | Q∞ extrapolated (mean) | fall ratio d2/d1 (range) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for lam in lams:
         cells = [table[(lam, s)] for s in seeds if (lam, s) in table]
         q = np.array([c["Q"] for c in cells]); r = np.array([c["R"] for c in cells]); n = np.array([c["norm"] for c in cells])
         ts = sorted({round(c["t"], 6) for c in cells})
         print(f"| {lam:g} | {', '.join(f'{x:g}' for x in ts)} | {q.mean():.4g} ± {q.std(ddof=1) if len(q) > 1 else 0:.2g} "
               f"| {r.mean():.3g} ± {r.std(ddof=1) if len(r) > 1 else 0:.2g} | {n.mean():.4g} ± {n.std(ddof=1) if len(n) > 1 else 0:.2g} "
-              f"| {np.mean(1 - r / q):.3f} | {max(c['settle'] for c in cells):.1e} | {max(c['settle_env'] for c in cells):.1e} |")
+              f"| {np.mean(1 - r / q):.3f} | {max(c['settle'] for c in cells):.1e} | {max(c['settle_env'] for c in cells):.1e} "
+              f"| {np.mean([c['Qinf'] for c in cells]):.4g} | {min(c['ratio'] for c in cells):.2f}–{max(c['ratio'] for c in cells):.2f} |")
     print()
     if len(lams) < 2:
         return  # no slope from one λ
     x = np.log(np.array(lams))
-    for key, name in (("Q", "Q final"), ("Qmin", "min Q over the run"), ("R", "R final"), ("norm", "∫|θ|²dρ")):
+    for key, name in (("Q25", "Q at t = C/(4λ)"), ("Q50", "Q at t = C/(2λ)"), ("Q75", "Q at t = 3C/(4λ)"), ("Q", "Q final"), ("Qinf", "Q∞ extrapolated"), ("Qmin", "min Q over the run"), ("R", "R final"), ("norm", "∫|θ|²dρ")):
         slopes = []
         for s in seeds:
             if all((l, s) in table for l in lams):

@@ -80,7 +80,7 @@ private func small() -> TrainConfig {
     var tensor = checkpoint.parameters[name]
     tensor.withUnsafeMutableBufferPointer { $0[0] = .nan }
     checkpoint.parameters[name] = tensor
-    try checkpoint.write(to: latest.path, optimizerTensors: [], gitCommit: "test")
+    try checkpoint.write(to: latest.path, optimizerTensors: [])
 
     config.steps = 6
     let message = try divergenceMessage(config, into: path, resume: true)
