@@ -573,7 +573,7 @@ extension TrainKeys {
     }
 
     /// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
-    static func wrap(_ text: String, width: Int) -> [String] {
+    public static func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = [], line = ""
         for word in text.split(separator: " ") {
             if !line.isEmpty && line.count + 1 + word.count > width {
