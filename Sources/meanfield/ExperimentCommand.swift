@@ -21,7 +21,8 @@ struct ExperimentCommand: ParsableCommand {
                 print("    time: --quick \(experiment.quickTime), --full \(experiment.fullTime) (2 cores)")
                 print("    figure: OUT/\(experiment.figure)")
             }
-            print("\nRun one: meanfield experiment run E2 --quick --out runs/e2   (the width study; report: runs/e2/report.html)")
+            print("\n--quick times: measured 2026-12-02 (release build, --parallel 2) on 2 cores shared with other jobs (load ≈ 18), so upper bounds.")
+            print("Run one: meanfield experiment run E2 --quick --out runs/e2   (the width study; report: runs/e2/report.html)")
         }
     }
 

@@ -7,7 +7,7 @@ extension Experiment {
             + "the loss curves per M on one mean-field time axis, and whether the best η moves with M and L (it should not).",
         figure: "report.html: loss vs mean-field time per M, and final training risk vs η per M and per L",
         result: "the best η is the largest tried (0.2) at every M ∈ {4, 16, 64} and L ∈ {2, 8}, none diverged (docs/experiments.md, E1)",
-        quickTime: "1.5 min", fullTime: "5 min",
+        quickTime: "35 s", fullTime: "5 min",
         quick: [.sweep("", """
             --task icl-regression --input-dim 5 --examples 20 --train-size 32 --eval-size 64 --heads 4,16 --layers 2,4 --ffn-units 8 \
             --optimizer euler --lr 0.05,0.2 --steps 100 --log-every 10 --checkpoint-every 100

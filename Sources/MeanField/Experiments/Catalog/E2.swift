@@ -8,7 +8,7 @@ extension Experiment {
             + "over seeds (theory: slope −1/2).",
         figure: "report.html: RMS function-space distance vs M with the fitted slope, its interval and the −1/2 reference line",
         result: "slope −0.425 [−0.468, −0.383] at L = 2 and −0.447 [−0.519, −0.375] at L = 8 (95% t-intervals over 3 seeds; docs/experiments.md, E2)",
-        quickTime: "2 min", fullTime: "10 min",
+        quickTime: "1.8 min", fullTime: "10 min",
         quick: [.sweep("", """
             --task icl-regression --input-dim 5 --examples 20 --train-size 64 --eval-size 128 --heads 4,8,16,64 --layers 2 --ffn-units 0 \
             --seeds 3 --optimizer euler --lr 0.05 --steps 60 --log-every 10 --checkpoint-every 30

@@ -7,7 +7,7 @@ extension Experiment {
             + "distance of the student's feature measure to the teacher's and to the λ → 0 ultra-fast diffusion PDE over mean-field time, per width m and λ.",
         figure: "unbiased/report.html: energy distance to the teacher and to the PDE over time, per m and λ",
         result: "docs/e5-varpro.md, Results (tables per m and λ; python3 experiments/e5_table.py OUT/unbiased prints them)",
-        quickTime: "1 min", fullTime: "35 min (was 18 min in two parallel lanes)",
+        quickTime: "12 s", fullTime: "35 min (was 18 min in two parallel lanes)",
         quick: [.run(.varpro, "unbiased", """
             --samples 256 --steps 2000 --time-step 0.0009765625 --record-every 100 --seed 0 --pde-grid 128 \
             --width 32,128 --lambda 0.01,0.1 --mode varpro,two-timescale --regulariser unbiased --outer-rate lambda

@@ -6,7 +6,7 @@ extension Experiment {
             + "of the sampled Jacobian and the certificate σ_min/σ_max per family of token sets, with the closed-form cases (translates, Diracs) as checks.",
         figure: "report.html: certificate per family and the singular-value spectra",
         result: "generic families injective at every K (certificate ≈ 2·10⁻⁵ at K = 500); translates and Diracs not, at rounding level (docs/e6-ntk.md)",
-        quickTime: "5 s", fullTime: "1 min",
+        quickTime: "2 s", fullTime: "1 min",
         quick: [.run(.ntkCheck, "", "--family all --sets 50 --seed 0")],
         full: [.run(.ntkCheck, "", "--family all --sets 500 --seed 0")])
 }

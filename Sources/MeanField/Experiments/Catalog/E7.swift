@@ -7,7 +7,7 @@ extension Experiment {
             + "(c) λ_min of the random-feature kernel as the number of features r grows.",
         figure: "regression/report.html: loss per depth on one time axis (each run's report: NTK λ_min, PL constant, dissipation rate); rff-kernel-cos/report.html",
         result: "the dissipation rate stays above the PL constant; λ_min of two-layer blocks grows along training (docs/e7-resnets.md)",
-        quickTime: "1 min", fullTime: "15 min",
+        quickTime: "9 s", fullTime: "15 min",
         quick: [
             .sweep("regression", "--model resnet,rff-resnet --task teacher-regression --layers 1,10 --steps 400 --checkpoint-every 400"),
             .run(.rffKernel, "rff-kernel-cos", "--features 10,100,1000"),

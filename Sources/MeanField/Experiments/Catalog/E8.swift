@@ -10,15 +10,17 @@ extension Experiment {
         result: "softmax: all four activations reach R ≈ 10⁻⁵–10⁻⁷ by t = 15; linear attention diverges at η = 0.05 and does not generalise (docs/experiments.md, E8)",
         quickTime: "1 min", fullTime: "4 min",
         quick: [
-            .sweep("", "--task icl-regression --input-dim 5 --examples 20 --train-size 32 --eval-size 64 --heads 8 --ffn-units 8 --layers 4 "
-                   + "--activation relu,tanh --optimizer euler --lr 0.05 --steps 100 --log-every 10 --checkpoint-every 100"),
-            .sweep("linear", "--task icl-regression --input-dim 5 --examples 20 --train-size 32 --eval-size 64 --heads 8 --ffn-units 8 --layers 4 "
-                   + "--activation relu,tanh --optimizer euler --lr 0.002 --steps 100 --log-every 10 --checkpoint-every 100 --score linear --temperature 21"),
+            .sweep("", quickHomogeneity + " --activation relu,tanh --lr 0.05 --steps 100"),
+            .sweep("linear", quickHomogeneity + " --activation relu,tanh --lr 0.002 --steps 100 --score linear --temperature 21"),
         ],
         full: [
             .sweep("", homogeneity + " --lr 0.05 --steps 300 --score softmax,linear", mayFail: true),
             .sweep("linear", homogeneity + " --lr 0.002 --steps 500 --score linear --temperature 21"),
         ])
+
+    /// The quick protocol's: the full model, two activations, 100 steps.
+    static let quickHomogeneity = "--task icl-regression --input-dim 5 --examples 20 --train-size 64 --eval-size 128 --heads 16 --ffn-units 16 "
+        + "--layers 8 --optimizer euler --log-every 10 --checkpoint-every 100"
 
     /// The full protocol's task and model (M = M′ = 16, L = 8, every activation).
     static let homogeneity = "--task icl-regression --input-dim 5 --examples 20 --train-size 64 --eval-size 128 --heads 16 --ffn-units 16 "
