@@ -409,7 +409,7 @@ private let table: [TrainKey] = {
             appliesTo: transformer)),
         number("residual-exponent", \.residualExponent, "a number > 0 (1 = theory §1.2, 0.5 = depth-μP)", { $0 > 0 }, Common(
             group: .model, help: "Residual exponent α: steps of 1/L^α; 1 = theory §1.2, 0.5 = depth-μP.",
-            defaults: [("image tasks", vit, "0.5"), ("synthetic-images", syntheticViT, "1")])),
+            defaults: [("image tasks", vit, "0.5"), ("synthetic-images", syntheticViT, "1.0")])),
         number("temperature", \.temperature, "a number > 0", { $0 > 0 }, Common(
             group: .model, help: "Score temperature τ: scores are divided by τ, for every score map.", appliesTo: transformer)),
         optionalNumber("init-std", \.initStd, "a number > 0", auto: "1/√D", { $0 > 0 }, Common(
@@ -491,7 +491,7 @@ private let table: [TrainKey] = {
         number("ordinary-lr-scale", \.ordinaryLrScale, "a number > 0", { $0 > 0 }, Common(
             group: .optimization, help: "Rate multiplier k of the ordinary parameters (embeddings, readout; not particles): they step with k·η, "
                 + "the particles with η. Image tasks and ResNets.",
-            defaults: [("image tasks", vit, "8"), ("synthetic-images", syntheticViT, "1")],
+            defaults: [("image tasks", vit, "8.0"), ("synthetic-images", syntheticViT, "1.0")],
             appliesTo: TrainScope(tasks: TrainScope.imageTasks.union([TrainConfig.teacherRegressionTask])),
             note: "all the parameters of the icl-regression Transformer are particles")),
         number("momentum", \.momentum, "a number in [0, 1)", { $0 >= 0 && $0 < 1 }, Common(
