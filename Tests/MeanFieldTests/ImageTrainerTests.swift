@@ -95,5 +95,6 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     #expect(task.task == "cifar-10")
     #expect(throws: RunError.self) { try task.set("task", "imagenet", source: "--task") }
     let vit = try #require(try imageConfig("fashion-mnist", []).visionModel)
-    #expect(vit.tokens == 16 && vit.dimension == 64  // 7×7 patches of 28×28 (the recipe) && vit.transformer.heads == 8 && vit.transformer.layers == 6)
+    // 7×7 patches of a 28×28 image (the recipe): 16 tokens.
+    #expect(vit.tokens == 16 && vit.dimension == 64 && vit.transformer.heads == 8 && vit.transformer.layers == 6)
 }
