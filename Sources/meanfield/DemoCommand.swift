@@ -74,6 +74,14 @@ struct Demo: ParsableCommand {
         let summary = try trainer.run(directory: path)
         print(String(format: "Reached training risk R = %.5f (from %.4f) at mean-field time t = %.1f; evaluation risk %.5f; %.1f s.",
                      summary.final["R"] ?? .nan, summary.initial["R"] ?? .nan, summary.meanFieldTime, summary.final["eval_R"] ?? .nan, summary.wallSeconds))
+        // What the risk is to be judged by, on the same evaluation prompts.
+        let baselines = RegressionBaselines(config: resolved, as: Float.self)
+        let determined = resolved.noise == 0 && resolved.examples >= resolved.inputDim ? " (noiseless, N ≥ d: the examples determine w)" : ""
+        print(String(format: "On the same %d evaluation prompts: predicting 0 gives %.4f; the best possible (the Bayes-optimal predictor, "
+                     + "ridge regression on each prompt's examples) %.4f", baselines.prompts, baselines.zeroPredictor, baselines.bayesOptimal)
+              + determined + ".")
         print("Run files: \(path) (config.json, manifest.json, metrics.jsonl, checkpoints/, summary.json)")
+        print("Next: meanfield experiment run E1 --quick --out runs/e1   (widths, depths and step sizes on one mean-field time axis, "
+              + "about a minute; then open runs/e1/report.html; meanfield experiment list names E1–E8)")
     }
 }

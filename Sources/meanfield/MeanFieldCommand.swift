@@ -8,6 +8,6 @@ struct MeanFieldCommand: ParsableCommand {
         commandName: "meanfield",
         abstract: "Train Transformers, ResNets and two-layer nets in the mean-field regime.",
         version: MeanFieldVersion.versionLine,
-        subcommands: [Demo.self, Train.self, AdjointCheck.self, Bench.self, Sweep.self, Diagnose.self, Report.self, NTKCheck.self, RFFKernel.self, VarPro.self]
+        subcommands: [Demo.self, ExperimentCommand.self, Train.self, AdjointCheck.self, Bench.self, Sweep.self, Diagnose.self, Report.self, NTKCheck.self, RFFKernel.self, VarPro.self]
     )
 }

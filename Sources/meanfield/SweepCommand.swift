@@ -32,6 +32,7 @@ struct Sweep: ParsableCommand {
     @Option(help: "Runs at a time (default: cores / threads-per-run; with --emit slurm: the array's %P throttle, default all runs).") var parallel: Int?
     @Option(help: "Worker threads of each run, its --threads (default 1; Slurm: --cpus-per-task).") var threadsPerRun: Int?
     @Option(help: "Instead of running: 'slurm' writes DIR/sweep.sbatch (a job array), DIR/runs.txt and DIR/sweep.json.") var emit: String?
+    @Option(help: "Samples the limit diagnostics measure distances on (meanfield diagnose --eval-size; default \(LimitDiagnostics.defaultEvalSize)).") var diagnoseEvalSize: Int?
     @Flag(help: "Check the flags of every run and print what would run (start, resume or skip), without running anything.") var dryRun = false
     @Option(help: "Write DIR/summary.csv for the sweep in DIR from whatever runs have finished (after a Slurm array).") var summarize: String?
     @Option(help: ArgumentHelp("Run task I of DIR/runs.txt (what each task of sweep.sbatch does); needs --out DIR.", visibility: .hidden)) var arrayTask: Int?
@@ -57,6 +58,9 @@ struct Sweep: ParsableCommand {
         }
         if let parallel = parallel ?? file?.parallel, parallel < 1 || parallel > SweepGrid.maximumRuns {
             throw RunError("--parallel: expected an integer in 1...\(SweepGrid.maximumRuns) (runs at a time, each a process), got \(parallel)")
+        }
+        if let diagnoseEvalSize, diagnoseEvalSize < 0 || diagnoseEvalSize > Int(TrainBound.size.value) {
+            throw RunError("--diagnose-eval-size: expected an integer in 0...\(TrainBound.size.value) (0 = each run's own set), got \(diagnoseEvalSize)")
         }
         let manifest = SweepManifest(grid: sweepGrid)
         let runner = SweepRunner(manifest: manifest, directory: directory, executable: SweepRunner.currentExecutable(), threadsPerRun: threads,
@@ -111,7 +115,7 @@ struct Sweep: ParsableCommand {
         // Limit diagnostics (claims C1, C2 of theory §1.5) of whatever finished: DIR/diagnostics.json
         // for `meanfield report`.
         do {
-            let report = try LimitDiagnostics.diagnose(runner.directory)
+            let report = try LimitDiagnostics.diagnose(runner.directory, evalSize: diagnoseEvalSize ?? LimitDiagnostics.defaultEvalSize)
             try report.write(to: runner.directory)
             let text = LimitDiagnostics.describe(report)
             if !text.isEmpty { print(text) }

@@ -46,6 +46,7 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     let config = try imageConfig("fashion-mnist", [("subset", "200"), ("test-subset", "200"), ("patch", "7"), ("token-dim", "16"),
                                                    ("heads", "4"), ("head-dim", "8"), ("ffn-units", "32"), ("layers", "2"),
                                                    ("batch-size", "10"), ("lr", "0.01"), ("schedule", "constant"), ("epochs", "40"), ("log-every-epochs", "40"),
+                                                   ("residual-exponent", "1"), ("ordinary-lr-scale", "1"),
                                                    ("checkpoint-every-epochs", "0")])
     var trainer = ImageTrainer(config: config, splits: splits)
     trainer.showProgress = false
@@ -94,5 +95,6 @@ private func imageConfig(_ task: String, _ pairs: [(String, String)]) throws -> 
     #expect(task.task == "cifar-10")
     #expect(throws: RunError.self) { try task.set("task", "imagenet", source: "--task") }
     let vit = try #require(try imageConfig("fashion-mnist", []).visionModel)
-    #expect(vit.tokens == 49 && vit.dimension == 64 && vit.transformer.heads == 8 && vit.transformer.layers == 6)
+    // 7×7 patches of a 28×28 image (the recipe): 16 tokens.
+    #expect(vit.tokens == 16 && vit.dimension == 64 && vit.transformer.heads == 8 && vit.transformer.layers == 6)
 }

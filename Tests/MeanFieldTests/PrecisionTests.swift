@@ -247,7 +247,7 @@ private func directEulerSteps(_ config: TrainConfig) -> (states: [ParameterStore
         try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: checkpoints) }
         let good = checkpoints + "/" + TrainingCheckpoint<Double>.fileName(step: 0)
-        try TrainingCheckpoint(config: settings, step: 0, meanFieldTime: 0, parameters: parameters, optimizerState: [:], optimizerKind: .adamw,
+        try TrainingCheckpoint(config: settings, step: 0, meanFieldTime: 0, parameters: parameters, optimizerState: [:], optimizerKind: settings.optimizer,
                                optimizerUpdates: 0, initialRisk: 1, randomState: "{}")
             .write(to: good, optimizerTensors: settings.optimizerSettings.make(for: parameters).stateTensors)
         #expect(try TrainingCheckpoint<Double>.read(path: good).parameters == parameters)
@@ -257,7 +257,7 @@ private func directEulerSteps(_ config: TrainConfig) -> (states: [ParameterStore
         var float32Config = settings
         float32Config.precision = .float32
         let contradictory = checkpoints + "/" + TrainingCheckpoint<Double>.fileName(step: 1)
-        try TrainingCheckpoint(config: float32Config, step: 1, meanFieldTime: 0.02, parameters: parameters, optimizerState: [:], optimizerKind: .adamw,
+        try TrainingCheckpoint(config: float32Config, step: 1, meanFieldTime: 0.02, parameters: parameters, optimizerState: [:], optimizerKind: settings.optimizer,
                                optimizerUpdates: 1, initialRisk: 1, randomState: "{}")
             .write(to: contradictory, optimizerTensors: settings.optimizerSettings.make(for: parameters).stateTensors)
         let corrupt = #expect(throws: RunError.self) { _ = try TrainingCheckpoint<Double>.read(path: contradictory) }

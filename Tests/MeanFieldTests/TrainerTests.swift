@@ -37,7 +37,7 @@ private func metricsLines(_ path: String) throws -> [Substring] {
     let last = try #require(try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
     for key in ["step", "t", "R", "Q", "eval_R", "grad_norm", "param_norm", "lr"] { #expect(last[key] is NSNumber, "no \(key)") }
     #expect((last["spread_attention"] as? [Double])?.count == 2 && (last["spread_ffn"] as? [Double])?.count == 2)
-    #expect(abs((last["t"] as! Double) - 100 * 0.02) < 1e-12)  // t = Σ η_k
+    #expect(abs((last["t"] as! Double) - 100 * 0.1) < 1e-12)  // t = Σ η_k (the default: Euler, η = 0.1)
 }
 
 @Test(arguments: [OptimizerKind.sgd, .adamw])

@@ -56,13 +56,15 @@ public enum TrainKeys {
 }
 
 /// Where a key's help is listed in `meanfield train --help`.
+/// The groups, in this order: task and data, model, optimizer and schedule, run and logging.
 public enum TrainKeyGroup: String, CaseIterable, Sendable {
-    case task = "Task"
+    case task = "Task and data"
+    case image = "Task and data: image tasks"
     case model = "Model"
-    case resNet = "ResNet"
-    case image = "Image tasks"
-    case optimization = "Optimization"
-    case run = "Run"
+    case vit = "Model: Vision Transformer (image tasks)"
+    case resNet = "Model: ResNets (--model resnet|rff-resnet)"
+    case optimization = "Optimizer and schedule"
+    case run = "Run and logging"
 }
 
 /// The kind of value a key takes (every value is given as text: a flag's argument or a file's scalar).
@@ -463,7 +465,8 @@ private let table: [TrainKey] = {
             group: .model, help: "Pre-norm: layer-normalise each block's input (off-theory).", defaults: [("image tasks", vit, "true")],
             appliesTo: transformer)),
         number("residual-exponent", \.residualExponent, "a number > 0 (1 = theory §1.2, 0.5 = depth-μP)", { $0 > 0 }, Common(
-            group: .model, help: "Residual exponent α: steps of 1/L^α; 1 = theory §1.2, 0.5 = depth-μP.")),
+            group: .model, help: "Residual exponent α: steps of 1/L^α; 1 = theory §1.2, 0.5 = depth-μP.",
+            defaults: [("image tasks", vit, "0.5"), ("synthetic-images", syntheticViT, "1.0")])),
         number("temperature", \.temperature, "a number > 0", { $0 > 0 }, Common(
             group: .model, help: "Score temperature τ: scores are divided by τ, for every score map.", appliesTo: transformer)),
         optionalNumber("init-std", \.initStd, "a number > 0", auto: "1/√D", { $0 > 0 }, Common(
@@ -518,20 +521,21 @@ private let table: [TrainKey] = {
         integer("test-subset", \.testSubset, atLeast: 0, atMost: .size, Common(
             group: .image, help: "Evaluate on a fixed class-balanced subset of N test images; 0 = all.", appliesTo: images)),
         integer("patch", \.patch, atLeast: 1, atMost: .size, Common(
-            group: .image, help: "ViT patch side p; H and W must be multiples (4: 49 tokens of 28×28).", appliesTo: vit)),
+            group: .vit, help: "ViT patch side p; H and W must be multiples (7: 16 tokens of 28×28, 4: 49; 32×32: 4 or 8).",
+            defaults: [("fashion-mnist, mnist", TrainScope(tasks: ["fashion-mnist", "mnist"], models: [.transformer]), "7")], appliesTo: vit)),
         flag("class-token", \.classToken, Common(
-            group: .image, help: "ViT: prepend a learned class token and read out from it (otherwise mean pooling).", appliesTo: vit)),
+            group: .vit, help: "ViT: prepend a learned class token and read out from it (otherwise mean pooling).", appliesTo: vit)),
         flag("augment", \.augment, Common(
             group: .image, help: "Augment training images: random crop after 2 px (28×28) or 4 px (32×32) zero padding, horizontal flip.",
             appliesTo: images)),
 
         // Optimization (theory §1.4).
         choice("optimizer", \.optimizer, Common(
-            group: .optimization, help: "Optimizer: euler (gradient flow), sgd (momentum) or adamw.",
-            defaults: [("teacher-regression", teacher, "euler")])),
+            group: .optimization, help: "Optimizer: euler (the gradient flow of theory §1.4, whose time axis is t), sgd (momentum) or adamw.",
+            defaults: [("image tasks", images, "adamw")])),
         number("lr", \.lr, "a number > 0", { $0 > 0 }, Common(
-            group: .optimization, help: "Learning rate η = mean-field time per step.",
-            defaults: [("image tasks", vit, "0.004"), ("synthetic-images", syntheticViT, "0.01"), ("ResNets on images", imageResNet, "0.001"),
+            group: .optimization, help: "Learning rate η = mean-field time per step (AdamW on regression: try 0.02).",
+            defaults: [("image tasks", vit, "0.002"), ("synthetic-images", syntheticViT, "0.01"), ("ResNets on images", imageResNet, "0.001"),
                        ("teacher-regression", teacher, "0.05")])),
         choice("schedule", \.schedule, Common(
             group: .optimization, help: "Schedule: constant, cosine, warmup or step.",
@@ -550,6 +554,7 @@ private let table: [TrainKey] = {
         number("ordinary-lr-scale", \.ordinaryLrScale, "a number > 0", { $0 > 0 }, Common(
             group: .optimization, help: "Rate multiplier k of the ordinary parameters (embeddings, readout; not particles): they step with k·η, "
                 + "the particles with η. Image tasks and ResNets.",
+            defaults: [("image tasks", vit, "8.0"), ("synthetic-images", syntheticViT, "1.0")],
             appliesTo: TrainScope(tasks: TrainScope.imageTasks.union([TrainConfig.teacherRegressionTask])),
             note: "all the parameters of the icl-regression Transformer are particles")),
         number("momentum", \.momentum, "a number in [0, 1)", { $0 >= 0 && $0 < 1 }, Common(
@@ -566,7 +571,7 @@ private let table: [TrainKey] = {
             changeable: true)),
         integer("epochs", \.epochs, atLeast: 0, atMost: .count, Common(
             group: .optimization, help: "Passes over the fixed training set, instead of --steps; 0 = the run is given in --steps.",
-            defaults: [("image tasks", vit, "10"), ("ResNets on images", imageResNet, "5")],
+            defaults: [("image tasks", vit, "20"), ("synthetic-images", syntheticViT, "10"), ("ResNets on images", imageResNet, "5")],
             appliesTo: TrainScope(tasks: TrainScope.imageTasks.union(["icl-regression"])), note: "a teacher-regression run is given in --steps",
             changeable: true)),
         integer("batch-size", \.batchSize, atLeast: 0, atMost: .size, Common(
@@ -641,7 +646,7 @@ extension TrainKeys {
     }
 
     /// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
-    static func wrap(_ text: String, width: Int) -> [String] {
+    public static func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = [], line = ""
         for word in text.split(separator: " ") {
             if !line.isEmpty && line.count + 1 + word.count > width {

@@ -17,6 +17,8 @@ private func tinyConfig(heads: Int, seed: UInt64 = 0, layers: Int = 2) -> TrainC
     config.layers = layers
     config.seed = seed
     config.steps = 20
+    // AdamW at η = 0.02 (the regression default before it became Euler at η = 0.1): t = 0.2 per 10 steps.
+    (config.optimizer, config.lr) = (.adamw, 0.02)
     config.logEvery = 5
     config.checkpointEvery = 10
     config.evalSize = 16
