@@ -7,14 +7,14 @@ extension Experiment {
             + "several seeds: the RMS function-space distance to the reference against M, fitted on log-log axes with a 95% interval "
             + "over seeds (theory: slope −1/2).",
         figure: "report.html: RMS function-space distance vs M with the fitted slope, its interval and the −1/2 reference line",
-        result: "slope −0.425 [−0.468, −0.383] at L = 2 and −0.447 [−0.519, −0.375] at L = 8 (95% t-intervals over 3 seeds; docs/experiments.md, E2)",
-        quickTime: "1.8 min", fullTime: "10 min",
+        result: "slope −0.417 [−0.446, −0.388] at L = 2 (excludes −1/2) and −0.430 [−0.548, −0.312] at L = 8 (95% t-intervals over 5 seeds, 1,024 prompts; docs/experiments.md, E2)",
+        quickTime: "1.8 min", fullTime: "85 min",
         quick: [.sweep("", """
             --task icl-regression --input-dim 5 --examples 20 --train-size 64 --eval-size 128 --heads 4,8,16,64 --layers 2 --ffn-units 0 \
             --seeds 3 --optimizer euler --lr 0.05 --steps 60 --log-every 10 --checkpoint-every 30
             """)],
         full: [.sweep("", """
             --task icl-regression --input-dim 5 --examples 20 --train-size 64 --eval-size 128 --heads 4,16,64,256 --layers 2,8 --ffn-units 0 \
-            --seeds 3 --optimizer euler --lr 0.05 --steps 100 --log-every 10 --checkpoint-every 25
+            --seeds 5 --optimizer euler --lr 0.05 --steps 100 --log-every 10 --checkpoint-every 25
             """)])
 }
