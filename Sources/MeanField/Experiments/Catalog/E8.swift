@@ -8,7 +8,7 @@ extension Experiment {
             + "loss over mean-field time per choice; linear scores, unbounded, break the assumptions.",
         figure: "report.html: loss per activation (softmax); linear/report.html: linear attention at τ = 21",
         result: "softmax: all four activations reach R ≈ 10⁻⁵–10⁻⁷ by t = 15; linear attention diverges at η = 0.05 and does not generalise (docs/experiments.md, E8)",
-        quickTime: "≈ 1 min (estimated)", fullTime: "4 min",
+        quickTime: "1 min (estimated)", fullTime: "4 min",
         quick: [
             .sweep("", quickHomogeneity + " --activation relu,tanh --lr 0.05 --steps 100"),
             .sweep("linear", quickHomogeneity + " --activation relu,tanh --lr 0.002 --steps 100 --score linear --temperature 21"),
