@@ -49,17 +49,7 @@ private func failure(_ body: () throws -> Void) -> String {
 
 /// Runs `python3 -c script args…`; nil when python3 is missing.
 private func python(_ script: String, _ arguments: [String]) throws -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    toolOutput("python3", ["-c", script] + arguments)
 }
 
 @Suite struct CheckpointIntegrityTests {

@@ -12,17 +12,7 @@ private let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathC
 
 /// Runs git with `arguments` in `directory`; its trimmed output, or nil when git fails or is missing.
 private func git(_ arguments: [String], in directory: String) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["git", "-C", directory] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    toolOutput("git", ["-C", directory] + arguments)
 }
 
 /// The package's HEAD, by git itself: the commit this build should carry ("unknown" outside a checkout).
