@@ -2,7 +2,8 @@ import Foundation
 
 /// Runs an ``Experiment``'s protocol (`meanfield experiment run`): each step as a child process of
 /// the `meanfield` executable, in order, its output passed through; a report of every step's
-/// folder (``ReportBuilder``); then the experiment's own fit (E3's slope) and a summary naming the
+/// folder (``ReportBuilder``) with its figures on their own in `STEP/figures` (``FigureExport``:
+/// SVG, PNG, PDF and the plotted data as CSV); then the experiment's own fit (E3's slope) and a summary naming the
 /// report, the figure and the width fits of the diagnostics. Running it again continues: a sweep
 /// skips its finished runs and resumes interrupted ones, a finished single run or check is skipped.
 public struct ExperimentRunner: Sendable {
@@ -55,7 +56,7 @@ public struct ExperimentRunner: Sendable {
         let started = Date()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let steps = experiment.steps(setting)
-        var notes: [String] = []
+        var notes: [String] = [], figureFolders: [String] = []
         for (index, step) in steps.enumerated() {
             let path = step.path(in: out)
             guard let arguments = arguments(step) else {
@@ -72,19 +73,29 @@ public struct ExperimentRunner: Sendable {
                 notes.append("\(path): some runs did not complete, as expected for this step (see its summary.csv)")
             }
             do {
-                let report = try ReportBuilder.write(path: path)
-                say("report: \(report.file)")
+                let folder = path + "/" + Self.figuresFolder
+                let report = try ReportBuilder.write(path: path, figures: folder)
+                let exported = report.figures?.stems.count ?? 0
+                say("report: \(report.file); \(exported) figure\(exported == 1 ? "" : "s") in \(folder)")
+                if exported > 0 { figureFolders.append(folder) }
+                notes += report.warnings.map { "\(path): \($0)" }
             } catch {
                 notes.append("\(path): no report (\(error))")
             }
         }
-        return summary(seconds: Date().timeIntervalSince(started), notes: notes)
+        return summary(seconds: Date().timeIntervalSince(started), figureFolders: figureFolders, notes: notes)
     }
 
+    /// The folder inside each step's folder that receives its figures (`report --figures`).
+    public static let figuresFolder = "figures"
+
     /// The closing lines: time, report and figure, the fits, notes.
-    func summary(seconds: Double, notes: [String]) -> [String] {
+    func summary(seconds: Double, figureFolders: [String] = [], notes: [String]) -> [String] {
         var lines = [String(format: "\(experiment.id) (\(setting.rawValue)) finished in %.1f min: \(out)", seconds / 60)]
         lines.append("  figure: \(out)/\(experiment.figure)")
+        for folder in figureFolders {
+            lines.append("  figures for a paper: \(folder)/ (SVG, PNG, PDF; data as CSV; index \(FigureExport.indexFile))")
+        }
         lines.append("  shows: \(experiment.shows)")
         for step in experiment.steps(setting) where step.command == .sweep {
             guard let report = try? DiagnosticsReport.read(from: step.path(in: out)) else { continue }

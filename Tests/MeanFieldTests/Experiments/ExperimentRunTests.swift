@@ -35,6 +35,18 @@ struct ExperimentRunTests {
         let lines = try runner.run()
         #expect(lines.first?.hasPrefix("E0 (quick) finished in") == true && lines.contains("  figure: \(out)/width/report.html"), "\(lines)")
         for path in ["width/report.html", "single/report.html"] { #expect(FileManager.default.fileExists(atPath: out + "/" + path), "\(path)") }
+        // Each step's figures on their own, indexed, and named in the summary.
+        for step in ["width", "single"] {
+            let folder = "\(out)/\(step)/\(ExperimentRunner.figuresFolder)"
+            let index = (try? String(contentsOfFile: folder + "/" + FigureExport.indexFile, encoding: .utf8)) ?? ""
+            let rows = index.split(separator: "\n").dropFirst()
+            #expect(!rows.isEmpty, "\(step): no figures indexed")
+            for row in rows {
+                let stem = String(row.split(separator: ",")[1])
+                for format in ["svg", "csv"] { #expect(FileManager.default.fileExists(atPath: "\(folder)/\(stem).\(format)"), "\(stem).\(format)") }
+            }
+            #expect(lines.contains { $0.hasPrefix("  figures for a paper: \(folder)/") }, "\(lines)")
+        }
         #expect(SweepRunState.inspect(out + "/single") == .finished(status: "completed"))
         #expect(SweepRunState.inspect(out + "/width/runs/heads-2") == .finished(status: "completed"))
         // The sweep's quick diagnostics measure on the quick sample; the finished run is skipped next time.
@@ -60,7 +72,11 @@ struct ExperimentRunTests {
             defer { try? FileManager.default.removeItem(atPath: out) }
             let result = try meanfield(["experiment", "run", experiment.id, "--quick", "--out", out])
             #expect(result.status == 0 && result.output.contains("\(experiment.id) (quick) finished"), "\(experiment.id): \(result.output.suffix(2000))")
-            for step in experiment.quick { #expect(FileManager.default.fileExists(atPath: step.path(in: out) + "/report.html"), "\(experiment.id) \(step.folder)") }
+            for step in experiment.quick {
+                #expect(FileManager.default.fileExists(atPath: step.path(in: out) + "/report.html"), "\(experiment.id) \(step.folder)")
+                #expect(FileManager.default.fileExists(atPath: step.path(in: out) + "/\(ExperimentRunner.figuresFolder)/\(FigureExport.indexFile)"),
+                        "\(experiment.id) \(step.folder): no figures")
+            }
         }
     }
 }
