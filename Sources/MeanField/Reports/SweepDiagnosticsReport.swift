@@ -241,7 +241,13 @@ public enum SweepDiagnosticsReport {
             let title = family.misScaled.isEmpty ? (family.inconclusive.isEmpty ? "Flat." : "Inconclusive.") : "Mis-scaled."
             return (title, CoordinateCheck.summary(family))
         }, kind: diagnostics.coordinateFamilies.contains { !$0.misScaled.isEmpty } ? "warning" : "ok")
-        for family in diagnostics.coordinateFamilies.prefix(2 * maximumFamilies) {
+        // Families in numeric order of their fixed values (M = 4, 16, 64, 256, not 16, 256, 4, 64), each axis together.
+        let axes = diagnostics.coordinateFamilies.map(\.against).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let orderedFamilies = diagnostics.coordinateFamilies.sorted { a, b in
+            a.against != b.against ? axes.firstIndex(of: a.against)! < axes.firstIndex(of: b.against)!
+                : a.family.compare(b.family, options: .numeric) == .orderedAscending
+        }
+        for family in orderedFamilies.prefix(2 * maximumFamilies) {
             let axis = family.against == "heads" ? "M" : "L"
             let entries = diagnostics.coordinates.filter { $0.family == family.family && $0.against == family.against }
             let fits = diagnostics.coordinateFits.filter { $0.family == family.family && $0.against == family.against }
