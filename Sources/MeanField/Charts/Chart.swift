@@ -49,13 +49,17 @@ public struct ChartSeries: Sendable {
     /// Whether the series' points set the axis ranges (false for a diverged run's curve: drawn,
     /// clipped to the plot, but not stretching the axes).
     public var affectsRange: Bool
+    /// The series' name in the plotted-data CSV (``Chart/dataCSV``) when the legend's `name` is
+    /// shared with other curves (the seeds of one setting): one name per curve there.
+    public var dataName: String?
 
     public init(_ name: String, x: [Double], y: [Double], style: Style = .line, colour: Colour = .automatic,
                 dashed: Bool = false, inLegend: Bool = true, errorLow: [Double]? = nil, errorHigh: [Double]? = nil,
                 lineWidth: Double = 2, markerRadius: Double = 3.5, opacity: Double = 1, affectsRange: Bool = true,
-                dashPattern: String? = nil) {
+                dashPattern: String? = nil, dataName: String? = nil) {
         self.name = name
         self.dashPattern = dashPattern
+        self.dataName = dataName
         let count = min(x.count, y.count)
         self.x = Array(x.prefix(count))
         self.y = Array(y.prefix(count))

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// `series,style,x,y,y_low,y_high`
 ///
-/// - `series`: the legend label (`series N` for an unlabelled one, e.g. a seed not listed);
+/// - `series`: the legend label (`series N` for an unlabelled one), one per curve: the seeds of a
+///   setting, which share its label and colour in the legend, are `<label>, seed s` here;
 /// - `style`: `line`, `line+markers`, `markers`, `reference` (a grey theory line) or `off-scale`
 ///   (a point past the top edge: a diverged run, y is `nan`);
 /// - `x`, `y`: the values in data units (not pixels), Swift's shortest round-trip form; `nan`,
@@ -21,7 +22,7 @@ extension Chart {
     public var dataCSV: String {
         var rows = [Self.dataColumns]
         for (index, item) in series.enumerated() {
-            let name = item.name.isEmpty ? "series \(index + 1)" : item.name
+            let name = item.dataName ?? (item.name.isEmpty ? "series \(index + 1)" : item.name)
             let style: String
             switch item.style {
             case _ where item.colour == .reference: style = "reference"

@@ -151,7 +151,8 @@ public enum SweepReport {
                 let blewUp = isDiverged(run)
                 series.append(ChartSeries(label, x: curve.x, y: curve.y, style: curve.x.count <= 25 ? .lineWithMarkers : .line,
                                           colour: .palette(colour), inLegend: !listed.contains(label), lineWidth: 1.8, markerRadius: 2.5,
-                                          affectsRange: !blewUp, dashPattern: seedDash(run)))
+                                          affectsRange: !blewUp, dashPattern: seedDash(run),
+                                          dataName: seedValues.isEmpty ? nil : run.flags["seed"].map { "\(label), seed \($0)" }))
                 listed.insert(label)
                 if blewUp {
                     diverged.append(run)
