@@ -41,7 +41,28 @@ public struct SafeTensorsFile: Sendable {
         public var name: String
         public var dtype: SafeTensorsDType
         public var shape: [Int]
-        public var bytes: [UInt8]
+        /// The bytes: owned (a tensor added to be written), or a slice of the memory-mapped file
+        /// they were read from (``SafeTensorsFile/read(path:)``: no copy until a tensor is built).
+        var storage: Data
+        /// The bytes as an array (a copy).
+        public var bytes: [UInt8] {
+            get { [UInt8](storage) }
+            set { storage = Data(newValue) }
+        }
+        /// The number of bytes.
+        public var byteCount: Int { storage.count }
+        /// Calls `body` with the bytes where they are (in a read file's mapping: no copy).
+        public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+            try storage.withUnsafeBytes(body)
+        }
+
+        public init(name: String, dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) {
+            (self.name, self.dtype, self.shape, self.storage) = (name, dtype, shape, Data(bytes))
+        }
+
+        init(name: String, dtype: SafeTensorsDType, shape: [Int], storage: Data) {
+            (self.name, self.dtype, self.shape, self.storage) = (name, dtype, shape, storage)
+        }
     }
 
     public private(set) var entries: [Entry] = []
@@ -67,13 +88,28 @@ public struct SafeTensorsFile: Sendable {
         guard entry.dtype == wanted else {
             throw RunError("\(file): tensor '\(name)' is \(entry.dtype.rawValue), this run uses \(wanted.rawValue)")
         }
-        let native = Self.littleEndian(entry.bytes, size: entry.dtype.size)
         let count = entry.shape.reduce(1, *)
+        guard entry.byteCount == count * entry.dtype.size else {
+            throw RunError("\(file): tensor '\(name)' was taken already (takeTensor) or its bytes do not match its shape")
+        }
+        #if _endian(big)
+        let native = Data(Self.littleEndian(entry.bytes, size: entry.dtype.size))
+        #else
+        let native = entry.storage
+        #endif
         return Tensor(shape: entry.shape, unsafeUninitialized: { buffer in
             native.withUnsafeBytes { raw in
                 UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * entry.dtype.size)]))
             }
         })
+    }
+
+    /// ``tensor(_:as:file:)``, then the entry's bytes are released: a reader that takes every
+    /// tensor this way holds each value once (in the tensor), never twice.
+    public mutating func takeTensor<Scalar: TensorScalar>(_ name: String, as _: Scalar.Type = Scalar.self, file: String = "checkpoint") throws -> Tensor<Scalar> {
+        let tensor: Tensor<Scalar> = try self.tensor(name, file: file)
+        if let index = entries.firstIndex(where: { $0.name == name }) { entries[index].storage = Data() }
+        return tensor
     }
 
     /// The metadata key of the content hash: 64 lowercase hex digits of SHA-256 (see the type's documentation).
@@ -87,6 +123,10 @@ public struct SafeTensorsFile: Sendable {
             hash.update(littleEndian: UInt64(bytes.count))
             hash.update(bytes)
         }
+        func put(_ bytes: Data) {
+            hash.update(littleEndian: UInt64(bytes.count))
+            bytes.withUnsafeBytes { hash.update($0.bindMemory(to: UInt8.self)) }
+        }
         let keys = metadata.keys.filter { $0 != Self.contentHashKey }.sorted(by: byUTF8)
         hash.update(littleEndian: UInt64(keys.count))
         for key in keys {
@@ -99,7 +139,7 @@ public struct SafeTensorsFile: Sendable {
             put(Array(entry.dtype.rawValue.utf8))
             hash.update(littleEndian: UInt64(entry.shape.count))
             for axis in entry.shape { hash.update(littleEndian: UInt64(axis)) }
-            put(entry.bytes)
+            put(entry.storage)
         }
         return hash.finalizeHex()
     }
@@ -115,8 +155,8 @@ public struct SafeTensorsFile: Sendable {
         var header: [String: Any] = [:]
         var offset = 0
         for entry in entries {
-            header[entry.name] = ["dtype": entry.dtype.rawValue, "shape": entry.shape, "data_offsets": [offset, offset + entry.bytes.count]] as [String: Any]
-            offset += entry.bytes.count
+            header[entry.name] = ["dtype": entry.dtype.rawValue, "shape": entry.shape, "data_offsets": [offset, offset + entry.byteCount]] as [String: Any]
+            offset += entry.byteCount
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -125,7 +165,7 @@ public struct SafeTensorsFile: Sendable {
         var data = Data(capacity: 8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
-        for entry in entries { data.append(contentsOf: entry.bytes) }
+        for entry in entries { data.append(entry.storage) }
         return data
     }
 
@@ -183,16 +223,35 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// Reads and validates a file; every problem is one line naming the file and what is wrong.
+    /// The file is memory-mapped and the entries are slices of the mapping, so reading a file of S
+    /// bytes allocates no copy of it: the only copy is the tensors a reader builds
+    /// (``takeTensor(_:as:file:)`` releases each entry as it goes). Checkpoints are replaced by
+    /// rename, never rewritten in place, so a mapped file does not change under the reader.
     public static func read(path: String) throws -> SafeTensorsFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
             throw RunError("\(path): cannot read the file (missing or unreadable)")
         }
-        return try parse([UInt8](data), name: path)
+        return try parse(data, name: path)
     }
 
     /// Parses and validates the bytes of a file (`name` is used in messages); the content hash, if
     /// the file has one, is verified unless `verifyingContentHash` is false (tools that repair files).
     public static func parse(_ bytes: [UInt8], name: String, verifyingContentHash: Bool = true) throws -> SafeTensorsFile {
+        try parse(Data(bytes), name: name, verifyingContentHash: verifyingContentHash)
+    }
+
+    /// ``parse(_:name:verifyingContentHash:)`` of a `Data` (a mapped file): the entries are slices of it.
+    public static func parse(_ file: Data, name: String, verifyingContentHash: Bool = true) throws -> SafeTensorsFile {
+        // Zero-based indices whatever `file` is a slice of.
+        let data = file.startIndex == 0 ? file : Data(file)
+        return try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> SafeTensorsFile in
+            try parse(bytes, in: data, name: name, verifyingContentHash: verifyingContentHash)
+        }
+    }
+
+    /// The parser: `bytes` are `data`'s bytes; entries slice `data`.
+    private static func parse(_ bytes: UnsafeRawBufferPointer, in data: Data, name: String, verifyingContentHash: Bool) throws -> SafeTensorsFile {
         func fail(_ problem: String) -> RunError { RunError("\(name): \(problem)") }
         guard bytes.count >= 8 else {
             throw fail("truncated safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
@@ -245,8 +304,7 @@ public struct SafeTensorsFile: Sendable {
                 throw fail("tensor '\(key)': shape \(shape) of \(dtypeName) needs \(expected) bytes, data_offsets give \(offsets[1] - offsets[0])")
             }
             spans.append((offsets[0], offsets[1], key))
-            unordered.append(Entry(name: key, dtype: dtype, shape: shape,
-                                   bytes: Array(bytes[(headerEnd + offsets[0])..<(headerEnd + offsets[1])])))
+            unordered.append(Entry(name: key, dtype: dtype, shape: shape, storage: data[(headerEnd + offsets[0])..<(headerEnd + offsets[1])]))
         }
         // The tensors must tile the data exactly: no overlap, no hole, nothing after the last one.
         spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }

@@ -110,7 +110,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
 
     /// ``read(path:)`` with the failure kind kept (``Defect``) and no remedy appended.
     static func verifiedRead(path: String) throws(Defect) -> TrainingCheckpoint<Scalar> {
-        let file: SafeTensorsFile
+        var file: SafeTensorsFile
         do { file = try SafeTensorsFile.read(path: path) } catch { throw .damaged("\(error)") }
         // Unoptimised: Swift 6.3.1's FunctionSignatureOpts crashes on this nested generic function with a
         // typed throw in release builds (assertion `!type.hasTypeParameter()` in SILArgument).
@@ -164,7 +164,7 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         // The config comes from the file: check its model's size against the values the file holds
         // before building a template of that size (a corrupt config must not allocate a huge model).
         let declared = config.parameterCount
-        let held = file.entries.reduce(0.0) { $0 + Double($1.bytes.count / $1.dtype.size) }
+        let held = file.entries.reduce(0.0) { $0 + Double($1.byteCount / $1.dtype.size) }
         guard declared <= held else {
             throw .damaged("\(path): its config declares a model of \(Int(min(declared, 1e18))) parameters but the file holds \(Int(held)) values (corrupt checkpoint)")
         }
@@ -173,13 +173,14 @@ public struct TrainingCheckpoint<Scalar: TensorScalar> {
         var state: [String: Tensor<Scalar>] = [:]
         do {
             for name in template.names {
-                let tensor: Tensor<Scalar> = try file.tensor(name, file: path)
+                // Each entry is released once its tensor is built: the values are held once.
+                let tensor: Tensor<Scalar> = try file.takeTensor(name, file: path)
                 guard tensor.shape == template[name].shape else {
                     throw RunError("\(path): parameter '\(name)' has shape \(tensor.shape), the config's model needs \(template[name].shape)")
                 }
                 parameters[name] = tensor
             }
-            for name in file.names where name.hasPrefix("optimizer.") { state[name] = try file.tensor(name, file: path) }
+            for name in file.names where name.hasPrefix("optimizer.") { state[name] = try file.takeTensor(name, file: path) }
         } catch { throw .damaged("\(error)") }
         // The optimizer's state tensors have their parameter's shape (a missing one is reported by
         // the optimizer's restore, which knows which it needs).

@@ -77,7 +77,10 @@ struct FaultToleranceTests {
         let flags = ["train", "--steps", "3000", "--heads", "4", "--layers", "2", "--log-every", "1", "--seed", "9", "--threads", "1"]
         #expect(try meanfield(flags + ["--out", reference]).status == 0)
         let process = try startMeanfield(flags + ["--out", run])
-        usleep(300_000)
+        // Once a metrics line is written the loop runs (and its signal handler is installed): a
+        // fixed sleep raced the start on a loaded machine, where SIGTERM then met the default action.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? Data(contentsOf: URL(fileURLWithPath: run + "/metrics.jsonl")))?.count ?? 0) == 0 { usleep(20_000) }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 128 + SIGTERM)
