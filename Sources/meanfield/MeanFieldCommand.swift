@@ -10,4 +10,11 @@ struct MeanFieldCommand: ParsableCommand {
         version: MeanFieldVersion.versionLine,
         subcommands: [Demo.self, ExperimentCommand.self, Train.self, AdjointCheck.self, Bench.self, Sweep.self, Diagnose.self, Report.self, NTKCheck.self, RFFKernel.self, VarPro.self]
     )
+
+    /// Every command stops within seconds of SIGINT or SIGTERM, even when its launcher blocked them
+    /// (``ProcessSetup/unblock(signals:)``): first thing, before the arguments are parsed.
+    static func main() {
+        ProcessSetup.unblock()
+        main(nil)
+    }
 }

@@ -25,6 +25,21 @@ public enum ProcessSetup {
         #endif
     }
 
+    /// The signals that ask a command to stop.
+    public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
+    /// Unblocks `signals` in the calling thread (and so in the threads it starts). The signal mask
+    /// is inherited through fork and exec: a launcher whose thread blocks them (a test runner's
+    /// worker thread, a Python program's, measured with Foundation's Process) would start us with
+    /// SIGTERM blocked, and a command that does not catch it would then run on to its end. Every
+    /// command calls it first thing (``StopRequest`` too); ignored signals stay ignored (`nohup`).
+    public static func unblock(signals: [Int32] = stopSignals) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in signals { sigaddset(&set, number) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
     /// The environment variable through which a sweep (``SweepRunner``) gives the runs it starts
     /// its pid, for ``endWithParent()``.
     public static let parentPIDVariable = "MEANFIELD_PARENT_PID"

@@ -28,10 +28,7 @@ public final class StopRequest {
         receivedStopSignal = 0
         forwardSecondSignal = forwardingToChildren ? 1 : 0
         // A launcher may start us with the signals blocked (the mask is inherited); unblock them here.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        for number in signals { sigaddset(&stopSignals, number) }
-        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        ProcessSetup.unblock(signals: signals)
         for number in signals {
             _ = Foundation.signal(number) { received in
                 if receivedStopSignal == 0 {
