@@ -17,7 +17,8 @@ event_file_loader = pytest.importorskip("tensorboard.backend.event_processing.ev
 TAGS = {"R": "train/risk", "Q": "train/objective", "eval_R": "eval/risk", "batch_loss": "train/batch_loss",
         "lr": "optim/lr", "param_norm": "optim/param_norm", "grad_norm": "optim/grad_norm", "t": "time/mean_field_t",
         "train_loss": "train/loss", "train_acc": "train/accuracy", "test_loss": "eval/loss", "test_acc": "eval/accuracy",
-        "epoch": "time/epoch", "train_seconds": "time/train_seconds"}
+        "epoch": "time/epoch", "train_seconds": "time/train_seconds", "ntk_lambda_min": "ntk/lambda_min",
+        "ntk_lambda_max": "ntk/lambda_max", "pl_constant": "ntk/pl_constant", "dissipation_rate": "ntk/dissipation_rate"}
 LISTS = {"spread_attention": "spread/attention", "spread_ffn": "spread/ffn"}
 
 
