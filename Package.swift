@@ -56,7 +56,10 @@ var targets: [Target] = [
             // Run configuration files (`meanfield train --config`): YAML and TOML parsers.
             .product(name: "Yams", package: "Yams"),
             .product(name: "TOMLKit", package: "TOMLKit"),
-        ]
+            // TensorBoard events (Runs/TensorBoard): the Event messages, generated code committed.
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        exclude: ["Runs/TensorBoard/TensorBoardEvent.proto"]
     ),
     // Experiments, metrics, diagnostics, sweeps and reports; `import MeanField` re-exports the
     // two targets above (Sources/MeanField/Exports.swift).
@@ -125,6 +128,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: targets
 )

@@ -116,7 +116,8 @@ private func otherValue(_ key: TrainKey, current: String) -> String {
     }
 
     @Test func theResumeRuleAcceptsExactlyTheChangeableKeys() throws {
-        #expect(Set(TrainKeys.changeableOnResume) == ["steps", "epochs", "threads", "log-every", "log-every-epochs", "checkpoint-every", "checkpoint-every-epochs"])
+        #expect(Set(TrainKeys.changeableOnResume) == ["steps", "epochs", "threads", "log-every", "log-every-epochs", "checkpoint-every", "checkpoint-every-epochs",
+                                                      "tensorboard"])
         for (task, model, _) in [("icl-regression", ModelKind.transformer, ""), ("synthetic-images", .transformer, ""), (TrainConfig.teacherRegressionTask, .resnet, "")] {
             let saved = try TrainConfig.defaults(task: task, model: model).resolved(defaultThreads: 1)
             for key in TrainKeys.all {
@@ -241,6 +242,6 @@ private func otherValue(_ key: TrainKey, current: String) -> String {
         #expect(text.hasPrefix("run heads-1: --batch-size 9 is larger than --train-size 8"), "\(text)")
         let good = try SweepGrid.make(arguments: ["--heads", "1,2", "--task", "synthetic-images", "--epochs", "1"])
         #expect(message { try SweepRunner(manifest: SweepManifest(grid: good), directory: "x", executable: "/bin/false", threadsPerRun: 1, parallel: 1).checkRuns() } == "no error")
-        #expect(SweepGrid.booleanFlags == ["pre-norm", "class-token", "augment"])
+        #expect(SweepGrid.booleanFlags == ["pre-norm", "class-token", "augment", "tensorboard"])
     }
 }

@@ -12,7 +12,8 @@ import MeanFieldModels
 ///    the last checkpoint written stays the last good one);
 /// 2. logs the metrics line of θ_k when due (`log-every` steps, `log-every-epochs` epochs, step 0
 ///    and the last step): step, t, lr, param_norm, grad_norm, batch_loss (mean batch loss of the
-///    steps since the previous line), epoch (runs given in epochs) and the task's numbers;
+///    steps since the previous line), epoch (runs given in epochs) and the task's numbers, and
+///    the same numbers as TensorBoard scalars (``TensorBoardLog``, unless `tensorboard` is false);
 /// 3. writes the checkpoint of θ_k when due (`checkpoint-every` steps, `checkpoint-every-epochs`
 ///    epochs — both count step 0, the initial state — and the last step);
 /// 4. for k < total, updates θ_k → θ_{k+1} and advances t; on SIGINT/SIGTERM it then checkpoints
@@ -74,6 +75,8 @@ public struct TrainingRun<Task: TrainingTask> {
         var initial = Self.taskNumbers(kept.first { $0["step"] == 0 }?.numbers ?? [:])
         var lastLogged = Self.taskNumbers(kept.last?.numbers ?? [:])
         let checkpointFolder = try begin.prepare(directory, config: config, start: start, scalarType: config.precision.scalarName)
+        // TensorBoard's copy of the metrics lines: a new events file per session, from step `start` on.
+        let tensorBoard = config.tensorboard ? try directory.tensorBoardLog(startStep: start) : nil
 
         var schedule = config.learningRateSchedule
         schedule.totalSteps = total
@@ -131,6 +134,8 @@ public struct TrainingRun<Task: TrainingTask> {
                     if task.logsTrainingSeconds { line.numbers["train_seconds"] = window.seconds }
                 }
                 try directory.appendMetrics(numbers: line.numbers, lists: line.lists)
+                try tensorBoard?.add(step: step, numbers: line.numbers, lists: line.lists)
+                try tensorBoard?.flush()
                 if step == 0 { initial = Self.taskNumbers(line.numbers) }
                 lastLogged = Self.taskNumbers(line.numbers)
                 window = LossWindow()

@@ -3,8 +3,8 @@ import MeanFieldKernels
 import MeanFieldModels
 
 /// The one writer of a run folder (docs/run-format.md): `config.json`, `manifest.json`,
-/// `metrics.jsonl` (one JSON object per logged step), `summary.json`, `confusion.json` and the
-/// `checkpoints/` folder; ``RunRecord`` reads them back. Whole files are written atomically
+/// `metrics.jsonl` (one JSON object per logged step), `summary.json`, `confusion.json`, the
+/// `checkpoints/` folder and the `tensorboard/` events files; ``RunRecord`` reads them back. Whole files are written atomically
 /// (temporary file, then rename), so a crash never leaves a half-written file; metrics lines are
 /// appended whole. Every JSON file is spelled as ``RunFormat`` says (snake_case keys, "inf",
 /// "-inf", "nan").
@@ -94,6 +94,12 @@ public struct RunDirectory {
             throw RunError("cannot create \(folder): \(error.localizedDescription); pass a writable --out")
         }
         return folder
+    }
+
+    /// Starts this session's TensorBoard events file in `tensorboard/`, its first step `startStep`
+    /// (older files lose their events of steps ≥ `startStep`; ``TensorBoardLog``).
+    public func tensorBoardLog(startStep: Int) throws -> TensorBoardLog {
+        try TensorBoardLog(folder: url.appendingPathComponent(RunFormat.tensorboardFolder).path, startStep: startStep)
     }
 
     /// The path of `metrics.jsonl` (for a command that renames its log, e.g. adjoint-check).

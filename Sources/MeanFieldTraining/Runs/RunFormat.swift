@@ -24,6 +24,10 @@ public enum RunFormat {
     /// Written into a sweep folder (next to sweep.json), not into a run folder.
     public static let diagnosticsFile = "diagnostics.json"
     public static let checkpointsFolder = "checkpoints"
+    /// TensorBoard's events files (``TensorBoardLog``), one per training session.
+    public static let tensorboardFolder = "tensorboard"
+    /// The start of every events file's name: `events.out.tfevents.<unix time>.<host>`.
+    public static let eventsFilePrefix = "events.out.tfevents."
 
     // MARK: Keys
 

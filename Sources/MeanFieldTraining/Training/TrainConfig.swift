@@ -125,6 +125,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var logEvery = 10
     /// Log metrics every this many epochs (0 = unused).
     public var logEveryEpochs = 0
+    /// Also write the metrics as TensorBoard events (`tensorboard/` in the run folder).
+    public var tensorboard = true
     /// Fixed flags of a `meanfield sweep` grid that do not apply to this run (`--momentum` with
     /// `--optimizer euler`) and were dropped for it, as `key=value` pairs separated by commas
     /// (`momentum=0.5`); empty for a run started by hand. A record only: it changes nothing.
@@ -142,7 +144,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case optimizer, lr, schedule, warmupSteps = "warmup-steps", minLr = "min-lr", decayEvery = "decay-every"
         case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
-        case checkpointEveryEpochs = "checkpoint-every-epochs", logEveryEpochs = "log-every-epochs", droppedKeys = "dropped-keys"
+        case checkpointEveryEpochs = "checkpoint-every-epochs", logEveryEpochs = "log-every-epochs", tensorboard
+        case droppedKeys = "dropped-keys"
     }
 
     /// Every key a config file may use (and flag it corresponds to), in the order of ``TrainKeys``.

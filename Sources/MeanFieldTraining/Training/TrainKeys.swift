@@ -603,6 +603,9 @@ private let table: [TrainKey] = {
             group: .run, help: "Write a checkpoint every this many epochs; 0 = unused. Not with --train-size 0 (no epochs).",
             defaults: [("image tasks", images, "1")], condition: needsEpochs("checkpoint-every-epochs", instead: "checkpoint-every"),
             changeable: true)),
+        flag("tensorboard", \.tensorboard, Common(
+            group: .run, help: "Also write every metrics line as TensorBoard scalars (tensorboard/ in the run folder; "
+                + "view with tensorboard --logdir DIR).", changeable: true)),
         entry("dropped-keys", .keyValues, Common(
             group: .run, help: "Set by meanfield sweep: the grid's fixed flags that do not apply to this run (--momentum with "
                 + "--optimizer euler), dropped for it and recorded here as key=value,…; none for a run started by hand. Changes nothing."),

@@ -378,8 +378,11 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
     /// reader or writer cannot come back unnoticed. Help texts that mention a file inside a longer
     /// sentence do not count.
     @Test func onlyTheRunsModuleNamesTheRunFiles() throws {
-        let names = ["metrics.jsonl", "summary.json", "config.json", "manifest.json", "confusion.json", "diagnostics.json", "checkpoints"]
+        let names = ["metrics.jsonl", "summary.json", "config.json", "manifest.json", "confusion.json", "diagnostics.json", "checkpoints",
+                     "events.out.tfevents."]
+        // The events folder as a path ("/tensorboard", "tensorboard/…"); the bare word is also the config key.
         let pattern = "\"/?(" + names.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|") + ")\""
+            + "|\"/tensorboard\\b|\"tensorboard/"
         let enumerator = try #require(FileManager.default.enumerator(atPath: sourcesRoot.path))
         var offenders: [String] = [], scanned = 0
         while let file = enumerator.nextObject() as? String {
@@ -395,5 +398,7 @@ private func close(_ a: Double?, _ b: Double?) -> Bool {
         #expect(offenders.isEmpty, "run files opened outside Sources/MeanFieldTraining/Runs:\n\(offenders.joined(separator: "\n"))")
         // The pattern does catch a reader.
         #expect("let data = FileManager.default.contents(atPath: path + \"/summary.json\")".range(of: pattern, options: .regularExpression) != nil)
+        #expect("let events = path + \"/tensorboard\"".range(of: pattern, options: .regularExpression) != nil)
+        #expect("flag(\"tensorboard\", \\.tensorboard".range(of: pattern, options: .regularExpression) == nil)
     }
 }
