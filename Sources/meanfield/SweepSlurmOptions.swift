@@ -16,9 +16,11 @@ struct SweepSlurmOptions: ParsableArguments {
 
     /// The resources, checked; throws when any is given without `--emit slurm`.
     func resources(emitting: Bool) throws -> SlurmResources {
-        let given = [("--time", time), ("--mem", mem), ("--mem-per-cpu", memPerCpu), ("--partition", partition), ("--account", account),
-                     ("--qos", qos), ("--sbatch-arg", sbatchArg.first), ("--max-array-size", maxArraySize.map(String.init))]
-            .filter { $0.1 != nil }.map(\.0)
+        var given: [String] = []
+        let texts: [(String, String?)] = [("--time", time), ("--mem", mem), ("--mem-per-cpu", memPerCpu), ("--partition", partition),
+                                          ("--account", account), ("--qos", qos), ("--sbatch-arg", sbatchArg.first)]
+        for (flag, value) in texts where value != nil { given.append(flag) }
+        if maxArraySize != nil { given.append("--max-array-size") }
         if !emitting, let first = given.first {
             throw RunError("\(first) sets a Slurm job's resources: add --emit slurm, or drop it for a local sweep")
         }
@@ -33,7 +35,7 @@ struct SweepSlurmOptions: ParsableArguments {
 /// Replaces this process with `executable arguments` (execv): the process id, its signals and its
 /// standard streams stay, so a Slurm array task's SIGTERM reaches the run itself.
 func replaceProcess(executable: String, arguments: [String]) throws -> Never {
-    fflush(stdout)
+    fflush(nil)  // every stdio stream: what print() buffered goes out before the process is replaced
     let words = ([executable] + arguments).map { strdup($0) } + [nil]
     execv(executable, words)
     throw RunError("cannot run \(executable): \(String(cString: strerror(errno)))")
