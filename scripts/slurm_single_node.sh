@@ -40,6 +40,7 @@ munge -n | unmunge >/dev/null 2>&1 || fail "munge does not answer (see /var/log/
 
 # --- slurm.conf: one node, localhost ------------------------------------------------------------
 cpus="${SLURM_CPUS:-$(nproc)}"
+memory="$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)"   # MB, for --mem requests
 mkdir -p "$state/ctld" "$state/d" "$state/log"
 new="$(mktemp)"
 cat >"$new" <<EOF
@@ -73,12 +74,12 @@ SlurmctldTimeout=30
 SlurmdTimeout=60
 KillWait=30
 MinJobAge=600
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 if ! cmp -s "$new" "$conf"; then
-  say "writing $conf (node localhost, $cpus CPUs)"
+  say "writing $conf (node localhost, $cpus CPUs, $memory MB)"
   for daemon in slurmd slurmctld; do
     if running "$state/$daemon.pid"; then kill "$(cat "$state/$daemon.pid")"; sleep 2; fi
   done
