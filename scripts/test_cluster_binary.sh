@@ -30,7 +30,7 @@ unshare -m --propagation private bash -euo pipefail -c '
     echo "test_cluster_binary: control: the toolchain-linked debug binary fails here: $(head -n 1 "$work/control.log")"
   fi
   "$bin" --version
-  "$bin" demo --steps 20 --heads 2 --ffn-units 2 --layers 1 --batch-size 16 --threads 1 --out "$work/demo" >"$work/demo.log"
+  "$bin" demo --steps 20 --heads 2 --ffn-units 2 --layers 1 --batch-size 16 --threads 1 --out "$work/demo" >"$work/demo.log" 2>&1
   grep -q "\"status\" *: *\"completed\"" "$work/demo/summary.json" || { echo "demo did not complete: $(tail -n 3 "$work/demo.log")" >&2; exit 1; }
   "$bin" report "$work/demo" >/dev/null
   [ -s "$work/demo/report.html" ] || { echo "no report.html" >&2; exit 1; }
