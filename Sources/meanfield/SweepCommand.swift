@@ -22,8 +22,8 @@ struct Sweep: ParsableCommand {
         Examples:
           meanfield sweep --task icl-regression --heads 2,8,32 --layers 2,8 --seeds 3 --out runs/width
           meanfield sweep --grid sweep.toml --out runs/lr --parallel 2 --threads-per-run 1
-          meanfield sweep --heads 2,8 --seeds 4 --steps 2000 --out /shared/runs/w --emit slurm
-          meanfield sweep --summarize /shared/runs/w
+          meanfield sweep --heads 2,8 --seeds 4 --steps 2000 --checkpoint-every 100 --out /shared/runs/w --emit slurm --time 1:00:00 --mem 2G
+          /shared/runs/w/submit.sh
         """)
 
     @Option(help: "Sweep folder: sweep.json, runs/<name>/, runs/<name>.log, summary.csv (required).") var out: String?
@@ -31,10 +31,11 @@ struct Sweep: ParsableCommand {
     @Option(help: "Add the axis seed = 0 … N−1 (or give --seed a,b,c).") var seeds: Int?
     @Option(help: "Runs at a time (default: cores / threads-per-run; with --emit slurm: the array's %P throttle, default all runs).") var parallel: Int?
     @Option(help: "Worker threads of each run, its --threads (default 1; Slurm: --cpus-per-task).") var threadsPerRun: Int?
-    @Option(help: "Instead of running: 'slurm' writes DIR/sweep.sbatch (a job array), DIR/runs.txt and DIR/sweep.json.") var emit: String?
+    @Option(help: "Instead of running: 'slurm' writes DIR/sweep.sbatch (the job array), DIR/report.sbatch, DIR/submit.sh (submits both, chained), DIR/runs.txt and DIR/sweep.json.") var emit: String?
     @Option(help: "Samples the limit diagnostics measure distances on (meanfield diagnose --eval-size; default \(LimitDiagnostics.defaultEvalSize)).") var diagnoseEvalSize: Int?
     @Flag(help: "Check the flags of every run and print what would run (start, resume or skip), without running anything.") var dryRun = false
     @Option(help: "Write DIR/summary.csv for the sweep in DIR from whatever runs have finished (after a Slurm array).") var summarize: String?
+    @OptionGroup var slurm: SweepSlurmOptions
     @Option(help: ArgumentHelp("Run task I of DIR/runs.txt (what each task of sweep.sbatch does); needs --out DIR.", visibility: .hidden)) var arrayTask: Int?
     @Argument(parsing: .allUnrecognized, help: "Train flags; comma-separated values make grid axes (e.g. --heads 2,8,32 --lr 0.01,0.1).") var trainFlags: [String] = []
 
@@ -42,10 +43,16 @@ struct Sweep: ParsableCommand {
         if let summarize { return try summarizeSweep(summarize) }
         if let arrayTask {
             guard let out = try out.map({ try runFolder($0, default: "sweep") }) else { throw RunError("--array-task needs --out DIR (the folder of sweep.sbatch and runs.txt)") }
-            let status = try SweepRunner.runArrayTask(index: arrayTask, directory: out, executable: SweepRunner.currentExecutable())
-            if status != 0 { throw ExitCode(status) }
+            if let threads = threadsPerRun, threads < 1 || threads > TrainBound.threads.value {
+                throw RunError("--threads-per-run (SLURM_CPUS_PER_TASK in sweep.sbatch): expected an integer in 1...\(TrainBound.threads.value), got \(threads)")
+            }
+            switch try SweepRunner.arrayTask(index: arrayTask, directory: out, threads: threadsPerRun) {
+            case .finished(let status): if status != "completed" { throw ExitCode(1) }
+            case .run(let arguments): try replaceProcess(executable: SweepRunner.currentExecutable(), arguments: arguments)
+            }
             return
         }
+        let resources = try slurm.resources(emitting: emit != nil)
 
         let file = try grid.map(SweepFile.load)
         guard let directory = out ?? file?.out else { throw RunError("--out DIR is required: the sweep's folder (runs, logs, sweep.json, summary.csv)") }
@@ -80,11 +87,16 @@ struct Sweep: ParsableCommand {
 
         if let emit {
             guard emit.lowercased() == "slurm" else { throw RunError("--emit: expected slurm, got '\(emit)'") }
-            let script = try SlurmScript.emit(runner: runner, parallel: parallel ?? file?.parallel)
-            print("meanfield sweep: \(counted) as a Slurm job array, \(threads) CPU\(threads == 1 ? "" : "s") per task: \(script)")
-            print("  submit:    sbatch \(SlurmScript.shellQuoted(script))")
-            print("  watch:     squeue --me; tail \(SlurmScript.shellQuoted(runner.directory))/runs/*.log")
-            print("  summarize: meanfield sweep --summarize \(SlurmScript.shellQuoted(runner.directory)); then meanfield report \(SlurmScript.shellQuoted(runner.directory))")
+            let script = try SlurmScript.emit(runner: runner, parallel: parallel ?? file?.parallel, resources: resources, maxArraySize: slurm.maxArraySize)
+            for line in SlurmSite.nodeLocalWarnings(executable: script.executable, sweepDirectory: script.sweepDirectory, workingDirectory: script.workingDirectory) {
+                FileHandle.standardError.write(Data("meanfield sweep: warning: \(line)\n".utf8))
+            }
+            let folder = SlurmScript.shellQuoted(runner.directory)
+            let arrays = script.chunks.count == 1 ? "one array job" : "\(script.chunks.count) array jobs (MaxArraySize \(script.maxArraySize))"
+            print("meanfield sweep: \(counted) as \(arrays), \(threads) CPU\(threads == 1 ? "" : "s") per task, then a report job: \(runner.directory)/\(SlurmScript.scriptFileName)")
+            print("  submit:  \(SlurmScript.shellQuoted(runner.directory + "/" + SlurmScript.submitFileName))   (the array and the report job; or the array alone: sbatch \(SlurmScript.shellQuoted(runner.directory + "/" + SlurmScript.scriptFileName)))")
+            print("  watch:   squeue --me; tail \(folder)/runs/*.log")
+            print("  collect: \(folder)/report.html, diagnostics.json and summary.csv, written by the report job when every task has succeeded")
             return
         }
 

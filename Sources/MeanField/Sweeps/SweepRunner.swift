@@ -276,39 +276,43 @@ public struct SweepRunner {
 
     // MARK: One run of a Slurm job array
 
-    /// Runs line `index` (0-based) of `DIR/runs.txt` as one task of a Slurm job array: skips it
-    /// when finished, resumes it when interrupted, else starts it; its output goes to this
-    /// process's (the array task's log). Returns the exit status for the task.
-    public static func runArrayTask(index: Int, directory: String, executable: String,
-                                    report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) throws -> Int32 {
+    /// What task `index` of a Slurm job array does (line `index`, 0-based, of `DIR/runs.txt`).
+    public enum ArrayTask: Equatable, Sendable {
+        /// The run is finished with this status: nothing to do (the task succeeds when it completed).
+        case finished(status: String)
+        /// Run `meanfield` with these arguments (`train …`, or `train --resume …`).
+        case run(arguments: [String])
+    }
+
+    /// Plans line `index` of `DIR/runs.txt` as one task of a Slurm job array: skip it when
+    /// finished, resume it when interrupted, else start it; `threads` (the allocation's
+    /// `SLURM_CPUS_PER_TASK`) replaces the line's `--threads` when given. `report` gets one line
+    /// saying which; the caller then replaces itself with `meanfield` and these arguments, so
+    /// that a SIGTERM to the task reaches the run (which checkpoints and stops).
+    public static func arrayTask(index: Int, directory: String, threads: Int? = nil,
+                                 report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) throws -> ArrayTask {
         let path = directory + "/" + SlurmScript.runsFileName
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RunError("\(path): cannot read it; write it with meanfield sweep … --emit slurm --out \(directory)")
         }
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         guard lines.indices.contains(index) else { throw RunError("--array-task \(index): \(path) has \(lines.count) runs (0 … \(lines.count - 1))") }
-        let arguments = try SlurmScript.shellWords(String(lines[index]))
-        let flags = try SweepGrid.parseFlags(arguments)
+        let flags = try SweepGrid.parseFlags(SlurmScript.shellWords(String(lines[index])))
         guard let out = flags.first(where: { $0.flag == "out" })?.value else { throw RunError("\(path) line \(index + 1): no --out") }
-        let threads = flags.first(where: { $0.flag == "threads" })?.value
-        let trainArguments: [String]
+        let threads = threads.map(String.init) ?? flags.first(where: { $0.flag == "threads" })?.value
+        let runFlags = flags.filter { $0.flag != "out" && $0.flag != "threads" }
         switch SweepRunState.inspect(out) {
         case .finished(let status):
             report("sweep task \(index): \(out) is already finished (\(status)); nothing to do")
-            return status == "completed" ? 0 : 1
+            return .finished(status: status)
         case .interrupted:
             report("sweep task \(index): resuming \(out)")
-            trainArguments = resumeArguments(flags: flags.filter { $0.flag != "out" && $0.flag != "threads" }, directory: out, threads: threads)
+            return .run(arguments: ["train"] + resumeArguments(flags: runFlags, directory: out, threads: threads))
         case .notStarted:
+            let arguments = SweepGrid.trainArguments(runFlags) + ["--out", out] + (threads.map { ["--threads", $0] } ?? [])
             report("sweep task \(index): meanfield train " + arguments.map(SlurmScript.shellQuoted).joined(separator: " "))
-            trainArguments = arguments
+            return .run(arguments: ["train"] + arguments)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["train"] + trainArguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }
 

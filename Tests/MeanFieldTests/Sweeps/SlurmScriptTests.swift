@@ -1,5 +1,6 @@
 // Slurm emission (Sources/MeanField/Sweeps/SlurmScript.swift): the job-array script's directives
-// and paths, runs.txt lines that parse back to each run's flags, and shell quoting.
+// and paths, runs.txt lines that parse back to each run's flags, the report job and submit.sh, and
+// shell quoting. The scripts run on a real Slurm in scripts/slurm_sweep_test.sh (.ci/run).
 import Foundation
 import MeanField
 import Testing
@@ -10,22 +11,27 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let grid = try SweepGrid.make(arguments: ["--task", "icl-regression", "--heads", "1,2", "--steps", "20", "--data", "my data/x"], seeds: 2)
         let runner = SweepRunner(manifest: SweepManifest(grid: grid), directory: folder, executable: "/opt/mean field/meanfield", threadsPerRun: 3, parallel: 1)
-        let path = try SlurmScript.emit(runner: runner, parallel: 2, workingDirectory: "/srv/work")
-        #expect(path == folder + "/sweep.sbatch")
+        let emitted = try SlurmScript.emit(runner: runner, parallel: 2, maxArraySize: 1001, workingDirectory: "/srv/work")
+        let path = folder + "/sweep.sbatch"
+        #expect(emitted.chunks == [0 ..< 4])
         let script = try String(contentsOfFile: path, encoding: .utf8)
         let directives = script.split(separator: "\n").filter { $0.hasPrefix("#SBATCH ") }
         #expect(directives == [
             "#SBATCH --job-name=meanfield-slurm-\(getpid())",
             "#SBATCH --array=0-3%2",
+            "#SBATCH --output=\(folder)/runs/%x-%A_%a.log",
+            "#SBATCH --open-mode=append",
+            "#SBATCH --signal=B:TERM@120",
+            "#SBATCH --requeue",
             "#SBATCH --ntasks=1",
             "#SBATCH --cpus-per-task=3",
-            "#SBATCH --output=\(folder)/runs/%x-%A_%a.log",
             "#SBATCH --chdir=/srv/work",
         ])
         #expect(script.hasPrefix("#!/bin/bash\n"))
         #expect(SlurmScript.jobName(forDirectory: "/x/runs/width sweep") == "meanfield-width_sweep")
         #expect(script.contains("MEANFIELD=\"${MEANFIELD:-'/opt/mean field/meanfield'}\""))
-        #expect(script.contains("exec \"$MEANFIELD\" sweep --array-task \"$SLURM_ARRAY_TASK_ID\" --out \(folder)\n"))
+        #expect(script.contains("task=$((SLURM_ARRAY_TASK_ID + ${MEANFIELD_TASK_OFFSET:-0}))\n"))
+        #expect(script.contains("\"$MEANFIELD\" sweep --array-task \"$task\" --threads-per-run \"${SLURM_CPUS_PER_TASK:-3}\" --out \(folder) &\n"))
         #expect(FileManager.default.isExecutableFile(atPath: path))
         var isFolder: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: folder + "/runs", isDirectory: &isFolder) && isFolder.boolValue)
@@ -49,7 +55,8 @@ import Testing
         let runner = SweepRunner(manifest: SweepManifest(grid: try SweepGrid.make(arguments: ["--heads", "1,2,4"])),
                                  directory: folder, executable: "/bin/meanfield", threadsPerRun: 1, parallel: 1)
         for (given, expected) in [(nil, "0-2%3"), (8, "0-2%3"), (1, "0-2%1")] as [(Int?, String)] {
-            let script = try String(contentsOfFile: SlurmScript.emit(runner: runner, parallel: given), encoding: .utf8)
+            try SlurmScript.emit(runner: runner, parallel: given, maxArraySize: 1001)
+            let script = try String(contentsOfFile: folder + "/sweep.sbatch", encoding: .utf8)
             #expect(script.contains("#SBATCH --array=\(expected)\n"))
         }
     }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# End-to-end test of `meanfield sweep --emit slurm` on a real one-node Slurm (scripts/slurm_single_node.sh):
+# emits a 4-run width sweep cut into two array jobs (--max-array-size 3), submits it with submit.sh,
+# stops two running tasks mid-run, one as Slurm's time-limit warning does (scancel --batch
+# --signal=TERM: the task requeues itself) and one with `scontrol requeue` (Slurm requeues it), and
+# checks that:
+#   - every task completes (summary.csv: 4 completed);
+#   - both stopped runs resumed from the checkpoint they wrote on SIGTERM (summary.json's
+#     resumed_from_step > 0, "resuming" in the task log), and the first one's metrics.jsonl equals,
+#     step by step, that of the same run trained here without interruption;
+#   - the report job (afterok on both array jobs) wrote diagnostics.json with width entries and
+#     report.html with its limit diagnostics.
+# Run by .ci/run. Skips (exit 0, with the reason) when Slurm cannot be started here.
+#   MEANFIELD=/path/to/meanfield   the binary (default: .build/debug/meanfield)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+say() { printf 'slurm_sweep_test: %s\n' "$*"; }
+
+setup_log="$(mktemp)"
+if ! scripts/slurm_single_node.sh >"$setup_log" 2>&1; then
+  say "SKIPPED: Slurm cannot start here: $(tail -n 1 "$setup_log")"
+  exit 0
+fi
+export SLURM_CONF="${MEANFIELD_SLURM_STATE:-/tmp/meanfield-slurm}/slurm.conf"
+MEANFIELD="${MEANFIELD:-$(pwd)/.build/debug/meanfield}"
+[ -x "$MEANFIELD" ] || { say "FAILED: no binary $MEANFIELD (swift build first)" >&2; exit 1; }
+sweep="$(mktemp -d /tmp/meanfield-slurm-test.XXXXXX)"
+fail() {
+  say "FAILED: $*" >&2
+  squeue >&2 || true
+  tail -n 4 "$sweep"/runs/*.log "$sweep"/report-*.log >&2 2>/dev/null || true
+  exit 1
+}
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# 4 runs (heads 1, 2 × seeds 0, 1) of 3000 steps, a checkpoint every 50: long enough (several seconds)
+# to be stopped mid-run, after their first checkpoint.
+"$MEANFIELD" sweep --task icl-regression --heads 1,2 --seeds 2 --layers 1 --ffn-units 2 --steps "${STEPS:-3000}" \
+  --train-size 16 --eval-size 16 --log-every 50 --checkpoint-every 50 --threads-per-run 1 --out "$sweep" \
+  --emit slurm --time 10:00 --mem 1G --max-array-size 3 --sbatch-arg=--comment=meanfield-ci
+grep -q '^#SBATCH --time=10:00$' "$sweep/sweep.sbatch" || fail "no --time in sweep.sbatch"
+ids="$("$sweep/submit.sh")" || fail "submit.sh failed"
+say "$ids"
+ids="${ids##* }"                                 # A,B,R: the two array jobs and the report job
+IFS=, read -r first second report <<<"$ids"
+[ -n "$report" ] || fail "expected two array jobs and a report job, got '$ids'"
+
+# Stop tasks 0 and 1 once their runs have a checkpoint after step 0.
+checkpointed() { ls "$sweep/runs/$1/checkpoints/" 2>/dev/null | grep -qv 'step-00000000'; }
+for _ in $(seq 120); do checkpointed heads-1_seed-0 && checkpointed heads-1_seed-1 && break; sleep 0.5; done
+checkpointed heads-1_seed-0 && checkpointed heads-1_seed-1 || fail "tasks 0 and 1 wrote no checkpoint within 60 s"
+scancel --batch --signal=TERM "${first}_0"     # as the time-limit warning (--signal=B:TERM@120)
+scontrol requeue "${first}_1"                   # as an administrator or preemption
+say "stopped ${first}_0 (SIGTERM to the batch shell) and requeued ${first}_1"
+
+for _ in $(seq 300); do [ -z "$(squeue -h -j "$ids" 2>/dev/null)" ] && break; sleep 1; done
+[ -z "$(squeue -h -j "$ids" 2>/dev/null)" ] || fail "jobs $ids still queued after 300 s"
+
+completed="$(grep -c ',completed,' "$sweep/summary.csv" || true)"
+[ "$completed" = 4 ] || fail "summary.csv has $completed completed runs, expected 4"
+for task in 0 1; do
+  run="heads-1_seed-$task"
+  log="$(ls "$sweep"/runs/*-"${first}"_"$task"+0.log)"           # split arrays: %x-%A_%a+OFFSET.log
+  grep -q "sweep task $task: resuming" "$log" || fail "task $task did not resume (log $log)"
+  step="$(json "$sweep/runs/$run/summary.json" 'd.get("resumed_from_step", 0)')"
+  [ "$step" -gt 0 ] || fail "run $run resumed from step $step, not from its checkpoint"
+  say "task $task: stopped at step $step of ${STEPS:-3000}, requeued, resumed from there"
+done
+grep -q "requeueing ${first}_0" "$sweep"/runs/*-"${first}"_0+0.log || fail "task 0 did not requeue itself"
+
+# The same run as task 0, uninterrupted, here: identical metrics.
+line="$(head -n 1 "$sweep/runs.txt")"
+eval "words=($line)"
+for i in "${!words[@]}"; do [ "${words[$i]}" = --out ] && words[$((i + 1))]="$sweep/uninterrupted"; done
+"$MEANFIELD" train "${words[@]}" >/dev/null 2>&1
+python3 - "$sweep/runs/heads-1_seed-0/metrics.jsonl" "$sweep/uninterrupted/metrics.jsonl" <<'EOF' || fail "resumed metrics differ"
+import json, sys
+def read(path):
+    return [{k: v for k, v in json.loads(line).items() if not k.endswith("seconds")} for line in open(path)]
+resumed, plain = read(sys.argv[1]), read(sys.argv[2])
+assert len(resumed) == len(plain) and len(plain) > 5, (len(resumed), len(plain))
+for a, b in zip(resumed, plain):
+    assert a == b, f"step {a.get('step')}: {a} != {b}"
+print(f"slurm_sweep_test: resumed run = uninterrupted run at all {len(plain)} logged steps (final R {plain[-1]['R']})")
+EOF
+
+widths="$(json "$sweep/diagnostics.json" 'len(d["width"])')"
+[ "$widths" -gt 0 ] || fail "diagnostics.json has no width entries"
+[ -s "$sweep/report.html" ] || fail "the report job wrote no report.html"
+grep -q "has no diagnostics.json" "$sweep/report.html" && fail "report.html has no diagnostics"
+say "OK in $(( $(date +%s) - started )) s: 4 tasks in 2 array jobs completed, 2 stopped tasks resumed, report job ${report} wrote diagnostics.json ($widths width entries) and report.html ($sweep)"
