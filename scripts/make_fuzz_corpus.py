@@ -76,12 +76,12 @@ for name in ["numpy-written.safetensors", "safetensors-package-written.safetenso
 
 # Config files: the first byte picks the format (0 TOML, 1 JSON, 2 YAML: ConfigFile.Format.allCases).
 toml = b'heads = 4\nlayers = 2\nlr = 0.01\noptimizer = "adamw"\nbeta2 = 0.999\nsteps = 100\n'
-write("config", "ok.toml", b"\x00" + toml)
+write("config", "ok-basic.toml", b"\x00" + toml)
 write("config", "bad-value.toml", b"\x00heads = 0\nlayers = [1, 2]\n")
 write("config", "bad-table.toml", b"\x00[model]\nheads = 4\n")
-write("config", "ok.json", b'\x01{"heads": 4, "layers": 2, "lr": 0.01, "task": "icl-regression", "seed": 7}')
+write("config", "ok-basic.json", b'\x01{"heads": 4, "layers": 2, "lr": 0.01, "task": "icl-regression", "seed": 7}')
 write("config", "bad-nested.json", b'\x01{"heads": {"a": [1, 2]}, "lr": null}')
-write("config", "ok.yaml", b"\x02heads: 4\nlayers: 2\nlr: 1e-2\nschedule: cosine\nmin_lr: 0.001\nsteps: 50\n")
+write("config", "ok-cosine.yaml", b"\x02heads: 4\nlayers: 2\nlr: 1e-2\nschedule: cosine\nmin_lr: 0.001\nsteps: 50\n")
 write("config", "ok-aliases.yaml", b"\x02heads: &a 4\nlayers: *a\nffn_units: *a\n")
 write("config", "bad-aliased-list.yaml", b"\x02l: &l [1, 2]\nheads: *l\n")
 write("config", "bad-huge-number.yaml", b"\x02examples: 9223372036854775807\nsteps: 1e13\n")

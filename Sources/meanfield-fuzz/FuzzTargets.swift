@@ -22,9 +22,9 @@ enum FuzzTarget: String, CaseIterable {
     func run(_ bytes: [UInt8]) -> String? {
         switch self {
         case .idx:
-            // Read as images, then as labels: nil when either reading accepts the file.
+            // Read as images (rank 3), then as labels (rank 1, 10 classes): nil when either accepts the file.
             return withTemporaryFile(bytes, suffix: bytes.starts(with: [0x1f, 0x8b]) ? ".gz" : "") { path in
-                let images = refusal { _ = try IDXReader.read(path: path) }
+                let images = refusal { _ = try IDXReader.readImages(path: path) }
                 let labels = refusal { _ = try IDXReader.readLabels(path: path, classCount: 10) }
                 return images == nil || labels == nil ? nil : images
             }
@@ -65,7 +65,7 @@ private func refusal(_ body: () throws -> Void) -> String? {
 
 /// Writes `bytes` to a fresh file in the temporary folder, runs `body` on its path, removes it.
 private func withTemporaryFile(_ bytes: [UInt8], suffix: String, _ body: (String) -> String?) -> String? {
-    let path = NSTemporaryDirectory() + "/meanfield-fuzz-\(getpid())\(suffix)"
+    let path = NSTemporaryDirectory() + "meanfield-fuzz-\(getpid())\(suffix)"
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return "cannot write \(path)" }
     defer { unlink(path) }
     return body(path)
