@@ -154,6 +154,13 @@ public enum ConfigFile {
                 }
             }
         case .toml:
+            // TOML allows no control character but tab, line feed and carriage return; toml++ aborts on
+            // some (an assertion in its key parser on "[\u{02}x", found by fuzzing), so they are refused first.
+            if let index = text.unicodeScalars.firstIndex(where: { ($0.value < 0x20 && ![0x09, 0x0A, 0x0D].contains($0.value)) || $0.value == 0x7F }) {
+                let line = text.unicodeScalars[..<index].filter { $0 == "\n" }.count + 1
+                let code = String(text.unicodeScalars[index].value, radix: 16, uppercase: true)
+                throw RunError("\(name) line \(line): not valid TOML: control character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) (TOML allows only tab, line feed and carriage return)")
+            }
             let table: TOMLTable
             do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
                 throw RunError("\(name): not valid TOML: \(error.description) (\(error.source.debugDescription))")

@@ -14,6 +14,8 @@ private let sizeBound = ["2147483647", "32-bit integers"]
 
 private let files: [String: String] = [
     "settings.ini": "heads = 4\n",
+    // A control character in a TOML table header: toml++ aborted on it (an assertion; found by fuzzing).
+    "control.toml": "heads = 4\n[\u{02}ex\n",
     "empty.json": "",
     // 10⁵ nested lists: a recursive-descent parser without a depth limit overflows its stack.
     "deep.json": String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n",
