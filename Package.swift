@@ -79,6 +79,9 @@ var targets: [Target] = [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]
     ),
+    // Fuzz targets for the readers of untrusted files (scripts/fuzz.sh builds it with libFuzzer;
+    // the plain build replays the committed corpus).
+    .executableTarget(name: "meanfield-fuzz", dependencies: ["MeanFieldTraining", "MeanFieldModels"]),
     .testTarget(name: "MeanFieldKernelsTests", dependencies: ["MeanFieldKernels"]),
     .testTarget(name: "MeanFieldCoreTests", dependencies: ["MeanFieldCore"], resources: [.copy("Fixtures")]),
     // Fixtures/ (safetensors written by scripts/safetensors_reference.py) is read through #filePath.

@@ -46,6 +46,7 @@ struct TrainBench: ParsableCommand {
             return found
         }
         if let export {
+            try InputPath.checkFolder(export, flag: "--export")
             var risks: [String: [Double]] = [:]
             for benchCase in cases { risks[benchCase.name] = try TrainStepBenchmark.export(benchCase, kind: engine, to: export) }
             let data = try JSONSerialization.data(withJSONObject: risks, options: [.sortedKeys])

@@ -47,12 +47,16 @@ struct ExperimentCommand: ParsableCommand {
 
         func validate() throws {
             if quick && full { throw ValidationError("--quick and --full exclude each other; pass one") }
-            if parallel < 1 { throw ValidationError("--parallel: expected an integer ≥ 1, got \(parallel)") }
+            // The sweep's bound: each run at a time is a process.
+            if !(1...SweepGrid.maximumRuns).contains(parallel) {
+                throw ValidationError("--parallel: expected an integer in 1...\(SweepGrid.maximumRuns) (runs at a time, each a process), got \(parallel)")
+            }
             if out == nil { throw ValidationError("--out DIR is required: the experiment's folder (e.g. --out runs/\(name.lowercased()))") }
         }
 
         func run() throws {
             let experiment = try Experiment.named(name)
+            try InputPath.checkFolder(out!, flag: "--out")
             let runner = ExperimentRunner(experiment: experiment, setting: full ? .full : .quick, out: out!, parallel: parallel,
                                           executable: SweepRunner.currentExecutable())
             runner.say("\(experiment.id) (\(runner.setting.rawValue), about \(runner.setting == .full ? experiment.fullTime : experiment.quickTime) on 2 cores): \(experiment.title) [\(experiment.claim)]")

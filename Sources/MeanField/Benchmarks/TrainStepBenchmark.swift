@@ -93,7 +93,9 @@ public enum TrainStepBenchmark {
     /// and returns the risks of 10 Euler steps from those weights in Double (R before each step and
     /// after the last: 11 values), computed by `kind`.
     public static func export(_ benchCase: Case, kind: EngineKind, to directory: String) throws -> [Double] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw RunError("--export \(directory): cannot create the folder (\(error.localizedDescription)); pass a writable folder")
+        }
         var store: ParameterStore<Double> = MeanFieldTransformer(config: benchCase.config).initialParameters(seed: 0)
         let (tokens, targets) = batch(benchCase, as: Double.self)
         let configJSON = String(decoding: try JSONEncoder().encode(benchCase.config), as: UTF8.self)

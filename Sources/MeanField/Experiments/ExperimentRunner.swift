@@ -54,7 +54,9 @@ public struct ExperimentRunner: Sendable {
     @discardableResult
     public func run() throws -> [String] {
         let started = Date()
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+            throw RunError("--out \(out): cannot create the folder (\(error.localizedDescription)); pass a writable folder")
+        }
         let steps = experiment.steps(setting)
         var notes: [String] = [], figureFolders: [String] = []
         for (index, step) in steps.enumerated() {

@@ -154,6 +154,22 @@ public enum ConfigFile {
                 }
             }
         case .toml:
+            // TOML allows no control character but tab, line feed and carriage return.
+            if let index = text.unicodeScalars.firstIndex(where: { ($0.value < 0x20 && ![0x09, 0x0A, 0x0D].contains($0.value)) || $0.value == 0x7F }) {
+                let line = text.unicodeScalars[..<index].filter { $0 == "\n" }.count + 1
+                let code = String(text.unicodeScalars[index].value, radix: 16, uppercase: true)
+                throw RunError("\(name) line \(line): not valid TOML: control character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) (TOML allows only tab, line feed and carriage return)")
+            }
+            // toml++ aborts (an assertion in its key parser) on a table header whose name starts with a
+            // character no key starts with ("[,x", "[\u{02}x"; found by fuzzing): refused first.
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let header = line.drop { $0 == " " || $0 == "\t" }
+                guard header.first == "[" else { continue }
+                let key = header.dropFirst(header.hasPrefix("[[") ? 2 : 1).drop { $0 == " " || $0 == "\t" }
+                if let first = key.first, !(first.isASCII && (first.isLetter || first.isNumber || "_-\"'".contains(first))) {
+                    throw RunError("\(name) line \(number + 1): not valid TOML: a table header needs a key after '[', saw '\(first.unicodeScalars.first!.escaped(asASCII: true))'")
+                }
+            }
             let table: TOMLTable
             do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
                 throw RunError("\(name): not valid TOML: \(error.description) (\(error.source.debugDescription))")
