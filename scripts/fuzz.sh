@@ -57,7 +57,7 @@ build() {
   # The libraries below the readers, from the debug build (objects of C, C++ and Swift targets).
   local objects=()
   for target in CMeanFieldSupport CTOML CYaml ComplexModule MeanFieldCore MeanFieldKernels MeanFieldKernelsAVX2 \
-                MeanFieldKernelsAVX512 MeanFieldProvenance Numerics RealModule TOMLKit Yams _NumericsShims; do
+                MeanFieldKernelsAVX512 MeanFieldProvenance Numerics RealModule SwiftProtobuf TOMLKit Yams _NumericsShims; do
     [ -d "$debug/$target.build" ] || continue
     while IFS= read -r object; do objects+=("$object"); done < <(find "$debug/$target.build" -name '*.o' | sort)
   done
