@@ -6,9 +6,10 @@ import MeanFieldCore
 /// at a fixed seed (the runs are coupled, ``WidthStudy``); a depth family `layers`; a decay family
 /// `weight-decay`. Fits and coordinate checks are made per family, never pooled over families.
 enum RunFamilies {
-    /// Keys that never define a family: the threads, and the record of the grid flags a sweep
-    /// dropped for a run (`dropped-keys`, which changes nothing).
-    static let bookkeeping: Set<String> = ["threads", "dropped-keys"]
+    /// Keys that never define a family: the threads, the record of the grid flags a sweep dropped
+    /// for a run (`dropped-keys`) and whether it writes TensorBoard events (`tensorboard`): none
+    /// changes the numbers.
+    static let bookkeeping: Set<String> = ["threads", "dropped-keys", "tensorboard"]
 
     /// The config as a canonical string without `excluded` keys.
     static func key(_ config: TrainConfig, excluding excluded: Set<String>) -> String {
