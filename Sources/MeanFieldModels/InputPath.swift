@@ -51,12 +51,21 @@ public enum InputPath {
         }
     }
 
-    /// Refuses an empty path (it would mean the current folder, or make `DIR/checkpoints` the root's)
-    /// and the root folder (a run or dataset folder is never `/`) for `flag`.
+    /// Refuses an empty path (it would mean the current folder, or make `DIR/checkpoints` the root's),
+    /// the root folder (a run or dataset folder is never `/`) and anything there that is not a
+    /// folder (symbolic links followed) for `flag`.
     public static func checkFolder(_ path: String, flag: String) throws {
         try checkNotEmpty(path, flag: flag)
         if URL(fileURLWithPath: path).standardizedFileURL.path == "/" {
             throw RunError("\(flag) \(path): the root folder cannot be used; pass a folder of its own")
+        }
+        // Something that is there and is not a folder (a file, /dev/null, a FIFO) is refused now,
+        // not after the work it was to receive.
+        switch kind(path) {
+        case .regular: throw RunError("\(flag) \(path): is a file, not a folder; pass a folder (created if missing)")
+        case .other(let what) where what != "a directory":
+            throw RunError("\(flag) \(path): is \(what), not a folder; pass a folder (created if missing)")
+        default: break
         }
     }
 

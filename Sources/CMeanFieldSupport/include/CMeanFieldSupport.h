@@ -65,6 +65,13 @@ void *mf_scratch_acquire(unsigned long bytes, unsigned long *capacity);
 /// Gives a buffer from `mf_scratch_acquire` back for reuse (or frees it when the cache is full).
 void mf_scratch_release(void *buffer, unsigned long capacity);
 
+/// Maps the regular file at `path` read-only (MAP_PRIVATE) and returns its address, its size in
+/// `*size`: a reader of a large file (a checkpoint) then holds no copy of it. NULL with *size = 0
+/// for an empty file; NULL with *size = -1 and errno set when it cannot be opened or mapped.
+/// Release with `mf_unmap_file`.
+void *mf_map_file(const char *path, long *size);
+void mf_unmap_file(void *address, long size);
+
 /// Linux: asks the kernel to send `signal` to the calling process when its parent ends (however it
 /// ends, SIGKILL included): prctl(PR_SET_PDEATHSIG). The "parent" is the thread that started this
 /// process; the setting survives exec but not fork. 0 on success; -1 (errno ENOSYS) elsewhere.

@@ -1,3 +1,4 @@
+import CMeanFieldSupport
 import Foundation
 import MeanFieldCore
 import MeanFieldModels
@@ -228,10 +229,14 @@ public struct SafeTensorsFile: Sendable {
     /// (``takeTensor(_:as:file:)`` releases each entry as it goes). Checkpoints are replaced by
     /// rename, never rewritten in place, so a mapped file does not change under the reader.
     public static func read(path: String) throws -> SafeTensorsFile {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw RunError("\(path): cannot read the file (missing or unreadable)")
+        // Mapped here (mmap, CMeanFieldSupport) rather than by Data(contentsOf:options:), whose
+        // .alwaysMapped is a hint Foundation may decline (it reads some file systems instead).
+        var size = 0
+        guard let address = mf_map_file(path, &size) else {
+            guard size == 0 else { throw RunError("\(path): cannot read the file (missing or unreadable)") }
+            return try parse(Data(), name: path)
         }
+        let data = Data(bytesNoCopy: address, count: size, deallocator: .custom { address, size in mf_unmap_file(address, size) })
         return try parse(data, name: path)
     }
 

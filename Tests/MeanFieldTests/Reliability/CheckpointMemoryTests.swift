@@ -12,7 +12,8 @@ import Testing
 struct CheckpointMemoryTests {
     /// The address ranges at which `path` is mapped into this process.
     private func mappings(of path: String) -> [Range<UInt>] {
-        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        // Read to the end in chunks: procfs reports a size of 0, and a one-shot read can stop short.
+        let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
         return maps.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, fields[5...].joined(separator: " ") == path else { return nil }
