@@ -74,6 +74,8 @@ fuzz() {
   # libFuzzer adds what it finds to the first folder: a scratch copy, so the committed seeds stay as they are.
   local work="$out/corpus/$target" findings="$out/findings/$target"
   mkdir -p "$work" "$findings"
+  # -seed: fixed (MEANFIELD_FUZZ_SEED, default 1; 0 = random), so that CI explores the same inputs
+  # on every run and a result here is the result there.
   # -timeout: one input may take 10 s (a finding past it); -rss_limit_mb / -malloc_limit_mb: a reader
   # that allocates more than 2 GiB for one input is a finding (DatasetLimits.maximumBytes is 2 GiB of file).
   # The idx and cifar targets write each input to a temporary file: in memory (/dev/shm) they run
@@ -83,7 +85,7 @@ fuzz() {
   TMPDIR="$tmp/" MEANFIELD_FUZZ_TARGET=$target ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}" \
     LSAN_OPTIONS="suppressions=$PWD/scripts/fuzz-lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}" "$out/meanfield-fuzz" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2560 -max_len=65536 \
-    -artifact_prefix="$findings/" -print_final_stats=1 "$@" "$work" "Tests/FuzzCorpus/$target"
+    -artifact_prefix="$findings/" -print_final_stats=1 -seed="${MEANFIELD_FUZZ_SEED:-1}" "$@" "$work" "Tests/FuzzCorpus/$target"
 }
 
 case "${1:-}" in

@@ -166,8 +166,10 @@ public enum ConfigFile {
                 let header = line.drop { $0 == " " || $0 == "\t" }
                 guard header.first == "[" else { continue }
                 let key = header.dropFirst(header.hasPrefix("[[") ? 2 : 1).drop { $0 == " " || $0 == "\t" }
-                if let first = key.first, !(first.isASCII && (first.isLetter || first.isNumber || "_-\"'".contains(first))) {
-                    throw RunError("\(name) line \(number + 1): not valid TOML: a table header needs a key after '[', saw '\(first.unicodeScalars.first!.escaped(asASCII: true))'")
+                // An empty header ("[" then the end of the line, "[\nh0": found by fuzzing) aborts the same way.
+                guard let first = key.first, first.isASCII && (first.isLetter || first.isNumber || "_-\"'".contains(first)) else {
+                    let saw = key.first.map { "'\($0.unicodeScalars.first!.escaped(asASCII: true))'" } ?? "the end of the line"
+                    throw RunError("\(name) line \(number + 1): not valid TOML: a table header needs a key after '[', saw \(saw)")
                 }
             }
             let table: TOMLTable
