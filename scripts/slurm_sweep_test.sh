@@ -34,10 +34,12 @@ fail() {
 }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
-# 4 runs (heads 1, 2 × seeds 0, 1) of 3000 steps, a checkpoint every 50: long enough (several seconds)
-# to be stopped mid-run, after their first checkpoint.
-"$MEANFIELD" sweep --task icl-regression --heads 1,2 --seeds 2 --layers 1 --ffn-units 2 --steps "${STEPS:-3000}" \
-  --train-size 16 --eval-size 16 --log-every 50 --checkpoint-every 50 --threads-per-run 1 --out "$sweep" \
+# 4 runs (heads 1, 2 × seeds 0, 1) of 30,000 steps, a log line and a checkpoint every 300: about 10 s
+# a run at the debug binary's 3,000 steps/s, so a task is stopped long before its end (at 3,000 steps
+# a task once finished between its first checkpoint and the stop: CI failure of stop 15).
+steps="${STEPS:-30000}"
+"$MEANFIELD" sweep --task icl-regression --heads 1,2 --seeds 2 --layers 1 --ffn-units 2 --steps "$steps" \
+  --train-size 16 --eval-size 16 --log-every $((steps / 100)) --checkpoint-every $((steps / 100)) --threads-per-run 1 --out "$sweep" \
   --emit slurm --time 10:00 --mem 1G --max-array-size 3 --sbatch-arg=--comment=meanfield-ci
 grep -q '^#SBATCH --time=10:00$' "$sweep/sweep.sbatch" || fail "no --time in sweep.sbatch"
 ids="$("$sweep/submit.sh")" || fail "submit.sh failed"
@@ -46,12 +48,26 @@ ids="${ids##* }"                                 # A,B,R: the two array jobs and
 IFS=, read -r first second report <<<"$ids"
 [ -n "$report" ] || fail "expected two array jobs and a report job, got '$ids'"
 
-# Stop tasks 0 and 1 once their runs have a checkpoint after step 0.
+# Stop tasks 0 and 1, each as soon as its run has a checkpoint after step 0, and check that it was
+# still running then (a finished task cannot show a resume: the test would fail for the wrong reason).
 checkpointed() { ls "$sweep/runs/$1/checkpoints/" 2>/dev/null | grep -qv 'step-00000000'; }
-for _ in $(seq 120); do checkpointed heads-1_seed-0 && checkpointed heads-1_seed-1 && break; sleep 0.5; done
-checkpointed heads-1_seed-0 && checkpointed heads-1_seed-1 || fail "tasks 0 and 1 wrote no checkpoint within 60 s"
-scancel --batch --signal=TERM "${first}_0"     # as the time-limit warning (--signal=B:TERM@120)
-scontrol requeue "${first}_1"                   # as an administrator or preemption
+finished() { [ -s "$sweep/runs/$1/summary.json" ] && grep -q '"completed"' "$sweep/runs/$1/summary.json"; }
+stopped0='' stopped1=''
+for _ in $(seq 1200); do
+  if [ -z "$stopped0" ] && checkpointed heads-1_seed-0; then
+    finished heads-1_seed-0 && fail "task 0 finished before it could be stopped: raise STEPS (now $steps)"
+    scancel --batch --signal=TERM "${first}_0"  # as the time-limit warning (--signal=B:TERM@120)
+    stopped0=1
+  fi
+  if [ -z "$stopped1" ] && checkpointed heads-1_seed-1; then
+    finished heads-1_seed-1 && fail "task 1 finished before it could be stopped: raise STEPS (now $steps)"
+    scontrol requeue "${first}_1"                # as an administrator or preemption
+    stopped1=1
+  fi
+  [ -n "$stopped0" ] && [ -n "$stopped1" ] && break
+  sleep 0.1
+done
+[ -n "$stopped0" ] && [ -n "$stopped1" ] || fail "tasks 0 and 1 wrote no checkpoint within 120 s"
 say "stopped ${first}_0 (SIGTERM to the batch shell) and requeued ${first}_1"
 
 for _ in $(seq 300); do [ -z "$(squeue -h -j "$ids" 2>/dev/null)" ] && break; sleep 1; done
@@ -65,7 +81,7 @@ for task in 0 1; do
   grep -q "sweep task $task: resuming" "$log" || fail "task $task did not resume (log $log)"
   step="$(json "$sweep/runs/$run/summary.json" 'd.get("resumed_from_step", 0)')"
   [ "$step" -gt 0 ] || fail "run $run resumed from step $step, not from its checkpoint"
-  say "task $task: stopped at step $step of ${STEPS:-3000}, requeued, resumed from there"
+  say "task $task: stopped at step $step of $steps, requeued, resumed from there"
 done
 grep -q "requeueing ${first}_0" "$sweep"/runs/*-"${first}"_0+0.log || fail "task 0 did not requeue itself"
 
