@@ -36,13 +36,9 @@ private let yamlBomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\
 
 private func file(_ name: String) -> String { folder + "/" + name }
 
-/// The table (Fixtures/hostile-invocations.tsv, HostileInvocationTable); empty when it does not parse
-/// (theTableParsesAndCoversEveryCommand then fails with the line).
-private let table: [BadInvocation] = (try? HostileInvocationTable.rows(folder: folder)) ?? []
-
-@Suite(.enabled(if: meanfieldBinary != nil, "no meanfield binary next to the test bundle (run swift build --build-tests first, or set MEANFIELD_BINARY)"))
-struct HostileInvocationTests {
-    init() throws {
+/// Sets up the scratch folder the table's rows name, once per process; nil when it succeeded.
+private let scratchFolderSetUp: (any Error)? = {
+    do {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for (name, text) in files { try text.write(toFile: file(name), atomically: true, encoding: .utf8) }
         // Odd files: every byte value, a text that is not UTF-8, a dataset file of noise, a dangling link.
@@ -52,13 +48,26 @@ struct HostileInvocationTests {
             try FileManager.default.createDirectory(atPath: file(name), withIntermediateDirectories: true)
         }
         try Data((0..<5000).map { UInt8($0 * 37 % 256) }).write(to: URL(fileURLWithPath: file("binary-dataset/train-images-idx3-ubyte")))
-        // Two suites may set the folder up at once: a link the other one made first is as good.
-        if (try? FileManager.default.destinationOfSymbolicLink(atPath: file("dangling.toml"))) == nil {
-            try? FileManager.default.createSymbolicLink(atPath: file("dangling.toml"), withDestinationPath: "nowhere.toml")
+        try FileManager.default.createSymbolicLink(atPath: file("dangling.toml"), withDestinationPath: "nowhere.toml")
+        for fifo in [file("fifo.toml"), file("fifo-dataset/train-images-idx3-ubyte")] where mkfifo(fifo, 0o600) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: fifo])
         }
-        for fifo in [file("fifo.toml"), file("fifo-dataset/train-images-idx3-ubyte")] where !FileManager.default.fileExists(atPath: fifo) {
-            #expect(mkfifo(fifo, 0o600) == 0)
-        }
+        return nil
+    } catch {
+        return error
+    }
+}()
+
+/// The table (Fixtures/hostile-invocations.tsv, HostileInvocationTable); empty when it does not parse
+/// (theTableParsesAndCoversEveryCommand then fails with the line).
+private let table: [BadInvocation] = (try? HostileInvocationTable.rows(folder: folder)) ?? []
+
+@Suite(.enabled(if: meanfieldBinary != nil, "no meanfield binary next to the test bundle (run swift build --build-tests first, or set MEANFIELD_BINARY)"))
+struct HostileInvocationTests {
+    init() throws {
+        // Swift Testing makes one instance per test, in parallel: the folder is set up once (a global
+        // is initialized exactly once), not by each instance (they raced on the FIFOs and the link).
+        if let failure = scratchFolderSetUp { throw failure }
     }
 
     @Test func theTableParsesAndCoversEveryCommand() throws {
