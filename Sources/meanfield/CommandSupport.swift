@@ -56,7 +56,8 @@ func exitingAsSignal<Result>(_ command: String, _ body: () throws -> Result) thr
     do {
         return try body()
     } catch let stop as RunInterrupted {
-        FileHandle.standardError.write(Data("meanfield \(command): \(stop.message)\n".utf8))
+        // An empty message: a data-parallel rank other than 0, which rank 0 speaks for.
+        if !stop.message.isEmpty { FileHandle.standardError.write(Data("meanfield \(command): \(stop.message)\n".utf8)) }
         throw ExitCode(128 + stop.signal)
     }
 }

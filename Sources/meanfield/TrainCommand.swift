@@ -50,13 +50,50 @@ struct Train: ParsableCommand {
     func run() throws {
         // Started by a sweep: end with it (Linux: SIGTERM when the sweep's process ends).
         ProcessSetup.endWithParent()
-        // SIGINT/SIGTERM: the run saved a checkpoint.
-        try exitingAsSignal("train", train)
+        var group: ProcessGroup?
+        do {
+            // SIGINT/SIGTERM: the run saved a checkpoint.
+            try exitingAsSignal("train") { try train(joining: &group) }
+            group?.finish()
+        } catch {
+            // One rank of a data-parallel job failed alone (a file, a shape): say so and end every
+            // rank, so that none waits for it in a collective. A stop signal ends all ranks together.
+            guard let group, group.size > 1, !(error is ExitCode) else {
+                if error is ExitCode { group?.finish() }
+                throw error
+            }
+            FileHandle.standardError.write(Data("Error: \(Self.message(for: error)) (rank \(group.rank) of \(group.size); stopping the job)\n".utf8))
+            group.abort(code: Self.exitCode(for: error).rawValue)
+        }
     }
 
-    private func train() throws {
+    /// The MPI job the run is spread over (`--distributed data`), nil for a run in one process. A
+    /// process that an MPI launcher started as one of several without `--distributed` is refused:
+    /// K copies of one run would fight over its folder.
+    static func processGroup(for config: TrainConfig) throws -> ProcessGroup? {
+        let launched = ProcessGroup.launchedSize
+        switch config.distributed {
+        case .none:
+            if let launched, launched > 1 {
+                throw RunError("started by an MPI launcher as one of \(launched) processes without --distributed: add --distributed data "
+                               + "to train one run over them (docs/distributed.md), or start a single process without mpirun")
+            }
+            return nil
+        case .data:
+            guard launched != nil else {
+                throw RunError("--distributed data needs an MPI launcher: start it as mpirun -np K meanfield train --distributed data … "
+                               + "(srun under Slurm), or drop --distributed to train in one process")
+            }
+            do { return try ProcessGroup.join() } catch let error as ProcessGroupError { throw RunError("--distributed data: \(error)") }
+        }
+    }
+
+    private func train(joining group: inout ProcessGroup?) throws {
         ProcessSetup.reuseLargeAllocations()
         let (resolved, path) = try resolvedConfig()
+        group = try Self.processGroup(for: resolved)
+        // Rank 0 prints and writes; the other ranks' progress would repeat it.
+        if let group, group.rank > 0 { dup2(open("/dev/null", O_WRONLY), STDOUT_FILENO) }
         // Refuse a config that cannot fit before allocating anything (MemoryEstimate).
         try MemoryEstimate(config: resolved).check()
         try DiskSpaceCheck.check(resolved, directory: path)
@@ -64,14 +101,14 @@ struct Train: ParsableCommand {
 
         let resume = try invocation().resume != nil
         switch resolved.precision {
-        case .float32: try train(resolved, path: path, resume: resume, as: Float.self)
-        case .float64: try train(resolved, path: path, resume: resume, as: Double.self)
+        case .float32: try train(resolved, path: path, resume: resume, group: group, as: Float.self)
+        case .float64: try train(resolved, path: path, resume: resume, group: group, as: Double.self)
         }
     }
 
     /// Trains the run in `Scalar`, the config's precision.
-    private func train<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
-        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume, as: Scalar.self) }
+    private func train<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, group: ProcessGroup?, as _: Scalar.Type) throws {
+        if resolved.isImageTask { return try runImageTask(resolved, path: path, resume: resume, group: group, as: Scalar.self) }
         let optimization = "\(resolved.optimizer.rawValue), η = \(resolved.lr), \(resolved.steps) steps"
             + (resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)") + (resume ? " (resuming)" : "")
         let summary: RunSummary
@@ -80,6 +117,7 @@ struct Train: ParsableCommand {
                   + "ResNet \(resNet.block.rawValue) blocks, D = \(resNet.hiddenDimension), \(resNet.block == .twoLayer ? "M" : "r") = \(resNet.units), L = \(resNet.layers); "
                   + optimization)
             var trainer = TrainingRun<TeacherRegressionTask<Scalar>>(config: resolved)
+            trainer.processGroup = group
             summary = try trainer.run(directory: path, resume: resume)
         } else {
             let model = resolved.transformer
@@ -88,6 +126,7 @@ struct Train: ParsableCommand {
                   + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
                   + optimization)
             var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Scalar>(config: model, kind: resolved.engine))
+            trainer.processGroup = group
             summary = try trainer.run(directory: path, resume: resume)
         }
         // The last lines of a regression run: final and initial R, t, evaluation risk, wall time.
@@ -104,7 +143,7 @@ struct Train: ParsableCommand {
     }
 
     /// An image task: a Vision Transformer or a ResNet (``ImageClassificationTask``).
-    func runImageTask<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, as _: Scalar.Type) throws {
+    func runImageTask<Scalar: TensorScalar>(_ resolved: TrainConfig, path: String, resume: Bool, group: ProcessGroup?, as _: Scalar.Type) throws {
         let model = resolved.transformer
         let splits = try ImageClassificationTask<Scalar>.loadSplits(resolved)
         let network: String
@@ -122,6 +161,7 @@ struct Train: ParsableCommand {
               + network + "; \(resolved.optimizer.rawValue), η = \(resolved.lr), batch \(resolved.batchSize), \(resolved.epochs) epochs"
               + (resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)") + (resume ? " (resuming)" : ""))
         var trainer = TrainingRun<ImageClassificationTask<Scalar>>(config: resolved, splits: splits)
+        trainer.processGroup = group
         let summary = try trainer.run(directory: path, resume: resume)
         let final = summary.final
         print(String(format: "Final: train loss %.4g, accuracy %.2f%%; test loss %.4g, accuracy %.2f%%; %.3f s/step, %.1f s/epoch; %.1f s in all.",

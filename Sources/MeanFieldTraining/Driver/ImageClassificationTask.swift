@@ -71,6 +71,12 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     public func initialParameters() -> ParameterStore<Scalar> { model!.initialParameters(seed: config.seed) }
 
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, step: Int) -> (risk: Double, gradients: [Tensor<Scalar>]) {
+        let batch = nextBatch(step: step)
+        return model!.riskAndGradients(store, images: Self.images(batch.images), labels: batch.labels)
+    }
+
+    /// Step k's batch: batch k mod S of epoch ⌊k/S⌋ + 1, from the prefetching pipeline.
+    private mutating func nextBatch(step: Int) -> (images: Tensor<Float>, labels: [Int]) {
         let loader = loader!
         let epoch = step / loader.batchCount + 1, number = step % loader.batchCount
         if batches?.epoch != epoch || batches?.next != number {
@@ -78,7 +84,15 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
         }
         let batch = batches!.sequence.next()!
         batches!.next += 1
-        return model!.riskAndGradients(store, images: Self.images(batch.images), labels: batch.labels)
+        return (batch.images, batch.labels)
+    }
+
+    public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, step: Int, shard: BatchShard) throws -> (risk: Double, gradients: [Tensor<Scalar>], examples: Int) {
+        let batch = nextBatch(step: step)
+        let images = try shard.slice(batch.images, what: "images")
+        let labels = Array(batch.labels[shard.range(of: batch.labels.count)])
+        let (risk, gradients) = model!.riskAndGradients(store, images: Self.images(images), labels: labels)
+        return (risk, gradients, labels.count)
     }
 
     /// A batch of the input pipeline (Float) in the run's scalar type.

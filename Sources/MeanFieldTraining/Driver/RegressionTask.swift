@@ -48,6 +48,13 @@ public struct RegressionTask<Engine: TransformerEngine>: TrainingTask {
         return engine.riskAndGradients(store, tokens: batch.tokens, targets: targets)
     }
 
+    public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, step: Int, shard: BatchShard) throws -> (risk: Double, gradients: [Tensor<Scalar>], examples: Int) {
+        let batch = data.batch(step: step)
+        let tokens = try shard.slice(batch.tokens, what: "prompts"), values = try shard.slice(batch.targets, what: "prompts")
+        let (risk, gradients) = engine.riskAndGradients(store, tokens: tokens, targets: targets(tokens, values))
+        return (risk, gradients, tokens.shape[0])
+    }
+
     private mutating func risk(_ store: ParameterStore<Scalar>, on set: (tokens: Tensor<Scalar>, targets: Tensor<Scalar>)) -> Double {
         let targets = targets(set.tokens, set.targets)
         return engine.evaluate(store, tokens: set.tokens, targets: targets).risk

@@ -1,5 +1,6 @@
 import Foundation
 import MeanFieldCore
+import MeanFieldKernels
 import MeanFieldModels
 
 /// The one training loop of MeanField: it takes any ``TrainingTask`` from a fresh start or a
@@ -22,6 +23,12 @@ import MeanFieldModels
 /// before step k (the batch-loss window). Resuming from it keeps the log's lines of steps before k
 /// and replays from step k, so the log and the parameters equal an uninterrupted run's, byte for
 /// byte (a line written at the last step of a shorter run is logged again only if due).
+///
+/// Data-parallel (``processGroup`` with K > 1 processes, docs/distributed.md): every rank runs this
+/// loop on the same θ; step k's R and ∇R are each rank's share of the batch (``BatchShard``), summed
+/// in rank order with weights n_r/B (``ProcessGroup/sumInRankOrder(_:)``), so every rank applies the
+/// same update. Rank 0 alone takes the lock and writes the run folder; a stop signal on any rank
+/// stops every rank after the same step (the flag rides in the step's sum).
 public struct TrainingRun<Task: TrainingTask> {
     public typealias Scalar = Task.Scalar
     public var task: Task
@@ -30,6 +37,8 @@ public struct TrainingRun<Task: TrainingTask> {
     public var printReport = true
     /// Stop after this step as if the process were killed (no final checkpoint or summary): tests.
     public var haltAfterStep: Int?
+    /// The MPI job this run is spread over (`--distributed data`), nil for one process.
+    public var processGroup: ProcessGroup?
 
     public init(task: Task) { self.task = task }
 
@@ -47,8 +56,13 @@ public struct TrainingRun<Task: TrainingTask> {
         let signals = StopRequest()
         let plan = try task.prepare()
         let total = plan.totalSteps
-        let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config)
-            : try TrainingStart<Scalar>.fresh(path: path, config: config, store: task.initialParameters())
+        let group = processGroup.flatMap { $0.size > 1 ? $0 : nil }
+        // Rank 0 writes the run folder; the other ranks read the same start and write nothing.
+        let isWriter = (group?.rank ?? 0) == 0
+        let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config, locking: isWriter)
+            : isWriter ? try TrainingStart<Scalar>.fresh(path: path, config: config, store: task.initialParameters())
+            : TrainingStart<Scalar>.follower(config: config, store: task.initialParameters())
+        if let group { try Self.checkSameStart(begin.checkpoint?.step ?? 0, group: group) }
         // `begin` holds the run folder's lock (one writer at a time) until the run ends.
         defer { withExtendedLifetime(begin) {} }
         var store = begin.store
@@ -70,18 +84,20 @@ public struct TrainingRun<Task: TrainingTask> {
 
         // Keep the lines of the steps before the start step (the start step is logged again when due).
         let keep = begin.checkpoint?.keepsMetricsLine
-        let directory = try RunDirectory(path: path, keepingMetrics: keep)
-        let kept = resume ? try RunFolder.readMetrics(in: path) : []
+        let directory = isWriter ? try RunDirectory(path: path, keepingMetrics: keep) : nil
+        let kept = resume && isWriter ? try RunFolder.readMetrics(in: path) : []
         var initial = Self.taskNumbers(kept.first { $0["step"] == 0 }?.numbers ?? [:])
         var lastLogged = Self.taskNumbers(kept.last?.numbers ?? [:])
-        let checkpointFolder = try begin.prepare(directory, config: config, start: start, scalarType: config.precision.scalarName)
+        let checkpointFolder = try directory.map {
+            try begin.prepare($0, config: config, start: start, scalarType: config.precision.scalarName, ranks: group?.size)
+        }
         // TensorBoard's copy of the metrics lines: a new events file per session, from step `start` on.
-        let tensorBoard = config.tensorboard ? try directory.tensorBoardLog(startStep: start) : nil
+        let tensorBoard = config.tensorboard ? try directory?.tensorBoardLog(startStep: start) : nil
 
         var schedule = config.learningRateSchedule
         schedule.totalSteps = total
         let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
-        let progress = showProgress ? ProgressLine(total: total, start: start) : nil
+        let progress = showProgress && isWriter ? ProgressLine(total: total, start: start) : nil
         var stepSeconds = 0.0, sessionSteps = 0
 
         func summary(_ status: String, step: Int, message: String?) -> RunSummary {
@@ -93,6 +109,7 @@ public struct TrainingRun<Task: TrainingTask> {
         }
         /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
         func saveCheckpoint(step: Int, window: LossWindow) throws {
+            guard let checkpointFolder else { return }
             let file = checkpointFolder + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
             try TrainingCheckpoint(config: runConfig, step: step, meanFieldTime: meanFieldTime, parameters: store,
                                    optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
@@ -103,25 +120,29 @@ public struct TrainingRun<Task: TrainingTask> {
         func stop(_ status: String, step: Int, message: String) throws -> RunSummary {
             progress?.finish()
             let result = summary(status, step: step, message: message)
-            try directory.writeSummary(result)
+            try directory?.writeSummary(result)
             return result
         }
 
         for step in start...total {
             let windowBeforeStep = window
             let computeStart = Date()
-            let (risk, gradients) = task.riskAndGradients(store, step: step)
+            // With K ranks: the shares' sum, and whether any rank was asked to stop (the same on every rank).
+            let (risk, gradients, stopAsked) = try group.map { try Self.dataParallelStep(&task, store, step: step, group: $0, stopAsked: signals.signal != nil) }
+                ?? { let (risk, gradients) = task.riskAndGradients(store, step: step); return (risk, gradients, false) }()
             let computeSeconds = Date().timeIntervalSince(computeStart)
             if step == 0 { initialRisk = risk }
             if let bad = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
                                             objective: penalty.objective(risk: risk, store: store), gradients: gradients, store: store) {
                 let message = "step \(step): \(bad) (diverged); " + Divergence.advice(config: config, step: step, firstStep: start,
                                                                                    resumedFrom: begin.checkpointPath, lastCheckpoint: lastCheckpoint)
-                _ = try stop("diverged", step: step, message: message)
+                let result = try stop("diverged", step: step, message: message)
+                // Every rank sees the same sum: rank 0 reports it, the others end quietly.
+                guard isWriter else { return result }
                 throw RunError(message)
             }
             let logDue = task.logDue(step: step) || config.logDue(step: step, lastStep: total, stepsPerEpoch: plan.stepsPerEpoch)
-            if logDue {
+            if logDue, let directory {
                 var line = task.metrics(store, step: step, batchRisk: risk)
                 line.numbers["step"] = Double(step)
                 line.numbers["t"] = meanFieldTime
@@ -162,23 +183,58 @@ public struct TrainingRun<Task: TrainingTask> {
             stepSeconds += seconds
             sessionSteps += 1
             // SIGINT/SIGTERM: checkpoint θ_{k+1} (the file a run checkpointing every step writes) and stop.
-            if let signal = signals.signal {
+            if let signal = group == nil ? signals.signal : stopAsked ? signals.signal ?? SIGTERM : nil {
                 try saveCheckpoint(step: step + 1, window: window)
                 let message = "stopped by \(StopRequest.name(of: signal)) before step \(step + 1) of \(total); "
                     + "checkpoint \(lastCheckpoint ?? ""); continue with: meanfield train --resume \(path)"
                 _ = try stop("interrupted", step: step + 1, message: message)
-                throw RunInterrupted(signal: signal, message: message)
+                throw RunInterrupted(signal: signal, message: isWriter ? message : "")
             }
         }
         progress?.finish()
-        try task.finish(directory: directory, printReport: printReport)
+        if let directory { try task.finish(directory: directory, printReport: printReport) }
         let result = summary("completed", step: total, message: nil)
-        try directory.writeSummary(result)
+        try directory?.writeSummary(result)
         return result
     }
 }
 
 extension TrainingRun {
+    /// Step k's R and ∇R over the K ranks of `group`: each rank's share (``TrainingTask/riskAndGradients(_:step:shard:)``)
+    /// weighted by its n_r, summed in rank order, divided by B = Σ n_r; the stop flags are summed too.
+    /// One buffer [n_r·R_r, n_r, stop, n_r·∇R_r …] per rank, in Double whatever the run's precision.
+    static func dataParallelStep(_ task: inout Task, _ store: ParameterStore<Scalar>, step: Int, group: ProcessGroup,
+                                 stopAsked: Bool) throws -> (risk: Double, gradients: [Tensor<Scalar>], stopAsked: Bool) {
+        let share = try task.riskAndGradients(store, step: step, shard: BatchShard(index: group.rank, count: group.size))
+        let weight = Double(share.examples)
+        var buffer = [weight * share.risk, weight, stopAsked ? 1 : 0]
+        buffer.reserveCapacity(3 + share.gradients.reduce(0) { $0 + $1.count })
+        for gradient in share.gradients {
+            gradient.withUnsafeBufferPointer { values in for value in values { buffer.append(weight * Double(value)) } }
+        }
+        group.sumInRankOrder(&buffer)
+        let examples = buffer[1]
+        var offset = 3
+        let gradients = share.gradients.map { gradient in
+            let count = gradient.count
+            defer { offset += count }
+            return Tensor<Scalar>(shape: gradient.shape) { out in
+                for index in 0..<count { out[index] = Scalar(buffer[offset + index] / examples) }
+            }
+        }
+        return (buffer[0] / examples, gradients, buffer[2] > 0)
+    }
+
+    /// Every rank must start from the same step (the same checkpoint): rank 0's is broadcast and compared.
+    static func checkSameStart(_ start: Int, group: ProcessGroup) throws {
+        var value = [Double(start)]
+        group.broadcast(&value, from: 0)
+        guard Int(value[0]) == start else {
+            throw RunError("--distributed data: rank \(group.rank) would resume from step \(start) but rank 0 from step \(Int(value[0])); "
+                           + "every rank must see the same run folder (a shared filesystem)")
+        }
+    }
+
     /// The keys the driver adds to every metrics line (the rest are the task's).
     static var driverKeys: Set<String> { ["step", "t", "lr", "param_norm", "grad_norm", "epoch", "batch_loss", "train_seconds"] }
 

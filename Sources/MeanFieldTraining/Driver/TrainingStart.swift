@@ -13,8 +13,9 @@ struct TrainingStart<Scalar: TensorScalar> {
     /// The checkpoint resumed from, and its file (nil for a new run).
     var checkpoint: TrainingCheckpoint<Scalar>?
     var checkpointPath: String?
-    /// The run folder's lock, taken before anything in the folder is read or written.
-    var lock: RunLock
+    /// The run folder's lock, taken before anything in the folder is read or written; nil on the
+    /// ranks of a data-parallel run other than rank 0, which write nothing.
+    var lock: RunLock?
     /// The scaling rules the run trains with (``TrainConfig/scalingRules``): this build's for a new
     /// run, the checkpoint's for a resumed one (so that a run keeps the scales it started with).
     var scalingRules: Parametrization
@@ -31,12 +32,19 @@ struct TrainingStart<Scalar: TensorScalar> {
         return TrainingStart(store: store, optimizer: config.optimizerSettings.make(for: store), lock: lock, scalingRules: config.scalingRules)
     }
 
+    /// A rank other than 0 of a fresh data-parallel run: θ₀ (the same seed gives the same θ₀ on every
+    /// rank), no lock, nothing read or written.
+    static func follower(config: TrainConfig, store: ParameterStore<Scalar>) -> TrainingStart {
+        TrainingStart(store: store, optimizer: config.optimizerSettings.make(for: store), lock: nil, scalingRules: config.scalingRules)
+    }
+
     /// The run at `path` from its newest checkpoint that verifies and agrees with the metrics log
     /// (``TrainingCheckpoint/newestVerified(in:metricsLog:)``; the checkpoints skipped are named in
     /// warnings on stderr), which must be this config's run (only the length and the logging may
     /// differ); the optimizer state is restored. Nothing in the folder is rewritten before this returns.
-    static func resuming(path: String, config: TrainConfig) throws -> TrainingStart {
-        let lock = try RunLock.acquire(directory: path, purpose: "meanfield train --resume", creatingDirectory: false)
+    /// `locking` false: a rank other than 0 of a data-parallel run, which reads the checkpoint rank 0 holds the lock for.
+    static func resuming(path: String, config: TrainConfig, locking: Bool = true) throws -> TrainingStart {
+        let lock = locking ? try RunLock.acquire(directory: path, purpose: "meanfield train --resume", creatingDirectory: false) : nil
         let folder = checkpointDirectory(path)
         guard TrainingCheckpoint<Scalar>.latest(in: folder) != nil else {
             throw RunError("--resume \(path): no checkpoint in \(folder); start the run anew without --resume")
@@ -54,10 +62,13 @@ struct TrainingStart<Scalar: TensorScalar> {
     }
 
     /// Writes the config and the manifest (the first session's, or a resumed session's of step
-    /// `start`) into `directory` and creates its checkpoints folder, whose path it returns.
-    func prepare(_ directory: RunDirectory, config: TrainConfig, start: Int, scalarType: String) throws -> String {
+    /// `start`) into `directory` and creates its checkpoints folder, whose path it returns. `ranks`:
+    /// the processes of a data-parallel run (recorded in the manifest), nil for one process.
+    func prepare(_ directory: RunDirectory, config: TrainConfig, start: Int, scalarType: String, ranks: Int? = nil) throws -> String {
         try directory.writeConfig(config)
-        try directory.writeManifest(RunManifest.current(seed: config.seed, scalarType: scalarType), resumedFromStep: checkpoint == nil ? nil : start)
+        var manifest = RunManifest.current(seed: config.seed, scalarType: scalarType)
+        if let ranks { (manifest.distributed, manifest.ranks) = (config.distributed.rawValue, ranks) }
+        try directory.writeManifest(manifest, resumedFromStep: checkpoint == nil ? nil : start)
         return try directory.checkpointsFolder()
     }
 }

@@ -25,11 +25,15 @@ public struct RunManifest: Codable, Sendable, Equatable {
     public var cpu: String
     public var operatingSystem: String
     public var startedAt: String
+    /// How the session was spread over an MPI job (``DistributedMode``: "data") and over how many
+    /// processes; nil for a session in one process.
+    public var distributed: String? = nil
+    public var ranks: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case runFormat = "run_format", command, seed, threads, scalarType = "scalar_type", meanfieldVersion = "meanfield_version"
         case swiftVersion = "swift_version", gitCommit = "git_commit", sourceTreeModified = "source_tree_modified", gemmBackend = "gemm_backend", cpu
-        case operatingSystem = "operating_system", startedAt = "started_at"
+        case operatingSystem = "operating_system", startedAt = "started_at", distributed, ranks
     }
 
     /// Collects the environment facts for a run started now.
@@ -55,7 +59,9 @@ extension RunManifest {
                   scalarType: text(.scalarType), meanfieldVersion: text(.meanfieldVersion), swiftVersion: text(.swiftVersion),
                   gitCommit: text(.gitCommit),
                   sourceTreeModified: (try? c.decodeIfPresent(Bool.self, forKey: .sourceTreeModified)) ?? nil, gemmBackend: text(.gemmBackend), cpu: text(.cpu),
-                  operatingSystem: text(.operatingSystem), startedAt: text(.startedAt))
+                  operatingSystem: text(.operatingSystem), startedAt: text(.startedAt),
+                  distributed: (try? c.decodeIfPresent(String.self, forKey: .distributed)) ?? nil,
+                  ranks: (try? c.decodeIfPresent(Int.self, forKey: .ranks)) ?? nil)
     }
 
     /// The name of the manifest a session writes: `manifest.json` for a fresh run,

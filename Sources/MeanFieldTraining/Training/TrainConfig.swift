@@ -127,6 +127,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var logEveryEpochs = 0
     /// Also write the metrics as TensorBoard events (`tensorboard/` in the run folder).
     public var tensorboard = true
+    /// How the run is spread over the processes of an MPI job (``DistributedMode``).
+    public var distributed = DistributedMode.none
     /// Fixed flags of a `meanfield sweep` grid that do not apply to this run (`--momentum` with
     /// `--optimizer euler`) and were dropped for it, as `key=value` pairs separated by commas
     /// (`momentum=0.5`); empty for a run started by hand. A record only: it changes nothing.
@@ -145,6 +147,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         case decayFactor = "decay-factor", weightDecay = "weight-decay", ordinaryLrScale = "ordinary-lr-scale", momentum, beta1, beta2, epsilon
         case steps, epochs, batchSize = "batch-size", seed, threads, checkpointEvery = "checkpoint-every", logEvery = "log-every"
         case checkpointEveryEpochs = "checkpoint-every-epochs", logEveryEpochs = "log-every-epochs", tensorboard
+        case distributed
         case droppedKeys = "dropped-keys"
     }
 

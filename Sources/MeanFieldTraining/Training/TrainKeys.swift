@@ -606,6 +606,9 @@ private let table: [TrainKey] = {
         flag("tensorboard", \.tensorboard, Common(
             group: .run, help: "Also write every metrics line as TensorBoard scalars (tensorboard/ in the run folder; "
                 + "view with tensorboard --logdir DIR).", changeable: true)),
+        choice("distributed", \.distributed, Common(
+            group: .run, help: "One run over the K processes of an MPI job (mpirun -np K meanfield train --distributed data …): "
+                + "none, or data (each rank takes a share of every batch; docs/distributed.md).", changeable: true)),
         entry("dropped-keys", .keyValues, Common(
             group: .run, help: "Set by meanfield sweep: the grid's fixed flags that do not apply to this run (--momentum with "
                 + "--optimizer euler), dropped for it and recorded here as key=value,…; none for a run started by hand. Changes nothing."),

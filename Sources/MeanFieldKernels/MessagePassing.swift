@@ -1,0 +1,187 @@
+// MPI loaded at run time with dlopen, like OpenBLAS: the package never links it, so the default
+// build and `swift test` need no MPI, and one binary runs with or without it (docs/distributed.md,
+// "Why MPI is loaded at run time"). Only the calls data-parallel training needs are used, on byte
+// and double buffers, from the thread that joined (MPI_THREAD_SERIALIZED).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why the processes of an MPI job could not be joined: one line naming the problem and the fix.
+public struct ProcessGroupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The K processes of one MPI job (`mpirun -np K meanfield …`, or `srun` with PMIx), reached
+/// through the Open MPI library found at run time. Every collective here is called by every rank
+/// in the same order; sums are formed on rank 0 in rank order, so the result is the same bits on
+/// every rank and in every repetition of the job (theory §1.4 needs the update to be one function
+/// of the batch; docs/distributed.md).
+public final class ProcessGroup: @unchecked Sendable {
+    /// This process's number, 0 ..< size; rank 0 writes the run folder.
+    public let rank: Int
+    /// The number of processes of the job.
+    public let size: Int
+    /// The MPI library loaded.
+    public let libraryPath: String
+
+    // Open MPI's C ABI: handles are pointers to the library's predefined objects (ompi_mpi_*).
+    private typealias InitThread = @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
+                                                   Int32, UnsafeMutablePointer<Int32>) -> Int32
+    private typealias Initialized = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
+    private typealias CommQuery = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> Int32
+    private typealias Gather = @convention(c) (UnsafeRawPointer?, Int32, UnsafeMutableRawPointer, UnsafeMutableRawPointer?, Int32,
+                                               UnsafeMutableRawPointer, Int32, UnsafeMutableRawPointer) -> Int32
+    private typealias Bcast = @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafeMutableRawPointer, Int32, UnsafeMutableRawPointer) -> Int32
+    private typealias Abort = @convention(c) (UnsafeMutableRawPointer, Int32) -> Int32
+    private typealias Finalize = @convention(c) () -> Int32
+
+    private let gather: Gather
+    private let bcast: Bcast
+    private let abortJob: Abort
+    private let finalize: Finalize
+    private let world: UnsafeMutableRawPointer
+    private let double: UnsafeMutableRawPointer
+    private var finished = false
+
+    /// Where we look for the library, in order; `MEANFIELD_MPI_LIBRARY` (a full path) comes first.
+    static let candidatePaths = [
+        "libmpi.so.40", "/usr/lib/x86_64-linux-gnu/libmpi.so.40", "/usr/lib/aarch64-linux-gnu/libmpi.so.40",
+        "/usr/lib64/openmpi/lib/libmpi.so.40", "/opt/homebrew/lib/libmpi.40.dylib", "/usr/local/lib/libmpi.40.dylib",
+    ]
+
+    /// The number of processes an MPI launcher started this one in (Open MPI's `mpirun`:
+    /// OMPI_COMM_WORLD_SIZE; PMIx or PMI under `srun`: PMIX_SIZE, PMI_SIZE), nil when no launcher did.
+    public static var launchedSize: Int? {
+        for name in ["OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"] {
+            if let text = getenv(name), let size = Int(String(cString: text)), size > 0 { return size }
+        }
+        return nil
+    }
+
+    private static let joined = LockedValue<Result<ProcessGroup, ProcessGroupError>?>(nil)
+
+    /// Loads MPI and joins the job (MPI_Init_thread): once per process; later calls return the
+    /// same group. Fails with a one-line reason when the library is missing or is not Open MPI.
+    public static func join() throws -> ProcessGroup {
+        try joined.withLock { state in
+            if state == nil {
+                do throws(ProcessGroupError) { state = .success(try ProcessGroup()) } catch { state = .failure(error) }
+            }
+            return try state!.get()
+        }
+    }
+
+    private init() throws(ProcessGroupError) {
+        var paths = Self.candidatePaths
+        if let custom = getenv("MEANFIELD_MPI_LIBRARY") { paths.insert(String(cString: custom), at: 0) }
+        var handle: UnsafeMutableRawPointer?
+        var found = ""
+        // RTLD_GLOBAL: Open MPI's plugins (mca_*.so), which it dlopens itself, resolve symbols of libmpi.
+        for path in paths {
+            if let opened = dlopen(path, RTLD_NOW | RTLD_GLOBAL) { (handle, found) = (opened, path); break }
+        }
+        guard let handle else {
+            throw ProcessGroupError("no MPI library (libmpi.so.40) found: install Open MPI (Debian: apt install openmpi-bin libopenmpi-dev) "
+                                    + "or set MEANFIELD_MPI_LIBRARY to its libmpi")
+        }
+        func symbol<T>(_ name: String, as type: T.Type) throws(ProcessGroupError) -> T {
+            guard let address = dlsym(handle, name) else {
+                throw ProcessGroupError("\(found) has no \(name): MeanField loads Open MPI (4.x or later; its C ABI), not MPICH or Intel MPI")
+            }
+            return unsafeBitCast(address, to: type)
+        }
+        func object(_ name: String) throws(ProcessGroupError) -> UnsafeMutableRawPointer {
+            guard let address = dlsym(handle, name) else {
+                throw ProcessGroupError("\(found) has no \(name): MeanField loads Open MPI (4.x or later; its C ABI), not MPICH or Intel MPI")
+            }
+            return address
+        }
+        let initThread = try symbol("MPI_Init_thread", as: InitThread.self)
+        let initialized = try symbol("MPI_Initialized", as: Initialized.self)
+        let commRank = try symbol("MPI_Comm_rank", as: CommQuery.self)
+        let commSize = try symbol("MPI_Comm_size", as: CommQuery.self)
+        gather = try symbol("MPI_Gather", as: Gather.self)
+        bcast = try symbol("MPI_Bcast", as: Bcast.self)
+        abortJob = try symbol("MPI_Abort", as: Abort.self)
+        finalize = try symbol("MPI_Finalize", as: Finalize.self)
+        world = try object("ompi_mpi_comm_world")
+        double = try object("ompi_mpi_double")
+        libraryPath = found
+
+        var already: Int32 = 0
+        _ = initialized(&already)
+        if already == 0 {
+            var provided: Int32 = 0
+            // MPI_THREAD_SERIALIZED (2 in Open MPI's mpi.h): one thread at a time calls MPI.
+            guard initThread(nil, nil, 2, &provided) == 0 else { throw ProcessGroupError("MPI_Init_thread failed in \(found)") }
+        }
+        var value: Int32 = 0
+        guard commRank(world, &value) == 0 else { throw ProcessGroupError("MPI_Comm_rank failed") }
+        rank = Int(value)
+        guard commSize(world, &value) == 0 else { throw ProcessGroupError("MPI_Comm_size failed") }
+        size = Int(value)
+    }
+
+    /// Replaces `values` on every rank by Σ_r values_r, summed on rank 0 in rank order r = 0, 1, …
+    /// (MPI_Gather, then MPI_Bcast): the same bits on every rank and in every run of the job,
+    /// whatever the network or the MPI library's reduction algorithm. Every rank passes the same count.
+    public func sumInRankOrder(_ values: inout [Double]) {
+        guard size > 1 else { return }
+        let count = values.count
+        precondition(count <= Int(Int32.max), "sumInRankOrder: \(count) values exceed MPI's 32-bit count")
+        var gathered = [Double](repeating: 0, count: rank == 0 ? count * size : 0)
+        values.withUnsafeBytes { send in
+            gathered.withUnsafeMutableBytes { receive in
+                check(gather(send.baseAddress, Int32(count), double, receive.baseAddress, Int32(count), double, 0, world), "MPI_Gather")
+            }
+        }
+        if rank == 0 {
+            gathered.withUnsafeBufferPointer { all in
+                for index in 0..<count {
+                    var sum = all[index]
+                    for process in 1..<size { sum += all[process * count + index] }
+                    values[index] = sum
+                }
+            }
+        }
+        broadcast(&values, from: 0)
+    }
+
+    /// Replaces `values` on every rank by rank `root`'s (MPI_Bcast); every rank passes the same count.
+    public func broadcast(_ values: inout [Double], from root: Int) {
+        guard size > 1 else { return }
+        let count = values.count
+        precondition(count <= Int(Int32.max), "broadcast: \(count) values exceed MPI's 32-bit count")
+        values.withUnsafeMutableBytes { buffer in
+            check(bcast(buffer.baseAddress, Int32(count), double, Int32(root), world), "MPI_Bcast")
+        }
+    }
+
+    /// Ends every process of the job with `code` (MPI_Abort): after an error on one rank, so that
+    /// the others do not wait for it in a collective.
+    public func abort(code: Int32) -> Never {
+        _ = abortJob(world, code)
+        exit(code)
+    }
+
+    /// Leaves the job (MPI_Finalize) once, at the end of a run that succeeded on every rank.
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        _ = finalize()
+    }
+
+    /// Open MPI's default error handler aborts the job on a failed call; a nonzero code here means
+    /// the handler was changed, and the job cannot continue consistently.
+    private func check(_ code: Int32, _ call: String) {
+        guard code == 0 else {
+            fputs("meanfield: \(call) failed with MPI error \(code) on rank \(rank) of \(size); stopping the job\n", stderr)
+            abort(code: 1)
+        }
+    }
+}
