@@ -106,3 +106,23 @@ widths="$(json "$sweep/diagnostics.json" 'len(d["width"])')"
 [ -s "$sweep/report.html" ] || fail "the report job wrote no report.html"
 grep -q "has no diagnostics.json" "$sweep/report.html" && fail "report.html has no diagnostics"
 say "OK in $(( $(date +%s) - started )) s: 4 tasks in 2 array jobs completed, 2 stopped tasks resumed, report job ${report} wrote diagnostics.json ($widths width entries) and report.html ($sweep)"
+
+# Issue 20: a sweep whose runs are 2-rank data-parallel jobs (--ntasks-per-run 2: --ntasks=2, mpirun in
+# the task), when Open MPI is installed: both runs complete, each manifest records 2 ranks.
+if command -v mpirun >/dev/null; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1     # CI runs as root
+  mpi="$(mktemp -d /tmp/meanfield-slurm-mpi.XXXXXX)"
+  "$MEANFIELD" sweep --task icl-regression --heads 2,4 --steps 200 --train-size 16 --checkpoint-every 50 --out "$mpi" \
+    --emit slurm --ntasks-per-run 2 --time 10:00 >/dev/null 2>&1 || fail "sweep --emit slurm --ntasks-per-run 2 failed"
+  grep -q '^#SBATCH --ntasks=2$' "$mpi/sweep.sbatch" || fail "no --ntasks=2 in $mpi/sweep.sbatch"
+  mpi_ids="$("$mpi/submit.sh")" || fail "$mpi/submit.sh failed"
+  mpi_ids="${mpi_ids##* }"
+  for _ in $(seq 120); do [ -z "$(squeue -h -j "$mpi_ids" 2>/dev/null)" ] && break; sleep 1; done
+  [ "$(grep -c ',completed,' "$mpi/summary.csv" 2>/dev/null || true)" = 2 ] || { tail -n 20 "$mpi"/runs/*.log >&2; fail "the 2-rank runs did not both complete ($mpi)"; }
+  for run in heads-2 heads-4; do
+    [ "$(json "$mpi/runs/$run/manifest.json" 'd.get("ranks")')" = 2 ] || fail "$run's manifest does not record 2 ranks"
+  done
+  say "OK: 2 runs as 2-rank MPI jobs under Slurm completed ($mpi)"
+else
+  say "SKIPPED the 2-rank MPI sweep: no mpirun (apt install openmpi-bin)"
+fi

@@ -36,8 +36,24 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Check the flags of every run and print what would run (start, resume or skip), without running anything.") var dryRun = false
     @Option(help: "Write DIR/summary.csv for the sweep in DIR from whatever runs have finished (after a Slurm array).") var summarize: String?
     @OptionGroup var slurm: SweepSlurmOptions
+    @Option(help: "Slurm: MPI processes of each run; K > 1 makes every run one K-rank data-parallel job (--ntasks=K; mpirun -np K meanfield train --distributed data; docs/distributed.md).") var ntasksPerRun: Int?
     @Option(help: ArgumentHelp("Run task I of DIR/runs.txt (what each task of sweep.sbatch does); needs --out DIR.", visibility: .hidden)) var arrayTask: Int?
     @Argument(parsing: .allUnrecognized, help: "Train flags; comma-separated values make grid axes (e.g. --heads 2,8,32 --lr 0.01,0.1).") var trainFlags: [String] = []
+
+    /// `--ntasks-per-run`, checked: 1 … 4096 (a typo guard; each rank is a process).
+    private func checkedRanksPerRun() throws -> Int? {
+        guard let ntasksPerRun else { return nil }
+        guard (1...4096).contains(ntasksPerRun) else {
+            throw RunError("--ntasks-per-run: expected an integer in 1...4096 (MPI processes of each run), got \(ntasksPerRun)")
+        }
+        return ntasksPerRun
+    }
+
+    /// The full path of `name` in a folder of PATH, if it is there and executable.
+    private func executableOnPath(_ name: String) -> String? {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
 
     func run() throws {
         if let summarize { return try summarizeSweep(summarize) }
@@ -46,13 +62,24 @@ struct Sweep: ParsableCommand {
             if let threads = threadsPerRun, threads < 1 || threads > TrainBound.threads.value {
                 throw RunError("--threads-per-run (SLURM_CPUS_PER_TASK in sweep.sbatch): expected an integer in 1...\(TrainBound.threads.value), got \(threads)")
             }
-            switch try SweepRunner.arrayTask(index: arrayTask, directory: out, threads: threadsPerRun) {
+            let ranks = try checkedRanksPerRun() ?? 1
+            switch try SweepRunner.arrayTask(index: arrayTask, directory: out, threads: threadsPerRun, ranks: ranks) {
             case .finished(let status): if status != "completed" { throw ExitCode(1) }
+            case .run(let arguments) where ranks > 1:
+                // One K-rank job: mpirun starts the K processes in this Slurm allocation (--ntasks=K).
+                guard let mpirun = executableOnPath("mpirun") else {
+                    throw RunError("--ntasks-per-run \(ranks): no mpirun on PATH on this node; load Open MPI (e.g. module load openmpi) in the job or its environment")
+                }
+                try replaceProcess(executable: mpirun, arguments: ["-np", String(ranks), SweepRunner.currentExecutable()] + arguments)
             case .run(let arguments): try replaceProcess(executable: SweepRunner.currentExecutable(), arguments: arguments)
             }
             return
         }
         let resources = try slurm.resources(emitting: emit != nil)
+        if ntasksPerRun != nil, emit == nil {
+            throw RunError("--ntasks-per-run makes each run a K-rank Slurm job: add --emit slurm (a local run is mpirun -np K meanfield train --distributed data)")
+        }
+        let ranksPerRun = try checkedRanksPerRun() ?? 1
 
         let file = try grid.map(SweepFile.load)
         guard let directory = out ?? file?.out else { throw RunError("--out DIR is required: the sweep's folder (runs, logs, sweep.json, summary.csv)") }
@@ -87,13 +114,15 @@ struct Sweep: ParsableCommand {
 
         if let emit {
             guard emit.lowercased() == "slurm" else { throw RunError("--emit: expected slurm, got '\(emit)'") }
-            let script = try SlurmScript.emit(runner: runner, parallel: parallel ?? file?.parallel, resources: resources, maxArraySize: slurm.maxArraySize)
+            let script = try SlurmScript.emit(runner: runner, parallel: parallel ?? file?.parallel, resources: resources, maxArraySize: slurm.maxArraySize,
+                                              ranksPerRun: ranksPerRun)
             for line in SlurmSite.nodeLocalWarnings(executable: script.executable, sweepDirectory: script.sweepDirectory, workingDirectory: script.workingDirectory) {
                 FileHandle.standardError.write(Data("meanfield sweep: warning: \(line)\n".utf8))
             }
             let folder = SlurmScript.shellQuoted(runner.directory)
             let arrays = script.chunks.count == 1 ? "one array job" : "\(script.chunks.count) array jobs (MaxArraySize \(script.maxArraySize))"
-            print("meanfield sweep: \(counted) as \(arrays), \(threads) CPU\(threads == 1 ? "" : "s") per task, then a report job: \(runner.directory)/\(SlurmScript.scriptFileName)")
+            let ranks = ranksPerRun > 1 ? "\(ranksPerRun) MPI processes of \(threads) CPU\(threads == 1 ? "" : "s") per run" : "\(threads) CPU\(threads == 1 ? "" : "s") per task"
+            print("meanfield sweep: \(counted) as \(arrays), \(ranks), then a report job: \(runner.directory)/\(SlurmScript.scriptFileName)")
             print("  submit:  \(SlurmScript.shellQuoted(runner.directory + "/" + SlurmScript.submitFileName))   (the array and the report job; or the array alone: sbatch \(SlurmScript.shellQuoted(runner.directory + "/" + SlurmScript.scriptFileName)))")
             print("  watch:   squeue --me; tail \(folder)/runs/*.log")
             print("  collect: \(folder)/report.html, diagnostics.json and summary.csv, written by the report job when every task has succeeded")

@@ -19,6 +19,9 @@ public struct SlurmScript: Sendable, Equatable {
     public var parallel: Int
     /// Cores per task (`--cpus-per-task`; each run gets `--threads` = `SLURM_CPUS_PER_TASK`).
     public var cpusPerTask: Int
+    /// MPI processes of each run (`--ntasks`): K > 1 makes each task a K-rank data-parallel job
+    /// (`mpirun -np K meanfield train --distributed data`, docs/distributed.md).
+    public var ranksPerRun = 1
     /// Absolute path of the sweep folder.
     public var sweepDirectory: String
     /// Absolute path of the `meanfield` binary on the cluster's shared filesystem.
@@ -58,8 +61,8 @@ public struct SlurmScript: Sendable, Equatable {
     private var quotedDirectory: String { Self.shellQuoted(sweepDirectory) }
 
     /// `#SBATCH` lines shared by the array and the report job.
-    private func header(_ lines: [String]) -> String {
-        (["--job-name=" + lines[0]] + lines.dropFirst() + ["--ntasks=1", "--cpus-per-task=\(cpusPerTask)", "--chdir=\(workingDirectory)"] + resources.directives)
+    private func header(_ lines: [String], tasks: Int = 1) -> String {
+        (["--job-name=" + lines[0]] + lines.dropFirst() + ["--ntasks=\(tasks)", "--cpus-per-task=\(cpusPerTask)", "--chdir=\(workingDirectory)"] + resources.directives)
             .map { "#SBATCH " + $0 }.joined(separator: "\n")
     }
 
@@ -76,12 +79,12 @@ public struct SlurmScript: Sendable, Equatable {
         # limit the task then requeues itself; a preempted or `scontrol requeue`d task is requeued by Slurm.
         # Either way it resumes from that checkpoint.
         \(header([jobName, "--array=0-\(first - 1)%\(min(parallel, first))", "--output=\(sweepDirectory)/runs/%x-%A_%a.log", "--open-mode=append",
-                  "--signal=B:TERM@\(Self.signalSeconds)", "--requeue"]))
+                  "--signal=B:TERM@\(Self.signalSeconds)", "--requeue"], tasks: ranksPerRun))
         set -uo pipefail
         : "${SLURM_ARRAY_TASK_ID:?submit this script with sbatch: it is a job array}"
         MEANFIELD="${MEANFIELD:-\(Self.shellQuoted(executable))}"
         task=$((SLURM_ARRAY_TASK_ID + ${\(Self.offsetVariable):-0}))
-        "$MEANFIELD" sweep --array-task "$task" --threads-per-run "${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}" --out \(quotedDirectory) &
+        "$MEANFIELD" sweep --array-task "$task" --threads-per-run "${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}"\(ranksPerRun > 1 ? " --ntasks-per-run \"${SLURM_NTASKS:-\(ranksPerRun)}\"" : "") --out \(quotedDirectory) &
         run=$!
         stopped=""
         trap 'stopped=1; kill -TERM "$run" 2>/dev/null' TERM
@@ -160,7 +163,7 @@ public struct SlurmScript: Sendable, Equatable {
     /// `runner.directory` (and creates `runs/`, where Slurm writes the task logs) and returns the
     /// scripts. `maxArraySize` nil: the site's (``SlurmSite/maxArraySize()``), else Slurm's default.
     @discardableResult
-    public static func emit(runner: SweepRunner, parallel: Int?, resources: SlurmResources = .none, maxArraySize: Int? = nil,
+    public static func emit(runner: SweepRunner, parallel: Int?, resources: SlurmResources = .none, maxArraySize: Int? = nil, ranksPerRun: Int = 1,
                             workingDirectory: String = FileManager.default.currentDirectoryPath) throws -> SlurmScript {
         let directory = runner.directory
         let runs = runner.manifest.runs
@@ -169,10 +172,11 @@ public struct SlurmScript: Sendable, Equatable {
         }
         try runner.manifest.checkCompatible(withExistingIn: directory)
         try runner.manifest.write(to: directory)
-        let script = SlurmScript(jobName: jobName(forDirectory: directory), count: runs.count, parallel: min(runs.count, parallel ?? runs.count),
+        var script = SlurmScript(jobName: jobName(forDirectory: directory), count: runs.count, parallel: min(runs.count, parallel ?? runs.count),
                                  cpusPerTask: runner.threadsPerRun, sweepDirectory: directory, executable: runner.executable,
                                  workingDirectory: SweepRunner.absolutePath(workingDirectory), resources: resources,
                                  maxArraySize: maxArraySize ?? SlurmSite.maxArraySize() ?? SlurmSite.defaultMaxArraySize)
+        script.ranksPerRun = ranksPerRun
         let files = [(runsFileName, runsFile(runs.map(runner.trainArguments)), false), (scriptFileName, script.text, true),
                      (reportScriptFileName, script.reportText, true), (submitFileName, script.submitText, true)]
         do {

@@ -289,7 +289,9 @@ public struct SweepRunner {
     /// `SLURM_CPUS_PER_TASK`) replaces the line's `--threads` when given. `report` gets one line
     /// saying which; the caller then replaces itself with `meanfield` and these arguments, so
     /// that a SIGTERM to the task reaches the run (which checkpoints and stops).
-    public static func arrayTask(index: Int, directory: String, threads: Int? = nil,
+    /// `ranks` > 1: the run is one data-parallel job of that many processes (`--distributed data`
+    /// is added; the caller starts it under mpirun).
+    public static func arrayTask(index: Int, directory: String, threads: Int? = nil, ranks: Int = 1,
                                  report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) throws -> ArrayTask {
         let path = directory + "/" + SlurmScript.runsFileName
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -300,16 +302,17 @@ public struct SweepRunner {
         let flags = try SweepGrid.parseFlags(SlurmScript.shellWords(String(lines[index])))
         guard let out = flags.first(where: { $0.flag == "out" })?.value else { throw RunError("\(path) line \(index + 1): no --out") }
         let threads = threads.map(String.init) ?? flags.first(where: { $0.flag == "threads" })?.value
-        let runFlags = flags.filter { $0.flag != "out" && $0.flag != "threads" }
+        let runFlags = flags.filter { $0.flag != "out" && $0.flag != "threads" && $0.flag != "distributed" }
+        let distributed = ranks > 1 ? ["--distributed", "data"] : []
         switch SweepRunState.inspect(out) {
         case .finished(let status):
             report("sweep task \(index): \(out) is already finished (\(status)); nothing to do")
             return .finished(status: status)
         case .interrupted:
             report("sweep task \(index): resuming \(out)")
-            return .run(arguments: ["train"] + resumeArguments(flags: runFlags, directory: out, threads: threads))
+            return .run(arguments: ["train"] + resumeArguments(flags: runFlags, directory: out, threads: threads) + distributed)
         case .notStarted:
-            let arguments = SweepGrid.trainArguments(runFlags) + ["--out", out] + (threads.map { ["--threads", $0] } ?? [])
+            let arguments = SweepGrid.trainArguments(runFlags) + ["--out", out] + (threads.map { ["--threads", $0] } ?? []) + distributed
             report("sweep task \(index): meanfield train " + arguments.map(SlurmScript.shellQuoted).joined(separator: " "))
             return .run(arguments: ["train"] + arguments)
         }

@@ -49,6 +49,23 @@ import Testing
         #expect(lines[0] == "--task icl-regression --steps 20 --data 'my data/x' --heads 1 --seed 0 --out \(folder)/runs/heads-1_seed-0 --threads 3")
     }
 
+    @Test func ranksPerRunAskForThatManyTasksAndStartTheRunUnderMPI() throws {
+        let folder = NSTemporaryDirectory() + "meanfield-slurm-ranks-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let runner = SweepRunner(manifest: SweepManifest(grid: try SweepGrid.make(arguments: ["--heads", "1,2"])),
+                                 directory: folder, executable: "/bin/meanfield", threadsPerRun: 2, parallel: 1)
+        try SlurmScript.emit(runner: runner, parallel: nil, maxArraySize: 1001, ranksPerRun: 4)
+        let script = try String(contentsOfFile: folder + "/sweep.sbatch", encoding: .utf8)
+        #expect(script.contains("#SBATCH --ntasks=4\n#SBATCH --cpus-per-task=2\n"))
+        #expect(script.contains("--threads-per-run \"${SLURM_CPUS_PER_TASK:-2}\" --ntasks-per-run \"${SLURM_NTASKS:-4}\" --out \(folder) &\n"))
+        // The report job is one process.
+        #expect(try String(contentsOfFile: folder + "/report.sbatch", encoding: .utf8).contains("#SBATCH --ntasks=1\n"))
+        // The task's train arguments carry --distributed data (fresh here; a resume too).
+        let task = try SweepRunner.arrayTask(index: 1, directory: folder, ranks: 4, report: { _ in })
+        guard case .run(let arguments) = task else { Issue.record("\(task)"); return }
+        #expect(arguments.suffix(2) == ["--distributed", "data"] && arguments.first == "train", "\(arguments)")
+    }
+
     @Test func parallelDefaultsToAllRunsAndIsCappedByTheirNumber() throws {
         let folder = NSTemporaryDirectory() + "meanfield-slurm-cap-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: folder) }
