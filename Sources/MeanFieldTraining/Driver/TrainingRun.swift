@@ -209,20 +209,37 @@ extension TrainingRun {
         let weight = Double(share.examples)
         var buffer = [weight * share.risk, weight, stopAsked ? 1 : 0]
         buffer.reserveCapacity(3 + share.gradients.reduce(0) { $0 + $1.count })
-        for gradient in share.gradients {
-            gradient.withUnsafeBufferPointer { values in for value in values { buffer.append(weight * Double(value)) } }
-        }
+        for gradient in share.gradients { appendWidened(gradient, times: weight, to: &buffer) }
         group.sumInRankOrder(&buffer)
         let examples = buffer[1]
         var offset = 3
         let gradients = share.gradients.map { gradient in
-            let count = gradient.count
-            defer { offset += count }
-            return Tensor<Scalar>(shape: gradient.shape) { out in
-                for index in 0..<count { out[index] = Scalar(buffer[offset + index] / examples) }
-            }
+            defer { offset += gradient.count }
+            return narrowed(buffer[offset ..< offset + gradient.count], dividedBy: examples, shape: gradient.shape)
         }
         return (buffer[0] / examples, gradients, buffer[2] > 0)
+    }
+
+    // Concrete Float and Double loops: a generic BinaryFloatingPoint conversion per element is a
+    // call through the protocol (../shared/SWIFT-PERFORMANCE.md), ~10× slower on a ViT's gradients.
+    /// Appends `weight`·x for every x of `tensor` to `buffer`, in Double.
+    private static func appendWidened(_ tensor: Tensor<Scalar>, times weight: Double, to buffer: inout [Double]) {
+        if let floats = tensor as? Tensor<Float> {
+            floats.withUnsafeBufferPointer { for value in $0 { buffer.append(weight * Double(value)) } }
+        } else if let doubles = tensor as? Tensor<Double> {
+            doubles.withUnsafeBufferPointer { for value in $0 { buffer.append(weight * value) } }
+        } else {
+            tensor.withUnsafeBufferPointer { for value in $0 { buffer.append(weight * Double(value)) } }
+        }
+    }
+
+    /// The tensor of `shape` holding x/`divisor` for every x of `values`, in the run's scalar type.
+    private static func narrowed(_ values: ArraySlice<Double>, dividedBy divisor: Double, shape: [Int]) -> Tensor<Scalar> {
+        let start = values.startIndex
+        if Scalar.self == Float.self {
+            return Tensor<Float>(shape: shape) { out in for index in out.indices { out[index] = Float(values[start + index] / divisor) } } as! Tensor<Scalar>
+        }
+        return Tensor<Scalar>(shape: shape) { out in for index in out.indices { out[index] = Scalar(values[start + index] / divisor) } }
     }
 
     /// Every rank must start from the same step (the same checkpoint): rank 0's is broadcast and compared.
