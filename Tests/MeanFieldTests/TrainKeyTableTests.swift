@@ -117,7 +117,7 @@ private func otherValue(_ key: TrainKey, current: String) -> String {
 
     @Test func theResumeRuleAcceptsExactlyTheChangeableKeys() throws {
         #expect(Set(TrainKeys.changeableOnResume) == ["steps", "epochs", "threads", "log-every", "log-every-epochs", "checkpoint-every", "checkpoint-every-epochs",
-                                                      "tensorboard"])
+                                                      "tensorboard", "distributed"])
         for (task, model, _) in [("icl-regression", ModelKind.transformer, ""), ("synthetic-images", .transformer, ""), (TrainConfig.teacherRegressionTask, .resnet, "")] {
             let saved = try TrainConfig.defaults(task: task, model: model).resolved(defaultThreads: 1)
             for key in TrainKeys.all {
