@@ -111,6 +111,7 @@ say "OK in $(( $(date +%s) - started )) s: 4 tasks in 2 array jobs completed, 2 
 # the task), when Open MPI is installed: both runs complete, each manifest records 2 ranks.
 if command -v mpirun >/dev/null; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1     # CI runs as root
+  export OMPI_MCA_btl_vader_single_copy_mechanism=none                # containers forbid cross-memory attach
   mpi="$(mktemp -d /tmp/meanfield-slurm-mpi.XXXXXX)"
   "$MEANFIELD" sweep --task icl-regression --heads 2,4 --steps 200 --train-size 16 --checkpoint-every 50 --out "$mpi" \
     --emit slurm --ntasks-per-run 2 --time 10:00 >/dev/null 2>&1 || fail "sweep --emit slurm --ntasks-per-run 2 failed"

@@ -19,6 +19,8 @@ private func mpiJob(ranks: Int, _ arguments: [String]) throws -> (status: Int32,
     // CI containers run as root; Open MPI refuses that unless told.
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    // Containers often forbid the cross-memory attach (ptrace) of Open MPI's shared-memory transport.
+    environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
     process.environment = environment
     let pipe = Pipe()
     (process.standardOutput, process.standardError) = (pipe, pipe)
@@ -106,6 +108,7 @@ struct DataParallelTests {
         process.arguments = ["--oversubscribe", "-np", "2", meanfieldBinary!, "train", "--steps", "1000000", "--distributed", "data", "--out", run] + arguments
         var environment = ProcessInfo.processInfo.environment
         (environment["OMPI_ALLOW_RUN_AS_ROOT"], environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"]) = ("1", "1")
+        environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         process.environment = environment
         let pipe = Pipe()
         (process.standardOutput, process.standardError) = (pipe, pipe)
