@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # E3 (theory §6, claim C2): weight-decay sweep. Final regularized risk Q and risk R against
 # λ ∈ {0.02, 0.05, 0.1, 0.2} (theory: O(λ), a log-log slope of 1 once the flow has converged).
-# Protocol (docs/experiments.md, E3): float64 Euler with η = 0.001, each λ run to mean-field time
+# Protocol (docs/experiments.md, E3): float64 Euler with η = 0.0005, each λ run to mean-field time
 # t = C/λ (C = 10 by default; steps = C/(λη)), 5 seeds, a small model and task (M = 8, L = 2,
 # M' = 8; d = 5, N = 10, 16 training prompts) so the long runs fit; one sweep per λ in
 # OUT_DIR/lambda-<λ>/, then experiments/e3_fit.py fits the slope. Float64 because in Float32 the
@@ -13,7 +13,7 @@ source "$(dirname "$0")/common.sh"
 out=${1:-runs/e3}
 seeds=${2:-5}
 c=${3:-10}
-lr=${LR:-0.001}
+lr=${LR:-0.0005}
 for lambda in ${LAMBDAS:-0.02 0.05 0.1 0.2}; do
     steps=$(python3 -c "print(round($c / ($lambda * $lr)))")
     "$binary" sweep --out "$out/lambda-$lambda" --parallel "$parallel" --threads-per-run 1 \

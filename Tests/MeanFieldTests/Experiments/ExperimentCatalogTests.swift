@@ -53,16 +53,16 @@ struct ExperimentCatalogTests {
         #expect(checked > 100)
     }
 
-    /// E3 full: for λ in {0.02, 0.05, 0.1, 0.2}, steps = round(10/(λ·0.001)), logged every steps/100,
+    /// E3 full: for λ in {0.02, 0.05, 0.1, 0.2}, steps = round(10/(λ·0.0005)), logged every steps/100,
     /// checkpointed every steps/2, into lambda-λ/ — experiments/e3_weight_decay.sh's protocol.
     @Test func e3FullIsTheWeightDecayScriptsProtocol() {
-        let expected: [(String, Int)] = [("0.02", 500_000), ("0.05", 200_000), ("0.1", 100_000), ("0.2", 50_000)]
+        let expected: [(String, Int)] = [("0.02", 1_000_000), ("0.05", 400_000), ("0.1", 200_000), ("0.2", 100_000)]
         let steps = Experiment.named3.full
         #expect(steps.count == 4)
         for (step, (lambda, count)) in zip(steps, expected) {
             #expect(step.command == .sweep && step.folder == "lambda-\(lambda)")
             #expect(step.arguments.joined(separator: " ") == "--task icl-regression --input-dim 5 --examples 10 --train-size 16 --eval-size 32 "
-                + "--precision float64 --heads 8 --layers 2 --ffn-units 8 --weight-decay \(lambda) --seeds 5 --optimizer euler --lr 0.001 "
+                + "--precision float64 --heads 8 --layers 2 --ffn-units 8 --weight-decay \(lambda) --seeds 5 --optimizer euler --lr 0.0005 "
                 + "--steps \(count) --log-every \(count / 100) --checkpoint-every \(count / 2)")
         }
     }

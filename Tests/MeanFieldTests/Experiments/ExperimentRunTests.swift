@@ -58,7 +58,7 @@ struct ExperimentRunTests {
         let out = folder("e3")
         let result = try meanfield(["experiment", "run", "E3", "--full", "--dry-run", "--out", out])
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("--weight-decay 0.02 --seeds 5 --optimizer euler --lr 0.001 --steps 500000 --log-every 5000 --checkpoint-every 250000 --out \(out)/lambda-0.02"), "\(result.output)")
+        #expect(result.output.contains("--weight-decay 0.02 --seeds 5 --optimizer euler --lr 0.0005 --steps 1000000 --log-every 10000 --checkpoint-every 500000 --out \(out)/lambda-0.02"), "\(result.output)")
         #expect(!FileManager.default.fileExists(atPath: out))
         let both = try meanfield(["experiment", "run", "E3", "--full", "--quick", "--out", out])
         #expect(both.status != 0 && both.output.contains("--quick and --full exclude each other"), "\(both.output)")

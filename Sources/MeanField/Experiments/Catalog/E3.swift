@@ -12,9 +12,9 @@ extension Experiment {
             + "of the final Q against λ per seed, with a Student-t 95% interval over seeds (theory: Q = O(λ), slope 1 once the flow has settled).",
         figure: "lambda-λ/report.html per λ (Q and R over mean-field time); the slope is printed at the end (python3 experiments/e3_fit.py OUT: the full table)",
         result: "the slope of final Q vs λ with its interval: docs/experiments.md, E3",
-        quickTime: "52 s", fullTime: "about 45 minutes on 2 idle cores (80 core-minutes)",
+        quickTime: "52 s", fullTime: "about 80 minutes on 2 idle cores (160 core-minutes)",
         quick: weightDecaySweeps(lambdas: [0.05, 0.1, 0.2], c: 2, lr: 0.01, seeds: 3),
-        full: weightDecaySweeps(lambdas: [0.02, 0.05, 0.1, 0.2], c: 10, lr: 0.001, seeds: 5),
+        full: weightDecaySweeps(lambdas: [0.02, 0.05, 0.1, 0.2], c: 10, lr: 0.0005, seeds: 5),
         analysis: .weightDecaySlope)
 
     /// One sweep per λ into `lambda-λ/`: `steps = round(C/(λη))`, logged 100 times, checkpointed twice.
