@@ -84,7 +84,7 @@ public struct BatchShard: Sendable, Equatable {
     /// The examples of this share in a batch of `total`.
     public func range(of total: Int) -> Range<Int> { total * index / count ..< total * (index + 1) / count }
 
-    /// This share of `batch`'s leading axis, and its size; a one-line error when a share would be empty.
+    /// This share of `batch`'s leading axis; a one-line error when a share would be empty.
     public func slice<Scalar: TensorScalar>(_ batch: Tensor<Scalar>, what: String) throws -> Tensor<Scalar> {
         let total = batch.shape[0]
         guard total >= count else {
