@@ -16,6 +16,17 @@ private func children(of parent: pid_t) -> [pid_t] {
     return entries.compactMap { Int32($0) }.filter { processInfo($0)?.parent == parent }
 }
 
+/// The processes a sweep started, orphaned or not: those whose environment names it as their
+/// sweep (MEANFIELD_PARENT_PID). A run launched in the instant before the sweep was killed is not
+/// among `children(of:)` when they were listed, and once orphaned it is nobody's child.
+private func processesStarted(by sweep: pid_t) -> [pid_t] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { Int32($0) }.filter { pid in
+        guard let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) else { return false }
+        return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "MEANFIELD_PARENT_PID=\(sweep)" }
+    }
+}
+
 /// State letter and parent of a process, or nil when there is no such process.
 private func processInfo(_ pid: pid_t) -> (state: Character, parent: pid_t)? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -67,20 +78,31 @@ struct SweepParentDeathTests {
             // The rerun: the same command; it is SIGKILLed at a random moment (start-up included).
             let sweep = try startMeanfield(["sweep"] + grid + ["--out", folder])
             usleep(UInt32.random(in: 50_000...700_000, using: &generator))
-            let runs = children(of: sweep.processIdentifier)
+            let listed = children(of: sweep.processIdentifier)
             Foundation.kill(sweep.processIdentifier, SIGKILL)
             sweep.waitUntilExit()
             // No run outlives it: its children end, and no run folder is held, within a few seconds.
-            let ended = wait(upTo: 10) {
-                !runs.contains(where: isAlive) && names.allSatisfy { RunLock.holder(of: folder + "/runs/" + $0) == nil }
+            // Looked for twice, 0.5 s apart, by their environment too: a run launched in the instant
+            // before the kill is no longer anyone's child, and one between fork and exec does not
+            // show its environment yet (CI failure of stop 16: such a run took its folder's lock
+            // just after the next sweep had found it free, and that sweep's own run of it failed).
+            var runs = listed
+            func gone() -> Bool {
+                runs = Array(Set(runs + processesStarted(by: sweep.processIdentifier)))
+                return !runs.contains(where: isAlive) && names.allSatisfy { RunLock.holder(of: folder + "/runs/" + $0) == nil }
             }
+            var ended = wait(upTo: 10, for: gone)
+            usleep(500_000)
+            ended = ended && wait(upTo: 10, for: gone)
             orphans += runs.count
             #expect(ended, "kill \(kill): runs \(runs.filter(isAlive)) of the killed sweep still run")
         }
         #expect(orphans > 0, "no kill landed while runs were running")
 
         let finished = try meanfield(["sweep"] + grid + ["--out", folder])
-        #expect(finished.status == 0, "\(finished.output)")
+        // The runs' own logs name why one failed.
+        let logs = names.map { "\($0).log: " + ((try? String(contentsOfFile: folder + "/runs/\($0).log", encoding: .utf8)) ?? "none") }
+        #expect(finished.status == 0, "\(finished.output)\n\(logs.joined(separator: "\n"))")
         for name in names {
             let expected = try String(contentsOfFile: reference + "/runs/\(name)/metrics.jsonl", encoding: .utf8)
             let actual = try String(contentsOfFile: folder + "/runs/\(name)/metrics.jsonl", encoding: .utf8)
