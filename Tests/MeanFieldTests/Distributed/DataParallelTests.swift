@@ -10,8 +10,8 @@ import Testing
 private let mpirun: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 private let folder = NSTemporaryDirectory() + "meanfield-mpi-\(getpid())"
 
-/// Runs `meanfield ARGS` as K ranks of one job; returns the job's status and output.
-private func mpiJob(ranks: Int, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// `mpirun` starting `meanfield ARGS` as K ranks of one job, its output (stdout and stderr) into the pipe.
+private func mpiProcess(ranks: Int, _ arguments: [String]) -> (process: Process, output: Pipe) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: mpirun!)
     process.arguments = ["--oversubscribe", "-np", String(ranks), meanfieldBinary!] + arguments
@@ -24,6 +24,12 @@ private func mpiJob(ranks: Int, _ arguments: [String]) throws -> (status: Int32,
     process.environment = environment
     let pipe = Pipe()
     (process.standardOutput, process.standardError) = (pipe, pipe)
+    return (process, pipe)
+}
+
+/// Runs `meanfield ARGS` as K ranks of one job to its end; returns the job's status and output.
+private func mpiJob(ranks: Int, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let (process, pipe) = mpiProcess(ranks: ranks, arguments)
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -103,27 +109,15 @@ struct DataParallelTests {
     @Test func aKilledRankStopsTheJobAndTheRunResumes() throws {
         let run = "\(folder)/killed", arguments = ["--precision", "float64", "--log-every", "100", "--checkpoint-every", "200",
                                                     "--train-size", "16", "--threads", "1"]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun!)
-        process.arguments = ["--oversubscribe", "-np", "2", meanfieldBinary!, "train", "--steps", "1000000", "--distributed", "data", "--out", run] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        (environment["OMPI_ALLOW_RUN_AS_ROOT"], environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"]) = ("1", "1")
-        environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-        process.environment = environment
-        let pipe = Pipe()
-        (process.standardOutput, process.standardError) = (pipe, pipe)
+        let (process, pipe) = mpiProcess(ranks: 2, ["train", "--steps", "1000000", "--distributed", "data", "--out", run] + arguments)
         try process.run()
-        // Rank 1: the process of this run whose environment says OMPI_COMM_WORLD_RANK=1.
+        // Rank 1: the process of this run (its command line names the folder) that Open MPI numbered 1.
         func rankOne() -> pid_t? {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-            for entry in entries {
-                guard let pid = pid_t(entry),
-                      let command = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline")),
-                      String(decoding: command, as: UTF8.self).contains(run), !String(decoding: command, as: UTF8.self).contains("mpirun"),
-                      let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/environ")) else { continue }
-                if environ.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=1" }) { return pid }
+            processes(withEnvironment: "OMPI_COMM_WORLD_RANK=1").first { pid in
+                guard let command = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+                let text = String(decoding: command, as: UTF8.self)
+                return text.contains(run) && !text.contains("mpirun")
             }
-            return nil
         }
         let checkpointed = wait(upTo: 60) {
             ((try? FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")) ?? []).contains { $0.hasPrefix("step-") && $0 != "step-00000000.safetensors" }

@@ -57,3 +57,13 @@ func wait(upTo limit: Double, for condition: () -> Bool) -> Bool {
     }
     return true
 }
+
+/// The live processes (Linux /proc) whose environment holds `entry` ("NAME=value"): how the tests
+/// find processes they did not start themselves (a sweep's runs, an MPI job's ranks).
+func processes(withEnvironment entry: String) -> [pid_t] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { pid_t($0) }.filter { pid in
+        guard let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) else { return false }
+        return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == entry }
+    }
+}

@@ -16,17 +16,6 @@ private func children(of parent: pid_t) -> [pid_t] {
     return entries.compactMap { Int32($0) }.filter { processInfo($0)?.parent == parent }
 }
 
-/// The processes a sweep started, orphaned or not: those whose environment names it as their
-/// sweep (MEANFIELD_PARENT_PID). A run launched in the instant before the sweep was killed is not
-/// among `children(of:)` when they were listed, and once orphaned it is nobody's child.
-private func processesStarted(by sweep: pid_t) -> [pid_t] {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-    return entries.compactMap { Int32($0) }.filter { pid in
-        guard let environ = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")) else { return false }
-        return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "MEANFIELD_PARENT_PID=\(sweep)" }
-    }
-}
-
 /// State letter and parent of a process, or nil when there is no such process.
 private func processInfo(_ pid: pid_t) -> (state: Character, parent: pid_t)? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -88,7 +77,9 @@ struct SweepParentDeathTests {
             // just after the next sweep had found it free, and that sweep's own run of it failed).
             var runs = listed
             func gone() -> Bool {
-                runs = Array(Set(runs + processesStarted(by: sweep.processIdentifier)))
+                // A run launched in the instant before the kill is nobody's child once orphaned: found by the
+                // sweep it names in its environment.
+                runs = Array(Set(runs + processes(withEnvironment: "MEANFIELD_PARENT_PID=\(sweep.processIdentifier)")))
                 return !runs.contains(where: isAlive) && names.allSatisfy { RunLock.holder(of: folder + "/runs/" + $0) == nil }
             }
             var ended = wait(upTo: 10, for: gone)
