@@ -125,6 +125,10 @@ private func message(_ body: () throws -> Void) -> String {
     let notTOML = message { _ = try load("heads = = 3\n", .toml) }
     #expect(notTOML.contains("not valid TOML") && !notTOML.contains("\n"), "\(notTOML)")
     #expect(message { _ = try ConfigFile.format(of: "run.ini") }.contains(".toml, .json or .yaml"))
+    // A key that is a list or a map (Yams traps on it when it builds the map; found by fuzzing).
+    let listKey = message { _ = try load("heads: 2\n? [a, b]\n: 1\n", .yaml) }
+    #expect(listKey == "run.yaml line 2: a YAML key is a map or a list; a config's keys are names (e.g. heads: 8)", "\(listKey)")
+    #expect(message { _ = try load(" ?  ? ", .yaml) }.contains("a YAML key is a map or a list"))
 }
 
 @Test func inconsistentKeysAreReportedByFlag() throws {
