@@ -11,6 +11,7 @@ import MeanFieldKernelsAVX2
 typealias ElementwiseFloatVector = SIMD4<Float>
 typealias ElementwiseFloatBits = SIMD4<Int32>
 typealias ElementwiseDoubleVector = SIMD2<Double>
+typealias ElementwiseDoubleBits = SIMD2<Int64>
 
 /// Row-wise kernels of the fused Transformer engine at `CPULevel.active` (arguments and layouts as
 /// in Shared/ElementwiseBodies.swift). Results are independent of how callers split rows.

@@ -2,3 +2,4 @@
 typealias ElementwiseFloatVector = SIMD8<Float>
 typealias ElementwiseFloatBits = SIMD8<Int32>
 typealias ElementwiseDoubleVector = SIMD4<Double>
+typealias ElementwiseDoubleBits = SIMD4<Int64>

@@ -2,3 +2,4 @@
 typealias ElementwiseFloatVector = SIMD16<Float>
 typealias ElementwiseFloatBits = SIMD16<Int32>
 typealias ElementwiseDoubleVector = SIMD8<Double>
+typealias ElementwiseDoubleBits = SIMD8<Int64>

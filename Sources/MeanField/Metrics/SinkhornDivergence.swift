@@ -3,6 +3,7 @@
 // log domain, report their own accuracy").
 import Foundation
 import MeanFieldCore
+import MeanFieldKernels
 
 /// The debiased Sinkhorn divergence (Feydy, Séjourné, Vialard, Amari, Trouvé, Peyré 2019,
 /// "Interpolating between OT and MMD using Sinkhorn divergences"; Genevay, Peyré, Cuturi 2018)
@@ -19,8 +20,9 @@ import MeanFieldCore
 /// Solver: the dual potentials `f, g` solve, at the optimum,
 /// `f_i = −ε log Σ_j b_j exp((g_j − C_ij)/ε)`, `g_j = −ε log Σ_i a_i exp((f_i − C_ij)/ε)`,
 /// and `OT_ε(α, β) = ⟨α, f⟩ + ⟨β, g⟩` (Peyré & Cuturi, *Computational OT*, Prop. 4.4 / Remark 4.23).
-/// The updates are evaluated with a stabilized log-sum-exp (max subtracted; terms below
-/// `exp(−50)` of the largest are skipped, a relative change under 1e-21·n). The cross problem
+/// The updates are evaluated by a streaming, stabilized log-sum-exp (`StreamingSoftMin` in
+/// MeanFieldKernels: the squared distances are recomputed from the points in tiles, so memory is
+/// O((n + m)·p), never the n×m cost matrix; 10⁵ points in 64 dimensions take about 100 MB). The cross problem
 /// alternates the two updates (Sinkhorn's iteration, 2–5× fewer iterations than averaging here); the
 /// symmetric problems use the averaged update `p ← ½(p + T_α(p))` (Feydy et al. 2019, §3.1). With ε-scaling the blur
 /// starts at the squared diameter `max C` and is multiplied by `epsilonScaling` at each iteration
@@ -70,17 +72,19 @@ public struct SinkhornDivergence: Sendable, Codable, Equatable {
     /// - Throws: ``RunError`` for bad clouds (shape, emptiness, NaN) or settings (ε ≤ 0, scaling
     ///   outside (0, 1), no iterations).
     public func divergence(_ a: Tensor<Double>, _ b: Tensor<Double>) throws -> Result {
-        let (n, m, _) = try PointCloud.sizes(a, b, metric: "Sinkhorn divergence")
+        let (n, m, p) = try PointCloud.sizes(a, b, metric: "Sinkhorn divergence")
         guard epsilon > 0, epsilon.isFinite else { throw RunError("Sinkhorn divergence: ε must be positive, got \(epsilon)") }
         guard maxIterations > 0 else { throw RunError("Sinkhorn divergence: maxIterations must be ≥ 1, got \(maxIterations)") }
         if let factor = epsilonScaling, !(factor > 0 && factor < 1) {
             throw RunError("Sinkhorn divergence: ε-scaling factor must be in (0, 1), got \(factor)")
         }
         let identical = a == b
-        let selfA = symmetricProblem(cost: PointCloud.squaredDistances(a, a, same: true), n: n)
-        let selfB = identical ? selfA : symmetricProblem(cost: PointCloud.squaredDistances(b, b, same: true), n: m)
+        let packedA = a.withUnsafeBufferPointer { StreamingSoftMin.pack($0, count: n, dimension: p) }
+        let packedB = identical ? packedA : b.withUnsafeBufferPointer { StreamingSoftMin.pack($0, count: m, dimension: p) }
+        let selfA = symmetricProblem(a, packedA)
+        let selfB = identical ? selfA : symmetricProblem(b, packedB)
         // α = β: OT_ε(α, β) is the symmetric problem already solved, so S_ε(α, α) = 0 exactly.
-        let cross = identical ? selfA : crossProblem(cost: PointCloud.squaredDistances(a, b), n: n, m: m)
+        let cross = identical ? selfA : crossProblem(a, packedA, b, packedB)
         return Result(divergence: cross.value - selfA.value / 2 - selfB.value / 2,
                       crossCost: cross.value, selfCostFirst: selfA.value, selfCostSecond: selfB.value,
                       epsilon: epsilon, iterations: [cross.iterations, selfA.iterations, selfB.iterations],
@@ -95,26 +99,29 @@ public struct SinkhornDivergence: Sendable, Codable, Equatable {
     }
 
     /// Log-domain Sinkhorn for `OT_ε(α, β)`: alternating updates `f ← T_β(g)`, then `g ← T_α(f)`
-    /// (after which the plan's second marginal is exact). `cost` is `[n, m]` row-major.
+    /// (after which the plan's second marginal is exact).
     ///
     /// Convergence: the L1 violation of the first marginal of the plan
     /// `π_ij = a_i b_j exp((f_i + g_j − C_ij)/ε)`, `Σ_i a_i |1 − exp((f_i − T_β(g)_i)/ε)|`, at most `tolerance`.
-    private func crossProblem(cost: [Double], n: Int, m: Int) -> Solution {
-        var transposed = [Double](repeating: 0, count: n * m)
-        for i in 0..<n { for j in 0..<m { transposed[j * n + i] = cost[i * m + j] } }
-        let diameter = cost.max() ?? 0
+    private func crossProblem(_ a: Tensor<Double>, _ packedA: PackedCloud, _ b: Tensor<Double>, _ packedB: PackedCloud) -> Solution {
+        let (n, m) = (packedA.count, packedB.count)
+        let diameter = a.withUnsafeBufferPointer { StreamingSoftMin.largestSquaredDistance($0, count: n, against: packedB) }
         let logA = -Foundation.log(Double(n)), logB = -Foundation.log(Double(m))
         var f = [Double](repeating: 0, count: n), g = [Double](repeating: 0, count: m)
         var violation = Double.infinity, iteration = 0
         while iteration < maxIterations {
             let eps = blur(iteration: iteration, diameter: diameter)
-            let updateF = Self.softMin(cost: cost, rows: n, columns: m, potential: g, logWeight: logB, epsilon: eps)
+            let updateF = a.withUnsafeBufferPointer {
+                StreamingSoftMin.softMin($0, count: n, against: packedB, potential: g, logWeight: logB, epsilon: eps)
+            }
             if eps == epsilon {
                 violation = Self.marginalViolation(f, updateF, epsilon: eps)
                 if violation <= tolerance { break }
             }
             f = updateF
-            g = Self.softMin(cost: transposed, rows: m, columns: n, potential: f, logWeight: logA, epsilon: eps)
+            g = b.withUnsafeBufferPointer {
+                StreamingSoftMin.softMin($0, count: m, against: packedA, potential: f, logWeight: logA, epsilon: eps)
+            }
             iteration += 1
         }
         return Solution(value: Self.mean(f) + Self.mean(g), iterations: iteration,
@@ -124,14 +131,19 @@ public struct SinkhornDivergence: Sendable, Codable, Equatable {
     /// `OT_ε(α, α)` with one potential (f = g by symmetry) and the averaged update
     /// `p ← ½(p + T_α(p))`, then one plain step `p = T_α(p)`; `OT_ε(α, α) = 2⟨α, p⟩`. Converged when
     /// the L1 violation of both marginals, `2 Σ_i a_i |1 − exp((p_i − T_α(p)_i)/ε)|`, is at most `tolerance`.
-    private func symmetricProblem(cost: [Double], n: Int) -> Solution {
-        let diameter = cost.max() ?? 0
-        let logA = -Foundation.log(Double(n))
+    private func symmetricProblem(_ a: Tensor<Double>, _ packed: PackedCloud) -> Solution {
+        let n = packed.count
+        func softMin(_ potential: [Double], _ eps: Double) -> [Double] {
+            a.withUnsafeBufferPointer {
+                StreamingSoftMin.softMin($0, count: n, against: packed, potential: potential, logWeight: -Foundation.log(Double(n)), epsilon: eps)
+            }
+        }
+        let diameter = a.withUnsafeBufferPointer { StreamingSoftMin.largestSquaredDistance($0, count: n, against: packed) }
         var potential = [Double](repeating: 0, count: n)
         var violation = Double.infinity, iteration = 0
         while iteration < maxIterations {
             let eps = blur(iteration: iteration, diameter: diameter)
-            let update = Self.softMin(cost: cost, rows: n, columns: n, potential: potential, logWeight: logA, epsilon: eps)
+            let update = softMin(potential, eps)
             iteration += 1
             if eps == epsilon {
                 let half = Self.marginalViolation(potential, update, epsilon: eps)
@@ -140,7 +152,7 @@ public struct SinkhornDivergence: Sendable, Codable, Equatable {
             }
             for i in 0..<n { potential[i] = 0.5 * (potential[i] + update[i]) }
         }
-        let final = Self.softMin(cost: cost, rows: n, columns: n, potential: potential, logWeight: logA, epsilon: epsilon)
+        let final = softMin(potential, epsilon)
         return Solution(value: Self.mean(final) + Self.mean(final), iterations: iteration,
                         converged: violation <= tolerance, violation: violation)
     }
@@ -158,35 +170,4 @@ public struct SinkhornDivergence: Sendable, Codable, Equatable {
     }
 
     private static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
-
-    /// The soft-min `out_i = −ε log Σ_j exp(logWeight + (potential_j − C_ij)/ε)` over each row of
-    /// a `[rows, columns]` cost, stabilized: the row maximum of the exponent is taken out, and terms
-    /// more than 50 below it are skipped (each contributes < e^{−50} relative to a sum ≥ 1).
-    static func softMin(cost: [Double], rows: Int, columns: Int, potential: [Double], logWeight: Double,
-                        epsilon: Double) -> [Double] {
-        var out = [Double](repeating: 0, count: rows)
-        let inverse = 1 / epsilon
-        cost.withUnsafeBufferPointer { c in
-            potential.withUnsafeBufferPointer { g in
-                var exponents = [Double](repeating: 0, count: columns)
-                exponents.withUnsafeMutableBufferPointer { z in
-                    for i in 0..<rows {
-                        let base = i * columns
-                        var largest = -Double.infinity
-                        for j in 0..<columns {
-                            let value = (g[j] - c[base + j]) * inverse
-                            z[j] = value
-                            if value > largest { largest = value }
-                        }
-                        let cutoff = largest - 50
-                        var sum = 0.0
-                        for j in 0..<columns where z[j] > cutoff { sum += Foundation.exp(z[j] - largest) }
-                        out[i] = -epsilon * (logWeight + largest + Foundation.log(sum))
-                    }
-                }
-            }
-        }
-        return out
-    }
-
 }

@@ -1,0 +1,1 @@
+../MeanFieldKernels/Shared/SoftMinBodies.swift
