@@ -168,13 +168,16 @@ public enum ConfigFile {
             }
             // toml++ aborts (an assertion in its key parser) on a table header whose name starts with a
             // character no key starts with ("[,x", "[\u{02}x"; found by fuzzing): refused first.
-            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let header = line.drop { $0 == " " || $0 == "\t" }
+            // Lines and characters as Unicode scalars: a combining mark after '[' would join it into one
+            // Character ("[\u{324}T", found by fuzzing), and "\r\n" is one Character too.
+            for (number, line) in text.unicodeScalars.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }).enumerated() {
+                let header = line.drop { $0 == " " || $0 == "\t" || $0 == "\r" }
                 guard header.first == "[" else { continue }
-                let key = header.dropFirst(header.hasPrefix("[[") ? 2 : 1).drop { $0 == " " || $0 == "\t" }
+                let key = header.dropFirst(header.starts(with: ["[", "["]) ? 2 : 1).drop { $0 == " " || $0 == "\t" }
                 // An empty header ("[" then the end of the line, "[\nh0": found by fuzzing) aborts the same way.
-                guard let first = key.first, first.isASCII && (first.isLetter || first.isNumber || "_-\"'".contains(first)) else {
-                    let saw = key.first.map { "'\($0.unicodeScalars.first!.escaped(asASCII: true))'" } ?? "the end of the line"
+                guard let first = key.first, first.isASCII,
+                      first.properties.isAlphabetic || ("0"..."9").contains(first) || "_-\"'".unicodeScalars.contains(first) else {
+                    let saw = key.first.map { "'\($0.escaped(asASCII: true))'" } ?? "the end of the line"
                     throw RunError("\(name) line \(number + 1): not valid TOML: a table header needs a key after '[', saw \(saw)")
                 }
             }
