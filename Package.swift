@@ -53,9 +53,9 @@ var targets: [Target] = [
         name: "MeanFieldTraining",
         dependencies: [
             "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels", "CMeanFieldSupport", "MeanFieldProvenance",
-            // Run configuration files (`meanfield train --config`): YAML and TOML parsers.
+            // Run configuration files (`meanfield train --config`): the YAML parser (TOML is parsed
+            // in the target itself: Training/FlatTOML.swift).
             .product(name: "Yams", package: "Yams"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
             // TensorBoard events (Runs/TensorBoard): the Event messages, generated code committed.
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ],
@@ -67,9 +67,8 @@ var targets: [Target] = [
         name: "MeanField",
         dependencies: [
             "MeanFieldTraining", "MeanFieldModels", "MeanFieldCore", "MeanFieldKernels", "MeanFieldProvenance",
-            // Sweep grids and manifests read the same YAML and TOML files.
+            // Sweep manifests read YAML too.
             .product(name: "Yams", package: "Yams"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
         ]
     ),
     .executableTarget(
@@ -130,7 +129,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: targets

@@ -12,7 +12,7 @@
 # `.build/debug/meanfield-fuzz TARGET FILE`; a fixed finding goes to the corpus, named finding-*).
 #
 # Why not `swift build --sanitize fuzzer`: that instruments and rebuilds every target in a build
-# folder of its own (the C++ of TOMLKit and the -Ounchecked SIMD kernels included), and an earlier
+# folder of its own (the C of Yams and the -Ounchecked SIMD kernels included), and an earlier
 # try of it did not finish on this project's 2-core machines. Here only the modules
 # that hold the readers (MeanFieldModels, MeanFieldTraining) and the fuzz entry are compiled with
 # `-sanitize=fuzzer,address`; the modules below them are linked from the debug build
@@ -44,8 +44,6 @@ build() {
     -Xcc -I -Xcc Sources/CMeanFieldSupport/include
     -Xcc "-fmodule-map-file=$checkouts/Yams/Sources/CYaml/include/module.modulemap"
     -Xcc -I -Xcc "$checkouts/Yams/Sources/CYaml/include"
-    -Xcc "-fmodule-map-file=$debug/CTOML.build/module.modulemap"
-    -Xcc -I -Xcc "$checkouts/TOMLKit/Sources/CTOML/include"
   )
   local swiftc=(swiftc -O -wmo -swift-version 6 -package-name "$package" -sanitize="$sanitizers"
                 -I "$out/Modules" -I "$debug/Modules" -module-cache-path "$out/ModuleCache" "${cflags[@]}")
@@ -56,13 +54,13 @@ build() {
   done
   # The libraries below the readers, from the debug build (objects of C, C++ and Swift targets).
   local objects=()
-  for target in CMeanFieldSupport CTOML CYaml ComplexModule MeanFieldCore MeanFieldKernels MeanFieldKernelsAVX2 \
-                MeanFieldKernelsAVX512 MeanFieldProvenance Numerics RealModule SwiftProtobuf TOMLKit Yams _NumericsShims; do
+  for target in CMeanFieldSupport CYaml ComplexModule MeanFieldCore MeanFieldKernels MeanFieldKernelsAVX2 \
+                MeanFieldKernelsAVX512 MeanFieldProvenance Numerics RealModule SwiftProtobuf Yams _NumericsShims; do
     [ -d "$debug/$target.build" ] || continue
     while IFS= read -r object; do objects+=("$object"); done < <(find "$debug/$target.build" -name '*.o' | sort)
   done
   "${swiftc[@]}" -parse-as-library -DFUZZING -module-name meanfield_fuzz $(find Sources/meanfield-fuzz -name '*.swift' | sort) \
-    "$out/MeanFieldModels.o" "$out/MeanFieldTraining.o" "${objects[@]}" -lz -lstdc++ -o "$out/meanfield-fuzz"
+    "$out/MeanFieldModels.o" "$out/MeanFieldTraining.o" "${objects[@]}" -lz -o "$out/meanfield-fuzz"
   echo "built $out/meanfield-fuzz (-sanitize=$sanitizers) in $((SECONDS - started)) s"
 }
 

@@ -7,7 +7,7 @@ import MeanFieldKernels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the numeric core.",
-        subcommands: [GemmBench.self, TrainBench.self]
+        subcommands: [GemmBench.self, TrainBench.self, MetricsBench.self]
     )
 }
 

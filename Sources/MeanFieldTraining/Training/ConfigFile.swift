@@ -1,12 +1,11 @@
 import Foundation
 import MeanFieldModels
-import TOMLKit
 import Yams
 
 /// Reads a run configuration file (`meanfield train --config FILE`) into `(key, text)` pairs that
 /// ``TrainConfig/apply(_:source:)`` checks key by key, exactly like command-line flags. The format
 /// follows the extension: `.toml`, `.json`, `.yaml`/`.yml`. Keys are flat (`heads = 8`), as the
-/// flags are; the parsers are TOMLKit (toml++) and Yams (libyaml).
+/// flags are; the parsers are `FlatTOMLParser` (FlatTOML.swift) and Yams (libyaml).
 public enum ConfigFile {
     public enum Format: String, Sendable, CaseIterable { case toml, json, yaml }
 
@@ -166,40 +165,13 @@ public enum ConfigFile {
                 let code = String(text.unicodeScalars[index].value, radix: 16, uppercase: true)
                 throw RunError("\(name) line \(line): not valid TOML: control character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) (TOML allows only tab, line feed and carriage return)")
             }
-            // toml++ aborts (an assertion in its key parser) on a table header whose name starts with a
-            // character no key starts with ("[,x", "[\u{02}x"; found by fuzzing): refused first.
-            // Lines and characters as Unicode scalars: a combining mark after '[' would join it into one
-            // Character ("[\u{324}T", found by fuzzing), and "\r\n" is one Character too.
-            for (number, line) in text.unicodeScalars.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }).enumerated() {
-                let header = line.drop { $0 == " " || $0 == "\t" || $0 == "\r" }
-                guard header.first == "[" else { continue }
-                let key = header.dropFirst(header.starts(with: ["[", "["]) ? 2 : 1).drop { $0 == " " || $0 == "\t" }
-                // An empty header ("[" then the end of the line, "[\nh0": found by fuzzing) aborts the same way.
-                guard let first = key.first, first.isASCII,
-                      first.properties.isAlphabetic || ("0"..."9").contains(first) || "_-\"'".unicodeScalars.contains(first) else {
-                    let saw = key.first.map { "'\($0.escaped(asASCII: true))'" } ?? "the end of the line"
-                    throw RunError("\(name) line \(number + 1): not valid TOML: a table header needs a key after '[', saw \(saw)")
-                }
-            }
-            let table: TOMLTable
-            do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-                throw RunError("\(name): not valid TOML: \(error.description) (\(error.source.debugDescription))")
-            }
-            func tomlScalar(_ key: String, _ value: TOMLValueConvertible) throws -> String {
-                switch value.type {
-                case .bool: return value.bool! ? "true" : "false"
-                case .int: return String(value.int!)
-                case .double: return "\(value.double!)"
-                case .string: return value.string!
-                default: throw refusal(key)
-                }
-            }
-            for key in table.keys.sorted() {
-                let value = table[key]!
-                if lists, let array = value.array {
-                    entries.append((key, try array.map { try tomlScalar(key, $0) }, true))
-                } else {
-                    entries.append((key, [try tomlScalar(key, value)], false))
+            var parser = FlatTOMLParser(text, name: name)
+            let parsed: [(key: String, value: FlatTOMLValue)]
+            do { parsed = try parser.parse() } catch let error as FlatTOMLParser.NotFlat { throw refusal(error.key) }
+            for (key, value) in parsed.sorted(by: { $0.key < $1.key }) {
+                switch value {
+                case .scalar(let text): entries.append((key, [text], false))
+                case .array(let values): guard lists else { throw refusal(key) }; entries.append((key, values, true))
                 }
             }
         }
