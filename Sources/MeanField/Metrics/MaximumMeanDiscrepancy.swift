@@ -2,6 +2,7 @@
 // between the particle measures of a layer that the limit diagnostics track over mean-field time.
 import Foundation
 import MeanFieldCore
+import MeanFieldKernels
 
 /// The squared maximum mean discrepancy (Gretton, Borgwardt, Rasch, Schölkopf, Smola 2012, JMLR,
 /// Eqs. 3 and 5) between point clouds `x` (`[n, p]`) and `y` (`[m, p]`) with the Gaussian kernel
@@ -42,16 +43,21 @@ public struct MaximumMeanDiscrepancy: Sendable, Codable, Equatable {
         guard h > 0, h.isFinite else {
             throw RunError("MMD: the kernel bandwidth must be positive, got \(h)\(bandwidth == nil ? " (median heuristic: all points coincide)" : "")")
         }
-        let scale = -1 / (2 * h * h)
-        /// Σ_ij k = Σ_ij exp(−C_ij / (2h²)).
-        func kernelSum(_ cost: [Double]) -> Double {
-            var total = 0.0
-            for value in cost { total += Foundation.exp(value * scale) }
-            return total
+        // Σ_ij k(u_i, v_j) streamed (no n×m matrix): with potential 0 and ε = 2h², the soft-min
+        // kernel gives out_i = −ε log Σ_j exp(−|u_i − v_j|²/ε), so Σ_j k_ij = exp(−out_i/ε).
+        let epsilon = 2 * h * h
+        func kernelSum(_ u: Tensor<Double>, _ v: Tensor<Double>) -> Double {
+            let (rows, columns) = (u.shape[0], v.shape[0])
+            let packed = v.withUnsafeBufferPointer { StreamingSoftMin.pack($0, count: columns, dimension: p) }
+            let softMin = u.withUnsafeBufferPointer {
+                StreamingSoftMin.softMin($0, count: rows, against: packed, potential: [Double](repeating: 0, count: columns),
+                                         logWeight: 0, epsilon: epsilon)
+            }
+            return softMin.reduce(0) { $0 + Foundation.exp(-$1 / epsilon) }
         }
-        let sumXX = kernelSum(PointCloud.squaredDistances(x, x, same: true))
-        let sumYY = kernelSum(PointCloud.squaredDistances(y, y, same: true))
-        let sumXY = kernelSum(PointCloud.squaredDistances(x, y))
+        let sumXX = kernelSum(x, x)
+        let sumYY = kernelSum(y, y)
+        let sumXY = kernelSum(x, y)
         let (dn, dm) = (Double(n), Double(m))
         let cross = 2 * sumXY / (dn * dm)
         let biased = sumXX / (dn * dn) + sumYY / (dm * dm) - cross
