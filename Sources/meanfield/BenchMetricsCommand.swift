@@ -58,7 +58,9 @@ struct MetricsBench: ParsableCommand {
             throw ValidationError("--bandwidth: expected a number > 0, got '\(bandwidth)'")
         }
         if let threads { _ = try positiveIntegers(String(threads), name: "--threads", atMost: .threads) }
-        _ = try benchList(metrics, name: "--metrics") { MetricsBenchmark.metricNames.contains($0) ? $0 : nil }
+        for name in metrics.split(separator: ",", omittingEmptySubsequences: false) where !MetricsBenchmark.metricNames.contains(String(name)) {
+            throw ValidationError("--metrics: expected a comma-separated list of sinkhorn, sliced, mmd, got '\(name)'")
+        }
     }
 
     func run() throws {
