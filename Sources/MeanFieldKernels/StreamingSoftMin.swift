@@ -23,24 +23,41 @@ public enum StreamingSoftMin {
     /// Rows per parallel task (a multiple of the kernels' 4-row tile).
     private static let rowsPerTask = 64
 
-    static func panelWidth(_ level: CPULevel) -> Int {
+    /// The kernels of one CPU level (plain function references, as `ElementwiseTable`).
+    private struct Kernels {
+        let panelWidth: Int
+        let softMinRows: (UnsafePointer<Double>, Int, Int, Int, UnsafePointer<Double>, Int, UnsafePointer<Double>,
+                          Double, Double, UnsafeMutablePointer<Double>) -> Void
+        let largestSquaredDistance: (UnsafePointer<Double>, Int, Int, Int, UnsafePointer<Double>, Int) -> Double
+        let exponential: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int) -> Void
+    }
+
+    private static let tables: [Kernels] = CPULevel.allCases.map { level in
         switch level {
         case .avx512:
             #if canImport(MeanFieldKernelsAVX512)
-            return MeanFieldKernelsAVX512.SoftMinKernels.panelWidth
+            typealias K = MeanFieldKernelsAVX512.SoftMinKernels
+            return Kernels(panelWidth: K.panelWidth, softMinRows: K.softMinRows, largestSquaredDistance: K.largestSquaredDistance,
+                           exponential: K.exponential)
             #else
             fallthrough
             #endif
         case .avx2:
             #if canImport(MeanFieldKernelsAVX2)
-            return MeanFieldKernelsAVX2.SoftMinKernels.panelWidth
+            typealias K = MeanFieldKernelsAVX2.SoftMinKernels
+            return Kernels(panelWidth: K.panelWidth, softMinRows: K.softMinRows, largestSquaredDistance: K.largestSquaredDistance,
+                           exponential: K.exponential)
             #else
             fallthrough
             #endif
         case .portable:
-            return SoftMinKernels.panelWidth
+            typealias K = SoftMinKernels
+            return Kernels(panelWidth: K.panelWidth, softMinRows: K.softMinRows, largestSquaredDistance: K.largestSquaredDistance,
+                           exponential: K.exponential)
         }
     }
+
+    static func panelWidth(_ level: CPULevel) -> Int { tables[level.rawValue].panelWidth }
 
     /// `cloud` (`[count, dimension]` row-major) in the panel layout of `level`'s kernels (the level
     /// the soft-min then runs at).
@@ -62,7 +79,7 @@ public enum StreamingSoftMin {
     public static func softMin(_ x: UnsafeBufferPointer<Double>, count n: Int, against y: PackedCloud,
                                potential: [Double], logWeight: Double, epsilon: Double) -> [Double] {
         precondition(potential.count == y.count && x.count == n * y.dimension, "StreamingSoftMin: shapes")
-        let width = y.width
+        let kernels = tables[y.level.rawValue], width = kernels.panelWidth
         var padded = potential
         padded.append(contentsOf: repeatElement(-Double.infinity, count: (y.count + width - 1) / width * width - y.count))
         var out = [Double](repeating: 0, count: n)
@@ -73,8 +90,8 @@ public enum StreamingSoftMin {
                 padded.withUnsafeBufferPointer { g in
                     Threading.parallelFor(tasks) { task in
                         let start = task * rowsPerTask, end = Swift.min(n, start + rowsPerTask)
-                        run(y.level, x.baseAddress!, start, end, y.dimension, panels.baseAddress!, y.count, g.baseAddress!,
-                            logWeight, epsilon, output)
+                        kernels.softMinRows(x.baseAddress!, start, end, y.dimension, panels.baseAddress!, y.count, g.baseAddress!,
+                                            logWeight, epsilon, output)
                     }
                 }
             }
@@ -84,6 +101,7 @@ public enum StreamingSoftMin {
 
     /// The largest `|x_i − y_j|²` over all pairs.
     public static func largestSquaredDistance(_ x: UnsafeBufferPointer<Double>, count n: Int, against y: PackedCloud) -> Double {
+        let kernels = tables[y.level.rawValue]
         let tasks = (n + rowsPerTask - 1) / rowsPerTask
         var largest = [Double](repeating: 0, count: tasks)
         largest.withUnsafeMutableBufferPointer { maxima in
@@ -91,7 +109,7 @@ public enum StreamingSoftMin {
             y.panels.withUnsafeBufferPointer { panels in
                 Threading.parallelFor(tasks) { task in
                     let start = task * rowsPerTask, end = Swift.min(n, start + rowsPerTask)
-                    maxima[task] = diameter(y.level, x.baseAddress!, start, end, y.dimension, panels.baseAddress!, y.count)
+                    maxima[task] = kernels.largestSquaredDistance(x.baseAddress!, start, end, y.dimension, panels.baseAddress!, y.count)
                 }
             }
         }
@@ -103,72 +121,9 @@ public enum StreamingSoftMin {
         var out = [Double](repeating: 0, count: values.count)
         values.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { output in
-                switch level {
-                case .avx512:
-                    #if canImport(MeanFieldKernelsAVX512)
-                    MeanFieldKernelsAVX512.SoftMinKernels.exponential(input.baseAddress!, output.baseAddress!, count: values.count)
-                    return
-                    #else
-                    fallthrough
-                    #endif
-                case .avx2:
-                    #if canImport(MeanFieldKernelsAVX2)
-                    MeanFieldKernelsAVX2.SoftMinKernels.exponential(input.baseAddress!, output.baseAddress!, count: values.count)
-                    return
-                    #else
-                    fallthrough
-                    #endif
-                case .portable:
-                    SoftMinKernels.exponential(input.baseAddress!, output.baseAddress!, count: values.count)
-                }
+                tables[level.rawValue].exponential(input.baseAddress!, output.baseAddress!, values.count)
             }
         }
         return out
-    }
-
-    private static func run(_ level: CPULevel, _ x: UnsafePointer<Double>, _ start: Int, _ end: Int, _ p: Int,
-                            _ panels: UnsafePointer<Double>, _ m: Int, _ g: UnsafePointer<Double>,
-                            _ logWeight: Double, _ epsilon: Double, _ out: UnsafeMutablePointer<Double>) {
-        switch level {
-        case .avx512:
-            #if canImport(MeanFieldKernelsAVX512)
-            MeanFieldKernelsAVX512.SoftMinKernels.softMinRows(x: x, rowStart: start, rowEnd: end, dimension: p, panels: panels,
-                                                              columns: m, potential: g, logWeight: logWeight, epsilon: epsilon, out: out)
-            #else
-            fallthrough
-            #endif
-        case .avx2:
-            #if canImport(MeanFieldKernelsAVX2)
-            MeanFieldKernelsAVX2.SoftMinKernels.softMinRows(x: x, rowStart: start, rowEnd: end, dimension: p, panels: panels,
-                                                            columns: m, potential: g, logWeight: logWeight, epsilon: epsilon, out: out)
-            #else
-            fallthrough
-            #endif
-        case .portable:
-            SoftMinKernels.softMinRows(x: x, rowStart: start, rowEnd: end, dimension: p, panels: panels,
-                                       columns: m, potential: g, logWeight: logWeight, epsilon: epsilon, out: out)
-        }
-    }
-
-    private static func diameter(_ level: CPULevel, _ x: UnsafePointer<Double>, _ start: Int, _ end: Int, _ p: Int,
-                                 _ panels: UnsafePointer<Double>, _ m: Int) -> Double {
-        switch level {
-        case .avx512:
-            #if canImport(MeanFieldKernelsAVX512)
-            return MeanFieldKernelsAVX512.SoftMinKernels.largestSquaredDistance(x: x, rowStart: start, rowEnd: end, dimension: p,
-                                                                               panels: panels, columns: m)
-            #else
-            fallthrough
-            #endif
-        case .avx2:
-            #if canImport(MeanFieldKernelsAVX2)
-            return MeanFieldKernelsAVX2.SoftMinKernels.largestSquaredDistance(x: x, rowStart: start, rowEnd: end, dimension: p,
-                                                                             panels: panels, columns: m)
-            #else
-            fallthrough
-            #endif
-        case .portable:
-            return SoftMinKernels.largestSquaredDistance(x: x, rowStart: start, rowEnd: end, dimension: p, panels: panels, columns: m)
-        }
     }
 }

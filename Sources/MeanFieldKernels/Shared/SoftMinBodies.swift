@@ -219,7 +219,7 @@ public enum SoftMinKernels {
     }
 
     /// e^x lane by lane for `count` values (the kernel's exponential, for tests against libm).
-    public static func exponential(_ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>, count: Int) {
+    public static func exponential(_ input: UnsafePointer<Double>, _ output: UnsafeMutablePointer<Double>, _ count: Int) {
         var i = 0
         let width = ElementwiseDoubleVector.scalarCount
         while i + width <= count {
