@@ -68,7 +68,19 @@ public enum MetricsBenchmark {
             result[metric] = row
         }
         result["peak_rss_mb"] = peakResidentMegabytes()
-        return result
+        return jsonReady(result) as! [String: Any]
+    }
+
+    /// `value` with every non-finite `Double` spelled as the run files spell it ("inf", "-inf",
+    /// "nan": JSON has no such numbers; a capped Sinkhorn reports an infinite marginal violation).
+    static func jsonReady(_ value: Any) -> Any {
+        switch value {
+        case let number as Double where !number.isFinite:
+            return number.isNaN ? "nan" : (number > 0 ? "inf" : "-inf")
+        case let list as [Any]: return list.map(jsonReady)
+        case let object as [String: Any]: return object.mapValues(jsonReady)
+        default: return value
+        }
     }
 
     /// The process's peak resident set so far, in MiB: VmHWM of /proc/self/status on Linux (its

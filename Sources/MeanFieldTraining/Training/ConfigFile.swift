@@ -57,7 +57,7 @@ public enum ConfigFile {
         case .mapping(let mapping):
             for (key, value) in mapping {
                 // Yams builds a map's keys with a forced unwrap and traps on a key that is itself a map
-                // or a list ("? [a]: 1", ", ?  ? "; found by fuzzing): refused before anything is built.
+                // or a list ("? [a]: 1", " ?  ? "; found by fuzzing): refused before anything is built.
                 guard case .scalar = key else {
                     let place = key.mark.map { " line \($0.line)" } ?? ""
                     throw RunError("\(name)\(place): a YAML key is a map or a list; a config's keys are names (e.g. heads: 8)")
