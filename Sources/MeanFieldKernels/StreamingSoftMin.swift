@@ -13,7 +13,6 @@ public struct PackedCloud: Sendable {
     public let count: Int
     public let dimension: Int
     let level: CPULevel
-    var width: Int { StreamingSoftMin.panelWidth(level) }
 }
 
 /// The Sinkhorn soft-min between two point clouds without the cost matrix (docs/theory.md §1.5):

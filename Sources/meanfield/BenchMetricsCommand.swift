@@ -44,8 +44,8 @@ struct MetricsBench: ParsableCommand {
 
     func validate() throws {
         try checkRepeats(repeats, option: "--repeats", atLeast: 1)
-        guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon: expected a number > 0, got '\(epsilon)'") }
-        guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance: expected a number > 0, got '\(tolerance)'") }
+        try checkTolerance(epsilon, option: "--epsilon")
+        try checkTolerance(tolerance)
         guard (1...1_000_000).contains(maxIterations) else {
             throw ValidationError("--max-iterations: expected an integer in 1...1000000, got '\(maxIterations)'")
         }
@@ -54,9 +54,7 @@ struct MetricsBench: ParsableCommand {
                 throw ValidationError("--scaling: expected a number in (0, 1) or 'none', got '\(scaling)'")
             }
         }
-        if let bandwidth, !(bandwidth > 0 && bandwidth.isFinite) {
-            throw ValidationError("--bandwidth: expected a number > 0, got '\(bandwidth)'")
-        }
+        if let bandwidth { try checkTolerance(bandwidth, option: "--bandwidth") }
         if let threads { _ = try positiveIntegers(String(threads), name: "--threads", atMost: .threads) }
         for name in metrics.split(separator: ",", omittingEmptySubsequences: false) where !MetricsBenchmark.metricNames.contains(String(name)) {
             throw ValidationError("--metrics: expected a comma-separated list of sinkhorn, sliced, mmd, got '\(name)'")

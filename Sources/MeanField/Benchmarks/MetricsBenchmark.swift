@@ -67,7 +67,7 @@ public enum MetricsBenchmark {
             row["seconds"] = [seconds.first!, seconds[seconds.count / 2], seconds.last!]
             result[metric] = row
         }
-        result["peak_rss_mb"] = peakResidentMegabytes()
+        result["peak_rss_mb"] = ProcessSetup.peakMemoryBytes() / 1_048_576
         return jsonReady(result) as! [String: Any]
     }
 
@@ -81,19 +81,5 @@ public enum MetricsBenchmark {
         case let object as [String: Any]: return object.mapValues(jsonReady)
         default: return value
         }
-    }
-
-    /// The process's peak resident set so far, in MiB: VmHWM of /proc/self/status on Linux (its
-    /// memory map's own peak; getrusage's ru_maxrss keeps the peak of the process that exec'd this
-    /// one, e.g. a Python benchmark with torch loaded), else getrusage.
-    public static func peakResidentMegabytes() -> Double {
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") {
-            return kilobytes / 1024
-        }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024
     }
 }

@@ -46,18 +46,18 @@ public struct MaximumMeanDiscrepancy: Sendable, Codable, Equatable {
         // Σ_ij k(u_i, v_j) streamed (no n×m matrix): with potential 0 and ε = 2h², the soft-min
         // kernel gives out_i = −ε log Σ_j exp(−|u_i − v_j|²/ε), so Σ_j k_ij = exp(−out_i/ε).
         let epsilon = 2 * h * h
-        func kernelSum(_ u: Tensor<Double>, _ v: Tensor<Double>) -> Double {
-            let (rows, columns) = (u.shape[0], v.shape[0])
-            let packed = v.withUnsafeBufferPointer { StreamingSoftMin.pack($0, count: columns, dimension: p) }
+        let packedX = x.withUnsafeBufferPointer { StreamingSoftMin.pack($0, count: n, dimension: p) }
+        let packedY = y.withUnsafeBufferPointer { StreamingSoftMin.pack($0, count: m, dimension: p) }
+        func kernelSum(_ u: Tensor<Double>, _ v: PackedCloud) -> Double {
             let softMin = u.withUnsafeBufferPointer {
-                StreamingSoftMin.softMin($0, count: rows, against: packed, potential: [Double](repeating: 0, count: columns),
+                StreamingSoftMin.softMin($0, count: u.shape[0], against: v, potential: [Double](repeating: 0, count: v.count),
                                          logWeight: 0, epsilon: epsilon)
             }
             return softMin.reduce(0) { $0 + Foundation.exp(-$1 / epsilon) }
         }
-        let sumXX = kernelSum(x, x)
-        let sumYY = kernelSum(y, y)
-        let sumXY = kernelSum(x, y)
+        let sumXX = kernelSum(x, packedX)
+        let sumYY = kernelSum(y, packedY)
+        let sumXY = kernelSum(x, packedY)
         let (dn, dm) = (Double(n), Double(m))
         let cross = 2 * sumXY / (dn * dm)
         let biased = sumXX / (dn * dn) + sumYY / (dm * dm) - cross
