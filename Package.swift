@@ -95,10 +95,12 @@ var targets: [Target] = [
 targets += [
     .target(
         name: "MeanFieldKernelsAVX512",
+        dependencies: ["CMeanFieldSupport"],
         swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "1", "-Xcc", "-march=x86-64-v4", "-Xcc", "-mprefer-vector-width=512"])]
     ),
     .target(
         name: "MeanFieldKernelsAVX2",
+        dependencies: ["CMeanFieldSupport"],
         swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "1", "-Xcc", "-march=x86-64-v3"])]
     ),
     .target(

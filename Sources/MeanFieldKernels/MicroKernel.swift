@@ -14,9 +14,10 @@ struct MicroKernel<Scalar> {
     /// alpha · A · B + beta · C (layout: Shared/MicroKernelBodies.swift).
     typealias Function = (Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int,
                           UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
-    /// (rows, depth, a, aRowStride, aDepthStride, b, bDepthStride, c, ldc, alpha, beta): the same for
-    /// the first `rows` < `self.rows` rows only, C written in place (`microKernelEdgeRows`).
-    typealias EdgeFunction = (Int, Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int,
+    /// (rows, columns, depth, a, aRowStride, aDepthStride, b, bDepthStride, c, ldc, alpha, beta): the
+    /// same for the first `rows` ≤ `self.rows` rows and `columns` ≤ `self.columns` columns only, C
+    /// written in place (`microKernelEdgeRows`).
+    typealias EdgeFunction = (Int, Int, Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int,
                               UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
 
     /// The instruction-set level the kernel was compiled for.
@@ -32,7 +33,7 @@ struct MicroKernel<Scalar> {
     /// NC: columns of B per packed block (a multiple of `columns`).
     let columnBlock: Int
     let function: Function
-    /// The ragged last row panel's kernel: same columns, fewer rows, bitwise the same sums.
+    /// The ragged tiles' kernel (last row panel, last column panel): bitwise the same sums.
     let edgeFunction: EdgeFunction
 }
 

@@ -55,23 +55,37 @@ enum PortableKernels {
         }
     }
 
-    /// The ragged last rows of an 8-column `Float` tile (6×8, or the 8×8 test tile), in place.
+    /// A ragged tile (`rows` ≤ 8, `columns` ≤ 8) of an 8-column `Float` tile (6×8, or the 8×8 test tile), in place.
     static func floatEdgeRows(
-        rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        microKernelEdgeRows(SIMD4<Float>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        if rows == 6 {  // full rows, ragged columns: the full tile's body with partial stores
+            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+                microKernel6Rows(SIMD4<Float>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        } else {
+            microKernelEdgeRows(SIMD4<Float>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                alpha: alpha, beta: beta, columns: columns)
+        }
     }
 
-    /// The ragged last rows of a 4-column `Double` tile (6×4, or the 8×4 test tile), in place.
+    /// A ragged tile (`rows` ≤ 8, `columns` ≤ 4) of a 4-column `Double` tile (6×4, or the 8×4 test tile), in place.
     static func doubleEdgeRows(
-        rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
-        microKernelEdgeRows(SIMD2<Double>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        if rows == 6 {  // full rows, ragged columns: the full tile's body with partial stores
+            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+                microKernel6Rows(SIMD2<Double>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        } else {
+            microKernelEdgeRows(SIMD2<Double>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                alpha: alpha, beta: beta, columns: columns)
+        }
     }
 }

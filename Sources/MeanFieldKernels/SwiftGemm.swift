@@ -18,9 +18,11 @@
 // in place too (row stride ldb), since it is used by so few A panels that packing it costs about as
 // much as the products; ragged and transposed B panels are still packed. The order of the terms is
 // the same either way, so the results are bitwise those of the packed path.
-// Ragged last row panel (m not a multiple of MR, e.g. 49 tokens = 6·8 + 1): the kernel's edge
-// function computes only those rows, in place in C, reading A in place when A is direct (no packed
-// panel, no scratch tile); same order of terms, so again the same bits.
+// Ragged last row panel (m not a multiple of MR, e.g. 49 tokens = 6·8 + 1) and ragged last column
+// panel (n not a multiple of NR, e.g. n = 6 or 21 in the regression-size attention): the kernel's edge
+// function computes only those rows and columns, in place in C, reading A in place when A is direct
+// (no packed A panel, no scratch tile; the ragged B panel is packed, zero-padded); same order of
+// terms, so again the same bits.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -41,8 +43,10 @@ enum SwiftGemmTuning {
     static let directBMaxRowPanels = 16
     /// Packing jobs smaller than this many elements run serially.
     static let parallelPackingThreshold = 1 << 14
-    /// Prefetch the next C tile's rows before each micro-kernel call.
-    static let prefetchC = true
+    /// Prefetch the next C tile's rows before each micro-kernel call when the depth is at least this
+    /// (below it the prefetches cost more than the stalls they hide: 16 per 16×16 tile against
+    /// 16·depth FMAs, e.g. depth 6 in the regression-size attention scores).
+    static let prefetchCMinimumDepth = 32
 }
 
 /// How the output tiles of one (jc, pc) step are split into tasks.
@@ -94,7 +98,9 @@ struct GemmShortcuts: OptionSet {
     static let directB = GemmShortcuts(rawValue: 1)
     /// Compute the ragged last row panel with the kernel's edge function.
     static let edgeRows = GemmShortcuts(rawValue: 2)
-    static let all: GemmShortcuts = [.directB, .edgeRows]
+    /// Compute the ragged last column panel with the kernel's edge function (partial stores).
+    static let edgeColumns = GemmShortcuts(rawValue: 4)
+    static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns]
 }
 
 /// Runs `body` for 0..<count on the pool when `parallel`, else serially on this thread.
@@ -125,10 +131,9 @@ func swiftGemm<Scalar: GemmScalar>(
     let threaded = threads > 1 && flops >= SwiftGemmTuning.parallelFlopThreshold && !Threading.isInsideParallelLoop
     let taskThreads = threaded ? threads : 1
     let directA = n <= SwiftGemmTuning.directAMaxColumns
-    let prefetchC = SwiftGemmTuning.prefetchC
     let rowPanels = (m + tileRows - 1) / tileRows
     let fullRowPanels = m / tileRows
-    let edgeRows = shortcuts.contains(.edgeRows)
+    let edgeRows = shortcuts.contains(.edgeRows), edgeColumns = shortcuts.contains(.edgeColumns)
     let directB = shortcuts.contains(.directB) && !transposeB && rowPanels <= SwiftGemmTuning.directBMaxRowPanels
     let maxDepth = min(kernel.depthBlock, k)
     let maxColumnPanels = (min(kernel.columnBlock, n) + tileColumns - 1) / tileColumns
@@ -150,6 +155,7 @@ func swiftGemm<Scalar: GemmScalar>(
         for depthStart in stride(from: 0, to: k, by: kernel.depthBlock) {
             let depth = min(kernel.depthBlock, k - depthStart)
             let stepBeta: Scalar = depthStart == 0 ? beta : 1
+            let prefetchC = depth >= SwiftGemmTuning.prefetchCMinimumDepth
 
             // Pack B[depthStart ..< +depth, columnStart ..< +blockColumns] into NR-wide panels.
             let packBInParallel = threaded && blockColumns * depth >= SwiftGemmTuning.parallelPackingThreshold
@@ -225,16 +231,16 @@ func swiftGemm<Scalar: GemmScalar>(
                         if height == tileRows && width == tileColumns {
                             kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc,
                                             alpha, stepBeta)
-                        } else if edgeRows && width == tileColumns {
-                            kernel.edgeFunction(height, depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride,
-                                                cTile, ldc, alpha, stepBeta)
+                        } else if (edgeRows || height == tileRows) && (edgeColumns || width == tileColumns) {
+                            kernel.edgeFunction(height, width, depth, aPanel, aRowStride, aDepthStride, bPanel,
+                                                bDepthStride, cTile, ldc, alpha, stepBeta)
                         } else {
                             // Ragged edge: full tile into a scratch tile, then copy the valid part.
                             withUnsafeTemporaryAllocation(of: Scalar.self, capacity: tileRows * tileColumns) { tile in
                                 let tilePointer = tile.baseAddress!
                                 if edgeRows && height < tileRows {
-                                    kernel.edgeFunction(height, depth, aPanel, aRowStride, aDepthStride, bPanel,
-                                                        bDepthStride, tilePointer, tileColumns, 1, 0)
+                                    kernel.edgeFunction(height, tileColumns, depth, aPanel, aRowStride, aDepthStride,
+                                                        bPanel, bDepthStride, tilePointer, tileColumns, 1, 0)
                                 } else {
                                     kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride,
                                                     tilePointer, tileColumns, 1, 0)

@@ -26,23 +26,37 @@ public enum AVX2Kernels {
         }
     }
 
-    /// The ragged last rows (< 6) of a 6×16 `Float` tile, written to C in place.
+    /// A ragged tile of a 6×16 `Float` tile (`rows` ≤ 6, `columns` ≤ 16), written to C in place.
     public static func floatEdgeRows(
-        rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        if rows == 6 {  // full rows, ragged columns: the full tile's body with partial stores
+            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+                microKernel6Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        } else {
+            microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                alpha: alpha, beta: beta, columns: columns)
+        }
     }
 
-    /// The ragged last rows (< 6) of a 6×8 `Double` tile, written to C in place.
+    /// A ragged tile of a 6×8 `Double` tile (`rows` ≤ 6, `columns` ≤ 8), written to C in place.
     public static func doubleEdgeRows(
-        rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
-        microKernelEdgeRows(SIMD4<Double>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        if rows == 6 {  // full rows, ragged columns: the full tile's body with partial stores
+            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+                microKernel6Rows(SIMD4<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        } else {
+            microKernelEdgeRows(SIMD4<Double>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                alpha: alpha, beta: beta, columns: columns)
+        }
     }
 }

@@ -42,34 +42,55 @@ public enum AVX512Kernels {
         }
     }
 
-    /// The ragged last rows (< 8) of an 8×32 `Float` tile, written to C in place.
+    /// A ragged tile of an 8×32 `Float` tile (`rows` ≤ 8, `columns` ≤ 32), written to C in place.
     public static func floatEdgeRows(
-        rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        microKernelEdgeRows(SIMD16<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        if rows == 8 {  // full rows, ragged columns: the full tile's body with partial stores
+            withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+                microKernel8Rows(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        } else {
+            microKernelEdgeRows(SIMD16<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                alpha: alpha, beta: beta, columns: columns)
+        }
     }
 
-    /// The ragged last rows (< 16) of the 16×16 narrow `Float` tile, written to C in place, as rows
-    /// of two `SIMD8<Float>` (same order of terms, same bits).
+    /// A ragged tile of the 16×16 narrow `Float` tile (`rows` ≤ 16, `columns` ≤ 16), written to C in
+    /// place; fewer than 16 rows as rows of two `SIMD8<Float>` (same order of terms, same bits).
     public static func floatNarrowEdgeRows(
-        rows: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        if rows == 16 {  // full rows, ragged columns: the full tile's body with partial stores
+            withPackedStrideSpecialization(rows: 16, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+                microKernel16RowsOneVector(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        } else {
+            microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                alpha: alpha, beta: beta, columns: columns)
+        }
     }
 
-    /// The ragged last rows (< 8) of an 8×16 `Double` tile, written to C in place.
+    /// A ragged tile of an 8×16 `Double` tile (`rows` ≤ 8, `columns` ≤ 16), written to C in place.
     public static func doubleEdgeRows(
-        rows: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
-        microKernelEdgeRows(SIMD8<Double>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                            aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                            alpha: alpha, beta: beta)
+        if rows == 8 {  // full rows, ragged columns: the full tile's body with partial stores
+            withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+                microKernel8Rows(SIMD8<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        } else {
+            microKernelEdgeRows(SIMD8<Double>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
+                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
+                                alpha: alpha, beta: beta, columns: columns)
+        }
     }
 }

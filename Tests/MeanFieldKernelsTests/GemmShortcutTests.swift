@@ -1,6 +1,7 @@
 // The GEMM driver's shortcuts (SwiftGemm.swift): short products read full-width untransposed B panels
-// in place, and the ragged last row panel runs the kernel's edge function (in place, A unpacked). The
-// results must be bitwise those of the plain packed path, for every kernel, transpose and thread count.
+// in place, and the ragged last row and column panels run the kernel's edge function (in place, A
+// unpacked, partial stores). The results must be bitwise those of the plain packed path, padding
+// included, for every kernel, transpose and thread count.
 import Testing
 @testable import MeanFieldKernels
 
@@ -14,7 +15,10 @@ struct GemmShortcutTests {
                         GemmCase(m: 7, n: 16, k: 20), GemmCase(m: 3, n: 33, k: 9, beta: 1),
                         GemmCase(m: 50, n: 16, k: 7), GemmCase(m: 12, n: 8, k: 3, beta: 2),
                         GemmCase(m: 13, n: 16, k: 5, nanInC: true),
-                        GemmCase(m: 142, n: 16, k: 30, alpha: 1.5, beta: 0.5)].flatMap { $0.allTransposes() }
+                        GemmCase(m: 142, n: 16, k: 30, alpha: 1.5, beta: 0.5),
+                        // The regression-size attention products: ragged column panels of 6 and 21.
+                        GemmCase(m: 21, n: 6, k: 336, beta: 1, padding: 2), GemmCase(m: 336, n: 21, k: 6),
+                        GemmCase(m: 21, n: 6, k: 21, nanInC: true)].flatMap { $0.allTransposes() }
 
     func expectSameBits<Scalar: GemmScalar & Sendable>(_ kernel: MicroKernel<Scalar>, _: Scalar.Type) {
         for problem in Self.cases {
@@ -29,7 +33,7 @@ struct GemmShortcutTests {
             }
             let packed = run([], threads: 1)
             #expect(fixture.worstErrorRatio(packed) <= 1, "\(problem)")
-            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .all] {
+            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .edgeColumns, .all] {
                 for threads in [1, 2] {
                     let result = run(shortcuts, threads: threads)
                     let sameBits = result.withUnsafeBytes { r in packed.withUnsafeBytes { p in r.elementsEqual(p) } }

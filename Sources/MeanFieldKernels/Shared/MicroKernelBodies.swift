@@ -2,7 +2,7 @@
 // (MeanFieldKernelsAVX512 with -march=x86-64-v4, MeanFieldKernelsAVX2 with -march=x86-64-v3, and
 // MeanFieldKernels for the portable level) through symbolic links, so that each copy is specialized
 // and vectorized for its instruction set. Every function is `@inline(__always)`: the concrete entry
-// points in each module (`FloatKernels.swift` / `DoubleKernels.swift`, or `PortableKernels.swift`) fix
+// points in each module (`AVX512Kernels.swift`, `AVX2Kernels.swift`, `PortableKernels.swift`) fix
 // the SIMD type, and this code is compiled only there.
 //
 // Operand layout seen by a micro-kernel computing one ROWS × (2·W) tile of C (W = V.scalarCount):
@@ -13,6 +13,7 @@
 //   C: row-major tile, element (r, j) at c[r * ldc + j]
 //   C ← alpha · Σ_p A(r, p) B(p, j) + beta · C   (beta == 0: C's old contents are never read)
 // The depth loop accumulates in the order p = 0, 1, …, depth-1, whatever the thread count.
+import CMeanFieldSupport
 
 @inline(__always)
 func loadVector<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>) -> V {
@@ -22,6 +23,12 @@ func loadVector<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>) -> V {
 @inline(__always)
 func storeVector<V: SIMD>(_ vector: V, _ pointer: UnsafeMutablePointer<V.Scalar>) {
     UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: V.self)
+}
+
+/// `pointer`, hidden from the optimizer's address arithmetic (`mf_opaque_pointer`; no instruction).
+@inline(__always)
+func opaque<Scalar>(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> {
+    mf_opaque_pointer(pointer).unsafelyUnwrapped.assumingMemoryBound(to: Scalar.self)
 }
 
 /// How a micro-kernel computes a · b + c. `FusedMultiplyAdd` compiles to one FMA instruction where
@@ -48,24 +55,74 @@ enum SeparateMultiplyAdd: MultiplyAddStrategy {
 }
 
 /// Writes one tile row of one vector: C ← alpha · acc + beta · C, not reading C when beta == 0.
+/// Only the first `columns` lanes when `columns` < W (a ragged last column panel): the same two
+/// products and one sum per element as the full store, so the same bits, and no element of C past
+/// the product's last column is read or written.
 @inline(__always)
 func storeTileVector<V: SIMD>(
-    _ c: UnsafeMutablePointer<V.Scalar>, _ accumulator: V, alpha: V.Scalar, beta: V.Scalar
+    _ c: UnsafeMutablePointer<V.Scalar>, _ accumulator: V, alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
-    if beta == 0 {
-        storeVector(accumulator * alpha, c)
-    } else {
-        storeVector(accumulator * alpha + loadVector(V.self, c) * beta, c)
+    if columns >= V.scalarCount {
+        if beta == 0 {
+            storeVector(accumulator * alpha, c)
+        } else {
+            storeVector(accumulator * alpha + loadVector(V.self, c) * beta, c)
+        }
+    } else if columns > 0 {
+        if beta == 0 {
+            storeFirstLanes(accumulator * alpha, c, count: columns)
+        } else {
+            storeFirstLanes(accumulator * alpha + loadFirstLanes(V.self, c, count: columns) * beta, c, count: columns)
+        }
     }
 }
 
-/// Writes one tile row (two vectors): C ← alpha · acc + beta · C, not reading C when beta == 0.
+/// The first `count` (< W) lanes of a vector from memory, 0 in the others; lanes past `count` are not
+/// read. One masked load for the vector types of the AVX2 and AVX-512 tiles (CMeanFieldSupport's
+/// PartialVectors.h), a scalar loop for others.
+@inline(__always)
+func loadFirstLanes<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>, count: Int) -> V {
+    let raw = UnsafeRawPointer(pointer)
+    if V.self == SIMD16<Float>.self {
+        return unsafeBitCast(mf_load_first_f32x16(raw.assumingMemoryBound(to: Float.self), count), to: V.self)
+    } else if V.self == SIMD8<Float>.self {
+        return unsafeBitCast(mf_load_first_f32x8(raw.assumingMemoryBound(to: Float.self), count), to: V.self)
+    } else if V.self == SIMD8<Double>.self {
+        return unsafeBitCast(mf_load_first_f64x8(raw.assumingMemoryBound(to: Double.self), count), to: V.self)
+    } else if V.self == SIMD4<Double>.self {
+        return unsafeBitCast(mf_load_first_f64x4(raw.assumingMemoryBound(to: Double.self), count), to: V.self)
+    }
+    var vector = V()
+    for lane in 0..<count { vector[lane] = pointer[lane] }
+    return vector
+}
+
+/// Stores the first `count` (< W) lanes of `vector`; memory past them is not touched (see
+/// `loadFirstLanes`).
+@inline(__always)
+func storeFirstLanes<V: SIMD>(_ vector: V, _ pointer: UnsafeMutablePointer<V.Scalar>, count: Int) {
+    let raw = UnsafeMutableRawPointer(pointer)
+    if V.self == SIMD16<Float>.self {
+        mf_store_first_f32x16(raw.assumingMemoryBound(to: Float.self), unsafeBitCast(vector, to: SIMD16<Float>.self), count)
+    } else if V.self == SIMD8<Float>.self {
+        mf_store_first_f32x8(raw.assumingMemoryBound(to: Float.self), unsafeBitCast(vector, to: SIMD8<Float>.self), count)
+    } else if V.self == SIMD8<Double>.self {
+        mf_store_first_f64x8(raw.assumingMemoryBound(to: Double.self), unsafeBitCast(vector, to: SIMD8<Double>.self), count)
+    } else if V.self == SIMD4<Double>.self {
+        mf_store_first_f64x4(raw.assumingMemoryBound(to: Double.self), unsafeBitCast(vector, to: SIMD4<Double>.self), count)
+    } else {
+        for lane in 0..<count { pointer[lane] = vector[lane] }
+    }
+}
+
+/// Writes one tile row (two vectors): C ← alpha · acc + beta · C, not reading C when beta == 0;
+/// only the first `columns` columns when `columns` < 2W (see `storeTileVector`).
 @inline(__always)
 func storeTileRow<V: SIMD>(
-    _ c: UnsafeMutablePointer<V.Scalar>, _ first: V, _ second: V, alpha: V.Scalar, beta: V.Scalar
+    _ c: UnsafeMutablePointer<V.Scalar>, _ first: V, _ second: V, alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
-    storeTileVector(c, first, alpha: alpha, beta: beta)
-    storeTileVector(c + V.scalarCount, second, alpha: alpha, beta: beta)
+    storeTileVector(c, first, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + V.scalarCount, second, alpha: alpha, beta: beta, columns: columns - V.scalarCount)
 }
 
 /// 8 × 2W tile (AVX-512: 8×32 Float with SIMD16, 8×16 Double with SIMD8): 16 accumulators.
@@ -77,7 +134,7 @@ func storeTileRow<V: SIMD>(
 func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-    alpha: V.Scalar, beta: V.Scalar
+    alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
     let s1 = aRowStride, s2 = 2 * aRowStride, s3 = 3 * aRowStride
@@ -105,14 +162,14 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
         rows0 += aDepthStride; rows4 += aDepthStride
         bPointer += bDepthStride
     }
-    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
-    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
-    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
-    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
-    storeTileRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
-    storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
-    storeTileRow(c + 6 * ldc, c60, c61, alpha: alpha, beta: beta)
-    storeTileRow(c + 7 * ldc, c70, c71, alpha: alpha, beta: beta)
+    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 6 * ldc, c60, c61, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 7 * ldc, c70, c71, alpha: alpha, beta: beta, columns: columns)
 }
 
 /// 16 × W tile, one vector per row (AVX-512 narrow Float: 16×16 with SIMD16): 16 accumulators, one
@@ -122,7 +179,7 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
 func microKernel16RowsOneVector<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-    alpha: V.Scalar, beta: V.Scalar
+    alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
     var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V(), c15 = V()
     // Four base pointers, rows at offsets 0, s, 2s, 3s from each (see `microKernel8Rows`): with one
@@ -149,25 +206,26 @@ func microKernel16RowsOneVector<V: SIMD, M: MultiplyAddStrategy>(
         c13 = M.multiplyAdd(V(repeating: rows12[s1]), b0, c13)
         c14 = M.multiplyAdd(V(repeating: rows12[s2]), b0, c14)
         c15 = M.multiplyAdd(V(repeating: rows12[s3]), b0, c15)
-        rows0 += aDepthStride; rows4 += aDepthStride; rows8 += aDepthStride; rows12 += aDepthStride
+        rows0 = opaque(rows0 + aDepthStride); rows4 = opaque(rows4 + aDepthStride)
+        rows8 = opaque(rows8 + aDepthStride); rows12 = opaque(rows12 + aDepthStride)
         bPointer += bDepthStride
     }
-    storeTileVector(c + 0 * ldc, c0, alpha: alpha, beta: beta)
-    storeTileVector(c + 1 * ldc, c1, alpha: alpha, beta: beta)
-    storeTileVector(c + 2 * ldc, c2, alpha: alpha, beta: beta)
-    storeTileVector(c + 3 * ldc, c3, alpha: alpha, beta: beta)
-    storeTileVector(c + 4 * ldc, c4, alpha: alpha, beta: beta)
-    storeTileVector(c + 5 * ldc, c5, alpha: alpha, beta: beta)
-    storeTileVector(c + 6 * ldc, c6, alpha: alpha, beta: beta)
-    storeTileVector(c + 7 * ldc, c7, alpha: alpha, beta: beta)
-    storeTileVector(c + 8 * ldc, c8, alpha: alpha, beta: beta)
-    storeTileVector(c + 9 * ldc, c9, alpha: alpha, beta: beta)
-    storeTileVector(c + 10 * ldc, c10, alpha: alpha, beta: beta)
-    storeTileVector(c + 11 * ldc, c11, alpha: alpha, beta: beta)
-    storeTileVector(c + 12 * ldc, c12, alpha: alpha, beta: beta)
-    storeTileVector(c + 13 * ldc, c13, alpha: alpha, beta: beta)
-    storeTileVector(c + 14 * ldc, c14, alpha: alpha, beta: beta)
-    storeTileVector(c + 15 * ldc, c15, alpha: alpha, beta: beta)
+    storeTileVector(c + 0 * ldc, c0, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 1 * ldc, c1, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 2 * ldc, c2, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 3 * ldc, c3, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 4 * ldc, c4, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 5 * ldc, c5, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 6 * ldc, c6, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 7 * ldc, c7, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 8 * ldc, c8, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 9 * ldc, c9, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 10 * ldc, c10, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 11 * ldc, c11, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 12 * ldc, c12, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 13 * ldc, c13, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 14 * ldc, c14, alpha: alpha, beta: beta, columns: columns)
+    storeTileVector(c + 15 * ldc, c15, alpha: alpha, beta: beta, columns: columns)
 }
 
 /// 6 × 2W tile (AVX2: 6×16 Float with SIMD8, 6×8 Double with SIMD4; portable: SIMD4 / SIMD2):
@@ -176,7 +234,7 @@ func microKernel16RowsOneVector<V: SIMD, M: MultiplyAddStrategy>(
 func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-    alpha: V.Scalar, beta: V.Scalar
+    alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     let s1 = aRowStride, s2 = 2 * aRowStride
@@ -200,45 +258,47 @@ func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
         rows0 += aDepthStride; rows3 += aDepthStride
         bPointer += bDepthStride
     }
-    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
-    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
-    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
-    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
-    storeTileRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
-    storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
+    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta, columns: columns)
 }
 
-/// Fewer rows than a full tile (the ragged last row panel of C): passes of 8, 4, 2 and 1 rows of
-/// two vectors (8 only below the 16-row one-vector tile), each element summing its terms in the same
-/// order as in the full tile (so the bits are the same), C written in place and only `rows` rows of A
-/// read — no scratch tile, and A may be read in place.
+/// A ragged tile: `rows` ≤ the full tile's rows (the last row panel of C) and `columns` ≤ 2W (the
+/// last column panel; B's panel must still be readable 2W wide, as a zero-padded packed panel is).
+/// Passes of 8, 4, 2 and 1 rows of two vectors (8 only below the 16-row one-vector tile), each
+/// element summing its terms in the same order as in the full tile (so the bits are the same), C
+/// written in place — only its `rows` × `columns` elements — and only `rows` rows of A read: no
+/// scratch tile, and A may be read in place.
 @inline(__always)
 func microKernelEdgeRows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, rows: Int, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-    alpha: V.Scalar, beta: V.Scalar
+    alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
     var row = 0
     if rows >= 8 {
         microKernel8Rows(V.self, M.self, depth: depth, a: a, aRowStride: aRowStride, aDepthStride: aDepthStride,
-                         b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta)
+                         b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
         row = 8
     }
     while rows - row >= 4 {
         microKernel4Rows(V.self, M.self, depth: depth, a: a + row * aRowStride, aRowStride: aRowStride,
                          aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c + row * ldc, ldc: ldc,
-                         alpha: alpha, beta: beta)
+                         alpha: alpha, beta: beta, columns: columns)
         row += 4
     }
     if rows - row >= 2 {
         microKernel2Rows(V.self, M.self, depth: depth, a: a + row * aRowStride, aRowStride: aRowStride,
                          aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c + row * ldc, ldc: ldc,
-                         alpha: alpha, beta: beta)
+                         alpha: alpha, beta: beta, columns: columns)
         row += 2
     }
     if rows - row >= 1 {
         microKernel1Row(V.self, M.self, depth: depth, a: a + row * aRowStride, aDepthStride: aDepthStride,
-                        b: b, bDepthStride: bDepthStride, c: c + row * ldc, alpha: alpha, beta: beta)
+                        b: b, bDepthStride: bDepthStride, c: c + row * ldc, alpha: alpha, beta: beta, columns: columns)
     }
 }
 
@@ -247,7 +307,7 @@ func microKernelEdgeRows<V: SIMD, M: MultiplyAddStrategy>(
 func microKernel4Rows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-    alpha: V.Scalar, beta: V.Scalar
+    alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
     let s1 = aRowStride, s2 = 2 * aRowStride, s3 = 3 * aRowStride
@@ -267,10 +327,10 @@ func microKernel4Rows<V: SIMD, M: MultiplyAddStrategy>(
         rows0 += aDepthStride
         bPointer += bDepthStride
     }
-    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
-    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
-    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
-    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
+    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta, columns: columns)
 }
 
 /// 2 × 2W pass of `microKernelEdgeRows`.
@@ -278,7 +338,7 @@ func microKernel4Rows<V: SIMD, M: MultiplyAddStrategy>(
 func microKernel2Rows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-    alpha: V.Scalar, beta: V.Scalar
+    alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
     var c00 = V(), c01 = V(), c10 = V(), c11 = V()
     var aPointer = a
@@ -293,8 +353,8 @@ func microKernel2Rows<V: SIMD, M: MultiplyAddStrategy>(
         aPointer += aDepthStride
         bPointer += bDepthStride
     }
-    storeTileRow(c, c00, c01, alpha: alpha, beta: beta)
-    storeTileRow(c + ldc, c10, c11, alpha: alpha, beta: beta)
+    storeTileRow(c, c00, c01, alpha: alpha, beta: beta, columns: columns)
+    storeTileRow(c + ldc, c10, c11, alpha: alpha, beta: beta, columns: columns)
 }
 
 /// 1 × 2W pass of `microKernelEdgeRows`.
@@ -302,7 +362,7 @@ func microKernel2Rows<V: SIMD, M: MultiplyAddStrategy>(
 func microKernel1Row<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aDepthStride: Int,
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>,
-    alpha: V.Scalar, beta: V.Scalar
+    alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
     var c00 = V(), c01 = V()
     var aPointer = a
@@ -314,7 +374,7 @@ func microKernel1Row<V: SIMD, M: MultiplyAddStrategy>(
         aPointer += aDepthStride
         bPointer += bDepthStride
     }
-    storeTileRow(c, c00, c01, alpha: alpha, beta: beta)
+    storeTileRow(c, c00, c01, alpha: alpha, beta: beta, columns: columns)
 }
 
 /// Calls `kernel` with constant strides in the common packed-A case (aRowStride = 1,
