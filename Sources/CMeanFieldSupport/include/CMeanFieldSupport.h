@@ -95,7 +95,7 @@ void mf_children_remove(int pid);
 /// Sends `signal` to every listed child; returns how many were sent.
 int mf_children_signal(int signal);
 
-#include "PartialVectors.h"
+#include "VectorIntrinsics.h"
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CMeanFieldSupport
 
 @inline(__always)
 private func loadPartial<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>, count: Int, padding: V.Scalar) -> V {
@@ -99,8 +100,10 @@ private func vectorWherePositive(_ value: ElementwiseDoubleVector, _ x: Elementw
 }
 
 /// e^x lane-wise for `Float`: the same formula as the fused engine's scalar `floatExp` (Cody–Waite
-/// split, degree-7 Taylor polynomial, x clamped to [−87, 88]).
-@inline(__always)
+/// split, degree-7 Taylor polynomial, x clamped to [−87, 88]). `@_transparent`: with
+/// `@inline(__always)` alone the optimizer still called it out of line from the softmax loops
+/// (spilling the loop's vectors around each call).
+@_transparent
 private func fastExp(_ input: ElementwiseFloatVector) -> ElementwiseFloatVector {
     typealias V = ElementwiseFloatVector
     typealias I = ElementwiseFloatBits
@@ -191,6 +194,101 @@ private func softmaxRowsBody<V: SIMD>(_: V.Type, _ rows: UnsafeMutablePointer<V.
             store(lastExp * scale, row + n - width)
         } else if tail > 0 {
             storePartial(loadPartial(V.self, row + full, count: tail, padding: 0) * scale, row + full, count: tail)
+        }
+    }
+}
+
+/// Whether `softmaxRowBlocksBody` pays: rows shorter than 8 vectors, where the per-row path's padded
+/// or overlapping last vector is a large share of the exponentials, and a one-instruction permute
+/// (`permuteLanes`) for the 8- and 16-lane Float vectors of AVX2/AVX-512.
+@inline(__always)
+private func rowBlocksPay(tokens n: Int, rowCount: Int) -> Bool {
+    typealias V = ElementwiseFloatVector
+    return (V.self == SIMD16<Float>.self || V.self == SIMD8<Float>.self) && n > 0 && n < 8 * V.scalarCount
+        && rowCount >= V.scalarCount
+}
+
+/// result[i] = table[indices[i]] (see VectorIntrinsics.h).
+@inline(__always)
+private func permuteLanes(_ table: ElementwiseFloatVector, _ indices: ElementwiseFloatBits) -> ElementwiseFloatVector {
+    typealias V = ElementwiseFloatVector
+    if V.self == SIMD16<Float>.self {
+        let picked = mf_permute_f32x16(unsafeBitCast(table, to: SIMD16<Float>.self), unsafeBitCast(indices, to: SIMD16<Int32>.self))
+        return unsafeBitCast(picked, to: V.self)
+    } else if V.self == SIMD8<Float>.self {
+        let picked = mf_permute_f32x8(unsafeBitCast(table, to: SIMD8<Float>.self), unsafeBitCast(indices, to: SIMD8<Int32>.self))
+        return unsafeBitCast(picked, to: V.self)
+    }
+    var result = V()
+    for lane in 0..<V.scalarCount { result[lane] = table[Int(indices[lane])] }
+    return result
+}
+
+/// Row-wise softmax of `blockCount · W` `Float` rows of n < 8W, W rows at a time (W = the vector
+/// width), with the bits of `softmaxRowsBody`. A block is W·n contiguous values, exactly n vectors;
+/// the exponentials and the final scaling run over those n vectors, each lane shifted (and scaled) by
+/// its own row's value picked from a vector of the W rows' maxima (and inverse sums) with one permute.
+/// The per-row path computes ⌈n/W⌉ vectors of exponentials per row, n/W per row here: on the
+/// regression-size 21-token rows 2 against 1.31 (the second vector of a row is 5/16 full). Row
+/// maxima and sums are read per row exactly as in `softmaxRowsBody` (same vectors, same masks, same
+/// order), and each element's exponential and product are lane-wise, so every bit is the same.
+/// Written for this module's vector type and calling the vector functions directly: passed as
+/// closures (as to `softmaxRowsBody`) they stayed out-of-line calls.
+private func softmaxRowBlocksBody(_ rows: UnsafeMutablePointer<Float>, blockCount: Int, n: Int) {
+    typealias V = ElementwiseFloatVector
+    typealias I = ElementwiseFloatBits
+    let width = V.scalarCount
+    let full = n / width * width, tail = n - full
+    let overlap = tail > 0 && n >= width
+    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    // Lane l of a block's vector v holds element f = v·W + l, of row ⌊f/n⌋ = round((f + ½)/n − ½),
+    // computed in Float: (f + ½)/n is a row index below W = 16 plus a fraction at least ½/n ≥ 1/256
+    // away from an integer, and the roundings move it by less than 16·2⁻²². The rounding to an integer
+    // is fastExp's: adding 1.5·2²³ leaves it in the low bits (a conversion instruction would do, but
+    // Swift's SIMD float-to-integer conversion runs lane by lane through generic code).
+    var laneCenters = V()
+    for lane in 0..<width { laneCenters[lane] = Float(lane) + 0.5 }
+    let inverseTokens = 1 / Float(n)
+    let shifter = V(repeating: 12_582_912)
+    @inline(__always) func rowOfLanes(_ v: Int) -> I {
+        let rounded = (V(repeating: Float(v * width)) + laneCenters) * inverseTokens - 0.5 + shifter
+        return unsafeBitCast(rounded, to: I.self) &- unsafeBitCast(shifter, to: I.self)
+    }
+    for block in 0..<blockCount {
+        let base = rows + block * width * n
+        var shifts = V(), scales = V()
+        for r in 0..<width {
+            let row = base + r * n
+            var maxima = V(repeating: -Float.infinity)
+            var i = 0
+            while i < full { maxima = vectorMax(maxima, load(V.self, row + i)); i += width }
+            if overlap {
+                maxima = vectorMax(maxima, load(V.self, row + n - width))
+            } else if tail > 0 {
+                maxima = vectorMax(maxima, loadPartial(V.self, row + full, count: tail, padding: -Float.infinity))
+            }
+            let maximum = laneMax(maxima)
+            shifts[r] = maximum.isFinite ? maximum : 0
+        }
+        for v in 0..<n {
+            let pointer = base + v * width
+            store(fastExp(load(V.self, pointer) - permuteLanes(shifts, rowOfLanes(v))), pointer)
+        }
+        for r in 0..<width {
+            let row = base + r * n
+            var sums = V()
+            var i = 0
+            while i < full { sums += load(V.self, row + i); i += width }
+            if overlap {
+                sums += load(V.self, row + n - width) * mask
+            } else if tail > 0 {
+                sums += loadPartial(V.self, row + full, count: tail, padding: 0)
+            }
+            scales[r] = 1 / laneSum(sums)
+        }
+        for v in 0..<n {
+            let pointer = base + v * width
+            store(load(V.self, pointer) * permuteLanes(scales, rowOfLanes(v)), pointer)
         }
     }
 }
@@ -410,7 +508,14 @@ private func headMajorBody<S>(_ source: UnsafePointer<S>, _ target: UnsafeMutabl
 /// comment above). Only call the AVX2 / AVX-512 copies after a CPUID check.
 public enum ElementwiseKernels {
     public static func softmaxRows(_ rows: UnsafeMutablePointer<Float>, rowCount: Int, tokens n: Int) {
-        softmaxRowsBody(ElementwiseFloatVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: fastExp,
+        typealias V = ElementwiseFloatVector
+        var done = 0
+        if rowBlocksPay(tokens: n, rowCount: rowCount) {
+            let blocks = rowCount / V.scalarCount
+            softmaxRowBlocksBody(rows, blockCount: blocks, n: n)
+            done = blocks * V.scalarCount
+        }
+        softmaxRowsBody(V.self, rows + done * n, rowCount: rowCount - done, n: n, maximum: vectorMax, exponential: fastExp,
                         laneMaximum: laneMax, laneTotal: laneSum)
     }
     public static func softmaxRows(_ rows: UnsafeMutablePointer<Double>, rowCount: Int, tokens n: Int) {

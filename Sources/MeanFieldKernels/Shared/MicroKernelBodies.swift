@@ -79,7 +79,7 @@ func storeTileVector<V: SIMD>(
 
 /// The first `count` (< W) lanes of a vector from memory, 0 in the others; lanes past `count` are not
 /// read. One masked load for the vector types of the AVX2 and AVX-512 tiles (CMeanFieldSupport's
-/// PartialVectors.h), a scalar loop for others.
+/// VectorIntrinsics.h), a scalar loop for others.
 @inline(__always)
 func loadFirstLanes<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>, count: Int) -> V {
     let raw = UnsafeRawPointer(pointer)
