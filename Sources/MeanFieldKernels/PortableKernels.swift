@@ -60,7 +60,7 @@ enum PortableKernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        if rows == 6 {  // full rows, ragged columns: the full tile's body with partial stores
+        if rows == 6 && columns > SIMD4<Float>.scalarCount {  // full rows, over one vector: the full body, partial stores
             withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
                 microKernel6Rows(SIMD4<Float>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
                     bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
@@ -77,7 +77,7 @@ enum PortableKernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
-        if rows == 6 {  // full rows, ragged columns: the full tile's body with partial stores
+        if rows == 6 && columns > SIMD2<Double>.scalarCount {  // full rows, over one vector: the full body, partial stores
             withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
                 microKernel6Rows(SIMD2<Double>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
                     bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)

@@ -490,14 +490,20 @@ private func columnSumsBody<V: SIMD>(_: V.Type, _ matrix: UnsafePointer<V.Scalar
 
 /// Token-major `[n, heads·width]` ↔ head-major `[heads, n, width]` (plain copies).
 @inline(__always)
-private func headMajorBody<S>(_ source: UnsafePointer<S>, _ target: UnsafeMutablePointer<S>, tokens n: Int, heads: Int,
-                              width: Int, toHeadMajor: Bool) {
+private func headMajorBody<V: SIMD>(_: V.Type, _ source: UnsafePointer<V.Scalar>, _ target: UnsafeMutablePointer<V.Scalar>,
+                                    tokens n: Int, heads: Int, width: Int, toHeadMajor: Bool) where V.Scalar: BinaryFloatingPoint {
     let rowWidth = heads * width
+    let full = width / V.scalarCount * V.scalarCount, rest = width - full
     for i in 0..<n {
         for j in 0..<heads {
             let tokenMajor = i * rowWidth + j * width, headMajor = (j * n + i) * width
-            let from = toHeadMajor ? tokenMajor : headMajor, to = toHeadMajor ? headMajor : tokenMajor
-            for p in 0..<width { target[to + p] = source[from + p] }
+            let from = source + (toHeadMajor ? tokenMajor : headMajor)
+            let to = target + (toHeadMajor ? headMajor : tokenMajor)
+            // A run of `width` values (6 at the regression size): whole vectors, then one masked load
+            // and store (VectorIntrinsics.h) instead of a scalar loop.
+            var p = 0
+            while p < full { store(load(V.self, from + p), to + p); p += V.scalarCount }
+            if rest > 0 { storeFirstLanes(loadFirstLanes(V.self, from + full, count: rest), to + full, count: rest) }
         }
     }
 }
@@ -572,10 +578,10 @@ public enum ElementwiseKernels {
     }
     public static func headMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, tokens: Int, heads: Int,
                                  width: Int, toHeadMajor: Bool) {
-        headMajorBody(source, target, tokens: tokens, heads: heads, width: width, toHeadMajor: toHeadMajor)
+        headMajorBody(ElementwiseFloatVector.self, source, target, tokens: tokens, heads: heads, width: width, toHeadMajor: toHeadMajor)
     }
     public static func headMajor(_ source: UnsafePointer<Double>, _ target: UnsafeMutablePointer<Double>, tokens: Int, heads: Int,
                                  width: Int, toHeadMajor: Bool) {
-        headMajorBody(source, target, tokens: tokens, heads: heads, width: width, toHeadMajor: toHeadMajor)
+        headMajorBody(ElementwiseDoubleVector.self, source, target, tokens: tokens, heads: heads, width: width, toHeadMajor: toHeadMajor)
     }
 }

@@ -278,6 +278,17 @@ func microKernelEdgeRows<V: SIMD, M: MultiplyAddStrategy>(
     b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
     alpha: V.Scalar, beta: V.Scalar, columns: Int = .max
 ) where V.Scalar: BinaryFloatingPoint {
+    if columns <= V.scalarCount {
+        // At most one vector wide (e.g. the last 16 of 336 columns on the 32-wide tile): one-vector passes.
+        var row = 0
+        while row < rows {
+            microKernelUpTo8RowsOneVector(V.self, M.self, rows: min(8, rows - row), depth: depth, a: a + row * aRowStride,
+                                          aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride,
+                                          c: c + row * ldc, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            row += 8
+        }
+        return
+    }
     var row = 0
     if rows >= 8 {
         microKernel8Rows(V.self, M.self, depth: depth, a: a, aRowStride: aRowStride, aDepthStride: aDepthStride,
@@ -300,6 +311,44 @@ func microKernelEdgeRows<V: SIMD, M: MultiplyAddStrategy>(
         microKernel1Row(V.self, M.self, depth: depth, a: a + row * aRowStride, aDepthStride: aDepthStride,
                         b: b, bDepthStride: bDepthStride, c: c + row * ldc, alpha: alpha, beta: beta, columns: columns)
     }
+}
+
+/// Up to 8 rows × one vector, for `microKernelEdgeRows` when `columns` ≤ W: 8 accumulators; the rows
+/// past `rows` re-read the last valid row of A (so no load leaves A) and are not stored.
+@inline(__always)
+func microKernelUpTo8RowsOneVector<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, rows: Int, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar, columns: Int
+) where V.Scalar: BinaryFloatingPoint {
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
+    let last = rows - 1
+    let o1 = min(1, last) * aRowStride, o2 = min(2, last) * aRowStride, o3 = min(3, last) * aRowStride
+    let o4 = min(4, last) * aRowStride, o5 = min(5, last) * aRowStride, o6 = min(6, last) * aRowStride
+    let o7 = min(7, last) * aRowStride
+    var aPointer = a
+    var bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer)
+        c0 = M.multiplyAdd(V(repeating: aPointer[0]), b0, c0)
+        c1 = M.multiplyAdd(V(repeating: aPointer[o1]), b0, c1)
+        c2 = M.multiplyAdd(V(repeating: aPointer[o2]), b0, c2)
+        c3 = M.multiplyAdd(V(repeating: aPointer[o3]), b0, c3)
+        c4 = M.multiplyAdd(V(repeating: aPointer[o4]), b0, c4)
+        c5 = M.multiplyAdd(V(repeating: aPointer[o5]), b0, c5)
+        c6 = M.multiplyAdd(V(repeating: aPointer[o6]), b0, c6)
+        c7 = M.multiplyAdd(V(repeating: aPointer[o7]), b0, c7)
+        aPointer += aDepthStride
+        bPointer += bDepthStride
+    }
+    storeTileVector(c, c0, alpha: alpha, beta: beta, columns: columns)
+    if rows > 1 { storeTileVector(c + ldc, c1, alpha: alpha, beta: beta, columns: columns) }
+    if rows > 2 { storeTileVector(c + 2 * ldc, c2, alpha: alpha, beta: beta, columns: columns) }
+    if rows > 3 { storeTileVector(c + 3 * ldc, c3, alpha: alpha, beta: beta, columns: columns) }
+    if rows > 4 { storeTileVector(c + 4 * ldc, c4, alpha: alpha, beta: beta, columns: columns) }
+    if rows > 5 { storeTileVector(c + 5 * ldc, c5, alpha: alpha, beta: beta, columns: columns) }
+    if rows > 6 { storeTileVector(c + 6 * ldc, c6, alpha: alpha, beta: beta, columns: columns) }
+    if rows > 7 { storeTileVector(c + 7 * ldc, c7, alpha: alpha, beta: beta, columns: columns) }
 }
 
 /// 4 × 2W pass of `microKernelEdgeRows`.
