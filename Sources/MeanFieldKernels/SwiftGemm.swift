@@ -14,15 +14,16 @@
 // by the micro-kernel (row stride lda) instead of being packed: each A panel is used by only a few
 // B panels, so packing it would cost as much memory traffic as the multiplication itself.
 // Short C (at most `directBMaxRowPanels` row panels, e.g. the per-head attention products
-// 49×16·16×49 … 49×49·49×16, thousands per step): a full-width B panel of an untransposed B is read
-// in place too (row stride ldb), since it is used by so few A panels that packing it costs about as
-// much as the products; ragged and transposed B panels are still packed. The order of the terms is
-// the same either way, so the results are bitwise those of the packed path.
+// 49×16·16×49 … 49×49·49×16, thousands per step): the panels of an untransposed B are read in place
+// too (row stride ldb), since each is used by so few A panels that packing it costs about as much as
+// the products — the ragged last one with masked loads (`loadPanelVector`); transposed B panels are
+// still packed. The order of the terms is the same either way, so the results are bitwise those of
+// the packed path.
 // Ragged last row panel (m not a multiple of MR, e.g. 49 tokens = 6·8 + 1) and ragged last column
 // panel (n not a multiple of NR, e.g. n = 6 or 21 in the regression-size attention): the kernel's edge
 // function computes only those rows and columns, in place in C, reading A in place when A is direct
-// (no packed A panel, no scratch tile; the ragged B panel is packed, zero-padded); same order of
-// terms, so again the same bits.
+// (no packed A panel, no scratch tile; masked stores and loads of C, VectorIntrinsics.h); same order
+// of terms, so again the same bits.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -161,7 +162,8 @@ func swiftGemm<Scalar: GemmScalar>(
             let packBInParallel = threaded && blockColumns * depth >= SwiftGemmTuning.parallelPackingThreshold
             forEachIndex(columnPanels, parallel: packBInParallel) { panel in
                 let firstColumn = columnStart + panel * tileColumns
-                if directB && n - firstColumn >= tileColumns { return }  // read in place
+                // Read in place: full-width panels, and with the edge function's masked loads the ragged one too.
+                if directB && (n - firstColumn >= tileColumns || edgeColumns) { return }
                 packBPanel(b, ldb: ldb, transposed: transposeB, depthStart: depthStart, columnStart: firstColumn,
                            depth: depth, width: min(tileColumns, n - firstColumn), panelWidth: tileColumns,
                            into: packedB + panel * depth * tileColumns)
@@ -197,7 +199,7 @@ func swiftGemm<Scalar: GemmScalar>(
                     let width = min(tileColumns, n - column)
                     // The B operand: in place (direct, full-width panels only), or a packed panel.
                     let bPanel: UnsafePointer<Scalar>, bDepthStride: Int
-                    if directB && width == tileColumns {
+                    if directB && (width == tileColumns || edgeColumns) {
                         (bPanel, bDepthStride) = (b + depthStart * ldb + column, ldb)
                     } else {
                         (bPanel, bDepthStride) = (UnsafePointer(packedB + columnPanel * depth * tileColumns), tileColumns)

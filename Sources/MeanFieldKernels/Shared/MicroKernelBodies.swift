@@ -77,6 +77,16 @@ func storeTileVector<V: SIMD>(
     }
 }
 
+/// One vector of a B panel row: all W lanes, or only the first `columns` (< W; none when ≤ 0) with
+/// zeros after them, as a zero-padded packed panel would hold — so a ragged panel of an untransposed
+/// B can be read in place (the masked load never touches memory past the product's last column).
+@inline(__always)
+func loadPanelVector<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>, columns: Int) -> V {
+    if columns >= V.scalarCount { return loadVector(V.self, pointer) }
+    if columns <= 0 { return V() }
+    return loadFirstLanes(V.self, pointer, count: columns)
+}
+
 /// The first `count` (< W) lanes of a vector from memory, 0 in the others; lanes past `count` are not
 /// read. One masked load for the vector types of the AVX2 and AVX-512 tiles (CMeanFieldSupport's
 /// VectorIntrinsics.h), a scalar loop for others.
@@ -141,8 +151,8 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
     var rows0 = a, rows4 = a + 4 * aRowStride
     var bPointer = b
     for _ in 0..<depth {
-        let b0 = loadVector(V.self, bPointer)
-        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let b0 = loadPanelVector(V.self, bPointer, columns: columns)
+        let b1 = loadPanelVector(V.self, bPointer + V.scalarCount, columns: columns - V.scalarCount)
         let a0 = V(repeating: rows0[0])
         c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
         let a1 = V(repeating: rows0[s1])
@@ -189,7 +199,7 @@ func microKernel16RowsOneVector<V: SIMD, M: MultiplyAddStrategy>(
     var rows0 = a, rows4 = a + 4 * aRowStride, rows8 = a + 8 * aRowStride, rows12 = a + 12 * aRowStride
     var bPointer = b
     for _ in 0..<depth {
-        let b0 = loadVector(V.self, bPointer)
+        let b0 = loadPanelVector(V.self, bPointer, columns: columns)
         c0 = M.multiplyAdd(V(repeating: rows0[0]), b0, c0)
         c1 = M.multiplyAdd(V(repeating: rows0[s1]), b0, c1)
         c2 = M.multiplyAdd(V(repeating: rows0[s2]), b0, c2)
@@ -241,8 +251,8 @@ func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
     var rows0 = a, rows3 = a + 3 * aRowStride
     var bPointer = b
     for _ in 0..<depth {
-        let b0 = loadVector(V.self, bPointer)
-        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let b0 = loadPanelVector(V.self, bPointer, columns: columns)
+        let b1 = loadPanelVector(V.self, bPointer + V.scalarCount, columns: columns - V.scalarCount)
         let a0 = V(repeating: rows0[0])
         c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
         let a1 = V(repeating: rows0[s1])
@@ -329,7 +339,7 @@ func microKernelUpTo8RowsOneVector<V: SIMD, M: MultiplyAddStrategy>(
     var aPointer = a
     var bPointer = b
     for _ in 0..<depth {
-        let b0 = loadVector(V.self, bPointer)
+        let b0 = loadPanelVector(V.self, bPointer, columns: columns)
         c0 = M.multiplyAdd(V(repeating: aPointer[0]), b0, c0)
         c1 = M.multiplyAdd(V(repeating: aPointer[o1]), b0, c1)
         c2 = M.multiplyAdd(V(repeating: aPointer[o2]), b0, c2)
@@ -363,8 +373,8 @@ func microKernel4Rows<V: SIMD, M: MultiplyAddStrategy>(
     var rows0 = a
     var bPointer = b
     for _ in 0..<depth {
-        let b0 = loadVector(V.self, bPointer)
-        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let b0 = loadPanelVector(V.self, bPointer, columns: columns)
+        let b1 = loadPanelVector(V.self, bPointer + V.scalarCount, columns: columns - V.scalarCount)
         let a0 = V(repeating: rows0[0])
         c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
         let a1 = V(repeating: rows0[s1])
@@ -393,8 +403,8 @@ func microKernel2Rows<V: SIMD, M: MultiplyAddStrategy>(
     var aPointer = a
     var bPointer = b
     for _ in 0..<depth {
-        let b0 = loadVector(V.self, bPointer)
-        let b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let b0 = loadPanelVector(V.self, bPointer, columns: columns)
+        let b1 = loadPanelVector(V.self, bPointer + V.scalarCount, columns: columns - V.scalarCount)
         let a0 = V(repeating: aPointer[0])
         c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01)
         let a1 = V(repeating: aPointer[aRowStride])
@@ -418,8 +428,8 @@ func microKernel1Row<V: SIMD, M: MultiplyAddStrategy>(
     var bPointer = b
     for _ in 0..<depth {
         let a0 = V(repeating: aPointer[0])
-        c00 = M.multiplyAdd(a0, loadVector(V.self, bPointer), c00)
-        c01 = M.multiplyAdd(a0, loadVector(V.self, bPointer + V.scalarCount), c01)
+        c00 = M.multiplyAdd(a0, loadPanelVector(V.self, bPointer, columns: columns), c00)
+        c01 = M.multiplyAdd(a0, loadPanelVector(V.self, bPointer + V.scalarCount, columns: columns - V.scalarCount), c01)
         aPointer += aDepthStride
         bPointer += bDepthStride
     }
