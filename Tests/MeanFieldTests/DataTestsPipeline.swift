@@ -153,4 +153,27 @@ struct DataTestsPipeline {
             #expect(batches.next() == loader.batch(0, of: loader.order(epoch: 0), epoch: 0))
         }
     }
+
+    /// A data-parallel process assembles only its share of each batch; with augmentation on, the share
+    /// must be exactly those rows of the whole batch (images are a function of seed, epoch and index).
+    @Test func aShareOfABatchIsThoseRowsOfTheWholeBatch() {
+        let dataset = SyntheticData.dataset(count: 61, channels: 3, height: 8, width: 8)
+        let loader = BatchLoader(dataset: dataset, batchSize: 10, normalization: .fitted(to: dataset),
+                                 augmentation: Augmentation(cropPadding: 1, horizontalFlip: true), seed: 5)
+        let processes = 3
+        for epoch in 1...2 {
+            let whole = Array(loader.batches(epoch: epoch))
+            for rank in 0..<processes {
+                let shard = BatchShard(index: rank, count: processes)
+                let shares = Array(loader.prefetchingBatches(epoch: epoch, shard: shard))
+                #expect(shares.count == whole.count)
+                for (share, batch) in zip(shares, whole) {
+                    let range = batch.count * rank / processes ..< batch.count * (rank + 1) / processes  // docs/distributed.md
+                    #expect(share.indices == Array(batch.indices[range]))
+                    #expect(share.labels == Array(batch.labels[range]))
+                    #expect(share.images == batch.images.slice(axis: 0, range), "epoch \(epoch) rank \(rank)")
+                }
+            }
+        }
+    }
 }

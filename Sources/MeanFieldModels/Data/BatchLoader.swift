@@ -52,10 +52,14 @@ public struct BatchLoader: Sendable {
                 : Array(0..<dataset.count)
     }
 
-    /// Batch `number` of an epoch whose order is `order` (from `order(epoch:)`).
-    public func batch(_ number: Int, of order: [Int], epoch: Int) -> Batch {
+    /// Batch `number` of an epoch whose order is `order` (from `order(epoch:)`); with `shard`, only that
+    /// share of it (data-parallel training: the other examples are never decoded, augmented or
+    /// normalized here). Each image depends on (seed, epoch, dataset index) only, so a share equals
+    /// the same rows of the whole batch.
+    public func batch(_ number: Int, of order: [Int], epoch: Int, shard: BatchShard? = nil) -> Batch {
         precondition((0..<batchCount).contains(number), "batch \(number) outside 0..<\(batchCount)")
-        let indices = Array(order[number * batchSize..<min((number + 1) * batchSize, order.count)])
+        var indices = Array(order[number * batchSize..<min((number + 1) * batchSize, order.count)])
+        if let shard { indices = Array(indices[shard.range(of: indices.count)]) }
         return Batch(images: assembler.images(indices: indices, epoch: epoch),
                      labels: indices.map { dataset.labels[$0] }, indices: indices)
     }
@@ -66,9 +70,10 @@ public struct BatchLoader: Sendable {
     }
 
     /// The batches of `epoch` from batch number `first` on, prepared on a background thread up to
-    /// `depth` ahead of the consumer (`first` > 0: a run resumed in the middle of an epoch).
-    public func prefetchingBatches(epoch: Int, from first: Int = 0, depth: Int = 2) -> PrefetchingBatches {
-        PrefetchingBatches(loader: self, epoch: epoch, first: first, depth: depth)
+    /// `depth` ahead of the consumer (`first` > 0: a run resumed in the middle of an epoch); with
+    /// `shard`, each batch's share only (see `batch(_:of:epoch:shard:)`).
+    public func prefetchingBatches(epoch: Int, from first: Int = 0, depth: Int = 2, shard: BatchShard? = nil) -> PrefetchingBatches {
+        PrefetchingBatches(loader: self, epoch: epoch, first: first, depth: depth, shard: shard)
     }
 }
 

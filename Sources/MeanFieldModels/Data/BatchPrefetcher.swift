@@ -10,7 +10,7 @@ public final class PrefetchingBatches: Sequence, IteratorProtocol {
     private var delivered = 0
     private let total: Int
 
-    init(loader: BatchLoader, epoch: Int, first: Int, depth: Int) {
+    init(loader: BatchLoader, epoch: Int, first: Int, depth: Int, shard: BatchShard?) {
         precondition(depth >= 1, "prefetch depth must be at least 1")
         precondition((0...loader.batchCount).contains(first), "first batch \(first) outside 0...\(loader.batchCount)")
         total = loader.batchCount - first
@@ -19,7 +19,7 @@ public final class PrefetchingBatches: Sequence, IteratorProtocol {
         let thread = Thread {
             let order = loader.order(epoch: epoch)
             for number in first..<loader.batchCount {
-                let batch = loader.batch(number, of: order, epoch: epoch)
+                let batch = loader.batch(number, of: order, epoch: epoch, shard: shard)
                 guard queue.put(batch) else { return }  // cancelled
             }
         }

@@ -25,6 +25,8 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     private var loader: BatchLoader?
     private var trainEvaluation: BatchLoader?, testEvaluation: BatchLoader?
     private var batches: (epoch: Int, next: Int, sequence: PrefetchingBatches)?
+    /// The share `batches` assembles (nil: whole batches).
+    private var batchesShard: BatchShard?
     private var testConfusion: ConfusionMatrix?
     private let penalty: GradientFlow
 
@@ -75,12 +77,14 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
         return model!.riskAndGradients(store, images: Self.images(batch.images), labels: batch.labels)
     }
 
-    /// Step k's batch: batch k mod S of epoch ⌊k/S⌋ + 1, from the prefetching pipeline.
-    private mutating func nextBatch(step: Int) -> (images: Tensor<Float>, labels: [Int]) {
+    /// Step k's batch: batch k mod S of epoch ⌊k/S⌋ + 1, from the prefetching pipeline; with `shard`,
+    /// only that share of it is assembled (data-parallel training).
+    private mutating func nextBatch(step: Int, shard: BatchShard? = nil) -> (images: Tensor<Float>, labels: [Int]) {
         let loader = loader!
         let epoch = step / loader.batchCount + 1, number = step % loader.batchCount
-        if batches?.epoch != epoch || batches?.next != number {
-            batches = (epoch, number, loader.prefetchingBatches(epoch: epoch, from: number))
+        if batches?.epoch != epoch || batches?.next != number || batchesShard != shard {
+            batches = (epoch, number, loader.prefetchingBatches(epoch: epoch, from: number, shard: shard))
+            batchesShard = shard
         }
         let batch = batches!.sequence.next()!
         batches!.next += 1
@@ -88,11 +92,10 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     }
 
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, step: Int, shard: BatchShard) throws -> (risk: Double, gradients: [Tensor<Scalar>], examples: Int) {
-        let batch = nextBatch(step: step)
-        let images = try shard.slice(batch.images, what: "images")
-        let labels = Array(batch.labels[shard.range(of: batch.labels.count)])
-        let (risk, gradients) = model!.riskAndGradients(store, images: Self.images(images), labels: labels)
-        return (risk, gradients, labels.count)
+        try shard.checkNotEmpty(batchOf: loader!.batchSize, what: "images")
+        let batch = nextBatch(step: step, shard: shard)  // this process's rows only, assembled by the pipeline
+        let (risk, gradients) = model!.riskAndGradients(store, images: Self.images(batch.images), labels: batch.labels)
+        return (risk, gradients, batch.labels.count)
     }
 
     /// A batch of the input pipeline (Float) in the run's scalar type.

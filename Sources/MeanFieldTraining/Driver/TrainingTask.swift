@@ -70,31 +70,6 @@ public protocol TrainingTask {
     mutating func finish(directory: RunDirectory, printReport: Bool) throws
 }
 
-/// One rank's share of a batch in data-parallel training: the contiguous examples
-/// ⌊B·index/count⌋ ..< ⌊B·(index + 1)/count⌋ of a batch of B (docs/distributed.md).
-public struct BatchShard: Sendable, Equatable {
-    public var index: Int
-    public var count: Int
-
-    public init(index: Int, count: Int) {
-        precondition(count >= 1 && (0..<count).contains(index), "BatchShard: index \(index) of \(count)")
-        (self.index, self.count) = (index, count)
-    }
-
-    /// The examples of this share in a batch of `total`.
-    public func range(of total: Int) -> Range<Int> { total * index / count ..< total * (index + 1) / count }
-
-    /// This share of `batch`'s leading axis; a one-line error when a share would be empty.
-    public func slice<Scalar: TensorScalar>(_ batch: Tensor<Scalar>, what: String) throws -> Tensor<Scalar> {
-        let total = batch.shape[0]
-        guard total >= count else {
-            throw RunError("--distributed data over \(count) processes: a batch has \(total) \(what), fewer than the processes; "
-                           + "raise --batch-size (or the training set) to at least \(count), or start fewer processes")
-        }
-        return batch.slice(axis: 0, range(of: total))
-    }
-}
-
 extension TrainingTask {
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, step: Int, shard: BatchShard) throws -> (risk: Double, gradients: [Tensor<Scalar>], examples: Int) {
         throw RunError("--distributed data: --task \(config.task) with this model does not split its batches over processes yet; "
