@@ -3,22 +3,21 @@
 step measured by benchmarks/data_parallel_scaling.sh and the parameter counts of its runs.
 
 Model: one node computes a step of b examples in T_c·b/B (T_c: the measured one-process time of the
-whole batch B; linear in b, which is optimistic for small shares), and the rank-order sum moves the
-P gradient values (8 bytes each: the sum is in Double) to rank 0 and back:
-    T(K) = T_c/K + (K − 1)·8P/β + ⌈log₂K⌉·8P/β + 2·⌈log₂K⌉·α,
-rank 0 receiving K − 1 buffers over one link of bandwidth β (the gather), the broadcast a binomial
-tree. β = 12.5 GB/s and α = 2 µs (100 Gb/s InfiniBand). Speed-up = T_c / T(K).
+whole batch B; linear in b, which is optimistic for small shares), and the rank-order sum
+(`ProcessGroup.sumInRankOrder`: a reduce-scatter in rank order, MPI_Alltoallv, then MPI_Allgatherv)
+moves the P gradient values (8 bytes each: the sum is in Double) in 2·(K − 1) rounds of 8P/K bytes:
+    T(K) = T_c/K + 2·(K − 1)·(α + 8P/(K·β)),
+β = 12.5 GB/s and α = 2 µs (100 Gb/s InfiniBand). Speed-up = T_c / T(K). (Until 2026-12-02 the sum
+was a gather to rank 0 and a broadcast: T_c/K + (K − 1)·8P/β + ⌈log₂K⌉·8P/β + 2⌈log₂K⌉·α.)
 
     python3 benchmarks/data_parallel_projection.py times.csv PARAMS_E2 PARAMS_VIT
 """
-import csv, math, statistics, sys
+import csv, statistics, sys
 
 BANDWIDTH, LATENCY = 12.5e9, 2e-6
 
 def projected(seconds, params, nodes):
-    rounds = math.ceil(math.log2(nodes)) if nodes > 1 else 0
-    transfer = 8 * params / BANDWIDTH
-    return seconds / nodes + (nodes - 1) * transfer + rounds * transfer + 2 * rounds * LATENCY
+    return seconds / nodes + 2 * (nodes - 1) * (LATENCY + 8 * params / (nodes * BANDWIDTH))
 
 def main():
     rows = list(csv.DictReader(open(sys.argv[1])))

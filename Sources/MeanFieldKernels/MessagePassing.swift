@@ -18,8 +18,8 @@ public struct ProcessGroupError: Error, CustomStringConvertible {
 
 /// The K processes of one MPI job (`mpirun -np K meanfield …`, or `srun` with PMIx), reached
 /// through the Open MPI library found at run time. Every collective here is called by every rank
-/// in the same order; sums are formed on rank 0 in rank order, so the result is the same bits on
-/// every rank and in every repetition of the job (theory §1.4 needs the update to be one function
+/// in the same order; every element of a sum is formed in rank order, so the result is the same bits
+/// on every rank and in every repetition of the job (theory §1.4 needs the update to be one function
 /// of the batch; docs/distributed.md).
 public final class ProcessGroup: @unchecked Sendable {
     /// This process's number, 0 ..< size; rank 0 writes the run folder.
@@ -34,13 +34,18 @@ public final class ProcessGroup: @unchecked Sendable {
                                                    Int32, UnsafeMutablePointer<Int32>) -> Int32
     private typealias Initialized = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
     private typealias CommQuery = @convention(c) (UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> Int32
-    private typealias Gather = @convention(c) (UnsafeRawPointer?, Int32, UnsafeMutableRawPointer, UnsafeMutableRawPointer?, Int32,
-                                               UnsafeMutableRawPointer, Int32, UnsafeMutableRawPointer) -> Int32
+    private typealias AllToAllV = @convention(c) (UnsafeRawPointer?, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafeMutableRawPointer,
+                                                  UnsafeMutableRawPointer?, UnsafePointer<Int32>, UnsafePointer<Int32>,
+                                                  UnsafeMutableRawPointer, UnsafeMutableRawPointer) -> Int32
+    private typealias AllGatherV = @convention(c) (UnsafeRawPointer?, Int32, UnsafeMutableRawPointer, UnsafeMutableRawPointer?,
+                                                   UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafeMutableRawPointer,
+                                                   UnsafeMutableRawPointer) -> Int32
     private typealias Bcast = @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafeMutableRawPointer, Int32, UnsafeMutableRawPointer) -> Int32
     private typealias Abort = @convention(c) (UnsafeMutableRawPointer, Int32) -> Int32
     private typealias Finalize = @convention(c) () -> Int32
 
-    private let gather: Gather
+    private let allToAll: AllToAllV
+    private let allGather: AllGatherV
     private let bcast: Bcast
     private let abortJob: Abort
     private let finalize: Finalize
@@ -105,7 +110,8 @@ public final class ProcessGroup: @unchecked Sendable {
         let initialized = try symbol("MPI_Initialized", as: Initialized.self)
         let commRank = try symbol("MPI_Comm_rank", as: CommQuery.self)
         let commSize = try symbol("MPI_Comm_size", as: CommQuery.self)
-        gather = try symbol("MPI_Gather", as: Gather.self)
+        allToAll = try symbol("MPI_Alltoallv", as: AllToAllV.self)
+        allGather = try symbol("MPI_Allgatherv", as: AllGatherV.self)
         bcast = try symbol("MPI_Bcast", as: Bcast.self)
         abortJob = try symbol("MPI_Abort", as: Abort.self)
         finalize = try symbol("MPI_Finalize", as: Finalize.self)
@@ -127,29 +133,43 @@ public final class ProcessGroup: @unchecked Sendable {
         size = Int(value)
     }
 
-    /// Replaces `values` on every rank by Σ_r values_r, summed on rank 0 in rank order r = 0, 1, …
-    /// (MPI_Gather, then MPI_Bcast): the same bits on every rank and in every run of the job,
-    /// whatever the network or the MPI library's reduction algorithm. Every rank passes the same count.
+    /// Replaces `values` on every rank by Σ_r values_r, each element summed in rank order r = 0, 1, …,
+    /// K−1: the same bits on every rank and in every run of the job, whatever the network or the MPI
+    /// library's own reduction algorithm (MPI_Allreduce does not fix its order). A reduce-scatter in
+    /// that fixed order, then an all-gather: rank s owns the slice ⌊N·s/K⌋ ..< ⌊N·(s+1)/K⌋ of the N
+    /// values, receives every rank's copy of it (MPI_Alltoallv), sums them in rank order and sends the
+    /// sum to all (MPI_Allgatherv). Each rank sends and receives 2·N·(K−1)/K values — not the
+    /// (K−1)·N that rank 0 received when it summed everything (MPI_Gather, then MPI_Bcast) — and the
+    /// bits are those of that sum. Every rank passes the same count.
     public func sumInRankOrder(_ values: inout [Double]) {
         guard size > 1 else { return }
         let count = values.count
         precondition(count <= Int(Int32.max), "sumInRankOrder: \(count) values exceed MPI's 32-bit count")
-        var gathered = [Double](repeating: 0, count: rank == 0 ? count * size : 0)
+        let starts = (0...size).map { Int32(count * $0 / size) }
+        let lengths = (0..<size).map { starts[$0 + 1] - starts[$0] }
+        let owned = Int(lengths[rank])
+        // Every rank's copy of this rank's slice, rank after rank.
+        var copies = [Double](repeating: 0, count: owned * size)
+        let ownedLengths = [Int32](repeating: Int32(owned), count: size)
+        let copyStarts = (0..<size).map { Int32($0 * owned) }
         values.withUnsafeBytes { send in
-            gathered.withUnsafeMutableBytes { receive in
-                check(gather(send.baseAddress, Int32(count), double, receive.baseAddress, Int32(count), double, 0, world), "MPI_Gather")
+            copies.withUnsafeMutableBytes { receive in
+                check(allToAll(send.baseAddress, lengths, Array(starts.prefix(size)), double,
+                               receive.baseAddress, ownedLengths, copyStarts, double, world), "MPI_Alltoallv")
             }
         }
-        if rank == 0 {
-            gathered.withUnsafeBufferPointer { all in
-                for index in 0..<count {
-                    var sum = all[index]
-                    for process in 1..<size { sum += all[process * count + index] }
-                    values[index] = sum
-                }
+        var sums = [Double](repeating: 0, count: owned)
+        for index in 0..<owned {
+            var sum = copies[index]
+            for process in 1..<size { sum += copies[process * owned + index] }
+            sums[index] = sum
+        }
+        sums.withUnsafeBytes { send in
+            values.withUnsafeMutableBytes { receive in
+                check(allGather(send.baseAddress, Int32(owned), double, receive.baseAddress, lengths,
+                                Array(starts.prefix(size)), double, world), "MPI_Allgatherv")
             }
         }
-        broadcast(&values, from: 0)
     }
 
     /// Replaces `values` on every rank by rank `root`'s (MPI_Bcast); every rank passes the same count.
