@@ -60,16 +60,9 @@ enum PortableKernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        if rows == 6 && columns > SIMD4<Float>.scalarCount {  // full rows, over one vector: the full body, partial stores
-            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
-                microKernel6Rows(SIMD4<Float>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
-                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
-            }
-        } else {
-            microKernelEdgeRows(SIMD4<Float>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                                alpha: alpha, beta: beta, columns: columns)
-        }
+        microKernelEdgeTile(SIMD4<Float>.self, MultiplyAdd.self, tileRows: 6, rows: rows, columns: columns, depth: depth, a: a,
+                            aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c,
+                            ldc: ldc, alpha: alpha, beta: beta)
     }
 
     /// A ragged tile (`rows` ≤ 8, `columns` ≤ 4) of a 4-column `Double` tile (6×4, or the 8×4 test tile), in place.
@@ -77,15 +70,8 @@ enum PortableKernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
-        if rows == 6 && columns > SIMD2<Double>.scalarCount {  // full rows, over one vector: the full body, partial stores
-            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
-                microKernel6Rows(SIMD2<Double>.self, MultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
-                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
-            }
-        } else {
-            microKernelEdgeRows(SIMD2<Double>.self, MultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                                alpha: alpha, beta: beta, columns: columns)
-        }
+        microKernelEdgeTile(SIMD2<Double>.self, MultiplyAdd.self, tileRows: 6, rows: rows, columns: columns, depth: depth, a: a,
+                            aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c,
+                            ldc: ldc, alpha: alpha, beta: beta)
     }
 }

@@ -31,16 +31,9 @@ public enum AVX2Kernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        if rows == 6 && columns > SIMD8<Float>.scalarCount {  // full rows, over one vector: the full body, partial stores
-            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
-                microKernel6Rows(SIMD8<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
-                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
-            }
-        } else {
-            microKernelEdgeRows(SIMD8<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                                alpha: alpha, beta: beta, columns: columns)
-        }
+        microKernelEdgeTile(SIMD8<Float>.self, FusedMultiplyAdd.self, tileRows: 6, rows: rows, columns: columns, depth: depth, a: a,
+                            aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c,
+                            ldc: ldc, alpha: alpha, beta: beta)
     }
 
     /// A ragged tile of a 6×8 `Double` tile (`rows` ≤ 6, `columns` ≤ 8), written to C in place.
@@ -48,15 +41,8 @@ public enum AVX2Kernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
-        if rows == 6 && columns > SIMD4<Double>.scalarCount {  // full rows, over one vector: the full body, partial stores
-            withPackedStrideSpecialization(rows: 6, aRowStride: aRowStride, aDepthStride: aDepthStride) {
-                microKernel6Rows(SIMD4<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
-                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
-            }
-        } else {
-            microKernelEdgeRows(SIMD4<Double>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                                alpha: alpha, beta: beta, columns: columns)
-        }
+        microKernelEdgeTile(SIMD4<Double>.self, FusedMultiplyAdd.self, tileRows: 6, rows: rows, columns: columns, depth: depth, a: a,
+                            aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c,
+                            ldc: ldc, alpha: alpha, beta: beta)
     }
 }

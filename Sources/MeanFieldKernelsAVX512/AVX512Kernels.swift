@@ -47,16 +47,9 @@ public enum AVX512Kernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
-        if rows == 8 && columns > SIMD16<Float>.scalarCount {  // full rows, over one vector: the full body, partial stores
-            withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
-                microKernel8Rows(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
-                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
-            }
-        } else {
-            microKernelEdgeRows(SIMD16<Float>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                                alpha: alpha, beta: beta, columns: columns)
-        }
+        microKernelEdgeTile(SIMD16<Float>.self, FusedMultiplyAdd.self, tileRows: 8, rows: rows, columns: columns, depth: depth, a: a,
+                            aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c,
+                            ldc: ldc, alpha: alpha, beta: beta)
     }
 
     /// A ragged tile of the 16×16 narrow `Float` tile (`rows` ≤ 16, `columns` ≤ 16), written to C in
@@ -82,15 +75,8 @@ public enum AVX512Kernels {
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
     ) {
-        if rows == 8 && columns > SIMD8<Double>.scalarCount {  // full rows, over one vector: the full body, partial stores
-            withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
-                microKernel8Rows(SIMD8<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
-                    bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
-            }
-        } else {
-            microKernelEdgeRows(SIMD8<Double>.self, FusedMultiplyAdd.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride,
-                                aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c, ldc: ldc,
-                                alpha: alpha, beta: beta, columns: columns)
-        }
+        microKernelEdgeTile(SIMD8<Double>.self, FusedMultiplyAdd.self, tileRows: 8, rows: rows, columns: columns, depth: depth, a: a,
+                            aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c,
+                            ldc: ldc, alpha: alpha, beta: beta)
     }
 }

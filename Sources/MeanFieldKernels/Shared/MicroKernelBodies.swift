@@ -276,6 +276,31 @@ func microKernel6Rows<V: SIMD, M: MultiplyAddStrategy>(
     storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta, columns: columns)
 }
 
+/// The edge function of an 8- or 6-row two-vector tile (`tileRows`, a constant at each call): full rows
+/// more than one vector wide run the full tile's body with partial stores (A strides specialized as in
+/// the full kernel); the rest `microKernelEdgeRows`.
+@inline(__always)
+func microKernelEdgeTile<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, tileRows: Int, rows: Int, columns: Int, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int,
+    aDepthStride: Int, b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar
+) where V.Scalar: BinaryFloatingPoint {
+    if rows == tileRows && columns > V.scalarCount {
+        withPackedStrideSpecialization(rows: tileRows, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            if tileRows == 8 {
+                microKernel8Rows(V.self, M.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                                 bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            } else {
+                microKernel6Rows(V.self, M.self, depth: depth, a: a, aRowStride: $0, aDepthStride: $1, b: b,
+                                 bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            }
+        }
+    } else {
+        microKernelEdgeRows(V.self, M.self, rows: rows, depth: depth, a: a, aRowStride: aRowStride, aDepthStride: aDepthStride,
+                            b: b, bDepthStride: bDepthStride, c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+    }
+}
+
 /// A ragged tile: `rows` ≤ the full tile's rows (the last row panel of C) and `columns` ≤ 2W (the
 /// last column panel; B's panel must still be readable 2W wide, as a zero-padded packed panel is).
 /// Passes of 8, 4, 2 and 1 rows of two vectors (8 only below the 16-row one-vector tile), each
