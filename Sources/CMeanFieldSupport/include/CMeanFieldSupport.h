@@ -25,7 +25,7 @@ int mf_cpu_max_level(void);
 int mf_cpu_count(void);
 
 /// Measures the core clock of the calling thread in GHz by timing a chain of dependent integer
-/// additions (one cycle each on x86-64), for about `milliseconds`; 0 where not implemented (non-x86).
+/// multiplies (three cycles each on x86-64), for about `milliseconds`; 0 where not implemented (non-x86).
 double mf_measure_clock_ghz(int milliseconds);
 
 /// FP32 FLOP/s of one core (GFLOP/s), measured by timing twelve independent chains of fused

@@ -37,7 +37,7 @@ public struct MachinePeak: Codable, Sendable {
     public var processors: Int
     /// "cpu MHz" from /proc/cpuinfo (often the base clock in a VM), 0 if unavailable.
     public var cpuinfoMHz: Double
-    /// Clock measured by timing dependent integer adds (1 cycle each), GHz; 0 if not measured.
+    /// Clock measured by timing dependent integer multiplies (3 cycles each), GHz; 0 if not measured.
     public var measuredGHz: Double
     /// CPU level of the Swift kernel (the vector width the FMA loop and the GEMM use).
     public var cpuLevel: String

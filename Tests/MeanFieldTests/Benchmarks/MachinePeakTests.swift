@@ -3,7 +3,7 @@ import MeanFieldKernels
 @testable import MeanField
 
 /// The measured FP32 peak (docs/architecture.md, "Measured peak") against an independent
-/// measurement: the clock timed by dependent integer adds. Their ratio is FLOP per cycle, which the
+/// measurement: the clock timed by dependent integer multiplies. Their ratio is FLOP per cycle, which the
 /// hardware fixes at 2 × lanes × FMA pipes: 16 lanes × 1–2 pipes (32 or 64; Zen 4 executes a
 /// 512-bit FMA as two halves) for AVX-512, 8 × 1–2 (16 or 32) for AVX2, 4 × 1–2 mul+add pairs for
 /// the portable kernel. The bounds leave room for a sibling hyper-thread taking half the FMA units
