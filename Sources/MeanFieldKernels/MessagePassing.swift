@@ -145,8 +145,8 @@ public final class ProcessGroup: @unchecked Sendable {
         guard size > 1 else { return }
         let count = values.count
         precondition(count <= Int(Int32.max), "sumInRankOrder: \(count) values exceed MPI's 32-bit count")
-        let starts = (0...size).map { Int32(count * $0 / size) }
-        let lengths = (0..<size).map { starts[$0 + 1] - starts[$0] }
+        let bounds = (0...size).map { Int32(count * $0 / size) }
+        let starts = Array(bounds.dropLast()), lengths = (0..<size).map { bounds[$0 + 1] - bounds[$0] }
         let owned = Int(lengths[rank])
         // Every rank's copy of this rank's slice, rank after rank.
         var copies = [Double](repeating: 0, count: owned * size)
@@ -154,7 +154,7 @@ public final class ProcessGroup: @unchecked Sendable {
         let copyStarts = (0..<size).map { Int32($0 * owned) }
         values.withUnsafeBytes { send in
             copies.withUnsafeMutableBytes { receive in
-                check(allToAll(send.baseAddress, lengths, Array(starts.prefix(size)), double,
+                check(allToAll(send.baseAddress, lengths, starts, double,
                                receive.baseAddress, ownedLengths, copyStarts, double, world), "MPI_Alltoallv")
             }
         }
@@ -166,8 +166,8 @@ public final class ProcessGroup: @unchecked Sendable {
         }
         sums.withUnsafeBytes { send in
             values.withUnsafeMutableBytes { receive in
-                check(allGather(send.baseAddress, Int32(owned), double, receive.baseAddress, lengths,
-                                Array(starts.prefix(size)), double, world), "MPI_Allgatherv")
+                check(allGather(send.baseAddress, Int32(owned), double, receive.baseAddress, lengths, starts, double, world),
+                      "MPI_Allgatherv")
             }
         }
     }

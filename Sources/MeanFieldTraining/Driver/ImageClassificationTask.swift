@@ -24,9 +24,9 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     private var evaluator: (any ImageClassifier<Scalar>)?
     private var loader: BatchLoader?
     private var trainEvaluation: BatchLoader?, testEvaluation: BatchLoader?
-    private var batches: (epoch: Int, next: Int, sequence: PrefetchingBatches)?
-    /// The share `batches` assembles (nil: whole batches).
-    private var batchesShard: BatchShard?
+    /// The prefetching sequence in use: its epoch, the next batch number, and the share it assembles
+    /// (nil: whole batches).
+    private var batches: (epoch: Int, next: Int, shard: BatchShard?, sequence: PrefetchingBatches)?
     private var testConfusion: ConfusionMatrix?
     private let penalty: GradientFlow
 
@@ -82,9 +82,8 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     private mutating func nextBatch(step: Int, shard: BatchShard? = nil) -> (images: Tensor<Float>, labels: [Int]) {
         let loader = loader!
         let epoch = step / loader.batchCount + 1, number = step % loader.batchCount
-        if batches?.epoch != epoch || batches?.next != number || batchesShard != shard {
-            batches = (epoch, number, loader.prefetchingBatches(epoch: epoch, from: number, shard: shard))
-            batchesShard = shard
+        if batches?.epoch != epoch || batches?.next != number || batches?.shard != shard {
+            batches = (epoch, number, shard, loader.prefetchingBatches(epoch: epoch, from: number, shard: shard))
         }
         let batch = batches!.sequence.next()!
         batches!.next += 1
