@@ -172,6 +172,25 @@ public final class ProcessGroup: @unchecked Sendable {
         }
     }
 
+    /// Every rank's `local` values, rank 0's first, then rank 1's, …, on every rank (MPI_Allgatherv):
+    /// `counts[r]` is rank r's number of values, the same array on every rank. Exact (nothing is summed).
+    public func gatherInRankOrder(_ local: [Double], counts: [Int]) -> [Double] {
+        guard size > 1 else { return local }
+        precondition(counts.count == size && counts[rank] == local.count, "gatherInRankOrder: counts \(counts) for rank \(rank) with \(local.count) values")
+        let total = counts.reduce(0, +)
+        precondition(total <= Int(Int32.max), "gatherInRankOrder: \(total) values exceed MPI's 32-bit count")
+        var starts = [Int32](), start = 0
+        for count in counts { starts.append(Int32(start)); start += count }
+        let lengths = counts.map { Int32($0) }
+        var all = [Double](repeating: 0, count: total)
+        local.withUnsafeBytes { send in
+            all.withUnsafeMutableBytes { receive in
+                check(allGather(send.baseAddress, Int32(local.count), double, receive.baseAddress, lengths, starts, double, world), "MPI_Allgatherv")
+            }
+        }
+        return all
+    }
+
     /// Replaces `values` on every rank by rank `root`'s (MPI_Bcast); every rank passes the same count.
     public func broadcast(_ values: inout [Double], from root: Int) {
         guard size > 1 else { return }

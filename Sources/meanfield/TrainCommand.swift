@@ -79,13 +79,28 @@ struct Train: ParsableCommand {
                                + "to train one run over them (docs/distributed.md), or start a single process without mpirun")
             }
             return nil
-        case .data:
+        case .data, .particle:
+            let mode = config.distributed.rawValue
             guard launched != nil else {
-                throw RunError("--distributed data needs an MPI launcher: start it as mpirun -np K meanfield train --distributed data … "
+                throw RunError("--distributed \(mode) needs an MPI launcher: start it as mpirun -np K meanfield train --distributed \(mode) … "
                                + "(srun under Slurm), or drop --distributed to train in one process")
             }
-            do { return try ProcessGroup.join() } catch let error as ProcessGroupError { throw RunError("--distributed data: \(error)") }
+            do { return try ProcessGroup.join() } catch let error as ProcessGroupError { throw RunError("--distributed \(mode): \(error)") }
         }
+    }
+
+    /// This rank's share of the particles for `--distributed particle` over K > 1 processes (nil
+    /// otherwise); a model it cannot split is refused in one line.
+    static func particleShare(for config: TrainConfig, group: ProcessGroup?) throws -> ParticleShare? {
+        guard config.distributed == .particle, let group, group.size > 1 else { return nil }
+        guard config.resNet == nil else {
+            throw RunError("--distributed particle splits a Transformer's heads and units over the processes; --model \(config.model.rawValue) "
+                           + "has none: use --distributed data (or the Transformer)")
+        }
+        guard config.engine == .fused else {
+            throw RunError("--distributed particle runs on the fused engine; drop --engine \(config.engine.rawValue)")
+        }
+        return try ParticleShare(group: group, model: config.visionModel?.transformer ?? config.transformer)
     }
 
     private func train(joining group: inout ProcessGroup?) throws {
@@ -116,6 +131,7 @@ struct Train: ParsableCommand {
             print("meanfield train: teacher regression (d = \(resolved.inputDim), \(resolved.trainSize) training points), "
                   + "ResNet \(resNet.block.rawValue) blocks, D = \(resNet.hiddenDimension), \(resNet.block == .twoLayer ? "M" : "r") = \(resNet.units), L = \(resNet.layers); "
                   + optimization)
+            _ = try Self.particleShare(for: resolved, group: group)   // refuses --distributed particle
             var trainer = TrainingRun<TeacherRegressionTask<Scalar>>(config: resolved)
             trainer.processGroup = group
             summary = try trainer.run(directory: path, resume: resume)
@@ -125,8 +141,9 @@ struct Train: ParsableCommand {
                   + (resolved.trainSize == 0 ? "fresh prompts" : "\(resolved.trainSize) training prompts") + "), "
                   + "D = \(model.dimension), M = \(model.heads) \(model.attention.rawValue) heads, M′ = \(model.ffnUnits) units, L = \(model.layers); "
                   + optimization)
-            var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Scalar>(config: model, kind: resolved.engine))
-            trainer.processGroup = group
+            let particles = try Self.particleShare(for: resolved, group: group)
+            var trainer = Trainer(config: resolved, engine: AnyTransformerEngine<Scalar>(config: model, kind: resolved.engine, particles: particles))
+            (trainer.processGroup, trainer.particles) = (group, particles)
             summary = try trainer.run(directory: path, resume: resume)
         }
         // The last lines of a regression run: final and initial R, t, evaluation risk, wall time.
@@ -160,8 +177,9 @@ struct Train: ParsableCommand {
               + (resolved.subset > 0 ? "subset of \(resolved.subset)" : "all \(splits.train.count)") + " training images; "
               + network + "; \(resolved.optimizer.rawValue), η = \(resolved.lr), batch \(resolved.batchSize), \(resolved.epochs) epochs"
               + (resolved.precision == .float32 ? "" : " in \(resolved.precision.rawValue)") + (resume ? " (resuming)" : ""))
+        let particles = try Self.particleShare(for: resolved, group: group)
         var trainer = TrainingRun<ImageClassificationTask<Scalar>>(config: resolved, splits: splits)
-        trainer.processGroup = group
+        (trainer.processGroup, trainer.particles, trainer.task.particles) = (group, particles, particles)
         let summary = try trainer.run(directory: path, resume: resume)
         let final = summary.final
         print(String(format: "Final: train loss %.4g, accuracy %.2f%%; test loss %.4g, accuracy %.2f%%; %.3f s/step, %.1f s/epoch; %.1f s in all.",

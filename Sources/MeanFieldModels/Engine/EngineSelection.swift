@@ -29,10 +29,12 @@ public struct AnyTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
         }
     }
 
-    public init(config: TransformerConfig, kind: EngineKind = .fused) {
+    /// `particles`: this rank's share of a particle-parallel run (the fused engine only).
+    public init(config: TransformerConfig, kind: EngineKind = .fused, particles: ParticleShare? = nil) {
+        precondition(particles == nil || kind == .fused, "AnyTransformerEngine: only the fused engine splits particles over processes")
         self.kind = kind
         switch kind {
-        case .fused: storage = .fused(FusedTransformerEngine(config: config))
+        case .fused: storage = .fused(FusedTransformerEngine(config: config, particles: particles))
         case .autodiff: storage = .autodiff(AutodiffEngine(config: config))
         }
     }

@@ -38,7 +38,7 @@ enum FusedAttention {
 
         FusedKernels.gemm(false, true, R, MD, D, 1, U, D, Wcat, D, 0, Y, MD)
         FusedKernels.gemm(false, true, R, MD, D, 1, U, D, Wcat + MD * D, D, 0, V, MD)
-        FusedKernels.copy(w.streams[block].pointer, into: next, count: R * D)
+        w.startBlockOutput(block)
         Threading.parallelFor(shape.batch) { b in
             // V_b [i, (j, p)] → head-major [(j, i), p].
             let Vb = V + b * n * MD, valuesB = values + b * M * n * D
@@ -46,7 +46,7 @@ enum FusedAttention {
             let weights = A + b * n * M * n                                       // [(q, j), i]
             FusedKernels.gemm(false, true, n * M, n, D, scale, Y + b * n * MD, D, U + b * n * D, D, 0, weights, n)
             FusedKernels.scoreMapForward(map, weights, rowCount: n * M, tokens: n)
-            FusedKernels.gemm(false, false, n, D, M * n, step / T(config.headDivisor), weights, M * n, valuesB, D, 1, next + b * n * D, D)
+            FusedKernels.gemm(false, false, n, D, M * n, step / T(shape.headDivisor), weights, M * n, valuesB, D, 1, next + b * n * D, D)
         }
     }
 
@@ -63,8 +63,8 @@ enum FusedAttention {
             let Gb = G + b * n * D, Ub = U + b * n * D
             let valuesB = values + b * M * n * D, dValuesB = dValues + b * M * n * D
             // out_b = (step/M)·A_b·V_b: dA_b = (step/M)·G_b·V_bᵀ, dV_b = (step/M)·A_bᵀ·G_b.
-            FusedKernels.gemm(false, true, n, M * n, D, step / T(config.headDivisor), Gb, D, valuesB, D, 0, dWeights, M * n)
-            FusedKernels.gemm(true, false, M * n, D, n, step / T(config.headDivisor), weights, M * n, Gb, D, 0, dValuesB, D)
+            FusedKernels.gemm(false, true, n, M * n, D, step / T(shape.headDivisor), Gb, D, valuesB, D, 0, dWeights, M * n)
+            FusedKernels.gemm(true, false, M * n, D, n, step / T(shape.headDivisor), weights, M * n, Gb, D, 0, dValuesB, D)
             let dVb = dV + b * n * MD
             FusedKernels.headMajor(dValuesB, dVb, tokens: n, heads: M, width: D, toHeadMajor: false)
             // dWeights becomes ∂R/∂T_raw (T_raw = Y_b·U_bᵀ; the score scale is folded in).
@@ -91,7 +91,7 @@ enum FusedAttention {
         let Z = w.headOutputs[layer].pointer, zWidth = shape.headOutputWidth
 
         FusedKernels.gemm(false, true, R, pw, D, 1, U, D, w.projectionWeights[layer].pointer, D, 0, P, pw)
-        FusedKernels.copy(w.streams[block].pointer, into: next, count: R * D)
+        w.startBlockOutput(block)
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw
             for j in 0..<M {
@@ -102,7 +102,7 @@ enum FusedAttention {
                 FusedKernels.gemm(false, false, n, width, n, 1, weights, n, values, pw, 0, Z + b * n * zWidth + j * width, zWidth)
             }
         }
-        FusedKernels.gemm(false, true, R, D, zWidth, step / T(config.headDivisor), Z, zWidth, w.outputWeights[layer].pointer, zWidth, 1, next, D)
+        FusedKernels.gemm(false, true, R, D, zWidth, step / T(shape.headDivisor), Z, zWidth, w.outputWeights[layer].pointer, zWidth, 1, next, D)
     }
 
     static func backwardFactored<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
@@ -115,8 +115,8 @@ enum FusedAttention {
         let dP = w.projectionGradient.pointer, dWeightsAll = w.weightGradient.pointer
         let Z = w.headOutputs[layer].pointer, dZ = w.headOutputGradient.pointer, zWidth = shape.headOutputWidth
         // out = (step/M)·Z·Ocatᵀ: dOcat = (step/M)·Gᵀ·Z, dZ = (step/M)·G·Ocat.
-        FusedKernels.gemm(true, false, D, zWidth, R, step / T(config.headDivisor), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
-        FusedKernels.gemm(false, false, R, zWidth, D, step / T(config.headDivisor), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
+        FusedKernels.gemm(true, false, D, zWidth, R, step / T(shape.headDivisor), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
+        FusedKernels.gemm(false, false, R, zWidth, D, step / T(shape.headDivisor), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw, dPb = dP + b * n * pw, dWeights = dWeightsAll + b * n * n
             for j in 0..<M {

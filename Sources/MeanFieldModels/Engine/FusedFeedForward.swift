@@ -12,8 +12,8 @@ enum FusedFeedForward {
         let pre = w.preActivations[layer].pointer, act = w.activations[layer].pointer
         FusedKernels.gemm(false, true, R, units, D, 1, U, D, w.ffnIn[layer].pointer, D, 0, pre, units)
         FusedKernels.activationForward(config.activation, pre: pre, bias: w.ffnBias[layer].pointer, act: act, rows: R, units: units)
-        FusedKernels.copy(w.streams[block].pointer, into: next, count: R * D)
-        FusedKernels.gemm(false, false, R, D, units, T(config.residualStep) / T(config.unitDivisor), act, units, w.ffnOut[layer].pointer, D, 1, next, D)
+        w.startBlockOutput(block)
+        FusedKernels.gemm(false, false, R, D, units, T(config.residualStep) / T(shape.unitDivisor), act, units, w.ffnOut[layer].pointer, D, 1, next, D)
     }
 
     /// Given G = ∂R/∂next in `w.streamGradient`, writes ∂R/∂U into `w.normedGradient` and the
@@ -21,7 +21,7 @@ enum FusedFeedForward {
     static func backward<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
         let shape = w.shape, config = shape.config
         let R = shape.rows, D = shape.dimension, units = shape.units
-        let factor = T(config.residualStep) / T(config.unitDivisor)
+        let factor = T(config.residualStep) / T(shape.unitDivisor)
         let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
         let pre = w.preActivations[layer].pointer, act = w.activations[layer].pointer
         let dPre = w.unitGradient.pointer

@@ -13,28 +13,38 @@ import MeanFieldCore
 ///   results are bitwise the same on any thread count.
 ///
 /// Copies of an engine share nothing mutable: a copy that runs re-plans its own workspace.
+///
+/// With a ``ParticleShare`` (particle-parallel training, docs/distributed.md) the engine computes
+/// this rank's heads and units of every layer; each block's output is the rank-ordered sum of the
+/// ranks' partial averages, and so is ∂R/∂(block input) in the backward pass. It takes a store of
+/// the whole model or of the rank's share, and returns the gradients of the share. Every rank must
+/// make the same calls in the same order (each block is a collective).
 public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
     public let config: TransformerConfig
+    /// This rank's share of the particles, nil when the engine computes them all.
+    public let particles: ParticleShare?
     private var workspace: FusedWorkspace<Scalar>?
 
-    public init(config: TransformerConfig) {
+    public init(config: TransformerConfig, particles: ParticleShare? = nil) {
         precondition(config.heads > 0 && config.layers > 0 && config.dimension > 0,
                      "FusedTransformerEngine: needs D, M and L ≥ 1, got \(config)")
         precondition(!config.readout.isClassification || config.classes > 0,
                      "FusedTransformerEngine: a classification readout needs classes ≥ 1")
+        precondition(particles == nil || particles!.model == config, "FusedTransformerEngine: the particle share is of another model")
         self.config = config
+        self.particles = particles
     }
 
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, gradients: [Tensor<Scalar>]) {
         let w = prepare(store, tokens: tokens)
-        let (risk, _) = FusedPass.run(w, targets: targets, withGradients: true)
+        let (risk, _) = FusedPass.run(w, targets: targets, withGradients: true, particles: particles)
         return (risk, gradientTensors(w, names: store.names))
     }
 
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>,
                                           withInputGradient: Bool) -> (risk: Double, gradients: [Tensor<Scalar>], inputGradient: Tensor<Scalar>?) {
         let w = prepare(store, tokens: tokens)
-        let (risk, _) = FusedPass.run(w, targets: targets, withGradients: true)
+        let (risk, _) = FusedPass.run(w, targets: targets, withGradients: true, particles: particles)
         guard withInputGradient else { return (risk, gradientTensors(w, names: store.names), nil) }
         // After the backward pass the stream gradient holds ∂R/∂H^{(0)}, token-major [B·n, D] → [B, D, n].
         let B = w.shape.batch, D = w.shape.dimension, n = w.shape.tokens
@@ -51,7 +61,7 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
 
     public mutating func evaluate(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, outputs: Tensor<Scalar>) {
         let w = prepare(store, tokens: tokens)
-        return FusedPass.run(w, targets: targets, withGradients: false)
+        return FusedPass.run(w, targets: targets, withGradients: false, particles: particles)
     }
 
     /// The workspace for this batch shape (planned on first use or when the shape changes), loaded
@@ -59,12 +69,12 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
     private mutating func prepare(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>) -> FusedWorkspace<Scalar> {
         precondition(tokens.rank == 3 && tokens.shape[1] == config.dimension,
                      "FusedTransformerEngine: tokens must be [batch, \(config.dimension), tokens], got \(tokens.shape)")
-        let shape = FusedShape(config: config, batch: tokens.shape[0], tokens: tokens.shape[2])
+        let shape = FusedShape(config: config, batch: tokens.shape[0], tokens: tokens.shape[2], share: particles)
         if workspace == nil || workspace!.shape != shape || !isKnownUniquelyReferenced(&workspace!) {
             workspace = FusedWorkspace(shape)
         }
         let w = workspace!
-        FusedParameters.load(store, into: w)
+        FusedParameters.load(particles.map { $0.local(store) } ?? store, into: w)
         // [B, D, n] → token-major [B·n, D].
         let B = shape.batch, D = shape.dimension, n = shape.tokens
         let stream = w.streams[0].pointer
@@ -91,7 +101,8 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
 enum FusedPass {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func run<T: TensorScalar>(_ w: FusedWorkspace<T>, targets: Targets<T>, withGradients: Bool) -> (risk: Double, outputs: Tensor<T>) {
+    static func run<T: TensorScalar>(_ w: FusedWorkspace<T>, targets: Targets<T>, withGradients: Bool,
+                                     particles: ParticleShare? = nil) -> (risk: Double, outputs: Tensor<T>) {
         let shape = w.shape, config = shape.config
         let blocksPerLayer = shape.units > 0 ? 2 : 1
         let R = shape.rows, D = shape.dimension
@@ -104,6 +115,12 @@ enum FusedPass {
                 FusedAttention.forward(w, layer: block / blocksPerLayer, block: block)
             } else {
                 FusedFeedForward.forward(w, layer: block / blocksPerLayer, block: block)
+            }
+            // Particle-parallel: the block wrote this rank's part; next = stream + Σ_ranks parts.
+            if let particles {
+                let next = w.streams[block + 1].pointer
+                particles.sumOverRanks(next, count: R * D)
+                FusedKernels.add(w.streams[block].pointer, next, into: next, count: R * D)
             }
         }
         let seed = withGradients ? w.streamGradient.pointer : nil
@@ -127,6 +144,8 @@ enum FusedPass {
             } else {
                 FusedFeedForward.backward(w, layer: block / blocksPerLayer, block: block)
             }
+            // Particle-parallel: ∂R/∂U through every rank's particles.
+            particles?.sumOverRanks(w.normedGradient.pointer, count: R * D)
             // ∂R/∂stream_k = ∂R/∂stream_{k+1} (residual) + the block's contribution through U.
             let G = w.streamGradient.pointer, dU = w.normedGradient.pointer, into = w.inputGradient.pointer
             if config.preNorm {

@@ -4,11 +4,25 @@ import MeanFieldCore
 
 /// Sizes that fix a workspace: the model and the batch shape.
 package struct FusedShape: Equatable {
+    /// The model this workspace computes: the whole model, or one rank's share of its particles
+    /// (``ParticleShare/localModel``) in particle-parallel training.
     let config: TransformerConfig
     /// Batch size B.
     let batch: Int
     /// Tokens per sequence n.
     let tokens: Int
+    /// What the sum of a layer's heads and of its units is divided by: the whole model's
+    /// (``TransformerConfig/headDivisor``, ``TransformerConfig/unitDivisor``), also on a rank's share.
+    let headDivisor: Double
+    let unitDivisor: Double
+    /// Whether a block writes only its particles' part of the update (particle-parallel: the ranks'
+    /// parts are summed and the stream added after the block) instead of stream + update.
+    let partialBlocks: Bool
+
+    init(config: TransformerConfig, batch: Int, tokens: Int, share: ParticleShare? = nil) {
+        (self.config, self.batch, self.tokens) = (share?.localModel ?? config, batch, tokens)
+        (headDivisor, unitDivisor, partialBlocks) = (config.headDivisor, config.unitDivisor, share != nil)
+    }
 
     var dimension: Int { config.dimension }
     var heads: Int { config.heads }
@@ -136,6 +150,17 @@ final class FusedWorkspace<T: TensorScalar> {
         logits = ScalarBuffer(shape.batch * classes)
         readoutWeightGradient = ScalarBuffer(classes * D)
         readoutBiasGradient = ScalarBuffer(classes)
+    }
+
+    /// Readies block `block`'s output `streams[block + 1]` for the block to add its update to: the
+    /// stream entering the block, or zeros when the block writes only its particles' part (``FusedShape/partialBlocks``).
+    func startBlockOutput(_ block: Int) {
+        let next = streams[block + 1].pointer, count = shape.rows * shape.dimension
+        if shape.partialBlocks {
+            next.update(repeating: 0, count: count)
+        } else {
+            next.update(from: streams[block].pointer, count: count)
+        }
     }
 
     /// The tensor a block reads: its layer-normalised input (pre-norm) or the stream itself.

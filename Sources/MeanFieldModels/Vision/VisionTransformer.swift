@@ -81,9 +81,10 @@ public struct VisionTransformer<Scalar: TensorScalar> {
     public static var positionName: String { "embedding.position" }         // [D, n]
     public static var classTokenName: String { "embedding.classToken" }     // [D]
 
-    public init(config: VisionTransformerConfig, engine kind: EngineKind = .fused) {
+    /// `particles`: this rank's share of the Transformer's heads and units (particle-parallel training).
+    public init(config: VisionTransformerConfig, engine kind: EngineKind = .fused, particles: ParticleShare? = nil) {
         self.config = config
-        engine = AnyTransformerEngine(config: config.transformer, kind: kind)
+        engine = AnyTransformerEngine(config: config.transformer, kind: kind, particles: particles)
     }
 
     /// Fresh parameters: the embedding (Philox streams 2³² + k, independent of the Transformer's

@@ -16,6 +16,8 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     public let config: TrainConfig
     public let splits: DatasetSplits
     public var engine: EngineKind
+    /// This rank's share of the ViT's heads and units (`--distributed particle`), set before ``prepare()``.
+    public var particles: ParticleShare?
     public var lossName: String { "training loss" }
     public var lossSymbol: String { "loss" }
     public var logsTrainingSeconds: Bool { true }
@@ -46,8 +48,8 @@ public struct ImageClassificationTask<Scalar: TensorScalar>: TrainingTask {
     }
 
     public mutating func prepare() throws -> TaskPlan {
-        guard let model: any ImageClassifier<Scalar> = config.imageClassifier(engine: engine),
-              let evaluator: any ImageClassifier<Scalar> = config.imageClassifier(engine: engine) else {
+        guard let model: any ImageClassifier<Scalar> = config.imageClassifier(engine: engine, particles: particles),
+              let evaluator: any ImageClassifier<Scalar> = config.imageClassifier(engine: engine, particles: particles) else {
             throw RunError("--task \(config.task) is not an image task")
         }
         let shape = config.imageShape

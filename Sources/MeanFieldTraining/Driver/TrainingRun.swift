@@ -29,6 +29,13 @@ import MeanFieldModels
 /// in rank order with weights n_r/B (``ProcessGroup/sumInRankOrder(_:)``), so every rank applies the
 /// same update. Rank 0 alone takes the lock and writes the run folder; a stop signal on any rank
 /// stops every rank after the same step (the flag rides in the step's sum).
+///
+/// Particle-parallel (``particles`` set as well): every rank holds its share of every layer's heads
+/// and units (``ParticleShare``) and runs this loop on the whole batch; the task's engine sums the
+/// blocks' partial outputs over the ranks, so R and the replicated parameters' gradients are the same
+/// on every rank, and each rank updates its own particles. The ranks' divergence verdicts and stop
+/// requests are summed every step; metrics lines, checkpoints and the summary see the whole model,
+/// gathered from the shares (every rank computes the line, rank 0 writes it).
 public struct TrainingRun<Task: TrainingTask> {
     public typealias Scalar = Task.Scalar
     public var task: Task
@@ -37,8 +44,11 @@ public struct TrainingRun<Task: TrainingTask> {
     public var printReport = true
     /// Stop after this step as if the process were killed (no final checkpoint or summary): tests.
     public var haltAfterStep: Int?
-    /// The MPI job this run is spread over (`--distributed data`), nil for one process.
+    /// The MPI job this run is spread over (`--distributed data` or `particle`), nil for one process.
     public var processGroup: ProcessGroup?
+    /// This rank's share of the particles (`--distributed particle`): the task's engine must have been
+    /// built with the same share.
+    public var particles: ParticleShare?
 
     public init(task: Task) { self.task = task }
 
@@ -57,11 +67,18 @@ public struct TrainingRun<Task: TrainingTask> {
         let plan = try task.prepare()
         let total = plan.totalSteps
         let group = processGroup.flatMap { $0.size > 1 ? $0 : nil }
+        let particles = group == nil ? nil : self.particles
+        guard group == nil || (config.distributed == .particle) == (particles != nil) else {
+            throw RunError("--distributed \(config.distributed.rawValue): this run was built \(particles == nil ? "without" : "with") a particle share; "
+                           + "build its engine with ParticleShare for --distributed particle only")
+        }
         // Rank 0 writes the run folder; the other ranks read the same start and write nothing.
         let isWriter = (group?.rank ?? 0) == 0
-        let begin = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config, locking: isWriter)
+        let whole = resume ? try TrainingStart<Scalar>.resuming(path: path, config: config, locking: isWriter)
             : isWriter ? try TrainingStart<Scalar>.fresh(path: path, config: config, store: task.initialParameters())
             : TrainingStart<Scalar>.follower(config: config, store: task.initialParameters())
+        // Particle-parallel: this rank's share of θ and of the optimizer state.
+        let begin = try particles.map { try whole.cut(to: $0, config: config) } ?? whole
         if let group { try Self.checkSameStart(begin.checkpoint?.step ?? 0, group: group) }
         // `begin` holds the run folder's lock (one writer at a time) until the run ends.
         defer { withExtendedLifetime(begin) {} }
@@ -105,16 +122,20 @@ public struct TrainingRun<Task: TrainingTask> {
                        meanFieldTime: meanFieldTime, resumedFromStep: resume ? start : nil, lastCheckpoint: lastCheckpoint,
                        message: message, wallSeconds: Date().timeIntervalSince(started),
                        secondsPerStep: stepSeconds / Double(max(1, sessionSteps)), peakMemoryBytes: ProcessSetup.peakMemoryBytes(),
-                       initial: initial, final: task.finalMetrics(store, lastLogged: lastLogged), parametrization: runConfig.parametrization)
+                       initial: initial, final: task.finalMetrics(particles.map { $0.gathered(store) } ?? store, lastLogged: lastLogged),
+                       parametrization: runConfig.parametrization)
         }
         /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
+        /// Particle-parallel: every rank takes part in gathering the shares; rank 0 writes.
         func saveCheckpoint(step: Int, window: LossWindow) throws {
+            let parameters = particles.map { $0.gathered(store) } ?? store
+            let optimizerTensors = particles.map { $0.gathered(optimizer.stateTensors) } ?? optimizer.stateTensors
             guard let checkpointFolder else { return }
             let file = checkpointFolder + "/" + TrainingCheckpoint<Scalar>.fileName(step: step)
-            try TrainingCheckpoint(config: runConfig, step: step, meanFieldTime: meanFieldTime, parameters: store,
+            try TrainingCheckpoint(config: runConfig, step: step, meanFieldTime: meanFieldTime, parameters: parameters,
                                    optimizerState: [:], optimizerKind: config.optimizer, optimizerUpdates: optimizer.updates,
                                    initialRisk: initialRisk, randomState: window.checkpointState(task: task.randomState(beforeStep: step)))
-                .write(to: file, optimizerTensors: optimizer.stateTensors)
+                .write(to: file, optimizerTensors: optimizerTensors)
             lastCheckpoint = file
         }
         func stop(_ status: String, step: Int, message: String) throws -> RunSummary {
@@ -127,13 +148,22 @@ public struct TrainingRun<Task: TrainingTask> {
         for step in start...total {
             let windowBeforeStep = window
             let computeStart = Date()
-            // With K ranks: the shares' sum, and whether any rank was asked to stop (the same on every rank).
-            let (risk, gradients, stopAsked) = try group.map { try Self.dataParallelStep(&task, store, step: step, group: $0, stopAsked: signals.signal != nil) }
-                ?? { let (risk, gradients) = task.riskAndGradients(store, step: step); return (risk, gradients, false) }()
+            // Data-parallel: the shares' sum, and whether any rank was asked to stop (the same on every rank).
+            // Particle-parallel: the engine sums the blocks over the ranks; the stop requests are summed below.
+            let (risk, gradients, dataStop) = try group.map { group in
+                guard particles == nil else { let (risk, gradients) = task.riskAndGradients(store, step: step); return (risk, gradients, false) }
+                return try Self.dataParallelStep(&task, store, step: step, group: group, stopAsked: signals.signal != nil)
+            } ?? { let (risk, gradients) = task.riskAndGradients(store, step: step); return (risk, gradients, false) }()
             let computeSeconds = Date().timeIntervalSince(computeStart)
             if step == 0 { initialRisk = risk }
-            if let bad = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
-                                            objective: penalty.objective(risk: risk, store: store), gradients: gradients, store: store) {
+            var problem = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
+                                             objective: penalty.objective(risk: risk, store: store), gradients: gradients, store: store)
+            var stopAsked = dataStop
+            if let particles {
+                (problem, stopAsked) = Self.particleVerdicts(problem, stopAsked: signals.signal != nil, share: particles, store: store, gradients: gradients,
+                                                             loss: risk, lossName: task.lossName, initialLoss: initialRisk)
+            }
+            if let bad = problem {
                 let message = "step \(step): \(bad) (diverged); " + Divergence.advice(config: config, step: step, firstStep: start,
                                                                                    resumedFrom: begin.checkpointPath, lastCheckpoint: lastCheckpoint)
                 let result = try stop("diverged", step: step, message: message)
@@ -142,19 +172,23 @@ public struct TrainingRun<Task: TrainingTask> {
                 throw RunError(message)
             }
             let logDue = task.logDue(step: step) || config.logDue(step: step, lastStep: total, stepsPerEpoch: plan.stepsPerEpoch)
-            if logDue, let directory {
-                var line = task.metrics(store, step: step, batchRisk: risk)
+            // Particle-parallel: every rank computes the line on the whole model (its evaluations are collectives).
+            if logDue, isWriter || particles != nil {
+                let (wholeStore, wholeGradients) = particles.map { share in
+                    (share.gathered(store), share.gathered(Array(zip(store.names, gradients))).map(\.tensor))
+                } ?? (store, gradients)
+                var line = task.metrics(wholeStore, step: step, batchRisk: risk)
                 line.numbers["step"] = Double(step)
                 line.numbers["t"] = meanFieldTime
                 line.numbers["lr"] = schedule.rate(atUpdate: step)
-                line.numbers["param_norm"] = store.squaredNorm.squareRoot()
-                line.numbers["grad_norm"] = TrainingMetrics.squaredNorm(gradients).squareRoot()
+                line.numbers["param_norm"] = wholeStore.squaredNorm.squareRoot()
+                line.numbers["grad_norm"] = TrainingMetrics.squaredNorm(wholeGradients).squareRoot()
                 if let perEpoch = plan.stepsPerEpoch, config.epochs > 0 { line.numbers["epoch"] = Double(step) / Double(perEpoch) }
                 if window.steps > 0 {
                     line.numbers["batch_loss"] = window.sum / Double(window.steps)
                     if task.logsTrainingSeconds { line.numbers["train_seconds"] = window.seconds }
                 }
-                try directory.appendMetrics(numbers: line.numbers, lists: line.lists)
+                try directory?.appendMetrics(numbers: line.numbers, lists: line.lists)
                 try tensorBoard?.add(step: step, numbers: line.numbers, lists: line.lists)
                 try tensorBoard?.flush()
                 if step == 0 { initial = Self.taskNumbers(line.numbers) }
@@ -243,6 +277,20 @@ extension TrainingRun {
             return Tensor<Double>(shape: shape) { out in for index in out.indices { out[index] = values[start + index] / divisor } } as! Tensor<Scalar>
         }
         return Tensor<Scalar>(shape: shape) { out in for index in out.indices { out[index] = Scalar(values[start + index] / divisor) } }
+    }
+
+    /// Particle-parallel: whether any rank saw a diverging step and whether any was asked to stop, summed
+    /// over the ranks so that every rank takes the same branch. A rank's own verdict covers its share of
+    /// θ and ∇R; when some rank's is bad, the message is recomputed on the whole model (gathered).
+    static func particleVerdicts(_ local: String?, stopAsked: Bool, share: ParticleShare, store: ParameterStore<Scalar>,
+                                 gradients: [Tensor<Scalar>], loss: Double, lossName: String, initialLoss: Double) -> (problem: String?, stopAsked: Bool) {
+        var flags = [local == nil ? 0.0 : 1.0, stopAsked ? 1 : 0]
+        share.group.sumInRankOrder(&flags)
+        guard flags[0] > 0 else { return (nil, flags[1] > 0) }
+        let wholeStore = share.gathered(store), wholeGradients = share.gathered(Array(zip(store.names, gradients))).map(\.tensor)
+        let problem = Divergence.problem(loss: loss, lossName: lossName, initialLoss: initialLoss, objective: nil,
+                                         gradients: wholeGradients, store: wholeStore)
+        return (problem ?? local ?? "a parameter or gradient of another rank's particles is not finite", flags[1] > 0)
     }
 
     /// Every rank must start from the same step (the same checkpoint): rank 0's is broadcast and compared.

@@ -61,6 +61,19 @@ struct TrainingStart<Scalar: TensorScalar> {
                              scalingRules: checkpoint.config.scalingRules)
     }
 
+    /// This start cut to a rank's share of the particles (particle-parallel training): its heads and
+    /// units of θ and of the optimizer state; replicated tensors whole. The lock stays with the value.
+    func cut(to share: ParticleShare, config: TrainConfig) throws -> TrainingStart {
+        var result = self
+        result.store = share.local(store)
+        var settings = config.optimizerSettings
+        settings.parametrization = checkpoint?.config.parametrization ?? settings.parametrization
+        result.optimizer = settings.make(for: result.store)
+        let state = Dictionary(uniqueKeysWithValues: optimizer.stateTensors.map { ($0.name, share.local($0.name, $0.tensor)) })
+        try result.optimizer.restore(state: state, updates: optimizer.updates)
+        return result
+    }
+
     /// Writes the config and the manifest (the first session's, or a resumed session's of step
     /// `start`) into `directory` and creates its checkpoints folder, whose path it returns. `ranks`:
     /// the processes of a data-parallel run (recorded in the manifest), nil for one process.

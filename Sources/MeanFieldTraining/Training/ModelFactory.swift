@@ -19,10 +19,12 @@ extension TrainConfig {
     }
 
     /// The classifier an image task trains: the ViT on `engine`, or a ResNet on flattened images;
-    /// with `gamma0`, its logits centred at the initial parameters (theory §1.7).
-    public func imageClassifier<Scalar: TensorScalar>(engine kind: EngineKind, as _: Scalar.Type = Scalar.self) -> (any ImageClassifier<Scalar>)? {
+    /// with `gamma0`, its logits centred at the initial parameters (theory §1.7). `particles`: this
+    /// rank's share of the ViT's heads and units in particle-parallel training.
+    public func imageClassifier<Scalar: TensorScalar>(engine kind: EngineKind, particles: ParticleShare? = nil,
+                                                      as _: Scalar.Type = Scalar.self) -> (any ImageClassifier<Scalar>)? {
         if let vision = visionModel {
-            var model = VisionTransformer<Scalar>(config: vision, engine: kind)
+            var model = VisionTransformer<Scalar>(config: vision, engine: kind, particles: particles)
             if let gamma0 { model.centring = OutputCentring(initial: model.initialParameters(seed: seed), gamma0: gamma0) }
             return model
         }

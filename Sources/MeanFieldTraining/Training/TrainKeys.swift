@@ -608,7 +608,8 @@ private let table: [TrainKey] = {
                 + "view with tensorboard --logdir DIR).", changeable: true)),
         choice("distributed", \.distributed, Common(
             group: .run, help: "One run over the K processes of an MPI job (mpirun -np K meanfield train --distributed data …): "
-                + "none, or data (each rank takes a share of every batch; docs/distributed.md).", changeable: true)),
+                + "none, data (each rank takes a share of every batch) or particle (each rank holds a share of every layer's "
+                + "heads and units; Transformer and ViT only; docs/distributed.md).", changeable: true)),
         entry("dropped-keys", .keyValues, Common(
             group: .run, help: "Set by meanfield sweep: the grid's fixed flags that do not apply to this run (--momentum with "
                 + "--optimizer euler), dropped for it and recorded here as key=value,…; none for a run started by hand. Changes nothing."),
