@@ -1,8 +1,8 @@
-// Data-parallel training over MPI (issue 20; docs/distributed.md) through the real binary and a real
-// `mpirun` (Open MPI, installed by .ci/run): K = 2 ranks against the single-process run with the
-// same global batch (regression and ViT, float64 and float32), bitwise repetition, a rank killed
-// mid-run, resume, and the one-line refusals. Skipped where mpirun is absent (the default build
-// needs no MPI).
+// Data-parallel and particle-parallel training over MPI (issue 20; docs/distributed.md) through the
+// real binary and a real `mpirun` (Open MPI, installed by .ci/run): K = 2 ranks against the
+// single-process run with the same global batch (regression and ViT, float64 and float32, both
+// modes), bitwise repetition, a rank killed mid-run, resume, and the one-line refusals. Skipped where
+// mpirun is absent (the default build needs no MPI).
 import Foundation
 import Testing
 
@@ -44,6 +44,13 @@ private func metrics(_ run: String) throws -> [[String: Double]] {
     }
 }
 
+/// The last metrics line's particle spread per layer (`spread_attention`, then `spread_ffn`).
+private func lastSpreads(_ run: String) throws -> [Double] {
+    let last = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").last ?? ""
+    let object = try JSONSerialization.jsonObject(with: Data(last.utf8)) as! [String: Any]
+    return ["spread_attention", "spread_ffn"].flatMap { (object[$0] as? [Double]) ?? [] }
+}
+
 /// The largest relative difference of `keys` between two runs' logged lines (same steps required),
 /// relative to max(|value|, `floor` × the value at step 0) (a risk falling to 0 keeps an absolute error).
 private func largestRelativeDifference(_ a: String, _ b: String, keys: [String], floor: Double = 0) throws -> Double {
@@ -72,29 +79,38 @@ struct DataParallelTests {
     // amplifies rounding differences ~10⁶-fold in 50 steps (docs/distributed.md, "Equality").
     static let vit = ["--task", "synthetic-images", "--epochs", "2", "--log-every", "10", "--threads", "1", "--optimizer", "euler", "--lr", "0.1"]
 
-    @Test(arguments: [("regression", regression, ["R", "Q", "eval_R", "grad_norm"]),
-                      ("vit", vit, ["train_loss", "test_loss", "Q", "batch_loss", "grad_norm"])])
-    func twoRanksEqualOneProcess(_ name: String, _ arguments: [String], _ keys: [String]) throws {
+    // The particle split is tested on models whose heads and units do not divide evenly over 2 ranks
+    // (M = 3, M′ = 5: shares 1 + 2 and 2 + 3); the ViT's M = 4, M′ = 32 do.
+    @Test(arguments: [("regression", regression + ["--heads", "3", "--ffn-units", "5"], ["R", "Q", "eval_R", "grad_norm", "param_norm"]),
+                      ("vit", vit, ["train_loss", "test_loss", "Q", "batch_loss", "grad_norm", "param_norm"])], ["data", "particle"])
+    func twoRanksEqualOneProcess(_ model: (name: String, arguments: [String], keys: [String]), _ mode: String) throws {
+        let (name, arguments, keys) = model
         for (precision, tolerance) in [("float64", 1e-12), ("float32", 1e-6)] {
-            let single = "\(folder)/\(name)-\(precision)-single", twoRanks = "\(folder)/\(name)-\(precision)-two"
+            let single = "\(folder)/\(name)-\(mode)-\(precision)-single", twoRanks = "\(folder)/\(name)-\(mode)-\(precision)-two"
             let plain = try meanfield(["train"] + arguments + ["--precision", precision, "--out", single])
             #expect(plain.status == 0, "\(plain.output)")
-            let job = try mpiJob(ranks: 2, ["train"] + arguments + ["--precision", precision, "--distributed", "data", "--out", twoRanks])
+            let job = try mpiJob(ranks: 2, ["train"] + arguments + ["--precision", precision, "--distributed", mode, "--out", twoRanks])
             #expect(job.status == 0, "\(job.output)")
             let difference = try largestRelativeDifference(single, twoRanks, keys: keys)
-            #expect(difference <= tolerance, "\(name) \(precision): 2 ranks differ from 1 process by \(difference) relative")
+            #expect(difference <= tolerance, "\(name) \(mode) \(precision): 2 ranks differ from 1 process by \(difference) relative")
+            // The particle spread per layer is computed on the gathered whole model.
+            if name == "regression" {
+                let (one, two) = (try lastSpreads(single), try lastSpreads(twoRanks))
+                #expect(!one.isEmpty && one.count == two.count && zip(one, two).allSatisfy { abs($0 - $1) <= tolerance * abs($0) }, "\(one) vs \(two)")
+            }
             // The manifest records the mode and the ranks; only rank 0 printed.
             let manifest = try String(contentsOfFile: twoRanks + "/manifest.json", encoding: .utf8)
-            #expect(manifest.contains("\"distributed\" : \"data\"") && manifest.contains("\"ranks\" : 2"), "\(manifest)")
+            #expect(manifest.contains("\"distributed\" : \"\(mode)\"") && manifest.contains("\"ranks\" : 2"), "\(manifest)")
             #expect(job.output.components(separatedBy: "Run files:").count == 2, "\(job.output)")
         }
     }
 
-    @Test func repeatedJobsAreBitwiseIdentical() throws {
+    @Test(arguments: ["data", "particle"])
+    func repeatedJobsAreBitwiseIdentical(_ mode: String) throws {
         var logs: [[[String: Double]]] = [], checkpoints: [Data] = []
         for attempt in 0..<2 {
-            let run = "\(folder)/repeat-\(attempt)"
-            let job = try mpiJob(ranks: 2, ["train"] + Self.regression + ["--distributed", "data", "--out", run])
+            let run = "\(folder)/repeat-\(mode)-\(attempt)"
+            let job = try mpiJob(ranks: 2, ["train"] + Self.regression + ["--distributed", mode, "--out", run])
             #expect(job.status == 0, "\(job.output)")
             logs.append(try metrics(run))
             // The tensors of the final checkpoint (its metadata holds wall times): after the 8-byte header length and the header.
@@ -106,10 +122,11 @@ struct DataParallelTests {
         #expect(!checkpoints[0].isEmpty && checkpoints[0] == checkpoints[1], "the final checkpoints' tensors differ")
     }
 
-    @Test func aKilledRankStopsTheJobAndTheRunResumes() throws {
-        let run = "\(folder)/killed", arguments = ["--precision", "float64", "--log-every", "100", "--checkpoint-every", "200",
+    @Test(arguments: ["data", "particle"])
+    func aKilledRankStopsTheJobAndTheRunResumes(_ mode: String) throws {
+        let run = "\(folder)/killed-\(mode)", arguments = ["--precision", "float64", "--log-every", "100", "--checkpoint-every", "200",
                                                     "--train-size", "16", "--threads", "1"]
-        let (process, pipe) = mpiProcess(ranks: 2, ["train", "--steps", "1000000", "--distributed", "data", "--out", run] + arguments)
+        let (process, pipe) = mpiProcess(ranks: 2, ["train", "--steps", "1000000", "--distributed", mode, "--out", run] + arguments)
         try process.run()
         // Rank 1: the process of this run (its command line names the folder) that Open MPI numbered 1.
         func rankOne() -> pid_t? {
@@ -132,9 +149,9 @@ struct DataParallelTests {
         #expect(process.terminationStatus != 0)
         #expect(output.contains("rank 1"), "the job's output does not name rank 1: \(output)")
         // The last checkpoint is good: the run resumes from it, on 2 ranks, and ends where one process does.
-        let resumed = try mpiJob(ranks: 2, ["train", "--resume", run, "--steps", "1000", "--distributed", "data"])
+        let resumed = try mpiJob(ranks: 2, ["train", "--resume", run, "--steps", "1000", "--distributed", mode])
         #expect(resumed.status == 0, "\(resumed.output)")
-        let single = "\(folder)/killed-reference"
+        let single = "\(folder)/killed-\(mode)-reference"
         let reference = try meanfield(["train", "--steps", "1000", "--out", single] + arguments)
         #expect(reference.status == 0, "\(reference.output)")
         // R falls from 0.5 to 1e-9 by step 1000 here: differences relative to R(0) (measured: ≤ 2e-19 absolute).
@@ -151,6 +168,11 @@ struct DataParallelTests {
         // More ranks than examples in a batch.
         let tiny = try mpiJob(ranks: 3, ["train", "--train-size", "2", "--steps", "2", "--distributed", "data", "--out", "\(folder)/tiny"])
         #expect(tiny.status != 0 && tiny.output.contains("fewer than the processes"), "\(tiny.output)")
+        // A model without heads and units to split, and more ranks than a layer's heads.
+        let resNet = try mpiJob(ranks: 2, ["train", "--task", "teacher-regression", "--model", "resnet", "--steps", "2", "--distributed", "particle", "--out", "\(folder)/resnet-particle"])
+        #expect(resNet.status != 0 && resNet.output.contains("use --distributed data"), "\(resNet.output)")
+        let narrow = try mpiJob(ranks: 3, ["train", "--heads", "2", "--steps", "2", "--distributed", "particle", "--out", "\(folder)/narrow"])
+        #expect(narrow.status != 0 && narrow.output.contains("start at most 2 processes"), "\(narrow.output)")
         // Started by a launcher as one of several without --distributed.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: meanfieldBinary!)
