@@ -52,6 +52,9 @@ public final class ProcessGroup: @unchecked Sendable {
     private let world: UnsafeMutableRawPointer
     private let double: UnsafeMutableRawPointer
     private var finished = false
+    /// Values (8 bytes each) this rank has sent to the others so far, counted per collective as the
+    /// algorithm above defines it (what MPI's own transport adds is not counted).
+    public private(set) var valuesSent = 0
 
     /// Where we look for the library, in order; `MEANFIELD_MPI_LIBRARY` (a full path) comes first.
     static let candidatePaths = [
@@ -158,6 +161,7 @@ public final class ProcessGroup: @unchecked Sendable {
                                receive.baseAddress, ownedLengths, copyStarts, double, world), "MPI_Alltoallv")
             }
         }
+        valuesSent += (count - owned) + owned * (size - 1)
         var sums = [Double](repeating: 0, count: owned)
         for index in 0..<owned {
             var sum = copies[index]
@@ -183,6 +187,7 @@ public final class ProcessGroup: @unchecked Sendable {
         for count in counts { starts.append(Int32(start)); start += count }
         let lengths = counts.map { Int32($0) }
         var all = [Double](repeating: 0, count: total)
+        valuesSent += local.count * (size - 1)
         local.withUnsafeBytes { send in
             all.withUnsafeMutableBytes { receive in
                 check(allGather(send.baseAddress, Int32(local.count), double, receive.baseAddress, lengths, starts, double, world), "MPI_Allgatherv")
@@ -196,6 +201,7 @@ public final class ProcessGroup: @unchecked Sendable {
         guard size > 1 else { return }
         let count = values.count
         precondition(count <= Int(Int32.max), "broadcast: \(count) values exceed MPI's 32-bit count")
+        if rank == root { valuesSent += count * (size - 1) }
         values.withUnsafeMutableBytes { buffer in
             check(bcast(buffer.baseAddress, Int32(count), double, Int32(root), world), "MPI_Bcast")
         }

@@ -115,15 +115,17 @@ public struct TrainingRun<Task: TrainingTask> {
         schedule.totalSteps = total
         let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
         let progress = showProgress && isWriter ? ProgressLine(total: total, start: start) : nil
-        var stepSeconds = 0.0, sessionSteps = 0
+        var stepSeconds = 0.0, sessionSteps = 0, stepValuesSent = 0
 
         func summary(_ status: String, step: Int, message: String?) -> RunSummary {
-            RunSummary(status: status, task: config.task, totalSteps: total, completedSteps: step, stepsPerEpoch: plan.stepsPerEpoch,
+            var result = RunSummary(status: status, task: config.task, totalSteps: total, completedSteps: step, stepsPerEpoch: plan.stepsPerEpoch,
                        meanFieldTime: meanFieldTime, resumedFromStep: resume ? start : nil, lastCheckpoint: lastCheckpoint,
                        message: message, wallSeconds: Date().timeIntervalSince(started),
                        secondsPerStep: stepSeconds / Double(max(1, sessionSteps)), peakMemoryBytes: ProcessSetup.peakMemoryBytes(),
                        initial: initial, final: task.finalMetrics(particles.map { $0.gathered(store) } ?? store, lastLogged: lastLogged),
                        parametrization: runConfig.parametrization)
+            result.bytesSentPerStep = group.map { _ in 8 * Double(stepValuesSent) / Double(max(1, sessionSteps)) }
+            return result
         }
         /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
         /// Particle-parallel: every rank takes part in gathering the shares; rank 0 writes.
@@ -147,7 +149,7 @@ public struct TrainingRun<Task: TrainingTask> {
 
         for step in start...total {
             let windowBeforeStep = window
-            let computeStart = Date()
+            let computeStart = Date(), sentBefore = group?.valuesSent ?? 0
             // Data-parallel: the shares' sum, and whether any rank was asked to stop (the same on every rank).
             // Particle-parallel: the engine sums the blocks over the ranks; the stop requests are summed below.
             let (risk, gradients, dataStop) = try group.map { group in
@@ -163,6 +165,8 @@ public struct TrainingRun<Task: TrainingTask> {
                 (problem, stopAsked) = Self.particleVerdicts(problem, stopAsked: signals.signal != nil, share: particles, store: store, gradients: gradients,
                                                              loss: risk, lossName: task.lossName, initialLoss: initialRisk)
             }
+            // Counted for the updates of this session (the last step's evaluation makes no update).
+            if step < total { stepValuesSent += (group?.valuesSent ?? 0) - sentBefore }
             if let bad = problem {
                 let message = "step \(step): \(bad) (diverged); " + Divergence.advice(config: config, step: step, firstStep: start,
                                                                                    resumedFrom: begin.checkpointPath, lastCheckpoint: lastCheckpoint)

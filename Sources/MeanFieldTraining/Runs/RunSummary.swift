@@ -35,6 +35,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// The scaling factors the run trained with (theory §1.2–1.4, §1.6). Nil in a summary written
     /// before it was recorded: such a run trained with ``Parametrization/legacy``.
     public var parametrization: Parametrization?
+    /// A run over K > 1 processes: the bytes rank 0 sent to the other ranks per training step in this
+    /// session (the step's collectives only, not metrics lines or checkpoints; docs/distributed.md).
+    public var bytesSentPerStep: Double?
 
     public init(status: String, task: String, totalSteps: Int, completedSteps: Int, stepsPerEpoch: Int?, meanFieldTime: Double,
                 resumedFromStep: Int?, lastCheckpoint: String?, message: String?, wallSeconds: Double, secondsPerStep: Double,
@@ -53,7 +56,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case status, task, totalSteps = "total_steps", completedSteps = "completed_steps", stepsPerEpoch = "steps_per_epoch"
         case meanFieldTime = "mean_field_time", resumedFromStep = "resumed_from_step", lastCheckpoint = "last_checkpoint"
         case message, wallSeconds = "wall_seconds", secondsPerStep = "seconds_per_step", peakMemoryBytes = "peak_memory_bytes"
-        case initial, final, parametrization
+        case initial, final, parametrization, bytesSentPerStep = "bytes_sent_per_step"
     }
 }
 
