@@ -1,37 +1,74 @@
 #!/usr/bin/env python3
-"""Projected speed-up of a data-parallel run on K nodes (docs/distributed.md), from the times per
-step measured by benchmarks/data_parallel_scaling.sh and the parameter counts of its runs.
+"""Measured and projected time per step of one run over K processes, data-parallel and
+particle-parallel (docs/distributed.md), from benchmarks/data_parallel_scaling.sh's table.
 
-Model: one node computes a step of b examples in T_c·b/B (T_c: the measured one-process time of the
-whole batch B; linear in b, which is optimistic for small shares), and the rank-order sum
-(`ProcessGroup.sumInRankOrder`: a reduce-scatter in rank order, MPI_Alltoallv, then MPI_Allgatherv)
-moves the P gradient values (8 bytes each: the sum is in Double) in 2·(K − 1) rounds of 8P/K bytes:
-    T(K) = T_c/K + 2·(K − 1)·(α + 8P/(K·β)),
-β = 12.5 GB/s and α = 2 µs (100 Gb/s InfiniBand). Speed-up = T_c / T(K). (Until 2026-12-02 the sum
-was a gather to rank 0 and a broadcast: T_c/K + (K − 1)·8P/β + ⌈log₂K⌉·8P/β + 2⌈log₂K⌉·α.)
+Bytes per step that each rank sends (8 bytes a value: the sums are in Double). Both modes sum in
+rank order with `ProcessGroup.sumInRankOrder` (a reduce-scatter in rank order, MPI_Alltoallv, then
+MPI_Allgatherv): N values cost 2·(K − 1) messages of 8N/K bytes, 2·8N·(K − 1)/K bytes.
+- data-parallel: one sum of N = P + 3 values (the gradients, n_r·R_r, n_r, the stop flag);
+- particle-parallel: 2·blocks sums of N = B·n·D values (each block's output forward, ∂R/∂U backward)
+  and one of 2 values (the divergence and stop flags).
+At K = 2 the formula is 8N per sum; the table prints it next to what ProcessGroup counted.
 
-    python3 benchmarks/data_parallel_projection.py times.csv PARAMS_E2 PARAMS_VIT
+Model of a step on K nodes: T(K) = T_c/K + Σ_sums 2·(K − 1)·(α + 8N/(K·β)), T_c the measured
+one-process step (compute assumed to divide ideally, which small shares do not), β = 12.5 GB/s and
+α = 2 µs (100 Gb/s InfiniBand). Speed-up = T_c / T(K).
+
+    python3 benchmarks/data_parallel_projection.py times.csv SIZE,P,BLOCKS,BND …
 """
 import csv, statistics, sys
 
 BANDWIDTH, LATENCY = 12.5e9, 2e-6
 
-def projected(seconds, params, nodes):
-    return seconds / nodes + 2 * (nodes - 1) * (LATENCY + 8 * params / (nodes * BANDWIDTH))
+
+def sums(mode, params, blocks, bnd):
+    """The (count, values) of the rank-order sums of one step."""
+    return [(1, params + 3)] if mode == "data" else [(2 * blocks, bnd), (1, 2)]
+
+
+def projected(seconds, mode, params, blocks, bnd, nodes):
+    return seconds / nodes + sum(count * 2 * (nodes - 1) * (LATENCY + 8 * values / (nodes * BANDWIDTH))
+                                 for count, values in sums(mode, params, blocks, bnd))
+
 
 def main():
     rows = list(csv.DictReader(open(sys.argv[1])))
-    params = {"e2-reference": int(sys.argv[2]), "vit": int(sys.argv[3])}
-    print("| run | P | 8P (MB) | T_c (ms, 1 process, median) | K = 8 | K = 16 | K = 32 | K = 64 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for size, count in params.items():
-        times = [float(r["seconds_per_step"]) for r in rows if r["size"] == size and r["processes"] == "1"]
-        median = statistics.median(times)
-        cells = []
-        for nodes in (8, 16, 32, 64):
-            step = projected(median, count, nodes)
-            cells.append(f"{median / step:.1f}× ({1e3 * step:.2f} ms)")
-        print(f"| {size} | {count:,} | {8 * count / 1e6:.2f} | {1e3 * median:.1f} | " + " | ".join(cells) + " |")
+    sizes = {}
+    for argument in sys.argv[2:]:
+        name, params, blocks, bnd = argument.split(",")
+        sizes[name] = (int(params), int(blocks), int(bnd))
+
+    def times(size, mode):
+        return sorted(float(r["seconds_per_step"]) for r in rows if r["size"] == size and r["mode"] == mode)
+
+    print("Measured (seconds per step, min / median / max; bytes rank 0 sent per step, counted and by the formula):\n")
+    print("| run | P | mode | K | min | median | max | speed-up (medians) | bytes/step counted | formula |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for size, (params, blocks, bnd) in sizes.items():
+        alone = statistics.median(times(size, "none"))
+        for mode in ("none", "data", "particle"):
+            t = times(size, mode)
+            if not t:
+                continue
+            counted = [float(r["bytes_sent_per_step"]) for r in rows if r["size"] == size and r["mode"] == mode]
+            formula = 0 if mode == "none" else sum(count * 8 * values for count, values in sums(mode, params, blocks, bnd))
+            speed = "" if mode == "none" else f"{alone / statistics.median(t):.2f}×"
+            print(f"| {size} | {params:,} | {mode} | {1 if mode == 'none' else 2} | {1e3 * t[0]:.1f} ms | {1e3 * statistics.median(t):.1f} ms"
+                  f" | {1e3 * t[-1]:.1f} ms | {speed} | {statistics.median(counted) / 1e6:.3f} MB | {formula / 1e6:.3f} MB |")
+
+    print("\nProjected speed-up T_c/T(K) (step time in parentheses):\n")
+    print("| run | mode | bytes per rank per step at K = 64 | K = 8 | K = 16 | K = 32 | K = 64 |")
+    print("|---|---|---|---|---|---|---|")
+    for size, (params, blocks, bnd) in sizes.items():
+        alone = statistics.median(times(size, "none"))
+        for mode in ("data", "particle"):
+            volume = sum(count * 2 * 8 * values * 63 / 64 for count, values in sums(mode, params, blocks, bnd))
+            cells = []
+            for nodes in (8, 16, 32, 64):
+                step = projected(alone, mode, params, blocks, bnd, nodes)
+                cells.append(f"{alone / step:.1f}× ({1e3 * step:.2f} ms)")
+            print(f"| {size} | {mode} | {volume / 1e6:.2f} MB | " + " | ".join(cells) + " |")
+
 
 if __name__ == "__main__":
     main()

@@ -62,13 +62,15 @@ public final class ProcessGroup: @unchecked Sendable {
         "/usr/lib64/openmpi/lib/libmpi.so.40", "/opt/homebrew/lib/libmpi.40.dylib", "/usr/local/lib/libmpi.40.dylib",
     ]
 
-    /// The number of processes an MPI launcher started this one in (Open MPI's `mpirun`:
-    /// OMPI_COMM_WORLD_SIZE; PMIx or PMI under `srun`: PMIX_SIZE, PMI_SIZE), nil when no launcher did.
+    /// The number of processes an MPI launcher started this one in, nil when no launcher did: Open
+    /// MPI's `mpirun` sets OMPI_COMM_WORLD_SIZE; Slurm's `srun --mpi=pmix` (or `pmi2`) sets PMIX_RANK
+    /// (PMI_RANK) and the step's SLURM_STEP_NUM_TASKS, and other PMI launchers PMI_SIZE. (SLURM_NTASKS
+    /// alone is no launch: a batch script has it too.)
     public static var launchedSize: Int? {
-        for name in ["OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"] {
-            if let text = getenv(name), let size = Int(String(cString: text)), size > 0 { return size }
-        }
-        return nil
+        func number(_ name: String) -> Int? { getenv(name).flatMap { Int(String(cString: $0)) }.flatMap { $0 > 0 ? $0 : nil } }
+        if let size = number("OMPI_COMM_WORLD_SIZE") { return size }
+        guard getenv("PMIX_RANK") != nil || getenv("PMI_RANK") != nil else { return nil }
+        return number("SLURM_STEP_NUM_TASKS") ?? number("PMIX_SIZE") ?? number("PMI_SIZE")
     }
 
     private static let joined = LockedValue<Result<ProcessGroup, ProcessGroupError>?>(nil)

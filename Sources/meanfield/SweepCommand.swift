@@ -36,7 +36,7 @@ struct Sweep: ParsableCommand {
     @Flag(help: "Check the flags of every run and print what would run (start, resume or skip), without running anything.") var dryRun = false
     @Option(help: "Write DIR/summary.csv for the sweep in DIR from whatever runs have finished (after a Slurm array).") var summarize: String?
     @OptionGroup var slurm: SweepSlurmOptions
-    @Option(help: "Slurm: MPI processes of each run; K > 1 makes every run one K-rank data-parallel job (--ntasks=K; mpirun -np K meanfield train --distributed data; docs/distributed.md).") var ntasksPerRun: Int?
+    @Option(help: "Slurm: MPI processes of each run; K > 1 makes every run one K-rank job (--ntasks=K; mpirun -np K meanfield train --distributed data, or particle when the grid gives --distributed particle; docs/distributed.md).") var ntasksPerRun: Int?
     @Option(help: ArgumentHelp("Run task I of DIR/runs.txt (what each task of sweep.sbatch does); needs --out DIR.", visibility: .hidden)) var arrayTask: Int?
     @Argument(parsing: .allUnrecognized, help: "Train flags; comma-separated values make grid axes (e.g. --heads 2,8,32 --lr 0.01,0.1).") var trainFlags: [String] = []
 

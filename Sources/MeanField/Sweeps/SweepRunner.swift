@@ -289,8 +289,9 @@ public struct SweepRunner {
     /// `SLURM_CPUS_PER_TASK`) replaces the line's `--threads` when given. `report` gets one line
     /// saying which; the caller then replaces itself with `meanfield` and these arguments, so
     /// that a SIGTERM to the task reaches the run (which checkpoints and stops).
-    /// `ranks` > 1: the run is one data-parallel job of that many processes (`--distributed data`
-    /// is added; the caller starts it under mpirun).
+    /// `ranks` > 1: the run is one job of that many processes, particle-parallel when the grid gives
+    /// `--distributed particle`, else data-parallel (the caller starts it under mpirun); `ranks` 1
+    /// drops `--distributed`.
     public static func arrayTask(index: Int, directory: String, threads: Int? = nil, ranks: Int = 1,
                                  report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) throws -> ArrayTask {
         let path = directory + "/" + SlurmScript.runsFileName
@@ -303,7 +304,8 @@ public struct SweepRunner {
         guard let out = flags.first(where: { $0.flag == "out" })?.value else { throw RunError("\(path) line \(index + 1): no --out") }
         let threads = threads.map(String.init) ?? flags.first(where: { $0.flag == "threads" })?.value
         let runFlags = flags.filter { $0.flag != "out" && $0.flag != "threads" && $0.flag != "distributed" }
-        let distributed = ranks > 1 ? ["--distributed", "data"] : []
+        let mode = flags.last(where: { $0.flag == "distributed" })?.value == "particle" ? "particle" : "data"
+        let distributed = ranks > 1 ? ["--distributed", mode] : []
         switch SweepRunState.inspect(out) {
         case .finished(let status):
             report("sweep task \(index): \(out) is already finished (\(status)); nothing to do")

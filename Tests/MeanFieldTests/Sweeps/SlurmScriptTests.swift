@@ -64,6 +64,14 @@ import Testing
         let task = try SweepRunner.arrayTask(index: 1, directory: folder, ranks: 4, report: { _ in })
         guard case .run(let arguments) = task else { Issue.record("\(task)"); return }
         #expect(arguments.suffix(2) == ["--distributed", "data"] && arguments.first == "train", "\(arguments)")
+        // A grid that asks for particle-parallel runs keeps that mode (once), and one rank drops it.
+        let particle = SweepRunner(manifest: SweepManifest(grid: try SweepGrid.make(arguments: ["--heads", "2,4", "--distributed", "particle"])),
+                                   directory: folder, executable: "/bin/meanfield", threadsPerRun: 2, parallel: 1)
+        try SlurmScript.emit(runner: particle, parallel: nil, maxArraySize: 1001, ranksPerRun: 2)
+        guard case .run(let split) = try SweepRunner.arrayTask(index: 0, directory: folder, ranks: 2, report: { _ in }) else { Issue.record("not a run"); return }
+        #expect(split.suffix(2) == ["--distributed", "particle"] && split.filter { $0 == "--distributed" }.count == 1, "\(split)")
+        guard case .run(let alone) = try SweepRunner.arrayTask(index: 0, directory: folder, ranks: 1, report: { _ in }) else { Issue.record("not a run"); return }
+        #expect(!alone.contains("--distributed"), "\(alone)")
     }
 
     @Test func parallelDefaultsToAllRunsAndIsCappedByTheirNumber() throws {
