@@ -124,6 +124,27 @@ if command -v mpirun >/dev/null; then
     [ "$(json "$mpi/runs/$run/manifest.json" 'd.get("ranks")')" = 2 ] || fail "$run's manifest does not record 2 ranks"
   done
   say "OK: 2 runs as 2-rank MPI jobs under Slurm completed ($mpi)"
+
+  # Slurm launching the ranks itself (srun --mpi=pmix, no mpirun): a 2-rank particle-parallel run
+  # equals the one-process run (float64, 100 steps, every logged number to 1e-12 relative).
+  if timeout 60 srun --mpi=pmix -n 2 true >/dev/null 2>&1; then
+    pmix="$(mktemp -d /tmp/meanfield-srun.XXXXXX)"
+    arguments=(train --steps 100 --log-every 10 --train-size 16 --threads 1 --lr 0.02 --precision float64 --heads 3 --ffn-units 5)
+    "$MEANFIELD" "${arguments[@]}" --out "$pmix/single" >/dev/null 2>&1 || fail "the one-process reference run failed ($pmix)"
+    timeout 120 srun --mpi=pmix -n 2 "$MEANFIELD" "${arguments[@]}" --distributed particle --out "$pmix/srun" >"$pmix/srun.log" 2>&1 \
+      || { tail -n 5 "$pmix/srun.log" >&2; fail "srun --mpi=pmix -n 2 meanfield train --distributed particle failed ($pmix)"; }
+    [ "$(json "$pmix/srun/manifest.json" 'd.get("ranks")')" = 2 ] || fail "the srun run's manifest does not record 2 ranks"
+    python3 - "$pmix/single/metrics.jsonl" "$pmix/srun/metrics.jsonl" <<'EOF' || fail "the srun run differs from the one-process run"
+import json, sys
+one, two = ([json.loads(line) for line in open(path)] for path in sys.argv[1:])
+assert len(one) == len(two) == 11, (len(one), len(two))
+worst = max(abs(a[k] - b[k]) / abs(a[k]) for a, b in zip(one, two) for k in ("R", "Q", "eval_R", "grad_norm") if a.get(k))
+assert worst <= 1e-12, worst
+print(f"slurm_sweep_test: srun --mpi=pmix -n 2, particle-parallel = one process to {worst:.1e} relative over 100 steps")
+EOF
+  else
+    say "SKIPPED srun --mpi=pmix: Slurm cannot launch a PMIx step here ($(timeout 60 srun --mpi=pmix -n 2 true 2>&1 | tail -n 1))"
+  fi
 else
   say "SKIPPED the 2-rank MPI sweep: no mpirun (apt install openmpi-bin)"
 fi
