@@ -290,8 +290,9 @@ public struct SweepRunner {
     /// saying which; the caller then replaces itself with `meanfield` and these arguments, so
     /// that a SIGTERM to the task reaches the run (which checkpoints and stops).
     /// `ranks` > 1: the run is one job of that many processes, particle-parallel when the grid gives
-    /// `--distributed particle`, else data-parallel (the caller starts it under mpirun); `ranks` 1
-    /// drops `--distributed`.
+    /// `--distributed particle` and the run has at least `ranks` heads and units per layer (so the
+    /// narrow runs of a width study run data-parallel and its wide coupled references particle-parallel),
+    /// else data-parallel (the caller starts it under mpirun); `ranks` 1 drops `--distributed`.
     public static func arrayTask(index: Int, directory: String, threads: Int? = nil, ranks: Int = 1,
                                  report: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) throws -> ArrayTask {
         let path = directory + "/" + SlurmScript.runsFileName
@@ -304,7 +305,14 @@ public struct SweepRunner {
         guard let out = flags.first(where: { $0.flag == "out" })?.value else { throw RunError("\(path) line \(index + 1): no --out") }
         let threads = threads.map(String.init) ?? flags.first(where: { $0.flag == "threads" })?.value
         let runFlags = flags.filter { $0.flag != "out" && $0.flag != "threads" && $0.flag != "distributed" }
-        let mode = flags.last(where: { $0.flag == "distributed" })?.value == "particle" ? "particle" : "data"
+        var mode = flags.last(where: { $0.flag == "distributed" })?.value == "particle" ? "particle" : "data"
+        if ranks > 1, mode == "particle",
+           let model = try? TrainInvocation(settings: runFlags.map { ($0.flag, $0.value) }).resolve(defaultThreads: 1).transformer,
+           model.heads < ranks || (model.ffnUnits > 0 && model.ffnUnits < ranks) {
+            report("sweep task \(index): M = \(model.heads) heads and M′ = \(model.ffnUnits) units per layer cannot be split over \(ranks) processes; "
+                   + "this run is data-parallel")
+            mode = "data"
+        }
         let distributed = ranks > 1 ? ["--distributed", mode] : []
         switch SweepRunState.inspect(out) {
         case .finished(let status):

@@ -64,13 +64,22 @@ import Testing
         let task = try SweepRunner.arrayTask(index: 1, directory: folder, ranks: 4, report: { _ in })
         guard case .run(let arguments) = task else { Issue.record("\(task)"); return }
         #expect(arguments.suffix(2) == ["--distributed", "data"] && arguments.first == "train", "\(arguments)")
-        // A grid that asks for particle-parallel runs keeps that mode (once), and one rank drops it.
-        let particle = SweepRunner(manifest: SweepManifest(grid: try SweepGrid.make(arguments: ["--heads", "2,4", "--distributed", "particle"])),
-                                   directory: folder, executable: "/bin/meanfield", threadsPerRun: 2, parallel: 1)
+        // A grid that asks for particle-parallel runs keeps that mode (once) for the runs wide enough to
+        // split over the ranks (heads 4, M′ 4 over 2), and the narrow ones run data-parallel (heads 1).
+        let particleFolder = folder + "-particle"
+        defer { try? FileManager.default.removeItem(atPath: particleFolder) }
+        let particle = SweepRunner(manifest: SweepManifest(grid: try SweepGrid.make(arguments: ["--heads", "1,4", "--distributed", "particle"])),
+                                   directory: particleFolder, executable: "/bin/meanfield", threadsPerRun: 2, parallel: 1)
         try SlurmScript.emit(runner: particle, parallel: nil, maxArraySize: 1001, ranksPerRun: 2)
-        guard case .run(let split) = try SweepRunner.arrayTask(index: 0, directory: folder, ranks: 2, report: { _ in }) else { Issue.record("not a run"); return }
+        var said: [String] = []
+        guard case .run(let split) = try SweepRunner.arrayTask(index: 1, directory: particleFolder, ranks: 2, report: { said.append($0) }),
+              case .run(let narrow) = try SweepRunner.arrayTask(index: 0, directory: particleFolder, ranks: 2, report: { said.append($0) }) else {
+            Issue.record("not runs"); return
+        }
         #expect(split.suffix(2) == ["--distributed", "particle"] && split.filter { $0 == "--distributed" }.count == 1, "\(split)")
-        guard case .run(let alone) = try SweepRunner.arrayTask(index: 0, directory: folder, ranks: 1, report: { _ in }) else { Issue.record("not a run"); return }
+        #expect(narrow.suffix(2) == ["--distributed", "data"] && said.contains { $0.contains("M = 1 heads") }, "\(narrow) \(said)")
+        // One rank drops the mode.
+        guard case .run(let alone) = try SweepRunner.arrayTask(index: 0, directory: particleFolder, ranks: 1, report: { _ in }) else { Issue.record("not a run"); return }
         #expect(!alone.contains("--distributed"), "\(alone)")
     }
 
