@@ -1,7 +1,7 @@
 // MPI loaded at run time with dlopen, like OpenBLAS: the package never links it, so the default
 // build and `swift test` need no MPI, and one binary runs with or without it (docs/distributed.md,
-// "Why MPI is loaded at run time"). Only the calls data-parallel training needs are used, on byte
-// and double buffers, from the thread that joined (MPI_THREAD_SERIALIZED).
+// "Why MPI is loaded at run time"). Only the calls distributed training needs are used, on float and
+// double buffers, from the thread that joined (MPI_THREAD_SERIALIZED).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -51,10 +51,11 @@ public final class ProcessGroup: @unchecked Sendable {
     private let finalize: Finalize
     private let world: UnsafeMutableRawPointer
     private let double: UnsafeMutableRawPointer
+    private let float: UnsafeMutableRawPointer
     private var finished = false
-    /// Values (8 bytes each) this rank has sent to the others so far, counted per collective as the
-    /// algorithm above defines it (what MPI's own transport adds is not counted).
-    public private(set) var valuesSent = 0
+    /// Bytes this rank has sent to the others so far, counted per collective as the algorithms below
+    /// define it (what MPI's own transport adds is not counted).
+    public private(set) var bytesSent = 0
 
     /// Where we look for the library, in order; `MEANFIELD_MPI_LIBRARY` (a full path) comes first.
     static let candidatePaths = [
@@ -122,6 +123,7 @@ public final class ProcessGroup: @unchecked Sendable {
         finalize = try symbol("MPI_Finalize", as: Finalize.self)
         world = try object("ompi_mpi_comm_world")
         double = try object("ompi_mpi_double")
+        float = try object("ompi_mpi_float")
         libraryPath = found
 
         var already: Int32 = 0
@@ -145,8 +147,13 @@ public final class ProcessGroup: @unchecked Sendable {
     /// values, receives every rank's copy of it (MPI_Alltoallv), sums them in rank order and sends the
     /// sum to all (MPI_Allgatherv). Each rank sends and receives 2·N·(K−1)/K values — not the
     /// (K−1)·N that rank 0 received when it summed everything (MPI_Gather, then MPI_Bcast) — and the
-    /// bits are those of that sum. Every rank passes the same count.
-    public func sumInRankOrder(_ values: inout [Double]) {
+    /// bits are those of that sum. Every rank passes the same count. In Double.
+    public func sumInRankOrder(_ values: inout [Double]) { sumInRankOrder(&values, datatype: double) }
+
+    /// The same in Float (the sums of a Float32 run: half the bytes).
+    public func sumInRankOrder(_ values: inout [Float]) { sumInRankOrder(&values, datatype: float) }
+
+    private func sumInRankOrder<T: BinaryFloatingPoint>(_ values: inout [T], datatype: UnsafeMutableRawPointer) {
         guard size > 1 else { return }
         let count = values.count
         precondition(count <= Int(Int32.max), "sumInRankOrder: \(count) values exceed MPI's 32-bit count")
@@ -154,17 +161,17 @@ public final class ProcessGroup: @unchecked Sendable {
         let starts = Array(bounds.dropLast()), lengths = (0..<size).map { bounds[$0 + 1] - bounds[$0] }
         let owned = Int(lengths[rank])
         // Every rank's copy of this rank's slice, rank after rank.
-        var copies = [Double](repeating: 0, count: owned * size)
+        var copies = [T](repeating: 0, count: owned * size)
         let ownedLengths = [Int32](repeating: Int32(owned), count: size)
         let copyStarts = (0..<size).map { Int32($0 * owned) }
         values.withUnsafeBytes { send in
             copies.withUnsafeMutableBytes { receive in
-                check(allToAll(send.baseAddress, lengths, starts, double,
-                               receive.baseAddress, ownedLengths, copyStarts, double, world), "MPI_Alltoallv")
+                check(allToAll(send.baseAddress, lengths, starts, datatype,
+                               receive.baseAddress, ownedLengths, copyStarts, datatype, world), "MPI_Alltoallv")
             }
         }
-        valuesSent += (count - owned) + owned * (size - 1)
-        var sums = [Double](repeating: 0, count: owned)
+        bytesSent += ((count - owned) + owned * (size - 1)) * MemoryLayout<T>.stride
+        var sums = [T](repeating: 0, count: owned)
         for index in 0..<owned {
             var sum = copies[index]
             for process in 1..<size { sum += copies[process * owned + index] }
@@ -172,7 +179,7 @@ public final class ProcessGroup: @unchecked Sendable {
         }
         sums.withUnsafeBytes { send in
             values.withUnsafeMutableBytes { receive in
-                check(allGather(send.baseAddress, Int32(owned), double, receive.baseAddress, lengths, starts, double, world),
+                check(allGather(send.baseAddress, Int32(owned), datatype, receive.baseAddress, lengths, starts, datatype, world),
                       "MPI_Allgatherv")
             }
         }
@@ -189,7 +196,7 @@ public final class ProcessGroup: @unchecked Sendable {
         for count in counts { starts.append(Int32(start)); start += count }
         let lengths = counts.map { Int32($0) }
         var all = [Double](repeating: 0, count: total)
-        valuesSent += local.count * (size - 1)
+        bytesSent += local.count * (size - 1) * MemoryLayout<Double>.stride
         local.withUnsafeBytes { send in
             all.withUnsafeMutableBytes { receive in
                 check(allGather(send.baseAddress, Int32(local.count), double, receive.baseAddress, lengths, starts, double, world), "MPI_Allgatherv")
@@ -203,7 +210,7 @@ public final class ProcessGroup: @unchecked Sendable {
         guard size > 1 else { return }
         let count = values.count
         precondition(count <= Int(Int32.max), "broadcast: \(count) values exceed MPI's 32-bit count")
-        if rank == root { valuesSent += count * (size - 1) }
+        if rank == root { bytesSent += count * (size - 1) * MemoryLayout<Double>.stride }
         values.withUnsafeMutableBytes { buffer in
             check(bcast(buffer.baseAddress, Int32(count), double, Int32(root), world), "MPI_Bcast")
         }

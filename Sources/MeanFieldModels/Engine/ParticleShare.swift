@@ -126,16 +126,18 @@ public struct ParticleShare: Sendable {
         return result
     }
 
-    /// Replaces `values[0 ..< count]` on every rank by its sum over the ranks, in rank order (in Double;
-    /// the same bits on every rank): the block's output from the ranks' partial averages.
+    /// Replaces `values[0 ..< count]` on every rank by its sum over the ranks, in rank order (in the
+    /// run's precision; the same bits on every rank): the block's output from the ranks' partial averages.
     func sumOverRanks<T: TensorScalar>(_ values: UnsafeMutablePointer<T>, count: Int) {
-        var buffer = [Double](repeating: 0, count: count)
         if T.self == Float.self {
             let floats = UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self)
-            for i in 0..<count { buffer[i] = Double(floats[i]) }
+            var buffer = Array(UnsafeBufferPointer(start: floats, count: count))
             group.sumInRankOrder(&buffer)
-            for i in 0..<count { floats[i] = Float(buffer[i]) }
-        } else if T.self == Double.self {
+            buffer.withUnsafeBufferPointer { floats.update(from: $0.baseAddress!, count: count) }
+            return
+        }
+        var buffer = [Double](repeating: 0, count: count)
+        if T.self == Double.self {
             let doubles = UnsafeMutableRawPointer(values).assumingMemoryBound(to: Double.self)
             buffer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: doubles, count: count) }
             group.sumInRankOrder(&buffer)

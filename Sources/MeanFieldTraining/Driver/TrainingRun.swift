@@ -115,7 +115,7 @@ public struct TrainingRun<Task: TrainingTask> {
         schedule.totalSteps = total
         let penalty = GradientFlow(learningRate: 0, weightDecay: config.weightDecay)
         let progress = showProgress && isWriter ? ProgressLine(total: total, start: start) : nil
-        var stepSeconds = 0.0, sessionSteps = 0, stepValuesSent = 0
+        var stepSeconds = 0.0, sessionSteps = 0, stepBytesSent = 0
 
         func summary(_ status: String, step: Int, message: String?) -> RunSummary {
             var result = RunSummary(status: status, task: config.task, totalSteps: total, completedSteps: step, stepsPerEpoch: plan.stepsPerEpoch,
@@ -124,7 +124,7 @@ public struct TrainingRun<Task: TrainingTask> {
                        secondsPerStep: stepSeconds / Double(max(1, sessionSteps)), peakMemoryBytes: ProcessSetup.peakMemoryBytes(),
                        initial: initial, final: task.finalMetrics(particles.map { $0.gathered(store) } ?? store, lastLogged: lastLogged),
                        parametrization: runConfig.parametrization)
-            result.bytesSentPerStep = group.map { _ in 8 * Double(stepValuesSent) / Double(max(1, sessionSteps)) }
+            result.bytesSentPerStep = group.map { _ in Double(stepBytesSent) / Double(max(1, sessionSteps)) }
             return result
         }
         /// Writes θ_step, the optimizer state after `step` updates and the driver's state, atomically.
@@ -149,7 +149,7 @@ public struct TrainingRun<Task: TrainingTask> {
 
         for step in start...total {
             let windowBeforeStep = window
-            let computeStart = Date(), sentBefore = group?.valuesSent ?? 0
+            let computeStart = Date(), sentBefore = group?.bytesSent ?? 0
             // Data-parallel: the shares' sum, and whether any rank was asked to stop (the same on every rank).
             // Particle-parallel: the engine sums the blocks over the ranks; the stop requests are summed below.
             let (risk, gradients, dataStop) = try group.map { group in
@@ -166,7 +166,7 @@ public struct TrainingRun<Task: TrainingTask> {
                                                              loss: risk, lossName: task.lossName, initialLoss: initialRisk)
             }
             // Counted for the updates of this session (the last step's evaluation makes no update).
-            if step < total { stepValuesSent += (group?.valuesSent ?? 0) - sentBefore }
+            if step < total { stepBytesSent += (group?.bytesSent ?? 0) - sentBefore }
             if let bad = problem {
                 let message = "step \(step): \(bad) (diverged); " + Divergence.advice(config: config, step: step, firstStep: start,
                                                                                    resumedFrom: begin.checkpointPath, lastCheckpoint: lastCheckpoint)
@@ -240,47 +240,18 @@ public struct TrainingRun<Task: TrainingTask> {
 extension TrainingRun {
     /// Step k's R and ∇R over the K ranks of `group`: each rank's share (``TrainingTask/riskAndGradients(_:step:shard:)``)
     /// weighted by its n_r, summed in rank order, divided by B = Σ n_r; the stop flags are summed too.
-    /// One buffer [n_r·R_r, n_r, stop, n_r·∇R_r …] per rank, in Double whatever the run's precision.
+    /// One buffer [n_r·R_r, n_r, stop, n_r·∇R_r …] per rank, in the run's precision (a Float32 run
+    /// sends half the bytes of a Float64 one).
     static func dataParallelStep(_ task: inout Task, _ store: ParameterStore<Scalar>, step: Int, group: ProcessGroup,
                                  stopAsked: Bool) throws -> (risk: Double, gradients: [Tensor<Scalar>], stopAsked: Bool) {
         let share = try task.riskAndGradients(store, step: step, shard: BatchShard(index: group.rank, count: group.size))
-        let weight = Double(share.examples)
-        var buffer = [weight * share.risk, weight, stopAsked ? 1 : 0]
-        buffer.reserveCapacity(3 + share.gradients.reduce(0) { $0 + $1.count })
-        for gradient in share.gradients { appendWidened(gradient, times: weight, to: &buffer) }
-        group.sumInRankOrder(&buffer)
-        let examples = buffer[1]
-        var offset = 3
-        let gradients = share.gradients.map { gradient in
-            defer { offset += gradient.count }
-            return narrowed(buffer[offset ..< offset + gradient.count], dividedBy: examples, shape: gradient.shape)
+        if let floats = share.gradients as? [Tensor<Float>] {
+            let sum = summedShares(floats, risk: share.risk, examples: share.examples, stopAsked: stopAsked) { group.sumInRankOrder(&$0) }
+            return (sum.risk, sum.gradients as! [Tensor<Scalar>], sum.stopAsked)
         }
-        return (buffer[0] / examples, gradients, buffer[2] > 0)
-    }
-
-    // Concrete Float and Double loops: unspecialized, a BinaryFloatingPoint conversion per element
-    // goes through the protocol's witnesses.
-    /// Appends `weight`·x for every x of `tensor` to `buffer`, in Double.
-    private static func appendWidened(_ tensor: Tensor<Scalar>, times weight: Double, to buffer: inout [Double]) {
-        if let floats = tensor as? Tensor<Float> {
-            floats.withUnsafeBufferPointer { for value in $0 { buffer.append(weight * Double(value)) } }
-        } else if let doubles = tensor as? Tensor<Double> {
-            doubles.withUnsafeBufferPointer { for value in $0 { buffer.append(weight * value) } }
-        } else {
-            tensor.withUnsafeBufferPointer { for value in $0 { buffer.append(weight * Double(value)) } }
-        }
-    }
-
-    /// The tensor of `shape` holding x/`divisor` for every x of `values`, in the run's scalar type.
-    private static func narrowed(_ values: ArraySlice<Double>, dividedBy divisor: Double, shape: [Int]) -> Tensor<Scalar> {
-        let start = values.startIndex
-        if Scalar.self == Float.self {
-            return Tensor<Float>(shape: shape) { out in for index in out.indices { out[index] = Float(values[start + index] / divisor) } } as! Tensor<Scalar>
-        }
-        if Scalar.self == Double.self {
-            return Tensor<Double>(shape: shape) { out in for index in out.indices { out[index] = values[start + index] / divisor } } as! Tensor<Scalar>
-        }
-        return Tensor<Scalar>(shape: shape) { out in for index in out.indices { out[index] = Scalar(values[start + index] / divisor) } }
+        let doubles = share.gradients.map { ($0 as? Tensor<Double>) ?? $0.converted(to: Double.self) }
+        let sum = summedShares(doubles, risk: share.risk, examples: share.examples, stopAsked: stopAsked) { group.sumInRankOrder(&$0) }
+        return (sum.risk, sum.gradients.map { ($0 as? Tensor<Scalar>) ?? $0.converted(to: Scalar.self) }, sum.stopAsked)
     }
 
     /// Particle-parallel: whether any rank saw a diverging step and whether any was asked to stop, summed
@@ -312,6 +283,25 @@ extension TrainingRun {
 
     /// The task's numbers of a metrics line: what the summary keeps as `initial` and `final`.
     static func taskNumbers(_ numbers: [String: Double]) -> [String: Double] { numbers.filter { !driverKeys.contains($0.key) } }
+}
+
+/// The ranks' shares [n_r·R_r, n_r, stop, n_r·∇R_r …] in `S`, summed by `sum` (in rank order), divided by B.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+private func summedShares<S: TensorScalar>(_ gradients: [Tensor<S>], risk: Double, examples: Int, stopAsked: Bool,
+                                                  sum: (inout [S]) -> Void) -> (risk: Double, gradients: [Tensor<S>], stopAsked: Bool) {
+    let weight = S(examples)
+    var buffer: [S] = [weight * S(risk), weight, stopAsked ? 1 : 0]
+    buffer.reserveCapacity(3 + gradients.reduce(0) { $0 + $1.count })
+    for gradient in gradients { gradient.withUnsafeBufferPointer { for value in $0 { buffer.append(weight * value) } } }
+    sum(&buffer)
+    let total = buffer[1]
+    var offset = 3
+    let summed = gradients.map { gradient in
+        defer { offset += gradient.count }
+        return Tensor<S>(shape: gradient.shape) { out in for index in out.indices { out[index] = buffer[offset + index] / total } }
+    }
+    return (Double(buffer[0]) / Double(total), summed, buffer[2] > 0)
 }
 
 /// The batch losses of the steps since the last metrics line (logged as their mean, `batch_loss`).
