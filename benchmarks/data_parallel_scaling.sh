@@ -22,9 +22,10 @@ declare -A flags=(
   [e2-wide]="$regression --heads 4096 --layers 2 --steps 6"
   [vit]="--task fashion-mnist --subset 2048 --test-subset 256 --epochs 1 --log-every-epochs 0 --checkpoint-every-epochs 0 --no-tensorboard"
 )
-# Per size: blocks per layer stack (2L with feed-forward, L without) and the values B·n·D of one
-# block's activations — what particle-parallel sums twice per block and step.
-declare -A shapes=([e2-reference]="8 $((64 * 21 * 6))" [e2-wide]="2 $((64 * 21 * 6))" [vit]="12 $((64 * 16 * 64))")
+# Per size: blocks per layer stack (2L with feed-forward, L without), the values B·n·D of one
+# block's activations — what particle-parallel sums twice per block and step — and the bytes of a
+# value (all three runs are float32: their sums are in Float).
+declare -A shapes=([e2-reference]="8 $((64 * 21 * 6)) 4" [e2-wide]="2 $((64 * 21 * 6)) 4" [vit]="12 $((64 * 16 * 64)) 4")
 times="$scratch/times.csv"
 echo "size,mode,processes,round,seconds_per_step,bytes_sent_per_step" | tee "$times"
 for round in $(seq "$rounds"); do

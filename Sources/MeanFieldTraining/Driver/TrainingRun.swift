@@ -119,11 +119,11 @@ public struct TrainingRun<Task: TrainingTask> {
 
         func summary(_ status: String, step: Int, message: String?) -> RunSummary {
             var result = RunSummary(status: status, task: config.task, totalSteps: total, completedSteps: step, stepsPerEpoch: plan.stepsPerEpoch,
-                       meanFieldTime: meanFieldTime, resumedFromStep: resume ? start : nil, lastCheckpoint: lastCheckpoint,
-                       message: message, wallSeconds: Date().timeIntervalSince(started),
-                       secondsPerStep: stepSeconds / Double(max(1, sessionSteps)), peakMemoryBytes: ProcessSetup.peakMemoryBytes(),
-                       initial: initial, final: task.finalMetrics(particles.map { $0.gathered(store) } ?? store, lastLogged: lastLogged),
-                       parametrization: runConfig.parametrization)
+                                    meanFieldTime: meanFieldTime, resumedFromStep: resume ? start : nil, lastCheckpoint: lastCheckpoint,
+                                    message: message, wallSeconds: Date().timeIntervalSince(started),
+                                    secondsPerStep: stepSeconds / Double(max(1, sessionSteps)), peakMemoryBytes: ProcessSetup.peakMemoryBytes(),
+                                    initial: initial, final: task.finalMetrics(particles.map { $0.gathered(store) } ?? store, lastLogged: lastLogged),
+                                    parametrization: runConfig.parametrization)
             result.bytesSentPerStep = group.map { _ in Double(stepBytesSent) / Double(max(1, sessionSteps)) }
             return result
         }
@@ -289,7 +289,7 @@ extension TrainingRun {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 private func summedShares<S: TensorScalar>(_ gradients: [Tensor<S>], risk: Double, examples: Int, stopAsked: Bool,
-                                                  sum: (inout [S]) -> Void) -> (risk: Double, gradients: [Tensor<S>], stopAsked: Bool) {
+                                           sum: (inout [S]) -> Void) -> (risk: Double, gradients: [Tensor<S>], stopAsked: Bool) {
     let weight = S(examples)
     var buffer: [S] = [weight * S(risk), weight, stopAsked ? 1 : 0]
     buffer.reserveCapacity(3 + gradients.reduce(0) { $0 + $1.count })
