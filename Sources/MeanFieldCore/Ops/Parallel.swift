@@ -1,7 +1,7 @@
 import MeanFieldKernels
 
 /// Element counts below this run on the calling thread: splitting smaller work costs more than it
-/// saves (shared/SWIFT-PERFORMANCE.md, "Threads").
+/// saves (a dispatch to the pool costs microseconds; `meanfield bench gemm` prints the per-call overhead).
 let parallelGrain = 1 << 15
 
 /// Runs `body` over `0..<count` in fixed chunks of `grain` indices, on the kernel thread pool.
