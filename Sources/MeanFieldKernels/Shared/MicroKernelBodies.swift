@@ -139,7 +139,9 @@ func storeTileRow<V: SIMD>(
 /// Rows of A are read through base pointers (`rows0`, `rows4`) at offsets 0, s, 2s, 3s
 /// (s = aRowStride). Written as `a[r * aRowStride]`, the compiler walks one pointer through the rows
 /// with dependent adds and carries that chain into the next step: as long as the step's FMAs here,
-/// twice as long in the 16-row tile (which ran at half speed because of it).
+/// twice as long in the 16-row tile (which ran at half speed because of it). The two base pointers
+/// are stepped through `opaque`: without it LLVM merged `rows4` back into `rows0 + 4s` and rebuilt
+/// rows 4–7 each step with a chain of five lea/add (perf annotate of the ViT step, direct A).
 @inline(__always)
 func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
     _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
@@ -169,7 +171,7 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
         c60 = M.multiplyAdd(a6, b0, c60); c61 = M.multiplyAdd(a6, b1, c61)
         let a7 = V(repeating: rows4[s3])
         c70 = M.multiplyAdd(a7, b0, c70); c71 = M.multiplyAdd(a7, b1, c71)
-        rows0 += aDepthStride; rows4 += aDepthStride
+        rows0 = opaque(rows0 + aDepthStride); rows4 = opaque(rows4 + aDepthStride)
         bPointer += bDepthStride
     }
     storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta, columns: columns)
