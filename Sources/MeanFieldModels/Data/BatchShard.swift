@@ -3,7 +3,8 @@
 import MeanFieldCore
 
 /// One rank's share of a batch in data-parallel training: the contiguous examples
-/// ⌊B·index/count⌋ ..< ⌊B·(index + 1)/count⌋ of a batch of B (docs/distributed.md).
+/// ⌊B·index/count⌋ ..< ⌊B·(index + 1)/count⌋ of a batch of B (docs/distributed.md). The same split
+/// gives a rank its heads and units of a layer in particle-parallel training (``ParticleShare``).
 public struct BatchShard: Sendable, Equatable {
     public var index: Int
     public var count: Int

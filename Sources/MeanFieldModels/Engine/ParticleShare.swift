@@ -32,8 +32,9 @@ public struct ParticleShare: Sendable {
         }
         (self.group, self.model) = (group, model)
         var local = model
-        local.heads = Self.range(model.heads, rank: group.rank, of: K).count
-        local.ffnUnits = Self.range(model.ffnUnits, rank: group.rank, of: K).count
+        let share = BatchShard(index: group.rank, count: K)
+        local.heads = share.range(of: model.heads).count
+        local.ffnUnits = share.range(of: model.ffnUnits).count
         localModel = local
         typealias Names = MeanFieldTransformer
         var axes: [String: Bool] = [:]
@@ -44,14 +45,6 @@ public struct ParticleShare: Sendable {
         }
         self.axes = axes
     }
-
-    /// The contiguous share ⌊total·rank/K⌋ ..< ⌊total·(rank+1)/K⌋ of `total` particles.
-    static func range(_ total: Int, rank: Int, of count: Int) -> Range<Int> { total * rank / count ..< total * (rank + 1) / count }
-
-    /// This rank's heads of each layer.
-    public var heads: Range<Int> { Self.range(model.heads, rank: group.rank, of: group.size) }
-    /// This rank's units of each layer.
-    public var units: Range<Int> { Self.range(model.ffnUnits, rank: group.rank, of: group.size) }
 
     /// Whether `name` (a parameter, or its optimizer state `optimizer.<kind>.<parameter>`) is a particle
     /// tensor, and then whether its rows are heads.
@@ -64,11 +57,8 @@ public struct ParticleShare: Sendable {
 
     /// Rank `rank`'s rows of the tensor `name`: nil for a replicated tensor.
     private func rows(of name: String, rank: Int) -> Range<Int>? {
-        headsAxis(of: name).map { Self.range($0 ? model.heads : model.ffnUnits, rank: rank, of: group.size) }
+        headsAxis(of: name).map { BatchShard(index: rank, count: group.size).range(of: $0 ? model.heads : model.ffnUnits) }
     }
-
-    /// Whether `name` is a particle tensor (split over the ranks) rather than a replicated one.
-    public func isParticle(_ name: String) -> Bool { headsAxis(of: name) != nil }
 
     /// This rank's rows of a whole-model tensor (itself for a replicated one, or one already cut).
     public func local<T: TensorScalar>(_ name: String, _ tensor: Tensor<T>) -> Tensor<T> {
@@ -126,26 +116,26 @@ public struct ParticleShare: Sendable {
         return result
     }
 
+    /// The whole-model gradients from every rank's share of them (one per parameter of `store`, in its
+    /// order; a collective, ``gathered(_:)-([(name:tensor:)])``).
+    public func gathered<T: TensorScalar>(_ gradients: [Tensor<T>], of store: ParameterStore<T>) -> [Tensor<T>] {
+        gathered(Array(zip(store.names, gradients))).map(\.tensor)
+    }
+
     /// Replaces `values[0 ..< count]` on every rank by its sum over the ranks, in rank order (in the
     /// run's precision; the same bits on every rank): the block's output from the ranks' partial averages.
     func sumOverRanks<T: TensorScalar>(_ values: UnsafeMutablePointer<T>, count: Int) {
-        if T.self == Float.self {
-            let floats = UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self)
-            var buffer = Array(UnsafeBufferPointer(start: floats, count: count))
-            group.sumInRankOrder(&buffer)
-            buffer.withUnsafeBufferPointer { floats.update(from: $0.baseAddress!, count: count) }
-            return
+        func sumInPlace<S>(_ pointer: UnsafeMutablePointer<S>, _ sum: (inout [S]) -> Void) {
+            var buffer = Array(UnsafeBufferPointer(start: pointer, count: count))
+            sum(&buffer)
+            buffer.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
         }
-        var buffer = [Double](repeating: 0, count: count)
-        if T.self == Double.self {
-            let doubles = UnsafeMutableRawPointer(values).assumingMemoryBound(to: Double.self)
-            buffer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: doubles, count: count) }
-            group.sumInRankOrder(&buffer)
-            buffer.withUnsafeBufferPointer { doubles.update(from: $0.baseAddress!, count: count) }
+        if T.self == Float.self {
+            sumInPlace(FusedKernels.float(values)) { group.sumInRankOrder(&$0) }
+        } else if T.self == Double.self {
+            sumInPlace(FusedKernels.double(values)) { group.sumInRankOrder(&$0) }
         } else {
-            for i in 0..<count { buffer[i] = Double(values[i]) }
-            group.sumInRankOrder(&buffer)
-            for i in 0..<count { values[i] = T(buffer[i]) }
+            FusedKernels.unsupportedScalar(T.self)
         }
     }
 }

@@ -152,10 +152,12 @@ public struct TrainingRun<Task: TrainingTask> {
             let computeStart = Date(), sentBefore = group?.bytesSent ?? 0
             // Data-parallel: the shares' sum, and whether any rank was asked to stop (the same on every rank).
             // Particle-parallel: the engine sums the blocks over the ranks; the stop requests are summed below.
-            let (risk, gradients, dataStop) = try group.map { group in
-                guard particles == nil else { let (risk, gradients) = task.riskAndGradients(store, step: step); return (risk, gradients, false) }
-                return try Self.dataParallelStep(&task, store, step: step, group: group, stopAsked: signals.signal != nil)
-            } ?? { let (risk, gradients) = task.riskAndGradients(store, step: step); return (risk, gradients, false) }()
+            let risk: Double, gradients: [Tensor<Scalar>], dataStop: Bool
+            if let group, particles == nil {
+                (risk, gradients, dataStop) = try Self.dataParallelStep(&task, store, step: step, group: group, stopAsked: signals.signal != nil)
+            } else {
+                ((risk, gradients), dataStop) = (task.riskAndGradients(store, step: step), false)
+            }
             let computeSeconds = Date().timeIntervalSince(computeStart)
             if step == 0 { initialRisk = risk }
             var problem = Divergence.problem(loss: risk, lossName: task.lossName, initialLoss: initialRisk,
@@ -179,7 +181,7 @@ public struct TrainingRun<Task: TrainingTask> {
             // Particle-parallel: every rank computes the line on the whole model (its evaluations are collectives).
             if logDue, isWriter || particles != nil {
                 let (wholeStore, wholeGradients) = particles.map { share in
-                    (share.gathered(store), share.gathered(Array(zip(store.names, gradients))).map(\.tensor))
+                    (share.gathered(store), share.gathered(gradients, of: store))
                 } ?? (store, gradients)
                 var line = task.metrics(wholeStore, step: step, batchRisk: risk)
                 line.numbers["step"] = Double(step)
@@ -262,7 +264,7 @@ extension TrainingRun {
         var flags = [local == nil ? 0.0 : 1.0, stopAsked ? 1 : 0]
         share.group.sumInRankOrder(&flags)
         guard flags[0] > 0 else { return (nil, flags[1] > 0) }
-        let wholeStore = share.gathered(store), wholeGradients = share.gathered(Array(zip(store.names, gradients))).map(\.tensor)
+        let wholeStore = share.gathered(store), wholeGradients = share.gathered(gradients, of: store)
         let problem = Divergence.problem(loss: loss, lossName: lossName, initialLoss: initialLoss, objective: nil,
                                          gradients: wholeGradients, store: wholeStore)
         return (problem ?? local ?? "a parameter or gradient of another rank's particles is not finite", flags[1] > 0)
