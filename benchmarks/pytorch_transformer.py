@@ -7,8 +7,9 @@
 2. Builds the identical model here from those weights, takes the same 10 Euler steps
    (theta <- (1 - eta*lambda)*theta - eta*(L*M)*grad R, theory §1.4) in float64 and checks that the
    11 risks agree to 1e-6 relative.
-3. Times one training step (forward, backward, Euler update) in float32 on 1 and 2 threads, and
-   prints it beside `meanfield bench train` on the same sizes and thread counts.
+3. Times one training step (forward, backward, Euler update) in float32 (or, with --precision
+   float64, in float64 on both sides) on 1 and 2 threads, and prints it beside `meanfield bench
+   train` on the same sizes, thread counts and precision.
 
 PyTorch is for benchmarks only (never CI):
     python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install "torch==2.13.0+cpu" numpy
@@ -156,10 +157,10 @@ def check(path, expected):
     return max(abs(a - b) / abs(b) for a, b in zip(risks, expected)), risks
 
 
-def time_steps(path, threads, warmup, repeats):
-    """Milliseconds per float32 training step (forward, backward, Euler update), sorted."""
+def time_steps(path, threads, warmup, repeats, dtype):
+    """Milliseconds per training step in dtype (forward, backward, Euler update), sorted."""
     torch.set_num_threads(threads)
-    config, p, tokens, targets, label_row, learning_rate, weight_decay = load(path, torch.float32)
+    config, p, tokens, targets, label_row, learning_rate, weight_decay = load(path, dtype)
     samples = []
     for iteration in range(warmup + repeats):
         start = time.perf_counter()
@@ -177,6 +178,8 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--precision", choices=["float32", "float64"], default="float32",
+                        help="scalar type of the timed steps, on both sides (the agreement check is always float64)")
     parser.add_argument("--skip-check", action="store_true")
     args = parser.parse_args()
     sizes, thread_counts = args.sizes.split(","), [int(t) for t in args.threads.split(",")]
@@ -198,14 +201,15 @@ def main():
                   f"({'OK' if ok else 'FAIL'} at 1e-6); R {risks[0]:.6f} -> {risks[-1]:.6f}")
 
     ours = json.loads(subprocess.run(
-        [args.meanfield, "bench", "train", "--json", "--sizes", args.sizes, "--threads", args.threads,
+        [args.meanfield, "bench", "train", "--json", "--sizes", args.sizes, "--threads", args.threads, "--precision", args.precision,
          "--repeats", str(args.repeats), "--warmup", str(args.warmup)],
         check=True, capture_output=True, text=True).stdout)["results"]
-    print(f"\nms per training step (float32; min / median / max of {args.repeats} after {args.warmup} warm-up)")
+    print(f"\nms per training step ({args.precision}; min / median / max of {args.repeats} after {args.warmup} warm-up)")
     print(f"{'size':<11} {'threads':>7}   {'PyTorch':>26}   {'meanfield':>26}   ratio (median)")
     for size in sizes:
         for threads in thread_counts:
-            theirs = time_steps(os.path.join(directory, f"{size}.safetensors"), threads, args.warmup, args.repeats)
+            theirs = time_steps(os.path.join(directory, f"{size}.safetensors"), threads, args.warmup, args.repeats,
+                                torch.float64 if args.precision == "float64" else torch.float32)
             mine = next(r for r in ours if r["size"] == size and r["threads"] == threads)
             median = statistics.median(theirs)
             print(f"{size:<11} {threads:>7}   {theirs[0]:8.1f} {median:8.1f} {theirs[-1]:8.1f}   "

@@ -19,6 +19,9 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Engine: fused or autodiff. Default: fused.")
     var engine: EngineKind = .fused
 
+    @Option(help: "Scalar type of the timed steps: float32 or float64 (the limit studies' precision; % of peak then divides by half the measured FP32 peak: the same FMA pipes, half the lanes per vector). Default: float32.")
+    var precision: Precision = .float32
+
     @Option(help: "Timed steps per case. Default: 20.")
     var repeats: Int = 20
 
@@ -56,18 +59,24 @@ struct TrainBench: ParsableCommand {
         let threadCounts = try positiveIntegers(threads, name: "--threads", atMost: .threads)
         var rows: [[String: Any]] = []
         let peak = GemmBenchmark.machinePeak()
+        // FP64 on these ISAs: the FP32 FMA pipes on vectors of half as many lanes.
+        let peakPerCore = precision == .float32 ? peak.peakGFLOPSPerCore : peak.peakGFLOPSPerCore / 2
         if !json {
             print(GemmBenchmark.header(peak))
-            print("FLOP per step = 3 × forward GEMM FLOPs (TrainStepBenchmark.forwardFLOPs); GFLOP/s and % of peak at the median")
+            print("\(precision.rawValue) steps; FLOP per step = 3 × forward GEMM FLOPs (TrainStepBenchmark.forwardFLOPs); GFLOP/s and % of "
+                  + (precision == .float32 ? "peak" : "FP64 peak (\(String(format: "%.1f", peakPerCore)) GFLOP/s per core = measured FP32 peak / 2)")
+                  + " at the median")
             print("size        engine    threads   min ms   median ms   max ms   MFLOP/step   GFLOP/s   % peak   (\(repeats) steps after \(warmup) warm-up)")
         }
         for benchCase in cases {
             for count in threadCounts {
-                let samples = TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats)
+                let samples = precision == .float32
+                    ? TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Float.self)
+                    : TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Double.self)
                 let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
                 let flops = TrainStepBenchmark.stepFLOPs(benchCase), gflops = flops / (median * 1e6)
-                let fraction = gflops / (peak.peakGFLOPSPerCore * Double(min(count, peak.processors)))
-                rows.append(["size": benchCase.name, "engine": engine.rawValue, "threads": count,
+                let fraction = gflops / (peakPerCore * Double(min(count, peak.processors)))
+                rows.append(["size": benchCase.name, "engine": engine.rawValue, "precision": precision.rawValue, "threads": count,
                              "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
                              "gflops": gflops, "fraction_of_peak": fraction])
                 if !json {
@@ -79,7 +88,7 @@ struct TrainBench: ParsableCommand {
         }
         if json {
             let machine: [String: Any] = ["cpu_model": peak.cpuModel, "cpu_level": peak.cpuLevel,
-                                          "peak_gflops_per_core": peak.peakGFLOPSPerCore]
+                                          "peak_gflops_per_core": peak.peakGFLOPSPerCore, "precision_peak_gflops_per_core": peakPerCore]
             let data = try JSONSerialization.data(withJSONObject: ["results": rows, "machine": machine], options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
@@ -87,3 +96,4 @@ struct TrainBench: ParsableCommand {
 }
 
 extension EngineKind: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

@@ -67,15 +67,16 @@ public enum TrainStepBenchmark {
         return (tokens, .regression(values: values, labelRow: task.labelRow))
     }
 
-    /// Milliseconds per step (risk + gradients + Euler update) on `threads` threads, one value per
-    /// repeat, sorted, after `warmup` untimed steps.
-    public static func time(_ benchCase: Case, kind: EngineKind, threads: Int, warmup: Int, repeats: Int) -> [Double] {
+    /// Milliseconds per step (risk + gradients + Euler update) in `Scalar` (Float or Double) on
+    /// `threads` threads, one value per repeat, sorted, after `warmup` untimed steps.
+    public static func time<Scalar: TensorScalar>(_ benchCase: Case, kind: EngineKind, threads: Int, warmup: Int, repeats: Int,
+                                                  as _: Scalar.Type = Float.self) -> [Double] {
         let original = Threading.threadCount
         defer { Threading.threadCount = original }
         Threading.threadCount = min(threads, Threading.processorCount)
-        var engine: AnyTransformerEngine<Float> = makeEngine(config: benchCase.config, kind: kind)
-        var store: ParameterStore<Float> = MeanFieldTransformer(config: benchCase.config).initialParameters(seed: 0)
-        let (tokens, targets) = batch(benchCase, as: Float.self)
+        var engine: AnyTransformerEngine<Scalar> = makeEngine(config: benchCase.config, kind: kind)
+        var store: ParameterStore<Scalar> = MeanFieldTransformer(config: benchCase.config).initialParameters(seed: 0)
+        let (tokens, targets) = batch(benchCase, as: Scalar.self)
         let flow = GradientFlow(learningRate: benchCase.learningRate, weightDecay: benchCase.weightDecay)
         var samples: [Double] = []
         for iteration in 0..<(warmup + repeats) {

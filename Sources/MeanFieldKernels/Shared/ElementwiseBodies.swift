@@ -126,10 +126,41 @@ private func fastExp(_ input: ElementwiseFloatVector) -> ElementwiseFloatVector 
     return unsafeBitCast(unsafeBitCast(p, to: I.self) &+ exponentBits, to: V.self)
 }
 
-@inline(__always)
-private func libmExp<V: SIMD>(_ input: V) -> V where V.Scalar == Double {
-    var result = V()
-    for lane in 0..<V.scalarCount { result[lane] = exp(input[lane]) }
+/// e^x lane-wise for `Double` (the float64 softmax; libm's scalar exp took 17% of a float64 ViT
+/// step): Cody–Waite split x = k·ln 2 + r with fdlibm's two-part ln 2 (k·ln2Hi exact), |r| ≲ ln 2 / 2,
+/// the degree-13 Taylor polynomial of e^r (truncation error below 5·10⁻¹⁸ relative), and k added to
+/// the exponent bits. Within a few ulp of libm's exp (DoubleSoftmaxTests). Below −708.39,
+/// where e^x is no longer a normal double, the result is 0 (so a masked score, −∞, weighs exactly
+/// 0); NaN stays NaN.
+@_transparent
+private func fastExp(_ input: ElementwiseDoubleVector) -> ElementwiseDoubleVector {
+    typealias V = ElementwiseDoubleVector
+    typealias I = ElementwiseDoubleBits
+    var x = input
+    x.replace(with: -708.39, where: x .< -708.39)
+    x.replace(with: 709.78, where: x .> 709.78)
+    let shifter = V(repeating: 6_755_399_441_055_744)  // 1.5·2^52: adding it rounds to an integer in the low bits
+    let shifted = x * 1.442_695_040_888_963_4 + shifter
+    let k = shifted - shifter
+    let r = (x - k * 6.931_471_803_691_238_164_90e-01) - k * 1.908_214_929_270_587_700_02e-10
+    var p = V(repeating: 1.0 / 6_227_020_800)  // 1/13!
+    p = p * r + 1.0 / 479_001_600
+    p = p * r + 1.0 / 39_916_800
+    p = p * r + 1.0 / 3_628_800
+    p = p * r + 1.0 / 362_880
+    p = p * r + 1.0 / 40_320
+    p = p * r + 1.0 / 5_040
+    p = p * r + 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let exponentBits = (unsafeBitCast(shifted, to: I.self) &- unsafeBitCast(shifter, to: I.self)) &<< 52
+    var result = unsafeBitCast(unsafeBitCast(p, to: I.self) &+ exponentBits, to: V.self)
+    result.replace(with: 0, where: input .< -708.39)
+    result.replace(with: input, where: input .!= input)
     return result
 }
 
@@ -525,7 +556,7 @@ public enum ElementwiseKernels {
                         laneMaximum: laneMax, laneTotal: laneSum)
     }
     public static func softmaxRows(_ rows: UnsafeMutablePointer<Double>, rowCount: Int, tokens n: Int) {
-        softmaxRowsBody(ElementwiseDoubleVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: libmExp,
+        softmaxRowsBody(ElementwiseDoubleVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: fastExp,
                         laneMaximum: laneMax, laneTotal: laneSum)
     }
     public static func softmaxBackward(weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, rowCount: Int,
