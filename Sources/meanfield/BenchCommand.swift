@@ -62,11 +62,14 @@ struct GemmBench: ParsableCommand {
             print(GemmBenchmark.header(peak))
             print(Gemm.backendDescription())
         }
-        let report = GemmBenchmark.run(configuration, peak: peak) { line in
-            // With --json, stdout holds the JSON object alone; progress goes to stderr.
-            if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        var (report, host) = HostActivity.measure {
+            GemmBenchmark.run(configuration, peak: peak) { line in
+                // With --json, stdout holds the JSON object alone; progress goes to stderr.
+                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+            }
         }
-        if json { print(GemmBenchmark.json(report)) }
+        report.host = host
+        if json { print(GemmBenchmark.json(report)) } else if let host { print(host.summary) }
     }
 }
 

@@ -69,8 +69,14 @@ struct MetricsBench: ParsableCommand {
             sinkhorn: SinkhornDivergence(epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations,
                                          epsilonScaling: scaling == "none" ? nil : Double(scaling)),
             bandwidth: bandwidth, metrics: names, repeats: repeats)
-        let result = try MetricsBenchmark.run(x: x, y: y, directions: directions, settings: settings) { line in
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+        var (result, host) = try HostActivity.measure {
+            try MetricsBenchmark.run(x: x, y: y, directions: directions, settings: settings) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
+        if let host {
+            result["host"] = host.jsonObject
+            FileHandle.standardError.write(Data((host.summary + "\n").utf8))
         }
         let data = try JSONSerialization.data(withJSONObject: result, options: json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))

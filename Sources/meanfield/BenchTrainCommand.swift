@@ -68,28 +68,33 @@ struct TrainBench: ParsableCommand {
                   + " at the median")
             print("size        engine    threads   min ms   median ms   max ms   MFLOP/step   GFLOP/s   % peak   (\(repeats) steps after \(warmup) warm-up)")
         }
-        for benchCase in cases {
-            for count in threadCounts {
-                let samples = precision == .float32
-                    ? TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Float.self)
-                    : TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Double.self)
-                let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
-                let flops = TrainStepBenchmark.stepFLOPs(benchCase), gflops = flops / (median * 1e6)
-                let fraction = gflops / (peakPerCore * Double(min(count, peak.processors)))
-                rows.append(["size": benchCase.name, "engine": engine.rawValue, "precision": precision.rawValue, "threads": count,
-                             "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
-                             "gflops": gflops, "fraction_of_peak": fraction])
-                if !json {
-                    let label = benchCase.name.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + engine.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    print(label + String(format: " %7d %8.2f %11.2f %8.2f %12.1f %9.1f %7.1f%%", count, low, median, high,
-                                         flops / 1e6, gflops, 100 * fraction))
+        let (_, host) = HostActivity.measure {
+            for benchCase in cases {
+                for count in threadCounts {
+                    let samples = precision == .float32
+                        ? TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Float.self)
+                        : TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Double.self)
+                    let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
+                    let flops = TrainStepBenchmark.stepFLOPs(benchCase), gflops = flops / (median * 1e6)
+                    let fraction = gflops / (peakPerCore * Double(min(count, peak.processors)))
+                    rows.append(["size": benchCase.name, "engine": engine.rawValue, "precision": precision.rawValue, "threads": count,
+                                 "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
+                                 "gflops": gflops, "fraction_of_peak": fraction])
+                    if !json {
+                        let label = benchCase.name.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + engine.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                        print(label + String(format: " %7d %8.2f %11.2f %8.2f %12.1f %9.1f %7.1f%%", count, low, median, high,
+                                             flops / 1e6, gflops, 100 * fraction))
+                    }
                 }
             }
         }
+        if let host, !json { print(host.summary) }
         if json {
             let machine: [String: Any] = ["cpu_model": peak.cpuModel, "cpu_level": peak.cpuLevel,
                                           "peak_gflops_per_core": peak.peakGFLOPSPerCore, "precision_peak_gflops_per_core": peakPerCore]
-            let data = try JSONSerialization.data(withJSONObject: ["results": rows, "machine": machine], options: [.sortedKeys])
+            var object: [String: Any] = ["results": rows, "machine": machine]
+            if let host { object["host"] = host.jsonObject }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
     }

@@ -71,6 +71,8 @@ public struct GemmBenchmarkReport: Codable, Sendable {
     /// (median of 5 runs of 20 000 calls; the workers are awake, as between the phases of a GEMM).
     public var parallelForOverheadMicroseconds: Double
     public var measurements: [GemmMeasurement]
+    /// What else the host did meanwhile (steal, other processes); nil where /proc is missing.
+    public var host: HostActivity? = nil
 }
 
 /// Runs and formats the GEMM benchmark.
