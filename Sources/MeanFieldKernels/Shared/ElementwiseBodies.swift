@@ -126,40 +126,40 @@ private func fastExp(_ input: ElementwiseFloatVector) -> ElementwiseFloatVector 
     return unsafeBitCast(unsafeBitCast(p, to: I.self) &+ exponentBits, to: V.self)
 }
 
-/// e^x lane-wise for `Double` (the float64 softmax; libm's scalar exp took 17% of a float64 ViT
-/// step): Cody–Waite split x = k·ln 2 + r with fdlibm's two-part ln 2 (k·ln2Hi exact), |r| ≲ ln 2 / 2,
-/// the degree-13 Taylor polynomial of e^r (truncation error below 5·10⁻¹⁸ relative), and k added to
-/// the exponent bits. Within a few ulp of libm's exp (DoubleSoftmaxTests). Below −708.39,
-/// where e^x is no longer a normal double, the result is 0 (so a masked score, −∞, weighs exactly
-/// 0); NaN stays NaN.
+/// e^x lane-wise for `Double`, to within 2 ulp (the float64 softmax and the Sinkhorn soft-min,
+/// SoftMinBodies.swift; libm's scalar exp had taken 17% of a float64 ViT step): x = k·ln 2 + r with
+/// |r| ≤ ½ ln 2 (Cody–Waite, ln 2 in two parts as in fdlibm), e^r by its degree-13 Taylor polynomial
+/// (truncation below 4·10⁻¹⁸ relative), 2^k added to the exponent bits. Lanes below −708 give exactly
+/// 0 (masked scores and the soft-min's masked lanes hold −∞), lanes above 709 are clamped there, NaN
+/// stays NaN. Checked against libm in DoubleSoftmaxTests.
 @_transparent
-private func fastExp(_ input: ElementwiseDoubleVector) -> ElementwiseDoubleVector {
+func fastExp(_ input: ElementwiseDoubleVector) -> ElementwiseDoubleVector {
     typealias V = ElementwiseDoubleVector
     typealias I = ElementwiseDoubleBits
     var x = input
-    x.replace(with: -708.39, where: x .< -708.39)
-    x.replace(with: 709.78, where: x .> 709.78)
+    x.replace(with: -708, where: x .< -708)
+    x.replace(with: 709, where: x .> 709)
     let shifter = V(repeating: 6_755_399_441_055_744)  // 1.5·2^52: adding it rounds to an integer in the low bits
     let shifted = x * 1.442_695_040_888_963_4 + shifter
     let k = shifted - shifter
     let r = (x - k * 6.931_471_803_691_238_164_90e-01) - k * 1.908_214_929_270_587_700_02e-10
-    var p = V(repeating: 1.0 / 6_227_020_800)  // 1/13!
-    p = p * r + 1.0 / 479_001_600
-    p = p * r + 1.0 / 39_916_800
-    p = p * r + 1.0 / 3_628_800
-    p = p * r + 1.0 / 362_880
-    p = p * r + 1.0 / 40_320
-    p = p * r + 1.0 / 5_040
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
+    var p = V(repeating: 1.0 / 6_227_020_800)       // 1/13!
+    p = V(repeating: 1.0 / 479_001_600).addingProduct(p, r)
+    p = V(repeating: 1.0 / 39_916_800).addingProduct(p, r)
+    p = V(repeating: 1.0 / 3_628_800).addingProduct(p, r)
+    p = V(repeating: 1.0 / 362_880).addingProduct(p, r)
+    p = V(repeating: 1.0 / 40_320).addingProduct(p, r)
+    p = V(repeating: 1.0 / 5_040).addingProduct(p, r)
+    p = V(repeating: 1.0 / 720).addingProduct(p, r)
+    p = V(repeating: 1.0 / 120).addingProduct(p, r)
+    p = V(repeating: 1.0 / 24).addingProduct(p, r)
+    p = V(repeating: 1.0 / 6).addingProduct(p, r)
+    p = V(repeating: 0.5).addingProduct(p, r)
+    p = V(repeating: 1).addingProduct(p, r)
+    p = V(repeating: 1).addingProduct(p, r)
     let exponentBits = (unsafeBitCast(shifted, to: I.self) &- unsafeBitCast(shifter, to: I.self)) &<< 52
     var result = unsafeBitCast(unsafeBitCast(p, to: I.self) &+ exponentBits, to: V.self)
-    result.replace(with: 0, where: input .< -708.39)
+    result.replace(with: 0, where: input .< -708)
     result.replace(with: input, where: input .!= input)
     return result
 }

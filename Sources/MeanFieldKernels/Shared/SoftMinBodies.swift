@@ -17,41 +17,6 @@ import Musl
 import Darwin
 #endif
 
-/// e^x lane-wise for `Double`, to within 2 ulp: x = k·ln 2 + r with |r| ≤ ½ ln 2 (Cody–Waite, ln 2 in
-/// two parts as in fdlibm), e^r by its degree-13 Taylor polynomial (truncation below 4·10⁻¹⁸
-/// relative), 2^k added to the exponent bits. Lanes below −708 give exactly 0 (the soft-min's
-/// masked lanes hold −∞), lanes above 709 are clamped there.
-@inline(__always)
-private func streamingExp(_ input: ElementwiseDoubleVector) -> ElementwiseDoubleVector {
-    typealias V = ElementwiseDoubleVector
-    typealias I = ElementwiseDoubleBits
-    var x = input
-    x.replace(with: -708, where: x .< -708)
-    x.replace(with: 709, where: x .> 709)
-    let shifter = V(repeating: 6_755_399_441_055_744)  // 1.5·2^52: adding it rounds to an integer in the low bits
-    let shifted = x * 1.442_695_040_888_963_4 + shifter
-    let k = shifted - shifter
-    let r = (x - k * 6.931_471_803_691_238_164_90e-01) - k * 1.908_214_929_270_587_700_02e-10
-    var p = V(repeating: 1.0 / 6_227_020_800)       // 1/13!
-    p = V(repeating: 1.0 / 479_001_600).addingProduct(p, r)
-    p = V(repeating: 1.0 / 39_916_800).addingProduct(p, r)
-    p = V(repeating: 1.0 / 3_628_800).addingProduct(p, r)
-    p = V(repeating: 1.0 / 362_880).addingProduct(p, r)
-    p = V(repeating: 1.0 / 40_320).addingProduct(p, r)
-    p = V(repeating: 1.0 / 5_040).addingProduct(p, r)
-    p = V(repeating: 1.0 / 720).addingProduct(p, r)
-    p = V(repeating: 1.0 / 120).addingProduct(p, r)
-    p = V(repeating: 1.0 / 24).addingProduct(p, r)
-    p = V(repeating: 1.0 / 6).addingProduct(p, r)
-    p = V(repeating: 0.5).addingProduct(p, r)
-    p = V(repeating: 1).addingProduct(p, r)
-    p = V(repeating: 1).addingProduct(p, r)
-    let exponentBits = (unsafeBitCast(shifted, to: I.self) &- unsafeBitCast(shifter, to: I.self)) &<< 52
-    var result = unsafeBitCast(unsafeBitCast(p, to: I.self) &+ exponentBits, to: V.self)
-    result.replace(with: 0, where: input .< -708)
-    return result
-}
-
 @inline(__always)
 private func loadVector(_ pointer: UnsafePointer<Double>) -> ElementwiseDoubleVector {
     UnsafeRawPointer(pointer).loadUnaligned(as: ElementwiseDoubleVector.self)
@@ -172,7 +137,7 @@ private func accumulate(_ z: UnsafePointer<Double>, count: Int, blockMaximum: Do
     let shift = V(repeating: running)
     var i = 0
     while i < count {
-        sum += streamingExp(loadVector(z + i) - shift)
+        sum += fastExp(loadVector(z + i) - shift)
         i += V.scalarCount
     }
 }
@@ -223,12 +188,12 @@ public enum SoftMinKernels {
         var i = 0
         let width = ElementwiseDoubleVector.scalarCount
         while i + width <= count {
-            storeVector(streamingExp(loadVector(input + i)), output + i)
+            storeVector(fastExp(loadVector(input + i)), output + i)
             i += width
         }
         var last = ElementwiseDoubleVector()
         for lane in 0..<(count - i) { last[lane] = input[i + lane] }
-        let result = streamingExp(last)
+        let result = fastExp(last)
         for lane in 0..<(count - i) { output[i + lane] = result[lane] }
     }
 }
