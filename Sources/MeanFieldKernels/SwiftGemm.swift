@@ -141,6 +141,135 @@ func swiftGemm<Scalar: GemmScalar>(
     let packedBCount = maxColumnPanels * maxDepth * tileColumns
     let packedACount = (directA ? 1 : rowPanels) * maxDepth * tileRows
 
+    /// The tiles (row panels `rowPanelRange` × column panels `columnPanelRange` of the column block at
+    /// `columnStart`) of one depth block: B's panels packed at `packedB` from panel `firstPackedPanel`
+    /// on (or read in place), A read in place or packed at `packedA`.
+    @inline(__always)
+    func computeTiles(columnStart: Int, depthStart: Int, depth: Int, rowPanelRange: Range<Int>, columnPanelRange: Range<Int>,
+                      packedB: UnsafeMutablePointer<Scalar>, firstPackedPanel: Int, packedA: UnsafeMutablePointer<Scalar>) {
+        let stepBeta: Scalar = depthStart == 0 ? beta : 1
+        let prefetchC = depth >= SwiftGemmTuning.prefetchCMinimumDepth
+        for columnPanel in columnPanelRange {
+            let column = columnStart + columnPanel * tileColumns
+            let width = min(tileColumns, n - column)
+            // The B operand: in place (direct, full-width panels only), or a packed panel.
+            let bPanel: UnsafePointer<Scalar>, bDepthStride: Int
+            if directB && (width == tileColumns || edgeColumns) {
+                (bPanel, bDepthStride) = (b + depthStart * ldb + column, ldb)
+            } else {
+                (bPanel, bDepthStride) = (UnsafePointer(packedB + (columnPanel - firstPackedPanel) * depth * tileColumns), tileColumns)
+            }
+            for rowPanel in rowPanelRange {
+                let row = rowPanel * tileRows
+                let height = min(tileRows, m - row)
+                // The A operand: in place (direct), or a packed panel.
+                let aPanel: UnsafePointer<Scalar>, aRowStride: Int, aDepthStride: Int
+                if directA && (rowPanel < fullRowPanels || edgeRows) {
+                    if transposeA {
+                        (aPanel, aRowStride, aDepthStride) = (a + depthStart * lda + row, 1, lda)
+                    } else {
+                        (aPanel, aRowStride, aDepthStride) = (a + row * lda + depthStart, lda, 1)
+                    }
+                } else {
+                    let panelIndex = directA ? 0 : rowPanel
+                    (aPanel, aRowStride, aDepthStride) =
+                        (UnsafePointer(packedA + panelIndex * depth * tileRows), 1, tileRows)
+                }
+                let cTile = c + row * ldc + column
+                if prefetchC && rowPanel + 1 < rowPanelRange.upperBound {
+                    // Warm the next tile's rows of C while this one computes (their loads
+                    // would otherwise stall the end of the next call when beta != 0).
+                    let nextTile = cTile + tileRows * ldc
+                    for r in 0..<tileRows {
+                        mf_prefetch_for_write(nextTile + r * ldc)
+                        mf_prefetch_for_write(nextTile + r * ldc + tileColumns - 1)
+                    }
+                }
+                if height == tileRows && width == tileColumns {
+                    kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc,
+                                    alpha, stepBeta)
+                } else if (edgeRows || height == tileRows) && (edgeColumns || width == tileColumns) {
+                    kernel.edgeFunction(height, width, depth, aPanel, aRowStride, aDepthStride, bPanel,
+                                        bDepthStride, cTile, ldc, alpha, stepBeta)
+                } else {
+                    // Ragged edge: full tile into a scratch tile, then copy the valid part.
+                    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: tileRows * tileColumns) { tile in
+                        let tilePointer = tile.baseAddress!
+                        if edgeRows && height < tileRows {
+                            kernel.edgeFunction(height, tileColumns, depth, aPanel, aRowStride, aDepthStride,
+                                                bPanel, bDepthStride, tilePointer, tileColumns, 1, 0)
+                        } else {
+                            kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride,
+                                            tilePointer, tileColumns, 1, 0)
+                        }
+                        for r in 0..<height {
+                            let source = tilePointer + r * tileColumns, destination = cTile + r * ldc
+                            if stepBeta == 0 {
+                                for j in 0..<width { destination[j] = alpha * source[j] }
+                            } else {
+                                for j in 0..<width { destination[j] = alpha * source[j] + stepBeta * destination[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Packs B[depthStart ..< +depth] of column panel `panel` (column `columnStart + panel·NR` on) into
+    /// `panelPointer`, unless the kernel reads it in place (full-width panels, and with the edge
+    /// function's masked loads the ragged one too).
+    @inline(__always)
+    func packB(panel: Int, columnStart: Int, depthStart: Int, depth: Int, into panelPointer: UnsafeMutablePointer<Scalar>) {
+        let firstColumn = columnStart + panel * tileColumns
+        if directB && (n - firstColumn >= tileColumns || edgeColumns) { return }
+        packBPanel(b, ldb: ldb, transposed: transposeB, depthStart: depthStart, columnStart: firstColumn,
+                   depth: depth, width: min(tileColumns, n - firstColumn), panelWidth: tileColumns, into: panelPointer)
+    }
+
+    /// With A in place, the ragged last row panel is packed only when the edge function may not read it.
+    @inline(__always)
+    func packRaggedDirectA(depthStart: Int, depth: Int, into panelPointer: UnsafeMutablePointer<Scalar>) {
+        if fullRowPanels < rowPanels && !edgeRows {
+            packAPanel(a, lda: lda, transposed: transposeA, rowStart: fullRowPanels * tileRows, depthStart: depthStart,
+                       height: m - fullRowPanels * tileRows, depth: depth, panelHeight: tileRows, into: panelPointer)
+        }
+    }
+
+    // Deep products with A in place and enough column panels for every thread (the weight gradients
+    // Aᵀ·B summed over k = batch × tokens rows, e.g. 256×64 from 8,320): each thread takes its own
+    // column panels and packs their B panels itself, through every depth block. The shared-B loop
+    // below waits for all threads twice per depth block (66 times at k = 8,320); this one once. Each
+    // element of C still sums the depth blocks in order, each block in order: the same bits.
+    let totalColumnPanels = (n + tileColumns - 1) / tileColumns
+    if threaded && directA && k > kernel.depthBlock && n <= kernel.columnBlock
+        && (totalColumnPanels % taskThreads == 0 || totalColumnPanels >= 4 * taskThreads) {
+        let panelsPerTask = (totalColumnPanels + taskThreads - 1) / taskThreads
+        let taskStride = panelsPerTask * maxDepth * tileColumns + maxDepth * tileRows
+        var taskCapacity: UInt = 0
+        let taskBytes = taskThreads * taskStride * MemoryLayout<Scalar>.stride + 64
+        guard let taskRaw = mf_scratch_acquire(UInt(taskBytes), &taskCapacity) else {
+            fatalError("Gemm: cannot allocate \(taskBytes) bytes of packing space")
+        }
+        defer { mf_scratch_release(taskRaw, taskCapacity) }
+        let taskBuffers = taskRaw.bindMemory(to: Scalar.self, capacity: taskThreads * taskStride)
+        Threading.parallelFor(taskThreads) { task in
+            let first = totalColumnPanels * task / taskThreads, end = totalColumnPanels * (task + 1) / taskThreads
+            let ownB = taskBuffers + task * taskStride, ownA = ownB + panelsPerTask * maxDepth * tileColumns
+            for depthStart in stride(from: 0, to: k, by: kernel.depthBlock) {
+                let depth = min(kernel.depthBlock, k - depthStart)
+                for panel in first..<end {
+                    packB(panel: panel, columnStart: 0, depthStart: depthStart, depth: depth,
+                          into: ownB + (panel - first) * depth * tileColumns)
+                }
+                packRaggedDirectA(depthStart: depthStart, depth: depth, into: ownA)
+                computeTiles(columnStart: 0, depthStart: depthStart, depth: depth, rowPanelRange: 0..<rowPanels,
+                             columnPanelRange: first..<end, packedB: ownB, firstPackedPanel: first, packedA: ownA)
+            }
+        }
+        return
+    }
+
     var capacity: UInt = 0
     let byteCount = (packedBCount + packedACount) * MemoryLayout<Scalar>.stride + 64
     guard let raw = mf_scratch_acquire(UInt(byteCount), &capacity) else {
@@ -155,27 +284,17 @@ func swiftGemm<Scalar: GemmScalar>(
         let columnPanels = (blockColumns + tileColumns - 1) / tileColumns
         for depthStart in stride(from: 0, to: k, by: kernel.depthBlock) {
             let depth = min(kernel.depthBlock, k - depthStart)
-            let stepBeta: Scalar = depthStart == 0 ? beta : 1
-            let prefetchC = depth >= SwiftGemmTuning.prefetchCMinimumDepth
 
             // Pack B[depthStart ..< +depth, columnStart ..< +blockColumns] into NR-wide panels.
             let packBInParallel = threaded && blockColumns * depth >= SwiftGemmTuning.parallelPackingThreshold
             forEachIndex(columnPanels, parallel: packBInParallel) { panel in
-                let firstColumn = columnStart + panel * tileColumns
-                // Read in place: full-width panels, and with the edge function's masked loads the ragged one too.
-                if directB && (n - firstColumn >= tileColumns || edgeColumns) { return }
-                packBPanel(b, ldb: ldb, transposed: transposeB, depthStart: depthStart, columnStart: firstColumn,
-                           depth: depth, width: min(tileColumns, n - firstColumn), panelWidth: tileColumns,
-                           into: packedB + panel * depth * tileColumns)
+                packB(panel: panel, columnStart: columnStart, depthStart: depthStart, depth: depth,
+                      into: packedB + panel * depth * tileColumns)
             }
             // Pack A[:, depthStart ..< +depth] into MR-high panels (if direct: only a ragged last one,
             // and not even that one when the edge function reads it in place).
             if directA {
-                if fullRowPanels < rowPanels && !edgeRows {
-                    packAPanel(a, lda: lda, transposed: transposeA, rowStart: fullRowPanels * tileRows,
-                               depthStart: depthStart, height: m - fullRowPanels * tileRows, depth: depth,
-                               panelHeight: tileRows, into: packedA)
-                }
+                packRaggedDirectA(depthStart: depthStart, depth: depth, into: packedA)
             } else {
                 let packAInParallel = threaded && m * depth >= SwiftGemmTuning.parallelPackingThreshold
                 forEachIndex(rowPanels, parallel: packAInParallel) { panel in
@@ -194,71 +313,9 @@ func swiftGemm<Scalar: GemmScalar>(
                 let endRowPanel = min(rowPanels, firstRowPanel + partition.rowPanelsPerTask)
                 let firstColumnPanel = columnTask * partition.columnPanelsPerTask
                 let endColumnPanel = min(columnPanels, firstColumnPanel + partition.columnPanelsPerTask)
-                for columnPanel in firstColumnPanel..<endColumnPanel {
-                    let column = columnStart + columnPanel * tileColumns
-                    let width = min(tileColumns, n - column)
-                    // The B operand: in place (direct, full-width panels only), or a packed panel.
-                    let bPanel: UnsafePointer<Scalar>, bDepthStride: Int
-                    if directB && (width == tileColumns || edgeColumns) {
-                        (bPanel, bDepthStride) = (b + depthStart * ldb + column, ldb)
-                    } else {
-                        (bPanel, bDepthStride) = (UnsafePointer(packedB + columnPanel * depth * tileColumns), tileColumns)
-                    }
-                    for rowPanel in firstRowPanel..<endRowPanel {
-                        let row = rowPanel * tileRows
-                        let height = min(tileRows, m - row)
-                        // The A operand: in place (direct), or a packed panel.
-                        let aPanel: UnsafePointer<Scalar>, aRowStride: Int, aDepthStride: Int
-                        if directA && (rowPanel < fullRowPanels || edgeRows) {
-                            if transposeA {
-                                (aPanel, aRowStride, aDepthStride) = (a + depthStart * lda + row, 1, lda)
-                            } else {
-                                (aPanel, aRowStride, aDepthStride) = (a + row * lda + depthStart, lda, 1)
-                            }
-                        } else {
-                            let panelIndex = directA ? 0 : rowPanel
-                            (aPanel, aRowStride, aDepthStride) =
-                                (UnsafePointer(packedA + panelIndex * depth * tileRows), 1, tileRows)
-                        }
-                        let cTile = c + row * ldc + column
-                        if prefetchC && rowPanel + 1 < endRowPanel {
-                            // Warm the next tile's rows of C while this one computes (their loads
-                            // would otherwise stall the end of the next call when beta != 0).
-                            let nextTile = cTile + tileRows * ldc
-                            for r in 0..<tileRows {
-                                mf_prefetch_for_write(nextTile + r * ldc)
-                                mf_prefetch_for_write(nextTile + r * ldc + tileColumns - 1)
-                            }
-                        }
-                        if height == tileRows && width == tileColumns {
-                            kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc,
-                                            alpha, stepBeta)
-                        } else if (edgeRows || height == tileRows) && (edgeColumns || width == tileColumns) {
-                            kernel.edgeFunction(height, width, depth, aPanel, aRowStride, aDepthStride, bPanel,
-                                                bDepthStride, cTile, ldc, alpha, stepBeta)
-                        } else {
-                            // Ragged edge: full tile into a scratch tile, then copy the valid part.
-                            withUnsafeTemporaryAllocation(of: Scalar.self, capacity: tileRows * tileColumns) { tile in
-                                let tilePointer = tile.baseAddress!
-                                if edgeRows && height < tileRows {
-                                    kernel.edgeFunction(height, tileColumns, depth, aPanel, aRowStride, aDepthStride,
-                                                        bPanel, bDepthStride, tilePointer, tileColumns, 1, 0)
-                                } else {
-                                    kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride,
-                                                    tilePointer, tileColumns, 1, 0)
-                                }
-                                for r in 0..<height {
-                                    let source = tilePointer + r * tileColumns, destination = cTile + r * ldc
-                                    if stepBeta == 0 {
-                                        for j in 0..<width { destination[j] = alpha * source[j] }
-                                    } else {
-                                        for j in 0..<width { destination[j] = alpha * source[j] + stepBeta * destination[j] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                computeTiles(columnStart: columnStart, depthStart: depthStart, depth: depth,
+                             rowPanelRange: firstRowPanel..<endRowPanel, columnPanelRange: firstColumnPanel..<endColumnPanel,
+                             packedB: packedB, firstPackedPanel: 0, packedA: packedA)
             }
         }
     }

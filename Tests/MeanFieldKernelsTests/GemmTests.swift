@@ -85,13 +85,18 @@ struct GemmTests {
 @Suite("GEMM reproducibility")
 struct GemmReproducibilityTests {
     /// Bitwise-equal results on 1 and 2 threads, on shapes that are threaded (above the threshold)
-    /// and ragged in every dimension.
+    /// and ragged in every dimension. The last three are deep products with A read in place, which on
+    /// 2 threads split their column panels and pack B per thread through every depth block (the
+    /// weight-gradient path of SwiftGemm.swift) while 1 thread runs the shared-B loop.
     @Test("Same bits on 1 and 2 threads", arguments: CPULevel.available)
     func threadCountIndependence(level: CPULevel) {
         let problems = [
             GemmCase(m: 257, n: 300, k: 513, alpha: 0.75, beta: 0.5, padding: 2),
             GemmCase(m: 1001, n: 64, k: 64),
             GemmCase(m: 5, n: 2000, k: 129, transposeA: true, transposeB: true),
+            GemmCase(m: 256, n: 64, k: 2000, transposeA: true, beta: 0.5),
+            GemmCase(m: 192, n: 64, k: 1500, alpha: 0.75),
+            GemmCase(m: 37, n: 250, k: 600, transposeA: true, transposeB: true, beta: 0.5, padding: 1),
         ]
         for problem in problems {
             let fixture = GemmFixture<Float>(problem)
