@@ -10,6 +10,9 @@
 // Reproducibility: tasks partition the output tiles, tile boundaries depend only on the shape, and
 // every C element sums its k terms in the same order (pc blocks in order, p in order inside a block),
 // so results are bitwise identical for any thread count.
+// Deep products with A in place (k over one depth block, e.g. the weight gradients Aᵀ·B over 8,320
+// rows) and enough column panels for the threads: each thread packs its own columns' B panels and
+// runs every depth block for them, one wait per product instead of two per depth block.
 // Narrow C (n ≤ `directAMaxColumns`, e.g. Transformer projections 8320×64·64×64): A is read in place
 // by the micro-kernel (row stride lda) instead of being packed: each A panel is used by only a few
 // B panels, so packing it would cost as much memory traffic as the multiplication itself.
