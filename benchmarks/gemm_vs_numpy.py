@@ -28,10 +28,12 @@ rng = np.random.default_rng(0)
 out = []
 for shape in shapes:
     m, n, k, batch = shape["m"], shape["n"], shape["k"], shape["batch"]
-    if batch == 1:
-        a = rng.standard_normal((m, k), dtype=np.float32); b = rng.standard_normal((k, n), dtype=np.float32)
+    lead = () if batch == 1 else (batch,)
+    a = rng.standard_normal(lead + (m, k), dtype=np.float32)
+    if shape.get("transposeB", False):  # B stored n x k and used transposed (the scores Q.K^T)
+        b = np.swapaxes(rng.standard_normal(lead + (n, k), dtype=np.float32), -1, -2)
     else:
-        a = rng.standard_normal((batch, m, k), dtype=np.float32); b = rng.standard_normal((batch, k, n), dtype=np.float32)
+        b = rng.standard_normal(lead + (k, n), dtype=np.float32)
     c = np.matmul(a, b)
     start = time.perf_counter(); np.matmul(a, b, out=c); once = max(time.perf_counter() - start, 1e-9)
     iterations = max(1, int(minimum / once + 0.999))

@@ -23,11 +23,13 @@ public struct GemmBenchmarkConfiguration: Sendable {
     public init() {}
 }
 
-/// One product shape: `batch` independent m×k · k×n products.
+/// One product shape: `batch` independent m×k · k×n products (B stored n×k and used transposed
+/// when `transposeB`, as the engine's attention scores Q·Kᵀ use the keys).
 public struct GemmShape: Codable, Sendable {
     public var name: String
     public var m: Int, n: Int, k: Int
     public var batch: Int = 1
+    public var transposeB = false
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(batch) }
 }
 
@@ -78,12 +80,14 @@ public struct GemmBenchmarkReport: Codable, Sendable {
 /// Runs and formats the GEMM benchmark.
 public enum GemmBenchmark {
     /// Products a mean-field Transformer makes (65 tokens × batch 128 = 8320 rows, D = 64, MLP 256,
-    /// 4 heads of 16): QKV/out projections, MLP up/down, attention scores and attention · V.
+    /// 4 heads of 16): QKV/out projections, MLP up/down, attention scores (with B as stored, and as the
+    /// engine multiplies them, Q·Kᵀ with the keys transposed) and attention · V.
     public static let transformerShapes: [GemmShape] = [
         GemmShape(name: "proj 8320x64*64x64", m: 8320, n: 64, k: 64),
         GemmShape(name: "mlp-up 8320x64*64x256", m: 8320, n: 256, k: 64),
         GemmShape(name: "mlp-down 8320x256*256x64", m: 8320, n: 64, k: 256),
         GemmShape(name: "scores 512x(65x16*16x65)", m: 65, n: 65, k: 16, batch: 512),
+        GemmShape(name: "scores-Kt 512x(65x16*(65x16)t)", m: 65, n: 65, k: 16, batch: 512, transposeB: true),
         GemmShape(name: "attn-v 512x(65x65*65x16)", m: 65, n: 16, k: 65, batch: 512),
     ]
 
@@ -182,8 +186,9 @@ public enum GemmBenchmark {
                 c.withUnsafeMutableBufferPointer { cBuffer in
                     let aBase = aBuffer.baseAddress!, bBase = bBuffer.baseAddress!, cBase = cBuffer.baseAddress!
                     func product(_ index: Int) {
-                        Gemm.gemm(transposeA: false, transposeB: false, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
-                                  a: aBase + index * aCount, lda: shape.k, b: bBase + index * bCount, ldb: shape.n,
+                        Gemm.gemm(transposeA: false, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k, alpha: 1,
+                                  a: aBase + index * aCount, lda: shape.k, b: bBase + index * bCount,
+                                  ldb: shape.transposeB ? shape.k : shape.n,
                                   beta: 0, c: cBase + index * cCount, ldc: shape.n, backend: backend)
                     }
                     func once() {

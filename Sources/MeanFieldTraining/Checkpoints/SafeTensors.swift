@@ -170,13 +170,23 @@ public struct SafeTensorsFile: Sendable {
         return data
     }
 
+    /// The name of `write(to:)`'s temporary file for the file `name`, written by process `process`.
+    static func temporaryName(for name: String, process: Int32) -> String { ".\(name).tmp-\(process)" }
+
+    /// Whether `name` is such a temporary (left behind when its writer was killed mid-write).
+    public static func isTemporaryName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return false }
+        let process = name[marker.upperBound...]
+        return !process.isEmpty && process.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
     /// Writes the file atomically and durably: a temporary file in the same folder, flushed to disk
     /// (fsync), renamed over `path`, then the folder flushed too, so that once this returns the file
     /// survives a crash or a power cut, and a crash never leaves a half-written file under the final name.
     public func write(to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/.\(url.lastPathComponent).tmp-\(getpid())"
+        let temporary = folder + "/" + Self.temporaryName(for: url.lastPathComponent, process: getpid())
         do {
             try Self.writeDurably(try serialized(), to: temporary)
             // rename(2) replaces the destination atomically.

@@ -22,12 +22,19 @@ struct TrainingStart<Scalar: TensorScalar> {
 
     static func checkpointDirectory(_ path: String) -> String { path + "/" + RunFormat.checkpointsFolder }
 
-    /// A new run at `path` from `store`: refuses a folder that already holds checkpoints.
+    /// A new run at `path` from `store`: refuses a folder that already holds checkpoints (the ones a
+    /// resume would read, the test a sweep makes before starting a run anew). The temporaries of a
+    /// writer killed mid-checkpoint (`.step-….safetensors.tmp-PID`) are removed: the lock says no
+    /// writer is alive, and a sweep that saw no checkpoint must be able to start the run (CI failure
+    /// of stop 20: a SIGKILL during the first checkpoint left one, the rerun's fresh start refused).
     static func fresh(path: String, config: TrainConfig, store: ParameterStore<Scalar>) throws -> TrainingStart {
         let lock = try RunLock.acquire(directory: path, purpose: "meanfield train")
         let folder = checkpointDirectory(path)
-        if let existing = try? FileManager.default.contentsOfDirectory(atPath: folder), !existing.isEmpty {
+        if !TrainingCheckpoint<Scalar>.all(in: folder).isEmpty {
             throw RunError("\(path) already holds a run with checkpoints; continue it with --resume \(path) or pass another --out")
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where SafeTensorsFile.isTemporaryName(name) {
+            unlink(folder + "/" + name)
         }
         return TrainingStart(store: store, optimizer: config.optimizerSettings.make(for: store), lock: lock, scalingRules: config.scalingRules)
     }

@@ -71,6 +71,29 @@ struct FaultToleranceTests {
         #expect(a.parameters == b.parameters)
     }
 
+    /// A run SIGKILLed while it wrote its first checkpoint leaves the write's temporary
+    /// (`.step-….safetensors.tmp-PID`) and no checkpoint: a sweep then starts it anew, and the fresh
+    /// start must not take the temporary for a checkpoint (CI failure of stop 20, SweepParentDeathTests).
+    /// A real checkpoint still makes the fresh start refuse.
+    @Test func aKilledCheckpointWritesTemporaryDoesNotBlockAFreshStart() throws {
+        let reference = freshFolder("temporary-reference"), run = freshFolder("temporary")
+        defer { for folder in [reference, run] { try? FileManager.default.removeItem(atPath: folder) } }
+        let flags = ["train", "--steps", "20", "--heads", "2", "--layers", "1", "--log-every", "1", "--checkpoint-every", "5",
+                     "--seed", "3", "--threads", "1"]
+        #expect(try meanfield(flags + ["--out", reference]).status == 0)
+        try FileManager.default.createDirectory(atPath: run + "/checkpoints", withIntermediateDirectories: true)
+        let leftover = run + "/checkpoints/.step-00000000.safetensors.tmp-999999"
+        #expect(FileManager.default.createFile(atPath: leftover, contents: Data(repeating: 7, count: 100)))
+        let started = try meanfield(flags + ["--out", run])
+        #expect(started.status == 0, "\(started.output)")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+                == String(contentsOfFile: reference + "/metrics.jsonl", encoding: .utf8))
+        // The folder now holds checkpoints: a second fresh start refuses, naming --resume.
+        let again = try meanfield(flags + ["--out", run])
+        #expect(again.status != 0 && again.output.contains("already holds a run with checkpoints"), "\(again.output)")
+    }
+
     @Test func sigtermSavesACheckpointAndTheResumedRunMatches() throws {
         let reference = freshFolder("term-reference"), run = freshFolder("term")
         defer { for folder in [reference, run] { try? FileManager.default.removeItem(atPath: folder) } }
