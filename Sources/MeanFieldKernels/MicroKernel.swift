@@ -35,6 +35,16 @@ struct MicroKernel<Scalar> {
     let function: Function
     /// The ragged tiles' kernel (last row panel, last column panel): bitwise the same sums.
     let edgeFunction: EdgeFunction
+    /// (columns, depth, a, aRowStride, aDepthStride, b, bDepthStride, b2, c, ldc, alpha, beta):
+    /// full-height tiles of the last two column panels together when the last is at most
+    /// `self.columns / 2` wide, `columns` (> `self.columns`) wide, B's last columns from `b2` with B's
+    /// depth stride (`microKernel8RowsThreeVectors`); nil where the registers do not allow it.
+    /// Laid out as the edge function (alpha and beta last): the closure's thunk then only loads them
+    /// and jumps; with `columns` after them it re-pushed the stack arguments and stalled on them (10% of
+    /// a cache-resident 65×16·16×65 product).
+    typealias WideEdgeFunction = (Int, Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>,
+                                  UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
+    var wideEdgeFunction: WideEdgeFunction? = nil
 }
 
 /// The scalar types the GEMM supports (Float, Double).
@@ -50,7 +60,7 @@ extension Float: GemmScalar {
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 32, depthBlock: 256, rowBlock: 192,
                                columnBlock: 4096, function: AVX512Kernels.floatMicroKernel,
-                               edgeFunction: AVX512Kernels.floatEdgeRows)
+                               edgeFunction: AVX512Kernels.floatEdgeRows, wideEdgeFunction: AVX512Kernels.floatWideEdge)
             #else
             fallthrough
             #endif
@@ -98,7 +108,7 @@ extension Double: GemmScalar {
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 96,
                                columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel,
-                               edgeFunction: AVX512Kernels.doubleEdgeRows)
+                               edgeFunction: AVX512Kernels.doubleEdgeRows, wideEdgeFunction: AVX512Kernels.doubleWideEdge)
             #else
             fallthrough
             #endif

@@ -104,7 +104,10 @@ struct GemmShortcuts: OptionSet {
     static let edgeRows = GemmShortcuts(rawValue: 2)
     /// Compute the ragged last column panel with the kernel's edge function (partial stores).
     static let edgeColumns = GemmShortcuts(rawValue: 4)
-    static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns]
+    /// Compute the last two column panels in one wider tile when the last is at most half a tile wide
+    /// (the kernel's `wideEdgeFunction`, where it has one).
+    static let wideEdgeColumns = GemmShortcuts(rawValue: 8)
+    static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns]
 }
 
 /// Runs `body` for 0..<count on the pool when `parallel`, else serially on this thread.
@@ -139,6 +142,8 @@ func swiftGemm<Scalar: GemmScalar>(
     let fullRowPanels = m / tileRows
     let edgeRows = shortcuts.contains(.edgeRows), edgeColumns = shortcuts.contains(.edgeColumns)
     let directB = shortcuts.contains(.directB) && !transposeB && rowPanels <= SwiftGemmTuning.directBMaxRowPanels
+    // The wide tile reads both panels with one depth stride: both in place or both packed.
+    let wideEdge = shortcuts.contains(.wideEdgeColumns) && (edgeColumns || !directB) ? kernel.wideEdgeFunction : nil
     let maxDepth = min(kernel.depthBlock, k)
     let maxColumnPanels = (min(kernel.columnBlock, n) + tileColumns - 1) / tileColumns
     let packedBCount = maxColumnPanels * maxDepth * tileColumns
@@ -152,19 +157,26 @@ func swiftGemm<Scalar: GemmScalar>(
                       packedB: UnsafeMutablePointer<Scalar>, firstPackedPanel: Int, packedA: UnsafeMutablePointer<Scalar>) {
         let stepBeta: Scalar = depthStart == 0 ? beta : 1
         let prefetchC = depth >= SwiftGemmTuning.prefetchCMinimumDepth
+        /// The B operand of a column panel: in place (direct; the ragged one with the edge function's
+        /// masked loads), or its packed panel.
+        func bOperand(_ columnPanel: Int) -> (UnsafePointer<Scalar>, Int) {
+            let column = columnStart + columnPanel * tileColumns
+            if directB && (n - column >= tileColumns || edgeColumns) { return (b + depthStart * ldb + column, ldb) }
+            return (UnsafePointer(packedB + (columnPanel - firstPackedPanel) * depth * tileColumns), tileColumns)
+        }
         for columnPanel in columnPanelRange {
             let column = columnStart + columnPanel * tileColumns
             let width = min(tileColumns, n - column)
-            // The B operand: in place (direct, full-width panels only), or a packed panel.
-            let bPanel: UnsafePointer<Scalar>, bDepthStride: Int
-            if directB && (width == tileColumns || edgeColumns) {
-                (bPanel, bDepthStride) = (b + depthStart * ldb + column, ldb)
-            } else {
-                (bPanel, bDepthStride) = (UnsafePointer(packedB + (columnPanel - firstPackedPanel) * depth * tileColumns), tileColumns)
-            }
+            let (bPanel, bDepthStride) = bOperand(columnPanel)
+            // The product's last column panel at most half a tile wide, and in this range with the one
+            // before it: the full-height tiles of both run as one wide tile, at the one before.
+            let nextIsNarrowLast = wideEdge != nil && width == tileColumns && columnPanel + 1 < columnPanelRange.upperBound
+                && n - column - tileColumns <= tileColumns / 2
+            let isMergedLast = wideEdge != nil && columnPanel > columnPanelRange.lowerBound && width <= tileColumns / 2
             for rowPanel in rowPanelRange {
                 let row = rowPanel * tileRows
                 let height = min(tileRows, m - row)
+                if isMergedLast && height == tileRows { continue }  // done with the panel before
                 // The A operand: in place (direct), or a packed panel.
                 let aPanel: UnsafePointer<Scalar>, aRowStride: Int, aDepthStride: Int
                 if directA && (rowPanel < fullRowPanels || edgeRows) {
@@ -188,7 +200,10 @@ func swiftGemm<Scalar: GemmScalar>(
                         mf_prefetch_for_write(nextTile + r * ldc + tileColumns - 1)
                     }
                 }
-                if height == tileRows && width == tileColumns {
+                if nextIsNarrowLast && height == tileRows, let wideEdge {
+                    wideEdge(n - column, depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, bOperand(columnPanel + 1).0,
+                             cTile, ldc, alpha, stepBeta)
+                } else if height == tileRows && width == tileColumns {
                     kernel.function(depth, aPanel, aRowStride, aDepthStride, bPanel, bDepthStride, cTile, ldc,
                                     alpha, stepBeta)
                 } else if (edgeRows || height == tileRows) && (edgeColumns || width == tileColumns) {

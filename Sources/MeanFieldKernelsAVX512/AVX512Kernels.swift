@@ -42,6 +42,32 @@ public enum AVX512Kernels {
         }
     }
 
+    /// C[8×(32 + columns − 32)] for the last two column panels of a product whose last panel is at most
+    /// 16 wide (`columns` in 33…48): B's first 32 columns from `b`, the rest from `b2` (same depth
+    /// stride; `microKernel8RowsThreeVectors`).
+    public static func floatWideEdge(
+        columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int, b: UnsafePointer<Float>,
+        bDepthStride: Int, b2: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel8RowsThreeVectors(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0,
+                                         aDepthStride: $1, b: b, bDepthStride: bDepthStride, b2: b2,
+                                         c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+        }
+    }
+
+    /// The same for the 8×16 `Double` tile (`columns` in 17…24).
+    public static func doubleWideEdge(
+        columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int, b: UnsafePointer<Double>,
+        bDepthStride: Int, b2: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        withPackedStrideSpecialization(rows: 8, aRowStride: aRowStride, aDepthStride: aDepthStride) {
+            microKernel8RowsThreeVectors(SIMD8<Double>.self, FusedMultiplyAdd.self, depth: depth, a: a, aRowStride: $0,
+                                         aDepthStride: $1, b: b, bDepthStride: bDepthStride, b2: b2,
+                                         c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+        }
+    }
+
     /// A ragged tile of an 8×32 `Float` tile (`rows` ≤ 8, `columns` ≤ 32), written to C in place.
     public static func floatEdgeRows(
         rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,

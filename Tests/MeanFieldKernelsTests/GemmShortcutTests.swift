@@ -1,6 +1,7 @@
 // The GEMM driver's shortcuts (SwiftGemm.swift): short products read full-width untransposed B panels
 // in place, and the ragged last row and column panels run the kernel's edge function (in place, A
-// unpacked, partial stores). The results must be bitwise those of the plain packed path, padding
+// unpacked, partial stores), and a last column panel at most half a tile wide runs with the one before it
+// as one wide tile. The results must be bitwise those of the plain packed path, padding
 // included, for every kernel, transpose and thread count.
 import Testing
 @testable import MeanFieldKernels
@@ -18,7 +19,13 @@ struct GemmShortcutTests {
                         GemmCase(m: 142, n: 16, k: 30, alpha: 1.5, beta: 0.5),
                         // The regression-size attention products: ragged column panels of 6 and 21.
                         GemmCase(m: 21, n: 6, k: 336, beta: 1, padding: 2), GemmCase(m: 336, n: 21, k: 6),
-                        GemmCase(m: 21, n: 6, k: 21, nanInC: true)].flatMap { $0.allTransposes() }
+                        GemmCase(m: 21, n: 6, k: 21, nanInC: true),
+                        // Last column panel at most half a tile wide (the wide edge tile: 65 = 32 + 33 on the
+                        // 8×32 Float tile, 40 = 16 + 24 on the 8×16 Double one), also threaded: the last panel
+                        // alone in its task (8×65×1100), and in the deep-product path (8×97×700).
+                        GemmCase(m: 65, n: 65, k: 16, alpha: 0.25), GemmCase(m: 17, n: 40, k: 9, beta: 1, padding: 1),
+                        GemmCase(m: 16, n: 48, k: 5, nanInC: true), GemmCase(m: 9, n: 24, k: 3, alpha: 1.5, beta: -0.5),
+                        GemmCase(m: 8, n: 65, k: 1100, beta: 1), GemmCase(m: 8, n: 97, k: 700)].flatMap { $0.allTransposes() }
 
     func expectSameBits<Scalar: GemmScalar & Sendable>(_ kernel: MicroKernel<Scalar>, _: Scalar.Type) {
         for problem in Self.cases {
@@ -33,7 +40,7 @@ struct GemmShortcutTests {
             }
             let packed = run([], threads: 1)
             #expect(fixture.worstErrorRatio(packed) <= 1, "\(problem)")
-            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .edgeColumns, .all] {
+            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .all] {
                 for threads in [1, 2] {
                     let result = run(shortcuts, threads: threads)
                     let sameBits = result.withUnsafeBytes { r in packed.withUnsafeBytes { p in r.elementsEqual(p) } }

@@ -80,14 +80,17 @@ public struct GemmBenchmarkReport: Codable, Sendable {
 /// Runs and formats the GEMM benchmark.
 public enum GemmBenchmark {
     /// Products a mean-field Transformer makes (65 tokens × batch 128 = 8320 rows, D = 64, MLP 256,
-    /// 4 heads of 16): QKV/out projections, MLP up/down, attention scores (with B as stored, and as the
-    /// engine multiplies them, Q·Kᵀ with the keys transposed) and attention · V.
+    /// 4 heads of 16): QKV/out projections, MLP up/down, attention scores (with B as stored, as the
+    /// engine multiplies them, Q·Kᵀ with the keys transposed, and on an L2-resident batch) and attention · V.
     public static let transformerShapes: [GemmShape] = [
         GemmShape(name: "proj 8320x64*64x64", m: 8320, n: 64, k: 64),
         GemmShape(name: "mlp-up 8320x64*64x256", m: 8320, n: 256, k: 64),
         GemmShape(name: "mlp-down 8320x256*256x64", m: 8320, n: 64, k: 256),
         GemmShape(name: "scores 512x(65x16*16x65)", m: 65, n: 65, k: 16, batch: 512),
         GemmShape(name: "scores-Kt 512x(65x16*(65x16)t)", m: 65, n: 65, k: 16, batch: 512, transposeB: true),
+        // The same products on a working set that stays in L2 (32 × 25 KB): the kernel without the L3
+        // traffic of 512 distinct 17 KB score matrices (benchmarks/RESULTS.md).
+        GemmShape(name: "scores-L2 32x(65x16*16x65)", m: 65, n: 65, k: 16, batch: 32),
         GemmShape(name: "attn-v 512x(65x65*65x16)", m: 65, n: 16, k: 65, batch: 512),
     ]
 

@@ -184,6 +184,67 @@ func microKernel8Rows<V: SIMD, M: MultiplyAddStrategy>(
     storeTileRow(c + 7 * ldc, c70, c71, alpha: alpha, beta: beta, columns: columns)
 }
 
+/// 8 × 3W tile for the last two column panels of a product whose last panel is at most W wide (65
+/// columns = 32 + 33 on the 8×32 Float tile, 40 = 16 + 24 on the 8×16 Double tile): 24 accumulators,
+/// the third vector's B read from `b2` (the next packed panel, or the next columns in place; same depth
+/// stride) with only `columns − 2W` lanes. The same terms in the same order as the two tiles it replaces (so the
+/// same bits), with one set of A broadcasts and one call instead of a two-vector tile plus an
+/// overhead-bound one-vector pass (28% of a cache-resident 65×16·16×65 product). Needs 28 vector
+/// registers: AVX-512 only.
+@inline(__always)
+func microKernel8RowsThreeVectors<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, b2: UnsafePointer<V.Scalar>,
+    c: UnsafeMutablePointer<V.Scalar>, ldc: Int, alpha: V.Scalar, beta: V.Scalar, columns: Int
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V(), c02 = V(), c10 = V(), c11 = V(), c12 = V(), c20 = V(), c21 = V(), c22 = V()
+    var c30 = V(), c31 = V(), c32 = V(), c40 = V(), c41 = V(), c42 = V(), c50 = V(), c51 = V(), c52 = V()
+    var c60 = V(), c61 = V(), c62 = V(), c70 = V(), c71 = V(), c72 = V()
+    let s1 = aRowStride, s2 = 2 * aRowStride, s3 = 3 * aRowStride
+    let thirdColumns = columns - 2 * V.scalarCount
+    var rows0 = a, rows4 = a + 4 * aRowStride  // two base pointers, as in `microKernel8Rows`
+    var bPointer = b, b2Pointer = b2
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer), b1 = loadVector(V.self, bPointer + V.scalarCount)
+        let bLast = loadPanelVector(V.self, b2Pointer, columns: thirdColumns)
+        let a0 = V(repeating: rows0[0])
+        c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01); c02 = M.multiplyAdd(a0, bLast, c02)
+        let a1 = V(repeating: rows0[s1])
+        c10 = M.multiplyAdd(a1, b0, c10); c11 = M.multiplyAdd(a1, b1, c11); c12 = M.multiplyAdd(a1, bLast, c12)
+        let a2 = V(repeating: rows0[s2])
+        c20 = M.multiplyAdd(a2, b0, c20); c21 = M.multiplyAdd(a2, b1, c21); c22 = M.multiplyAdd(a2, bLast, c22)
+        let a3 = V(repeating: rows0[s3])
+        c30 = M.multiplyAdd(a3, b0, c30); c31 = M.multiplyAdd(a3, b1, c31); c32 = M.multiplyAdd(a3, bLast, c32)
+        let a4 = V(repeating: rows4[0])
+        c40 = M.multiplyAdd(a4, b0, c40); c41 = M.multiplyAdd(a4, b1, c41); c42 = M.multiplyAdd(a4, bLast, c42)
+        let a5 = V(repeating: rows4[s1])
+        c50 = M.multiplyAdd(a5, b0, c50); c51 = M.multiplyAdd(a5, b1, c51); c52 = M.multiplyAdd(a5, bLast, c52)
+        let a6 = V(repeating: rows4[s2])
+        c60 = M.multiplyAdd(a6, b0, c60); c61 = M.multiplyAdd(a6, b1, c61); c62 = M.multiplyAdd(a6, bLast, c62)
+        let a7 = V(repeating: rows4[s3])
+        c70 = M.multiplyAdd(a7, b0, c70); c71 = M.multiplyAdd(a7, b1, c71); c72 = M.multiplyAdd(a7, bLast, c72)
+        rows0 = opaque(rows0 + aDepthStride); rows4 = opaque(rows4 + aDepthStride)
+        bPointer += bDepthStride; b2Pointer += bDepthStride
+    }
+    let third = 2 * V.scalarCount
+    storeTileRow(c + 0 * ldc, c00, c01, alpha: alpha, beta: beta)
+    storeTileVector(c + 0 * ldc + third, c02, alpha: alpha, beta: beta, columns: thirdColumns)
+    storeTileRow(c + 1 * ldc, c10, c11, alpha: alpha, beta: beta)
+    storeTileVector(c + 1 * ldc + third, c12, alpha: alpha, beta: beta, columns: thirdColumns)
+    storeTileRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
+    storeTileVector(c + 2 * ldc + third, c22, alpha: alpha, beta: beta, columns: thirdColumns)
+    storeTileRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
+    storeTileVector(c + 3 * ldc + third, c32, alpha: alpha, beta: beta, columns: thirdColumns)
+    storeTileRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
+    storeTileVector(c + 4 * ldc + third, c42, alpha: alpha, beta: beta, columns: thirdColumns)
+    storeTileRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
+    storeTileVector(c + 5 * ldc + third, c52, alpha: alpha, beta: beta, columns: thirdColumns)
+    storeTileRow(c + 6 * ldc, c60, c61, alpha: alpha, beta: beta)
+    storeTileVector(c + 6 * ldc + third, c62, alpha: alpha, beta: beta, columns: thirdColumns)
+    storeTileRow(c + 7 * ldc, c70, c71, alpha: alpha, beta: beta)
+    storeTileVector(c + 7 * ldc + third, c72, alpha: alpha, beta: beta, columns: thirdColumns)
+}
+
 /// 16 × W tile, one vector per row (AVX-512 narrow Float: 16×16 with SIMD16): 16 accumulators, one
 /// B load and 16 broadcasts per step. For products W columns wide, where a two-vector tile would
 /// need half-width vectors (half the FLOPs per instruction). B's layout as above with W columns.
