@@ -27,6 +27,10 @@
 // function computes only those rows and columns, in place in C, reading A in place when A is direct
 // (no packed A panel, no scratch tile; masked stores and loads of C, VectorIntrinsics.h); same order
 // of terms, so again the same bits.
+// Last column panel at most half a tile wide (65 = 32 + 32 + 1 columns of the attention scores): where
+// the kernel has a wide edge function (AVX-512: 8 × 3 vectors), its full-height tiles run together
+// with the panel before it, one set of A broadcasts and one call instead of a full tile plus a
+// one-vector pass; same order of terms, same bits.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -108,6 +112,25 @@ struct GemmShortcuts: OptionSet {
     /// (the kernel's `wideEdgeFunction`, where it has one).
     static let wideEdgeColumns = GemmShortcuts(rawValue: 8)
     static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns]
+}
+
+/// Room for `count` elements of packed operands from the thread's scratch pool (`mf_scratch_acquire`,
+/// 64-byte aligned); give it back with `release()` (a `defer` right after acquiring).
+struct PackingSpace<Scalar> {
+    let pointer: UnsafeMutablePointer<Scalar>
+    private let raw: UnsafeMutableRawPointer, capacity: UInt
+
+    init(count: Int) {
+        var capacity: UInt = 0
+        let byteCount = count * MemoryLayout<Scalar>.stride + 64
+        guard let raw = mf_scratch_acquire(UInt(byteCount), &capacity) else {
+            fatalError("Gemm: cannot allocate \(byteCount) bytes of packing space")
+        }
+        (self.raw, self.capacity) = (raw, capacity)
+        pointer = raw.bindMemory(to: Scalar.self, capacity: count)
+    }
+
+    func release() { mf_scratch_release(raw, capacity) }
 }
 
 /// Runs `body` for 0..<count on the pool when `parallel`, else serially on this thread.
@@ -264,13 +287,9 @@ func swiftGemm<Scalar: GemmScalar>(
         && (totalColumnPanels % taskThreads == 0 || totalColumnPanels >= 4 * taskThreads) {
         let panelsPerTask = (totalColumnPanels + taskThreads - 1) / taskThreads
         let taskStride = panelsPerTask * maxDepth * tileColumns + maxDepth * tileRows
-        var taskCapacity: UInt = 0
-        let taskBytes = taskThreads * taskStride * MemoryLayout<Scalar>.stride + 64
-        guard let taskRaw = mf_scratch_acquire(UInt(taskBytes), &taskCapacity) else {
-            fatalError("Gemm: cannot allocate \(taskBytes) bytes of packing space")
-        }
-        defer { mf_scratch_release(taskRaw, taskCapacity) }
-        let taskBuffers = taskRaw.bindMemory(to: Scalar.self, capacity: taskThreads * taskStride)
+        let space = PackingSpace<Scalar>(count: taskThreads * taskStride)
+        defer { space.release() }
+        let taskBuffers = space.pointer
         Threading.parallelFor(taskThreads) { task in
             let first = totalColumnPanels * task / taskThreads, end = totalColumnPanels * (task + 1) / taskThreads
             let ownB = taskBuffers + task * taskStride, ownA = ownB + panelsPerTask * maxDepth * tileColumns
@@ -288,13 +307,9 @@ func swiftGemm<Scalar: GemmScalar>(
         return
     }
 
-    var capacity: UInt = 0
-    let byteCount = (packedBCount + packedACount) * MemoryLayout<Scalar>.stride + 64
-    guard let raw = mf_scratch_acquire(UInt(byteCount), &capacity) else {
-        fatalError("Gemm: cannot allocate \(byteCount) bytes of packing space")
-    }
-    defer { mf_scratch_release(raw, capacity) }
-    let packedB = raw.bindMemory(to: Scalar.self, capacity: packedBCount + packedACount)
+    let space = PackingSpace<Scalar>(count: packedBCount + packedACount)
+    defer { space.release() }
+    let packedB = space.pointer
     let packedA = packedB + packedBCount
 
     for columnStart in stride(from: 0, to: n, by: kernel.columnBlock) {
