@@ -167,6 +167,12 @@ func swiftGemm<Scalar: GemmScalar>(
     let directB = shortcuts.contains(.directB) && !transposeB && rowPanels <= SwiftGemmTuning.directBMaxRowPanels
     // The wide tile reads both panels with one depth stride: both in place or both packed.
     let wideEdge = shortcuts.contains(.wideEdgeColumns) && (edgeColumns || !directB) ? kernel.wideEdgeFunction : nil
+    // First column of a last panel at most half a tile wide, which the wide tile computes with the panel
+    // before it (nil: no such panel, or no wide tile).
+    let narrowLastColumn: Int? = wideEdge != nil && (1...tileColumns / 2).contains(n % tileColumns) ? n - n % tileColumns : nil
+    /// Whether B's panel at `column` is read in place: direct B, full-width panels, and with the edge
+    /// function's masked loads the ragged one too.
+    func readsBInPlace(column: Int) -> Bool { directB && (n - column >= tileColumns || edgeColumns) }
     let maxDepth = min(kernel.depthBlock, k)
     let maxColumnPanels = (min(kernel.columnBlock, n) + tileColumns - 1) / tileColumns
     let packedBCount = maxColumnPanels * maxDepth * tileColumns
@@ -180,22 +186,20 @@ func swiftGemm<Scalar: GemmScalar>(
                       packedB: UnsafeMutablePointer<Scalar>, firstPackedPanel: Int, packedA: UnsafeMutablePointer<Scalar>) {
         let stepBeta: Scalar = depthStart == 0 ? beta : 1
         let prefetchC = depth >= SwiftGemmTuning.prefetchCMinimumDepth
-        /// The B operand of a column panel: in place (direct; the ragged one with the edge function's
-        /// masked loads), or its packed panel.
+        /// The B operand of a column panel: in place, or its packed panel.
         func bOperand(_ columnPanel: Int) -> (UnsafePointer<Scalar>, Int) {
             let column = columnStart + columnPanel * tileColumns
-            if directB && (n - column >= tileColumns || edgeColumns) { return (b + depthStart * ldb + column, ldb) }
+            if readsBInPlace(column: column) { return (b + depthStart * ldb + column, ldb) }
             return (UnsafePointer(packedB + (columnPanel - firstPackedPanel) * depth * tileColumns), tileColumns)
         }
         for columnPanel in columnPanelRange {
             let column = columnStart + columnPanel * tileColumns
             let width = min(tileColumns, n - column)
             let (bPanel, bDepthStride) = bOperand(columnPanel)
-            // The product's last column panel at most half a tile wide, and in this range with the one
-            // before it: the full-height tiles of both run as one wide tile, at the one before.
-            let nextIsNarrowLast = wideEdge != nil && width == tileColumns && columnPanel + 1 < columnPanelRange.upperBound
-                && n - column - tileColumns <= tileColumns / 2
-            let isMergedLast = wideEdge != nil && columnPanel > columnPanelRange.lowerBound && width <= tileColumns / 2
+            // The narrow last panel, in this range with the one before it: the full-height tiles of both
+            // run as one wide tile, at the one before.
+            let nextIsNarrowLast = column + tileColumns == narrowLastColumn && columnPanel + 1 < columnPanelRange.upperBound
+            let isMergedLast = column == narrowLastColumn && columnPanel > columnPanelRange.lowerBound
             for rowPanel in rowPanelRange {
                 let row = rowPanel * tileRows
                 let height = min(tileRows, m - row)
@@ -263,7 +267,7 @@ func swiftGemm<Scalar: GemmScalar>(
     @inline(__always)
     func packB(panel: Int, columnStart: Int, depthStart: Int, depth: Int, into panelPointer: UnsafeMutablePointer<Scalar>) {
         let firstColumn = columnStart + panel * tileColumns
-        if directB && (n - firstColumn >= tileColumns || edgeColumns) { return }
+        if readsBInPlace(column: firstColumn) { return }
         packBPanel(b, ldb: ldb, transposed: transposeB, depthStart: depthStart, columnStart: firstColumn,
                    depth: depth, width: min(tileColumns, n - firstColumn), panelWidth: tileColumns, into: panelPointer)
     }
