@@ -22,6 +22,9 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Scalar type of the timed steps: float32 or float64 (the limit studies' precision; % of peak then divides by half the measured FP32 peak: the same FMA pipes, half the lanes per vector). Default: float32.")
     var precision: Precision = .float32
 
+    @Option(help: "Fused engine: keep the attention weights for the backward pass, recompute them there (less memory, the same bits), or automatic (keep them up to \(Int(FusedShape.keptAttentionLimit)) scalars, all layers together). Default: automatic.")
+    var attentionWeights: AttentionWeightStorage = .automatic
+
     @Option(help: "Timed steps per case. Default: 20.")
     var repeats: Int = 20
 
@@ -65,19 +68,22 @@ struct TrainBench: ParsableCommand {
             print(GemmBenchmark.header(peak))
             print("\(precision.rawValue) steps; FLOP per step = 3 × forward GEMM FLOPs (TrainStepBenchmark.forwardFLOPs); GFLOP/s and % of "
                   + (precision == .float32 ? "peak" : "FP64 peak (\(String(format: "%.1f", peakPerCore)) GFLOP/s per core = measured FP32 peak / 2)")
-                  + " at the median")
+                  + " at the median; attention weights \(attentionWeights.rawValue)")
             print("size        engine    threads   min ms   median ms   max ms   MFLOP/step   GFLOP/s   % peak   (\(repeats) steps after \(warmup) warm-up)")
         }
         let (_, host) = HostActivity.measure {
             for benchCase in cases {
                 for count in threadCounts {
                     let samples = precision == .float32
-                        ? TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Float.self)
-                        : TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats, as: Double.self)
+                        ? TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats,
+                                                  attentionWeights: attentionWeights, as: Float.self)
+                        : TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats,
+                                                  attentionWeights: attentionWeights, as: Double.self)
                     let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
                     let flops = TrainStepBenchmark.stepFLOPs(benchCase), gflops = flops / (median * 1e6)
                     let fraction = gflops / (peakPerCore * Double(min(count, peak.processors)))
                     rows.append(["size": benchCase.name, "engine": engine.rawValue, "precision": precision.rawValue, "threads": count,
+                                 "attention_weights": attentionWeights.rawValue,
                                  "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
                                  "gflops": gflops, "fraction_of_peak": fraction])
                     if !json {
@@ -101,4 +107,5 @@ struct TrainBench: ParsableCommand {
 }
 
 extension EngineKind: ExpressibleByArgument {}
+extension AttentionWeightStorage: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}

@@ -4,6 +4,7 @@
 import MeanField
 import MeanFieldCore
 import MeanFieldKernels
+@testable import MeanFieldModels
 import Testing
 
 /// A config, its batch shape and whether it should be read out by classification.
@@ -146,4 +147,53 @@ private func resultsAreBitwiseIndependentOfThreadCount(_ testCase: EngineCase) {
     let third = engine.riskAndGradients(store, tokens: tokens, targets: targets)
     #expect(first.risk == second.risk && first.risk == third.risk)
     #expect(first.gradients == second.gradients && first.gradients == third.gradients)
+}
+
+/// Recomputing the attention weights in the backward pass gives the kept weights' bits: every case
+/// above (both head layouts, every score map, temperatures 0.8 and 1.3), in Double and in Float,
+/// and on 1 and 2 threads for the larger cases.
+@Test(arguments: engineCases + threadCases)
+private func recomputedAttentionWeightsGiveTheKeptBits(_ testCase: EngineCase) {
+    func bits<Scalar: TensorScalar>(_ result: (risk: Double, gradients: [Tensor<Scalar>]), _ outputs: Tensor<Scalar>) -> [[UInt64]] {
+        [[result.risk.bitPattern]] + (result.gradients + [outputs]).map { $0.scalars.map { UInt64(Double($0).bitPattern) } }
+    }
+    func run<Scalar: TensorScalar>(_ storage: AttentionWeightStorage, threads: Int, as type: Scalar.Type) -> [[UInt64]] {
+        let (store, tokens, targets) = problem(testCase, as: type)
+        var engine = FusedTransformerEngine<Scalar>(config: testCase.config, attentionWeights: storage)
+        return Threading.withThreadCount(threads) {
+            bits(engine.riskAndGradients(store, tokens: tokens, targets: targets), engine.evaluate(store, tokens: tokens, targets: targets).outputs)
+        }
+    }
+    let kept = run(.kept, threads: 1, as: Double.self)
+    #expect(run(.recomputed, threads: 1, as: Double.self) == kept)
+    #expect(run(.recomputed, threads: 2, as: Double.self) == kept)
+    #expect(run(.recomputed, threads: 2, as: Float.self) == run(.kept, threads: 1, as: Float.self))
+    // The automatic choice keeps these small cases' weights.
+    #expect(run(.automatic, threads: 1, as: Double.self) == kept)
+}
+
+/// Scalars of every buffer a workspace holds (its stored properties, by reflection).
+private func allocatedScalars<T: TensorScalar>(_ workspace: FusedWorkspace<T>) -> Int {
+    Mirror(reflecting: workspace).children.reduce(0) { total, child in
+        if let buffer = child.value as? ScalarBuffer<T> { return total + buffer.count }
+        if let buffers = child.value as? [ScalarBuffer<T>] { return total + buffers.reduce(0) { $0 + $1.count } }
+        return total
+    }
+}
+
+/// The automatic storage keeps the weights up to the limit and recomputes them beyond it, and the
+/// memory plan (what the memory check refuses configs by) is what the workspace allocates.
+@Test func automaticAttentionStorageFollowsTheLimit() {
+    let vit = TransformerConfig(dimension: 64, heads: 4, ffnUnits: 256, layers: 4, attention: .factored, headDimension: 16,
+                                preNorm: true, readout: .classification, classes: 10)
+    let regression = TransformerConfig(dimension: 6, heads: 16, ffnUnits: 16, layers: 8)
+    let small = FusedShape(config: vit, batch: 128, tokens: 65)                  // 4·128·4·65² = 8.7M scalars kept
+    let large = FusedShape(config: vit, batch: 128, tokens: 257)                 // 4·128·4·257² = 135M > 2²⁶
+    let merged = FusedShape(config: regression, batch: 4096, tokens: 41)         // 8·4096·16·41² = 881M
+    #expect(!small.recomputesAttentionWeights && large.recomputesAttentionWeights && merged.recomputesAttentionWeights)
+    for (shape, weights) in [(small, 4 * 128 * 4 * 65 * 65), (large, 128 * 257 * 257), (merged, 4096 * 16 * 41 * 41)] {
+        let workspace = FusedWorkspace<Float>(shape)
+        #expect(workspace.weights.reduce(0) { $0 + $1.count } == weights)
+        #expect(Double(allocatedScalars(workspace)) == FusedShape.workspaceScalars(shape.config, batch: shape.batch, tokens: shape.tokens))
+    }
 }

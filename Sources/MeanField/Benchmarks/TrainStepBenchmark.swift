@@ -70,11 +70,11 @@ public enum TrainStepBenchmark {
     /// Milliseconds per step (risk + gradients + Euler update) in `Scalar` (Float or Double) on
     /// `threads` threads, one value per repeat, sorted, after `warmup` untimed steps.
     public static func time<Scalar: TensorScalar>(_ benchCase: Case, kind: EngineKind, threads: Int, warmup: Int, repeats: Int,
-                                                  as _: Scalar.Type = Float.self) -> [Double] {
+                                                  attentionWeights: AttentionWeightStorage = .automatic, as _: Scalar.Type = Float.self) -> [Double] {
         let original = Threading.threadCount
         defer { Threading.threadCount = original }
         Threading.threadCount = min(threads, Threading.processorCount)
-        var engine: AnyTransformerEngine<Scalar> = makeEngine(config: benchCase.config, kind: kind)
+        var engine: AnyTransformerEngine<Scalar> = makeEngine(config: benchCase.config, kind: kind, attentionWeights: attentionWeights)
         var store: ParameterStore<Scalar> = MeanFieldTransformer(config: benchCase.config).initialParameters(seed: 0)
         let (tokens, targets) = batch(benchCase, as: Scalar.self)
         let flow = GradientFlow(learningRate: benchCase.learningRate, weightDecay: benchCase.weightDecay)

@@ -29,12 +29,14 @@ public struct AnyTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
         }
     }
 
-    /// `particles`: this rank's share of a particle-parallel run (the fused engine only).
-    public init(config: TransformerConfig, kind: EngineKind = .fused, particles: ParticleShare? = nil) {
+    /// `particles`: this rank's share of a particle-parallel run; `attentionWeights`: where the
+    /// attention weights wait for the backward pass (both: the fused engine only).
+    public init(config: TransformerConfig, kind: EngineKind = .fused, particles: ParticleShare? = nil,
+                attentionWeights: AttentionWeightStorage = .automatic) {
         precondition(particles == nil || kind == .fused, "AnyTransformerEngine: only the fused engine splits particles over processes")
         self.kind = kind
         switch kind {
-        case .fused: storage = .fused(FusedTransformerEngine(config: config, particles: particles))
+        case .fused: storage = .fused(FusedTransformerEngine(config: config, particles: particles, attentionWeights: attentionWeights))
         case .autodiff: storage = .autodiff(AutodiffEngine(config: config))
         }
     }
@@ -84,6 +86,7 @@ public struct AnyTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
 }
 
 /// The engine of `kind` for `config` (``EngineKind/fused`` unless a check needs the reference).
-public func makeEngine<Scalar: TensorScalar>(config: TransformerConfig, kind: EngineKind = .fused, as _: Scalar.Type = Scalar.self) -> AnyTransformerEngine<Scalar> {
-    AnyTransformerEngine(config: config, kind: kind)
+public func makeEngine<Scalar: TensorScalar>(config: TransformerConfig, kind: EngineKind = .fused, attentionWeights: AttentionWeightStorage = .automatic,
+                                             as _: Scalar.Type = Scalar.self) -> AnyTransformerEngine<Scalar> {
+    AnyTransformerEngine(config: config, kind: kind, attentionWeights: attentionWeights)
 }

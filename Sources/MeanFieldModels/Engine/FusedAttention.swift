@@ -13,6 +13,8 @@
 //   T = scale·Qv_j·Kv_jᵀ,  Z_j = A·Vv_j  per (b, j);   out += (step/M)·Z·Ocatᵀ  one GEMM
 // Sequences run in parallel (each writes only its own rows); heads run in order inside a sequence,
 // so every sum over heads has a fixed order. Sums over the batch happen inside single GEMMs.
+// The attention weights A come from one function per layout (mergedWeights, factoredWeights); the
+// backward pass reads them back, or calls it again when they were not kept (AttentionWeightStorage).
 import MeanFieldCore
 import MeanFieldKernels
 
@@ -31,10 +33,10 @@ enum FusedAttention {
     static func forwardMerged<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
         let shape = w.shape, config = shape.config
         let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens, MD = M * D
-        let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
+        let step = T(config.residualStep)
         let U = w.blockInput(block), next = w.streams[block + 1].pointer
         let Y = w.projections[layer].pointer, V = Y + R * MD, values = w.headMajorValues[layer].pointer
-        let Wcat = w.projectionWeights[layer].pointer, A = w.weights[layer].pointer
+        let Wcat = w.projectionWeights[layer].pointer
 
         FusedKernels.gemm(false, true, R, MD, D, 1, U, D, Wcat, D, 0, Y, MD)
         FusedKernels.gemm(false, true, R, MD, D, 1, U, D, Wcat + MD * D, D, 0, V, MD)
@@ -43,9 +45,8 @@ enum FusedAttention {
             // V_b [i, (j, p)] → head-major [(j, i), p].
             let Vb = V + b * n * MD, valuesB = values + b * M * n * D
             FusedKernels.headMajor(Vb, valuesB, tokens: n, heads: M, width: D, toHeadMajor: true)
-            let weights = A + b * n * M * n                                       // [(q, j), i]
-            FusedKernels.gemm(false, true, n * M, n, D, scale, Y + b * n * MD, D, U + b * n * D, D, 0, weights, n)
-            FusedKernels.scoreMapForward(map, weights, rowCount: n * M, tokens: n)
+            let weights = w.attentionWeights(layer: layer, sequence: b, head: 0)  // [(q, j), i]
+            mergedWeights(w, layer: layer, block: block, sequence: b, into: weights)
             FusedKernels.gemm(false, false, n, D, M * n, step / T(shape.headDivisor), weights, M * n, valuesB, D, 1, next + b * n * D, D)
         }
     }
@@ -55,11 +56,12 @@ enum FusedAttention {
         let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens, MD = M * D
         let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
         let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
-        let Y = w.projections[layer].pointer, values = w.headMajorValues[layer].pointer, A = w.weights[layer].pointer
+        let Y = w.projections[layer].pointer, values = w.headMajorValues[layer].pointer
         let dY = w.projectionGradient.pointer, dV = dY + R * MD, dValues = w.headMajorGradient.pointer
         let Wcat = w.projectionWeights[layer].pointer, dWcat = w.projectionWeightGradients[layer].pointer
         Threading.parallelFor(shape.batch) { b in
-            let weights = A + b * n * M * n, dWeights = w.weightGradient.pointer + b * n * M * n
+            let weights = w.attentionWeights(layer: layer, sequence: b, head: 0), dWeights = w.weightGradient.pointer + b * n * M * n
+            if shape.recomputesAttentionWeights { mergedWeights(w, layer: layer, block: block, sequence: b, into: weights) }
             let Gb = G + b * n * D, Ub = U + b * n * D
             let valuesB = values + b * M * n * D, dValuesB = dValues + b * M * n * D
             // out_b = (step/M)·A_b·V_b: dA_b = (step/M)·G_b·V_bᵀ, dV_b = (step/M)·A_bᵀ·G_b.
@@ -85,9 +87,9 @@ enum FusedAttention {
         let shape = w.shape, config = shape.config
         let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens
         let width = shape.headWidth, pw = shape.projectionWidth
-        let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
+        let step = T(config.residualStep)
         let U = w.blockInput(block), next = w.streams[block + 1].pointer
-        let P = w.projections[layer].pointer, A = w.weights[layer].pointer
+        let P = w.projections[layer].pointer
         let Z = w.headOutputs[layer].pointer, zWidth = shape.headOutputWidth
 
         FusedKernels.gemm(false, true, R, pw, D, 1, U, D, w.projectionWeights[layer].pointer, D, 0, P, pw)
@@ -95,10 +97,9 @@ enum FusedAttention {
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw
             for j in 0..<M {
-                let weights = A + (b * M + j) * n * n
-                let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
-                FusedKernels.gemm(false, true, n, n, width, scale, queries, pw, keys, pw, 0, weights, n)
-                FusedKernels.scoreMapForward(map, weights, rowCount: n, tokens: n)
+                let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
+                factoredWeights(w, layer: layer, sequence: b, head: j, into: weights)
+                let values = Pb + 2 * M * width + j * width
                 FusedKernels.gemm(false, false, n, width, n, 1, weights, n, values, pw, 0, Z + b * n * zWidth + j * width, zWidth)
             }
         }
@@ -111,7 +112,7 @@ enum FusedAttention {
         let width = shape.headWidth, pw = shape.projectionWidth
         let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
         let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
-        let P = w.projections[layer].pointer, A = w.weights[layer].pointer
+        let P = w.projections[layer].pointer
         let dP = w.projectionGradient.pointer, dWeightsAll = w.weightGradient.pointer
         let Z = w.headOutputs[layer].pointer, dZ = w.headOutputGradient.pointer, zWidth = shape.headOutputWidth
         // out = (step/M)·Z·Ocatᵀ: dOcat = (step/M)·Gᵀ·Z, dZ = (step/M)·G·Ocat.
@@ -120,7 +121,8 @@ enum FusedAttention {
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw, dPb = dP + b * n * pw, dWeights = dWeightsAll + b * n * n
             for j in 0..<M {
-                let weights = A + (b * M + j) * n * n
+                let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
+                if shape.recomputesAttentionWeights { factoredWeights(w, layer: layer, sequence: b, head: j, into: weights) }
                 let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
                 let dZbj = dZ + b * n * zWidth + j * width
                 // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
@@ -136,5 +138,26 @@ enum FusedAttention {
         // P = U·Wcatᵀ: dWcat = dPᵀ·U (sum over the batch inside one GEMM), dU = dP·Wcat.
         FusedKernels.gemm(true, false, pw, D, R, 1, dP, pw, U, D, 0, w.projectionWeightGradients[layer].pointer, D)
         FusedKernels.gemm(false, false, R, D, pw, 1, dP, pw, w.projectionWeights[layer].pointer, D, 0, dU, D)
+    }
+
+    /// The attention weights of sequence b, all heads (merged): A_b = map(scale·Y_b·U_bᵀ) `[(q, j), i]`,
+    /// the same bits in the forward pass and in the backward pass's recomputation.
+    static func mergedWeights<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int, sequence b: Int, into weights: UnsafeMutablePointer<T>) {
+        let shape = w.shape, config = shape.config
+        let D = shape.dimension, M = shape.heads, n = shape.tokens, MD = M * D
+        let Y = w.projections[layer].pointer, U = w.blockInput(block)
+        FusedKernels.gemm(false, true, n * M, n, D, T(config.scoreScale), Y + b * n * MD, D, U + b * n * D, D, 0, weights, n)
+        FusedKernels.scoreMapForward(config.scoreMap, weights, rowCount: n * M, tokens: n)
+    }
+
+    /// The attention weights of sequence b, head j (factored): A = map(scale·Qv_j·Kv_jᵀ) `[q, i]`,
+    /// the same bits in the forward pass and in the backward pass's recomputation.
+    static func factoredWeights<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, sequence b: Int, head j: Int, into weights: UnsafeMutablePointer<T>) {
+        let shape = w.shape, config = shape.config
+        let n = shape.tokens, width = shape.headWidth, pw = shape.projectionWidth
+        let Pb = w.projections[layer].pointer + b * n * pw
+        let queries = Pb + j * width, keys = Pb + shape.heads * width + j * width
+        FusedKernels.gemm(false, true, n, n, width, T(config.scoreScale), queries, pw, keys, pw, 0, weights, n)
+        FusedKernels.scoreMapForward(config.scoreMap, weights, rowCount: n, tokens: n)
     }
 }

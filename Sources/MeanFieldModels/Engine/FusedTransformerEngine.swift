@@ -23,9 +23,11 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
     public let config: TransformerConfig
     /// This rank's share of the particles, nil when the engine computes them all.
     public let particles: ParticleShare?
+    /// Where the attention weights wait for the backward pass (kept, or recomputed there).
+    public let attentionWeights: AttentionWeightStorage
     private var workspace: FusedWorkspace<Scalar>?
 
-    public init(config: TransformerConfig, particles: ParticleShare? = nil) {
+    public init(config: TransformerConfig, particles: ParticleShare? = nil, attentionWeights: AttentionWeightStorage = .automatic) {
         precondition(config.heads > 0 && config.layers > 0 && config.dimension > 0,
                      "FusedTransformerEngine: needs D, M and L ≥ 1, got \(config)")
         precondition(!config.readout.isClassification || config.classes > 0,
@@ -33,6 +35,7 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
         precondition(particles == nil || particles!.model == config, "FusedTransformerEngine: the particle share is of another model")
         self.config = config
         self.particles = particles
+        self.attentionWeights = attentionWeights
     }
 
     public mutating func riskAndGradients(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>, targets: Targets<Scalar>) -> (risk: Double, gradients: [Tensor<Scalar>]) {
@@ -69,7 +72,7 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
     private mutating func prepare(_ store: ParameterStore<Scalar>, tokens: Tensor<Scalar>) -> FusedWorkspace<Scalar> {
         precondition(tokens.rank == 3 && tokens.shape[1] == config.dimension,
                      "FusedTransformerEngine: tokens must be [batch, \(config.dimension), tokens], got \(tokens.shape)")
-        let shape = FusedShape(config: config, batch: tokens.shape[0], tokens: tokens.shape[2], share: particles)
+        let shape = FusedShape(config: config, batch: tokens.shape[0], tokens: tokens.shape[2], share: particles, attentionWeights: attentionWeights)
         if workspace == nil || workspace!.shape != shape || !isKnownUniquelyReferenced(&workspace!) {
             workspace = FusedWorkspace(shape)
         }

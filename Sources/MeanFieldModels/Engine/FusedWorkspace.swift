@@ -18,10 +18,28 @@ package struct FusedShape: Equatable {
     /// Whether a block writes only its particles' part of the update (particle-parallel: the ranks'
     /// parts are summed and the stream added after the block) instead of stream + update.
     let partialBlocks: Bool
+    /// Whether the backward pass recomputes the attention weights (the same bits) instead of reading
+    /// back the ones the forward pass kept per layer (``AttentionWeightStorage``).
+    let recomputesAttentionWeights: Bool
 
-    init(config: TransformerConfig, batch: Int, tokens: Int, share: ParticleShare? = nil) {
+    init(config: TransformerConfig, batch: Int, tokens: Int, share: ParticleShare? = nil, attentionWeights: AttentionWeightStorage = .automatic) {
         (self.config, self.batch, self.tokens) = (share?.localModel ?? config, batch, tokens)
         (headDivisor, unitDivisor, partialBlocks) = (config.headDivisor, config.unitDivisor, share != nil)
+        switch attentionWeights {
+        case .kept: recomputesAttentionWeights = false
+        case .recomputed: recomputesAttentionWeights = true
+        case .automatic: recomputesAttentionWeights = Self.keptAttentionScalars(self.config, batch: batch, tokens: tokens) > Self.keptAttentionLimit
+        }
+    }
+
+    /// ``AttentionWeightStorage/automatic`` keeps the attention weights up to this many scalars
+    /// (256 MiB in Float): recomputing them costs time (benchmarks/RESULTS.md, "Attention weights
+    /// kept or recomputed"), keeping them grows as L·B·M·n².
+    package static let keptAttentionLimit = Double(1 << 26)
+
+    /// Scalars of the attention weights kept for the backward pass: L·B·M·n² (in Double: no overflow).
+    static func keptAttentionScalars(_ config: TransformerConfig, batch: Int, tokens: Int) -> Double {
+        Double(config.layers) * Double(batch) * Double(config.heads) * Double(tokens) * Double(tokens)
     }
 
     var dimension: Int { config.dimension }
@@ -67,10 +85,13 @@ final class FusedWorkspace<T: TensorScalar> {
     let normed: [ScalarBuffer<T>]
     let inverseStd: [ScalarBuffer<T>]
     /// Per layer: projections P `[R, projectionWidth]` (merged: Y = U·W_KQᵀ `[R, M·D]`, then V = U·W_OVᵀ
-    /// `[R, M·D]`; factored: [Qv | Kv | Vv] per row), attention weights (merged `[B, n, M, n]`, rows
-    /// (query, head); factored `[B, M, n, n]`), one row per query,
-    /// head outputs Z `[R, M·d_h]` (factored only).
+    /// `[R, M·D]`; factored: [Qv | Kv | Vv] per row), head outputs Z `[R, M·d_h]` (factored only).
     let projections: [ScalarBuffer<T>]
+    /// Attention weights, one row per query (merged `[n, M, n]` per sequence, rows (query, head);
+    /// factored `[n, n]` per (sequence, head)): per layer `[B, …]` for all heads, kept from the forward
+    /// pass for the backward; or, when ``FusedShape/recomputesAttentionWeights``, one buffer shared by
+    /// all layers with one slot per sequence (merged: all heads; factored: the current head), which
+    /// the backward pass refills (``attentionWeights(layer:sequence:head:)``).
     let weights: [ScalarBuffer<T>]
     let headOutputs: [ScalarBuffer<T>]
     /// Per layer (merged only): the values W_OV,j·u head-major, `[B, M, n, D]`.
@@ -117,7 +138,8 @@ final class FusedWorkspace<T: TensorScalar> {
         normed = buffers(pre ? blocks : 0, R * D)
         inverseStd = buffers(pre ? blocks : 0, R)
         projections = buffers(layers, R * shape.projectionWidth)
-        weights = buffers(layers, shape.batch * M * n * n)
+        weights = shape.recomputesAttentionWeights
+            ? buffers(1, shape.batch * (factored ? 1 : M) * n * n) : buffers(layers, shape.batch * M * n * n)
         headOutputs = buffers(factored ? layers : 0, R * shape.headOutputWidth)
         headMajorValues = buffers(factored ? 0 : layers, R * M * D)
         preActivations = buffers(units > 0 ? layers : 0, R * units)
@@ -163,6 +185,14 @@ final class FusedWorkspace<T: TensorScalar> {
         }
     }
 
+    /// Where the attention weights of sequence `b` (merged: all heads, `head` ignored; factored: head
+    /// `head`) live while layer `layer` uses them.
+    func attentionWeights(layer: Int, sequence b: Int, head: Int) -> UnsafeMutablePointer<T> {
+        let n = shape.tokens, M = shape.heads, factored = shape.config.attention == .factored
+        if shape.recomputesAttentionWeights { return weights[0].pointer + b * (factored ? 1 : M) * n * n }
+        return weights[layer].pointer + (b * M + (factored ? head : 0)) * n * n
+    }
+
     /// The tensor a block reads: its layer-normalised input (pre-norm) or the stream itself.
     func blockInput(_ block: Int) -> UnsafeMutablePointer<T> {
         shape.config.preNorm ? normed[block].pointer : streams[block].pointer
@@ -171,7 +201,8 @@ final class FusedWorkspace<T: TensorScalar> {
 
 extension FusedShape {
     /// Scalars of the buffers ``FusedWorkspace`` allocates for `config` and a batch of `batch`
-    /// sequences of `tokens` tokens (keep in step with `FusedWorkspace.init`).
+    /// sequences of `tokens` tokens with ``AttentionWeightStorage/automatic`` (keep in step with
+    /// `FusedWorkspace.init`).
     package static func workspaceScalars(_ config: TransformerConfig, batch: Int, tokens: Int) -> Double {
         // In Double from the sizes (FusedShape's Int products could pass Int.max for absurd sizes).
         let n = Double(tokens), B = Double(batch), R = B * n, D = Double(config.dimension), M = Double(config.heads)
@@ -179,10 +210,13 @@ extension FusedShape {
         let factored = config.attention == .factored, headDimension = Double(config.headDimension)
         let projection = factored ? 3 * M * headDimension : 2 * M * D, headOutput = M * headDimension
         let hasUnits = config.ffnUnits > 0 ? 1.0 : 0.0
-        var perLayer = R * projection + B * M * n * n          // projections, attention weights
+        // Attention weights: per layer, or one slot per sequence (all heads merged, one head factored).
+        let recomputes = keptAttentionScalars(config, batch: batch, tokens: tokens) > keptAttentionLimit
+        var perLayer = R * projection + (recomputes ? 0 : B * M * n * n)   // projections, kept weights
         perLayer += factored ? R * headOutput : R * M * D       // head outputs or head-major values
         perLayer += hasUnits * 2 * R * units                    // pre-activations, activations
-        var total = (blocks + 1) * R * D + (config.preNorm ? blocks * R * D : 0) + layers * perLayer
+        var total = (blocks + 1) * R * D + (config.preNorm ? blocks * R * (D + 1) : 0) + layers * perLayer   // streams, normed, 1/σ
+        total += recomputes ? B * (factored ? 1 : M) * n * n : 0
         // Backward scratch shared by the layers.
         total += 3 * R * D + R * projection + B * (factored ? 1 : M) * n * n + (factored ? R * headOutput : R * M * D) + R * units
         // Packed parameters and their gradients.
