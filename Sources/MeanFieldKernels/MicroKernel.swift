@@ -45,6 +45,12 @@ struct MicroKernel<Scalar> {
     typealias WideEdgeFunction = (Int, Int, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>,
                                   UnsafeMutablePointer<Scalar>, Int, Scalar, Scalar) -> Void
     var wideEdgeFunction: WideEdgeFunction? = nil
+    /// (columns, depth, a, aDepthStride, bPairs, c, ldc, alpha, beta): a full-height tile of a product
+    /// at most `self.columns / 2` wide whose A rows are adjacent (A transposed, in place), two rows per
+    /// vector, B as a row-pair panel (SwiftGemmRowPairs.swift); nil where there is none.
+    typealias RowPairFunction = (Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int,
+                                 Scalar, Scalar) -> Void
+    var rowPairFunction: RowPairFunction? = nil
 }
 
 /// The scalar types the GEMM supports (Float, Double).
@@ -94,7 +100,7 @@ extension Float {
         if level == .avx512 {
             return MicroKernel(level: .avx512, rows: 16, columns: 16, depthBlock: 256, rowBlock: 192,
                                columnBlock: 4096, function: AVX512Kernels.floatNarrowMicroKernel,
-                               edgeFunction: AVX512Kernels.floatNarrowEdgeRows)
+                               edgeFunction: AVX512Kernels.floatNarrowEdgeRows, rowPairFunction: AVX512Kernels.floatRowPairTile)
         }
         #endif
         return nil

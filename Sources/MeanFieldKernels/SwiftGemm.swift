@@ -111,7 +111,10 @@ struct GemmShortcuts: OptionSet {
     /// Compute the last two column panels in one wider tile when the last is at most half a tile wide
     /// (the kernel's `wideEdgeFunction`, where it has one).
     static let wideEdgeColumns = GemmShortcuts(rawValue: 8)
-    static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns]
+    /// Products at most half a tile wide with A transposed: two rows of C per vector (the kernel's
+    /// `rowPairFunction`, where it has one; SwiftGemmRowPairs.swift).
+    static let rowPairs = GemmShortcuts(rawValue: 16)
+    static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs]
 }
 
 /// Room for `count` elements of packed operands from the thread's scratch pool (`mf_scratch_acquire`,
@@ -159,6 +162,15 @@ func swiftGemm<Scalar: GemmScalar>(
     let tileRows = kernel.rows, tileColumns = kernel.columns
     let flops = 2 * m * n * k
     let threaded = threads > 1 && flops >= SwiftGemmTuning.parallelFlopThreshold && !Threading.isInsideParallelLoop
+    if shortcuts.contains(.rowPairs), transposeA, 2 * n <= tileColumns, m >= tileRows, let rowPairs = kernel.rowPairFunction {
+        let pairedRows = m / tileRows * tileRows
+        rowPairProduct(rowPairs, transposeB: transposeB, m: pairedRows, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                       beta: beta, c: c, ldc: ldc, kernel: kernel, threads: threaded ? threads : 1)
+        // The last m mod MR rows: the usual path (the edge function), the same sums.
+        swiftGemm(transposeA: true, transposeB: transposeB, m: m - pairedRows, n: n, k: k, alpha: alpha, a: a + pairedRows, lda: lda,
+                  b: b, ldb: ldb, beta: beta, c: c + pairedRows * ldc, ldc: ldc, kernel: kernel, threads: threads, shortcuts: shortcuts)
+        return
+    }
     let taskThreads = threaded ? threads : 1
     let directA = n <= SwiftGemmTuning.directAMaxColumns
     let rowPanels = (m + tileRows - 1) / tileRows

@@ -3,6 +3,8 @@
 
 /// Micro-kernels for CPUs with AVX-512: 8 × 32 `Float` tiles (16 `SIMD16<Float>` accumulators) and
 /// 8 × 16 `Double` tiles (16 `SIMD8<Double>` accumulators). Operand layout: `MicroKernelBodies.swift`.
+import CMeanFieldSupport
+
 public enum AVX512Kernels {
     /// C[8×32] ← alpha · A[8×depth] · B[depth×32] + beta · C.
     public static func floatMicroKernel(
@@ -66,6 +68,48 @@ public enum AVX512Kernels {
                                          aDepthStride: $1, b: b, bDepthStride: bDepthStride, b2: b2,
                                          c: c, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
         }
+    }
+
+    /// C[16×columns] ← alpha · A[16×depth] · B[depth×columns] + beta · C for `Float` products at most 8
+    /// columns wide whose A has its rows next to each other (A transposed, read in place with depth
+    /// stride `aDepthStride`), B given as a row-pair panel (`depth` rows of 16: lanes 2j and 2j + 1
+    /// hold B[p, j], zeros past `columns`; SwiftGemmRowPairs.swift packs it). Two rows share one
+    /// vector: lane 2j + h of accumulator i holds C[2i + h, j], so a step is one B load, 8 two-row
+    /// broadcasts of A and 8 FMAs, where the 16×16 tile spends 16 FMAs on 6 of 16 lanes (the
+    /// regression-size D = 6 products). Each element is the same FMA chain over p = 0, 1, … and the
+    /// same store expression as in the 16×16 tile: the same bits.
+    public static func floatRowPairTile(
+        columns: Int, depth: Int, a: UnsafePointer<Float>, aDepthStride: Int, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        typealias V = SIMD16<Float>
+        /// Rows `row`, `row + 1` of A at this step in every lane pair (one 64-bit broadcast).
+        @inline(__always) func rowPair(_ pointer: UnsafePointer<Float>, _ row: Int) -> V {
+            unsafeBitCast(SIMD8<UInt64>(repeating: UnsafeRawPointer(pointer + row).loadUnaligned(as: UInt64.self)), to: V.self)
+        }
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
+        var aPointer = a, bPointer = b
+        for _ in 0..<depth {
+            let b0 = UnsafeRawPointer(bPointer).loadUnaligned(as: V.self)
+            c0 = c0.addingProduct(rowPair(aPointer, 0), b0)
+            c1 = c1.addingProduct(rowPair(aPointer, 2), b0)
+            c2 = c2.addingProduct(rowPair(aPointer, 4), b0)
+            c3 = c3.addingProduct(rowPair(aPointer, 6), b0)
+            c4 = c4.addingProduct(rowPair(aPointer, 8), b0)
+            c5 = c5.addingProduct(rowPair(aPointer, 10), b0)
+            c6 = c6.addingProduct(rowPair(aPointer, 12), b0)
+            c7 = c7.addingProduct(rowPair(aPointer, 14), b0)
+            aPointer = opaque(aPointer + aDepthStride)
+            bPointer += 16
+        }
+        // Even lanes (the first row of the pair) to lanes 0–7, odd lanes to 8–15.
+        let split = SIMD16<Int32>(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15)
+        @inline(__always) func store(_ accumulator: V, _ row: Int) {
+            let rows = mf_permute_f32x16(accumulator, split)
+            storeTileVector(c + row * ldc, rows.lowHalf, alpha: alpha, beta: beta, columns: columns)
+            storeTileVector(c + (row + 1) * ldc, rows.highHalf, alpha: alpha, beta: beta, columns: columns)
+        }
+        store(c0, 0); store(c1, 2); store(c2, 4); store(c3, 6); store(c4, 8); store(c5, 10); store(c6, 12); store(c7, 14)
     }
 
     /// A ragged tile of an 8×32 `Float` tile (`rows` ≤ 8, `columns` ≤ 32), written to C in place.

@@ -1,7 +1,7 @@
 // The GEMM driver's shortcuts (SwiftGemm.swift): short products read full-width untransposed B panels
 // in place, and the ragged last row and column panels run the kernel's edge function (in place, A
-// unpacked, partial stores), and a last column panel at most half a tile wide runs with the one before it
-// as one wide tile. The results must be bitwise those of the plain packed path, padding
+// unpacked, partial stores), a last column panel at most half a tile wide runs with the one before it
+// as one wide tile, and products at most half a tile wide with A transposed run two rows per vector. The results must be bitwise those of the plain packed path, padding
 // included, for every kernel, transpose and thread count.
 import Testing
 @testable import MeanFieldKernels
@@ -25,7 +25,14 @@ struct GemmShortcutTests {
                         // alone in its task (8×65×1100), and in the deep-product path (8×97×700).
                         GemmCase(m: 65, n: 65, k: 16, alpha: 0.25), GemmCase(m: 17, n: 40, k: 9, beta: 1, padding: 1),
                         GemmCase(m: 16, n: 48, k: 5, nanInC: true), GemmCase(m: 9, n: 24, k: 3, alpha: 1.5, beta: -0.5),
-                        GemmCase(m: 8, n: 65, k: 1100, beta: 1), GemmCase(m: 8, n: 97, k: 700)].flatMap { $0.allTransposes() }
+                        GemmCase(m: 8, n: 65, k: 1100, beta: 1), GemmCase(m: 8, n: 97, k: 700),
+                        // At most 8 columns with A transposed: two rows per vector on the AVX-512 narrow tile
+                        // (the regression-size dV_b = A_bᵀ·G_b, 336×6 from 21; weight gradients over many
+                        // rows, threaded and over three depth blocks: 128×6 from 700), with ragged rows after
+                        // the paired tiles (37 = 32 + 5), one column, NaN in C.
+                        GemmCase(m: 336, n: 6, k: 21), GemmCase(m: 128, n: 6, k: 700, beta: 1, padding: 1),
+                        GemmCase(m: 37, n: 8, k: 5, alpha: 0.5, beta: -1, padding: 2), GemmCase(m: 16, n: 1, k: 3, nanInC: true),
+                        GemmCase(m: 48, n: 7, k: 300, alpha: 2)].flatMap { $0.allTransposes() }
 
     func expectSameBits<Scalar: GemmScalar & Sendable>(_ kernel: MicroKernel<Scalar>, _: Scalar.Type) {
         for problem in Self.cases {
@@ -40,7 +47,7 @@ struct GemmShortcutTests {
             }
             let packed = run([], threads: 1)
             #expect(fixture.worstErrorRatio(packed) <= 1, "\(problem)")
-            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .all] {
+            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs, .all] {
                 for threads in [1, 2] {
                     let result = run(shortcuts, threads: threads)
                     let sameBits = result.withUnsafeBytes { r in packed.withUnsafeBytes { p in r.elementsEqual(p) } }
