@@ -31,6 +31,9 @@
 // the kernel has a wide edge function (AVX-512: 8 × 3 vectors), its full-height tiles run together
 // with the panel before it, one set of A broadcasts and one call instead of a full tile plus a
 // one-vector pass; same order of terms, same bits.
+// At most half a tile wide with A transposed (the regression-size D = 6 products): where the kernel
+// has a row-pair function (AVX-512 Float), two rows of C per vector (SwiftGemmRowPairs.swift), then
+// the usual path for the last m mod MR rows; same order of terms, same bits.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
