@@ -40,9 +40,9 @@ public enum Elementwise {
     public static func reluMask<S: ElementwiseScalar>(_ g: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, count: Int) {
         S.dispatch(level).reluMask(g, x, count)
     }
-    public static func addColumnSums<S: ElementwiseScalar>(_ matrix: UnsafePointer<S>, rows: Int, stride: Int, count: Int,
-                                                        to sums: UnsafeMutablePointer<S>) {
-        S.dispatch(level).addColumnSums(matrix, rows, stride, count, sums)
+    public static func columnSums<S: ElementwiseScalar>(_ matrix: UnsafePointer<S>, rows: Int, stride: Int, count: Int,
+                                                        into sums: UnsafeMutablePointer<S>) {
+        S.dispatch(level).columnSums(matrix, rows, stride, count, sums)
     }
     public static func headMajor<S: ElementwiseScalar>(_ source: UnsafePointer<S>, _ target: UnsafeMutablePointer<S>, tokens: Int,
                                                        heads: Int, width: Int, toHeadMajor: Bool) {
@@ -58,7 +58,7 @@ public struct ElementwiseTable<S> {
     let layerNormBackward: (UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>, UnsafeMutablePointer<S>, Int, Int) -> Void
     let biasRelu: (UnsafeMutablePointer<S>, UnsafePointer<S>, UnsafeMutablePointer<S>, Int, Int) -> Void
     let reluMask: (UnsafeMutablePointer<S>, UnsafePointer<S>, Int) -> Void
-    let addColumnSums: (UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<S>) -> Void
+    let columnSums: (UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<S>) -> Void
     let headMajor: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int, Int, Int, Bool) -> Void
 }
 
@@ -75,7 +75,7 @@ extension Float: ElementwiseScalar {
             typealias K = MeanFieldKernelsAVX512.ElementwiseKernels
             return ElementwiseTable(softmaxRows: K.softmaxRows, softmaxBackward: K.softmaxBackward,
                                     layerNormForward: K.layerNormForward, layerNormBackward: K.layerNormBackward,
-                                    biasRelu: K.biasRelu, reluMask: K.reluMask, addColumnSums: K.addColumnSums, headMajor: K.headMajor)
+                                    biasRelu: K.biasRelu, reluMask: K.reluMask, columnSums: K.columnSums, headMajor: K.headMajor)
             #else
             fallthrough
             #endif
@@ -84,7 +84,7 @@ extension Float: ElementwiseScalar {
             typealias K = MeanFieldKernelsAVX2.ElementwiseKernels
             return ElementwiseTable(softmaxRows: K.softmaxRows, softmaxBackward: K.softmaxBackward,
                                     layerNormForward: K.layerNormForward, layerNormBackward: K.layerNormBackward,
-                                    biasRelu: K.biasRelu, reluMask: K.reluMask, addColumnSums: K.addColumnSums, headMajor: K.headMajor)
+                                    biasRelu: K.biasRelu, reluMask: K.reluMask, columnSums: K.columnSums, headMajor: K.headMajor)
             #else
             fallthrough
             #endif
@@ -92,7 +92,7 @@ extension Float: ElementwiseScalar {
             typealias K = ElementwiseKernels
             return ElementwiseTable(softmaxRows: K.softmaxRows, softmaxBackward: K.softmaxBackward,
                                     layerNormForward: K.layerNormForward, layerNormBackward: K.layerNormBackward,
-                                    biasRelu: K.biasRelu, reluMask: K.reluMask, addColumnSums: K.addColumnSums, headMajor: K.headMajor)
+                                    biasRelu: K.biasRelu, reluMask: K.reluMask, columnSums: K.columnSums, headMajor: K.headMajor)
         }
     }
     public static func dispatch(_ level: CPULevel) -> ElementwiseTable<Float> { tables[level.rawValue] }
@@ -106,7 +106,7 @@ extension Double: ElementwiseScalar {
             typealias K = MeanFieldKernelsAVX512.ElementwiseKernels
             return ElementwiseTable(softmaxRows: K.softmaxRows, softmaxBackward: K.softmaxBackward,
                                     layerNormForward: K.layerNormForward, layerNormBackward: K.layerNormBackward,
-                                    biasRelu: K.biasRelu, reluMask: K.reluMask, addColumnSums: K.addColumnSums, headMajor: K.headMajor)
+                                    biasRelu: K.biasRelu, reluMask: K.reluMask, columnSums: K.columnSums, headMajor: K.headMajor)
             #else
             fallthrough
             #endif
@@ -115,7 +115,7 @@ extension Double: ElementwiseScalar {
             typealias K = MeanFieldKernelsAVX2.ElementwiseKernels
             return ElementwiseTable(softmaxRows: K.softmaxRows, softmaxBackward: K.softmaxBackward,
                                     layerNormForward: K.layerNormForward, layerNormBackward: K.layerNormBackward,
-                                    biasRelu: K.biasRelu, reluMask: K.reluMask, addColumnSums: K.addColumnSums, headMajor: K.headMajor)
+                                    biasRelu: K.biasRelu, reluMask: K.reluMask, columnSums: K.columnSums, headMajor: K.headMajor)
             #else
             fallthrough
             #endif
@@ -123,7 +123,7 @@ extension Double: ElementwiseScalar {
             typealias K = ElementwiseKernels
             return ElementwiseTable(softmaxRows: K.softmaxRows, softmaxBackward: K.softmaxBackward,
                                     layerNormForward: K.layerNormForward, layerNormBackward: K.layerNormBackward,
-                                    biasRelu: K.biasRelu, reluMask: K.reluMask, addColumnSums: K.addColumnSums, headMajor: K.headMajor)
+                                    biasRelu: K.biasRelu, reluMask: K.reluMask, columnSums: K.columnSums, headMajor: K.headMajor)
         }
     }
     public static func dispatch(_ level: CPULevel) -> ElementwiseTable<Double> { tables[level.rawValue] }

@@ -43,7 +43,7 @@ private let engineCases: [EngineCase] = [
     EngineCase(config: TransformerConfig(dimension: 7, heads: 2, ffnUnits: 4, layers: 2, attention: .factored, headDimension: 5,
                                          residualExponent: 0.5, scoreMap: .linear, activation: .silu, readout: .classification, classes: 3,
                                          initStd: 0.3), batch: 2, tokens: 5),
-    // More rows than one feed-forward block (FusedFeedForward.rowBlock = 256): R = 300 = 256 + 44.
+    // More rows than one GEMM depth block (256): the weight gradients sum R = 300 rows in two blocks.
     EngineCase(config: TransformerConfig(dimension: 6, heads: 2, ffnUnits: 5, layers: 2, activation: .gelu, preNorm: true), batch: 20, tokens: 15),
 ]
 

@@ -489,16 +489,14 @@ where V.Scalar: BinaryFloatingPoint {
     }
 }
 
-/// sums[u] += Σ_row matrix[row·stride + u] for u in 0..<count, rows added in order to the running sum
-/// (so sums over consecutive blocks of rows give the bits of one sum over all of them).
+/// sums[u] = Σ_row matrix[row·stride + u] for u in 0..<count, rows added in order.
 @inline(__always)
-private func addColumnSumsBody<V: SIMD>(_: V.Type, _ matrix: UnsafePointer<V.Scalar>, rows: Int, stride: Int, count: Int,
-                                     to sums: UnsafeMutablePointer<V.Scalar>) where V.Scalar: BinaryFloatingPoint {
+private func columnSumsBody<V: SIMD>(_: V.Type, _ matrix: UnsafePointer<V.Scalar>, rows: Int, stride: Int, count: Int,
+                                     into sums: UnsafeMutablePointer<V.Scalar>) where V.Scalar: BinaryFloatingPoint {
     let lanes = V.scalarCount
     var u = 0
     while u + 4 * lanes <= count {
-        var s0 = load(V.self, sums + u), s1 = load(V.self, sums + u + lanes)
-        var s2 = load(V.self, sums + u + 2 * lanes), s3 = load(V.self, sums + u + 3 * lanes)
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
         for row in 0..<rows {
             let line = matrix + row * stride + u
             s0 += load(V.self, line); s1 += load(V.self, line + lanes)
@@ -508,13 +506,13 @@ private func addColumnSumsBody<V: SIMD>(_: V.Type, _ matrix: UnsafePointer<V.Sca
         u += 4 * lanes
     }
     while u + lanes <= count {
-        var s = load(V.self, sums + u)
+        var s = V()
         for row in 0..<rows { s += load(V.self, matrix + row * stride + u) }
         store(s, sums + u)
         u += lanes
     }
     while u < count {
-        var s = sums[u]
+        var s: V.Scalar = 0
         for row in 0..<rows { s += matrix[row * stride + u] }
         sums[u] = s
         u += 1
@@ -603,11 +601,11 @@ public enum ElementwiseKernels {
     public static func reluMask(_ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, count: Int) {
         reluMaskBody(ElementwiseDoubleVector.self, g, x, count: count, wherePositive: vectorWherePositive)
     }
-    public static func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, stride: Int, count: Int, to sums: UnsafeMutablePointer<Float>) {
-        addColumnSumsBody(ElementwiseFloatVector.self, matrix, rows: rows, stride: stride, count: count, to: sums)
+    public static func columnSums(_ matrix: UnsafePointer<Float>, rows: Int, stride: Int, count: Int, into sums: UnsafeMutablePointer<Float>) {
+        columnSumsBody(ElementwiseFloatVector.self, matrix, rows: rows, stride: stride, count: count, into: sums)
     }
-    public static func addColumnSums(_ matrix: UnsafePointer<Double>, rows: Int, stride: Int, count: Int, to sums: UnsafeMutablePointer<Double>) {
-        addColumnSumsBody(ElementwiseDoubleVector.self, matrix, rows: rows, stride: stride, count: count, to: sums)
+    public static func columnSums(_ matrix: UnsafePointer<Double>, rows: Int, stride: Int, count: Int, into sums: UnsafeMutablePointer<Double>) {
+        columnSumsBody(ElementwiseDoubleVector.self, matrix, rows: rows, stride: stride, count: count, into: sums)
     }
     public static func headMajor(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, tokens: Int, heads: Int,
                                  width: Int, toHeadMajor: Bool) {

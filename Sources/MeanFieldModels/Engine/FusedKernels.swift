@@ -294,18 +294,18 @@ enum FusedKernels {
         return e / (1 + e)
     }
 
-    /// sums[u] += Σ_rows matrix[row, u], rows added in order to the running sum (the split is over
-    /// columns only): consecutive blocks of rows give the bits of one call on all of them.
-    static func addColumnSums<T: TensorScalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, to sums: UnsafeMutablePointer<T>) {
+    /// sums[u] = Σ_rows matrix[row, u], rows added in order (the split is over columns only).
+    static func columnSums<T: TensorScalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<T>) {
         let blocks = max(1, min(16, columns / 16))
         Threading.parallelFor(blocks) { block in
             let start = block * columns / blocks, end = (block + 1) * columns / blocks
             if T.self == Float.self {
-                return Elementwise.addColumnSums(float(matrix + start), rows: rows, stride: columns, count: end - start, to: float(sums + start))
+                return Elementwise.columnSums(float(matrix + start), rows: rows, stride: columns, count: end - start, into: float(sums + start))
             }
             if T.self == Double.self {
-                return Elementwise.addColumnSums(double(matrix + start), rows: rows, stride: columns, count: end - start, to: double(sums + start))
+                return Elementwise.columnSums(double(matrix + start), rows: rows, stride: columns, count: end - start, into: double(sums + start))
             }
+            for u in start..<end { sums[u] = 0 }
             for row in 0..<rows {
                 let line = matrix + row * columns
                 for u in start..<end { sums[u] += line[u] }

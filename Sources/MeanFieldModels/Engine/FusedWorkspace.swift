@@ -109,7 +109,7 @@ final class FusedWorkspace<T: TensorScalar> {
     let weightGradient: ScalarBuffer<T>       // [B, M, n, n] (merged) or [B, n, n] (factored: one head at a time)
     let headMajorGradient: ScalarBuffer<T>    // [B, M, n, D] ∂R/∂(head-major values) (merged)
     let headOutputGradient: ScalarBuffer<T>   // [R, M·d_h] (factored)
-    let unitGradient: ScalarBuffer<T>         // [min(R, FusedFeedForward.rowBlock), M′]: one block of rows
+    let unitGradient: ScalarBuffer<T>         // [R, M′]
 
     // Parameters packed per step, and their gradients (same layouts).
     /// Per layer: Wcat `[projectionWidth, D]` = [W_KQ; W_OV] (rows j·D + p) or [Q; K; V] (rows j·d_h + h).
@@ -152,7 +152,7 @@ final class FusedWorkspace<T: TensorScalar> {
         weightGradient = ScalarBuffer(shape.batch * (factored ? 1 : M) * n * n)
         headMajorGradient = ScalarBuffer(factored ? 0 : R * M * D)
         headOutputGradient = ScalarBuffer(factored ? R * shape.headOutputWidth : 0)
-        unitGradient = ScalarBuffer(min(R, FusedFeedForward.rowBlock) * units)
+        unitGradient = ScalarBuffer(R * units)
 
         projectionWeights = buffers(layers, shape.projectionWidth * D)
         outputWeights = buffers(factored ? layers : 0, D * shape.headOutputWidth)
@@ -218,8 +218,7 @@ extension FusedShape {
         var total = (blocks + 1) * R * D + (config.preNorm ? blocks * R * (D + 1) : 0) + layers * perLayer   // streams, normed, 1/σ
         total += recomputes ? B * (factored ? 1 : M) * n * n : 0
         // Backward scratch shared by the layers.
-        total += 3 * R * D + R * projection + B * (factored ? 1 : M) * n * n + (factored ? R * headOutput : R * M * D)
-            + min(R, Double(FusedFeedForward.rowBlock)) * units
+        total += 3 * R * D + R * projection + B * (factored ? 1 : M) * n * n + (factored ? R * headOutput : R * M * D) + R * units
         // Packed parameters and their gradients.
         let packed = projection * D + (factored ? D * headOutput : 0) + hasUnits * units * (2 * D + 1)
         total += 2 * layers * packed + 2 * Double(config.classes) * (D + 1) + B * (D + Double(config.classes))
