@@ -1,10 +1,9 @@
 // GEMM micro-kernels compiled for x86-64-v4 (AVX-512). Only call these after a CPUID check
 // (MeanFieldKernels/CPUDispatch.swift): they contain AVX-512 instructions.
+import CMeanFieldSupport
 
 /// Micro-kernels for CPUs with AVX-512: 8 × 32 `Float` tiles (16 `SIMD16<Float>` accumulators) and
 /// 8 × 16 `Double` tiles (16 `SIMD8<Double>` accumulators). Operand layout: `MicroKernelBodies.swift`.
-import CMeanFieldSupport
-
 public enum AVX512Kernels {
     /// C[8×32] ← alpha · A[8×depth] · B[depth×32] + beta · C.
     public static func floatMicroKernel(
