@@ -28,7 +28,7 @@ package struct FusedShape: Equatable {
         switch attentionWeights {
         case .kept: recomputesAttentionWeights = false
         case .recomputed: recomputesAttentionWeights = true
-        case .automatic: recomputesAttentionWeights = Self.keptAttentionScalars(self.config, batch: batch, tokens: tokens) > Self.keptAttentionLimit
+        case .automatic: recomputesAttentionWeights = Self.recomputesAutomatically(self.config, batch: batch, tokens: tokens)
         }
     }
 
@@ -37,10 +37,15 @@ package struct FusedShape: Equatable {
     /// kept or recomputed"), keeping them grows as L·B·M·n².
     package static let keptAttentionLimit = Double(1 << 26)
 
-    /// Scalars of the attention weights kept for the backward pass: L·B·M·n² (in Double: no overflow).
-    static func keptAttentionScalars(_ config: TransformerConfig, batch: Int, tokens: Int) -> Double {
-        Double(config.layers) * Double(batch) * Double(config.heads) * Double(tokens) * Double(tokens)
+    /// Whether ``AttentionWeightStorage/automatic`` recomputes: when keeping the weights would take
+    /// L·B·M·n² > ``keptAttentionLimit`` scalars (counted in Double: no overflow).
+    static func recomputesAutomatically(_ config: TransformerConfig, batch: Int, tokens: Int) -> Bool {
+        Double(config.layers) * Double(batch) * Double(config.heads) * Double(tokens) * Double(tokens) > keptAttentionLimit
     }
+
+    /// Scalars of one sequence's attention weights as one slot holds them (and their gradient): all
+    /// heads merged, M·n²; one head factored, n².
+    var sequenceWeightScalars: Int { (config.attention == .factored ? 1 : heads) * tokens * tokens }
 
     var dimension: Int { config.dimension }
     var heads: Int { config.heads }
@@ -139,7 +144,7 @@ final class FusedWorkspace<T: TensorScalar> {
         inverseStd = buffers(pre ? blocks : 0, R)
         projections = buffers(layers, R * shape.projectionWidth)
         weights = shape.recomputesAttentionWeights
-            ? buffers(1, shape.batch * (factored ? 1 : M) * n * n) : buffers(layers, shape.batch * M * n * n)
+            ? buffers(1, shape.batch * shape.sequenceWeightScalars) : buffers(layers, shape.batch * M * n * n)
         headOutputs = buffers(factored ? layers : 0, R * shape.headOutputWidth)
         headMajorValues = buffers(factored ? 0 : layers, R * M * D)
         preActivations = buffers(units > 0 ? layers : 0, R * units)
@@ -149,7 +154,7 @@ final class FusedWorkspace<T: TensorScalar> {
         inputGradient = ScalarBuffer(R * D)
         normedGradient = ScalarBuffer(R * D)
         projectionGradient = ScalarBuffer(R * shape.projectionWidth)
-        weightGradient = ScalarBuffer(shape.batch * (factored ? 1 : M) * n * n)
+        weightGradient = ScalarBuffer(shape.batch * shape.sequenceWeightScalars)
         headMajorGradient = ScalarBuffer(factored ? 0 : R * M * D)
         headOutputGradient = ScalarBuffer(factored ? R * shape.headOutputWidth : 0)
         unitGradient = ScalarBuffer(R * units)
@@ -188,9 +193,9 @@ final class FusedWorkspace<T: TensorScalar> {
     /// Where the attention weights of sequence `b` (merged: all heads, `head` ignored; factored: head
     /// `head`) live while layer `layer` uses them.
     func attentionWeights(layer: Int, sequence b: Int, head: Int) -> UnsafeMutablePointer<T> {
-        let n = shape.tokens, M = shape.heads, factored = shape.config.attention == .factored
-        if shape.recomputesAttentionWeights { return weights[0].pointer + b * (factored ? 1 : M) * n * n }
-        return weights[layer].pointer + (b * M + (factored ? head : 0)) * n * n
+        if shape.recomputesAttentionWeights { return weights[0].pointer + b * shape.sequenceWeightScalars }
+        let n = shape.tokens, factored = shape.config.attention == .factored
+        return weights[layer].pointer + (b * shape.heads + (factored ? head : 0)) * n * n
     }
 
     /// The tensor a block reads: its layer-normalised input (pre-norm) or the stream itself.
@@ -211,7 +216,7 @@ extension FusedShape {
         let projection = factored ? 3 * M * headDimension : 2 * M * D, headOutput = M * headDimension
         let hasUnits = config.ffnUnits > 0 ? 1.0 : 0.0
         // Attention weights: per layer, or one slot per sequence (all heads merged, one head factored).
-        let recomputes = keptAttentionScalars(config, batch: batch, tokens: tokens) > keptAttentionLimit
+        let recomputes = recomputesAutomatically(config, batch: batch, tokens: tokens)
         var perLayer = R * projection + (recomputes ? 0 : B * M * n * n)   // projections, kept weights
         perLayer += factored ? R * headOutput : R * M * D       // head outputs or head-major values
         perLayer += hasUnits * 2 * R * units                    // pre-activations, activations
