@@ -1,7 +1,8 @@
-// The row softmax of short rows runs W rows at a time (Shared/ElementwiseBodies.swift,
-// `softmaxRowBlocksBody`). It must give the bits of the one-row-at-a-time path — the fused engine's
-// results may not depend on how many rows a call gets — and the softmax itself, checked against a
-// float64 computation of exp(x − max) / Σ exp(x − max).
+// The row softmax of short rows and its backward run W rows at a time (Shared/ElementwiseBodies.swift,
+// `softmaxRowBlocksBody`, `softmaxBackwardRowBlocksBody`). They must give the bits of the
+// one-row-at-a-time path — the fused engine's results may not depend on how many rows a call gets —
+// and the functions themselves, checked against float64 computations of exp(x − max) / Σ exp(x − max)
+// and of scale·w ⊙ (g − Σ g ⊙ w).
 import Foundation
 import Testing
 @testable import MeanFieldKernels
@@ -52,6 +53,47 @@ struct SoftmaxRowBlockTests {
                         }
                     }
                     #expect(worst.isFinite && worst <= 2e-6, "\(level) n = \(n) rows = \(rowCount): relative error \(worst)")
+                }
+            }
+        }
+    }
+
+    @Test("the backward by blocks of rows gives the one-row path's bits, and scale·w ⊙ (g − Σ g ⊙ w), at every level here")
+    func backwardBlocksEqualRowByRow() {
+        for level in CPULevel.available {
+            let table = Float.dispatch(level)
+            for n in Self.lengths {
+                for rowCount in Self.rowCounts {
+                    var weights = Self.values(rows: rowCount, n: n, seed: UInt64(n * 1_000 + rowCount))
+                    weights.withUnsafeMutableBufferPointer { table.softmaxRows($0.baseAddress!, rowCount, n) }
+                    let upstream = Self.values(rows: rowCount, n: n, seed: UInt64(n * 7_000 + rowCount + 1)).map { $0 / 10 }
+                    let scale: Float = 0.75
+                    var together = upstream, oneByOne = upstream
+                    weights.withUnsafeBufferPointer { w in
+                        together.withUnsafeMutableBufferPointer { table.softmaxBackward(w.baseAddress!, $0.baseAddress!, rowCount, n, scale) }
+                        oneByOne.withUnsafeMutableBufferPointer { g in
+                            for row in 0..<rowCount {
+                                table.softmaxBackward(w.baseAddress! + row * n, g.baseAddress! + row * n, 1, n, scale)
+                            }
+                        }
+                    }
+                    let sameBits = together.withUnsafeBytes { a in oneByOne.withUnsafeBytes { b in a.elementsEqual(b) } }
+                    #expect(sameBits, "\(level) n = \(n) rows = \(rowCount)")
+
+                    // Error relative to the size of the row's terms, scale·max w·(max |g| + Σ |g ⊙ w|): the
+                    // result is a difference, which cancels where one weight is near 1.
+                    var worst = 0.0
+                    for row in 0..<rowCount {
+                        let w = weights[(row * n)..<((row + 1) * n)].map(Double.init)
+                        let g = upstream[(row * n)..<((row + 1) * n)].map(Double.init)
+                        let total = zip(w, g).reduce(0) { $0 + $1.0 * $1.1 }
+                        let size = Double(scale) * w.max()! * (g.map(abs).max()! + zip(w, g).reduce(0) { $0 + abs($1.0 * $1.1) }) + 1e-30
+                        for i in 0..<n {
+                            let expected = Double(scale) * w[i] * (g[i] - total)
+                            worst = max(worst, abs(Double(together[row * n + i]) - expected) / size)
+                        }
+                    }
+                    #expect(worst.isFinite && worst <= 1e-5, "\(level) n = \(n) rows = \(rowCount): relative error \(worst)")
                 }
             }
         }

@@ -9,6 +9,10 @@
 //   fault past the end of a buffer); loads give 0 there. `count` must be in 0...lanes.
 // - Lanes picked from a table vector by a vector of indices (a variable permute): the softmax of
 //   short rows, W rows at a time (MeanFieldKernels/Shared/ElementwiseBodies.swift).
+// - W rows' partial vectors reduced at once, lane r of the result from row r (the same rows' softmax
+//   maxima, sums and backward totals): a transpose folded into the halving tree of one row's
+//   horizontal reduction, W − 1 combining steps (two shuffles and an operation each) for the W rows
+//   instead of log₂W steps and a lane insert per row.
 #ifndef MEANFIELD_VECTOR_INTRINSICS_H
 #define MEANFIELD_VECTOR_INTRINSICS_H
 
@@ -135,6 +139,76 @@ MF_VECTOR_INLINE mf_f32x8 mf_permute_f32x8(mf_f32x8 table, mf_i32x8 index) {
     for (int i = 0; i < 8; i++) v[i] = table[index[i] & 7];
     return v;
 #endif
+}
+
+/// max(low, high) as Swift's `low.replace(with: high, where: high .> low)`: `high` where it is
+/// greater, else `low` (a NaN in `high` is ignored).
+MF_VECTOR_INLINE mf_f32x16 mf_greater_f32x16(mf_f32x16 low, mf_f32x16 high) {
+    mf_i32x16 take = high > low;
+    return (mf_f32x16)(((mf_i32x16)high & take) | ((mf_i32x16)low & ~take));
+}
+MF_VECTOR_INLINE mf_f32x8 mf_greater_f32x8(mf_f32x8 low, mf_f32x8 high) {
+    mf_i32x8 take = high > low;
+    return (mf_f32x8)(((mf_i32x8)high & take) | ((mf_i32x8)low & ~take));
+}
+MF_VECTOR_INLINE mf_f32x16 mf_combine_f32x16(mf_f32x16 low, mf_f32x16 high, int maximum) {
+    return maximum ? mf_greater_f32x16(low, high) : low + high;
+}
+MF_VECTOR_INLINE mf_f32x8 mf_combine_f32x8(mf_f32x8 low, mf_f32x8 high, int maximum) {
+    return maximum ? mf_greater_f32x8(low, high) : low + high;
+}
+
+/// Lane r = the maximum (`maximum` ≠ 0) or the sum of the 16 lanes of row r's vector (`rows` holds
+/// 16 vectors one after another, any alignment), combined in the order of one vector's halving tree
+/// (lanes 0–7 with 8–15, then 0–3 with 4–7, 0–1 with 2–3, 0 with 1), so each lane has the bits of that
+/// row's own reduction. Each stage halves the partials per row and the number of vectors: w_i = rows
+/// 2i, 2i+1 (8 partials each); x_i = rows 4i…4i+3 (4 each, one per 128-bit block); y_i and z
+/// interleave inside the blocks, leaving lane 4j + t = row j + 4t, put back in order by the last
+/// shuffle.
+MF_VECTOR_INLINE mf_f32x16 mf_reduce_rows_f32x16(const float *rows, int maximum) {
+    mf_f32x16 w[8], x[4], y[2];
+    for (int i = 0; i < 8; i++) {
+        mf_f32x16 a, b;
+        __builtin_memcpy(&a, rows + 32 * i, sizeof a);
+        __builtin_memcpy(&b, rows + 32 * i + 16, sizeof b);
+        w[i] = mf_combine_f32x16(__builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+                                 __builtin_shufflevector(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31), maximum);
+    }
+    for (int i = 0; i < 4; i++) {
+        mf_f32x16 a = w[2 * i], b = w[2 * i + 1];
+        x[i] = mf_combine_f32x16(__builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27),
+                                 __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31), maximum);
+    }
+    for (int i = 0; i < 2; i++) {
+        mf_f32x16 a = x[2 * i], b = x[2 * i + 1];
+        y[i] = mf_combine_f32x16(__builtin_shufflevector(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+                                 __builtin_shufflevector(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31), maximum);
+    }
+    mf_f32x16 z = mf_combine_f32x16(__builtin_shufflevector(y[0], y[1], 0, 2, 16, 18, 4, 6, 20, 22, 8, 10, 24, 26, 12, 14, 28, 30),
+                                    __builtin_shufflevector(y[0], y[1], 1, 3, 17, 19, 5, 7, 21, 23, 9, 11, 25, 27, 13, 15, 29, 31), maximum);
+    return __builtin_shufflevector(z, z, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+}
+
+/// Lane r = the maximum or the sum of the 8 lanes of row r's vector (8 vectors at `rows`), in one
+/// vector's halving-tree order (as `mf_reduce_rows_f32x16`; after the last stage lane 4j + t = row
+/// j + 2t).
+MF_VECTOR_INLINE mf_f32x8 mf_reduce_rows_f32x8(const float *rows, int maximum) {
+    mf_f32x8 w[4], x[2];
+    for (int i = 0; i < 4; i++) {
+        mf_f32x8 a, b;
+        __builtin_memcpy(&a, rows + 16 * i, sizeof a);
+        __builtin_memcpy(&b, rows + 16 * i + 8, sizeof b);
+        w[i] = mf_combine_f32x8(__builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11),
+                                __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15), maximum);
+    }
+    for (int i = 0; i < 2; i++) {
+        mf_f32x8 a = w[2 * i], b = w[2 * i + 1];
+        x[i] = mf_combine_f32x8(__builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13),
+                                __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15), maximum);
+    }
+    mf_f32x8 z = mf_combine_f32x8(__builtin_shufflevector(x[0], x[1], 0, 2, 8, 10, 4, 6, 12, 14),
+                                  __builtin_shufflevector(x[0], x[1], 1, 3, 9, 11, 5, 7, 13, 15), maximum);
+    return __builtin_shufflevector(z, z, 0, 4, 1, 5, 2, 6, 3, 7);
 }
 
 #undef MF_VECTOR_INLINE

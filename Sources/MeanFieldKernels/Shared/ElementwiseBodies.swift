@@ -255,6 +255,48 @@ private func permuteLanes(_ table: ElementwiseFloatVector, _ indices: Elementwis
     return result
 }
 
+/// Lane r = the maximum (`maximum`) or the sum of `partials[r]`'s lanes for the W rows of a block, each
+/// lane with the bits of `laneMax` / `laneSum` of that one vector (VectorIntrinsics.h,
+/// `mf_reduce_rows_f32x16`): one transposing tree for the block instead of a tree and a lane insert
+/// per row.
+@inline(__always)
+private func reduceRows(_ partials: UnsafePointer<ElementwiseFloatVector>, maximum: Bool) -> ElementwiseFloatVector {
+    typealias V = ElementwiseFloatVector
+    if V.self == SIMD16<Float>.self {
+        let rows = UnsafeRawPointer(partials).assumingMemoryBound(to: Float.self)
+        return unsafeBitCast(mf_reduce_rows_f32x16(rows, maximum ? 1 : 0), to: V.self)
+    } else if V.self == SIMD8<Float>.self {
+        let rows = UnsafeRawPointer(partials).assumingMemoryBound(to: Float.self)
+        return unsafeBitCast(mf_reduce_rows_f32x8(rows, maximum ? 1 : 0), to: V.self)
+    }
+    var result = V()
+    for r in 0..<V.scalarCount { result[r] = maximum ? laneMax(partials[r]) : laneSum(partials[r]) }
+    return result
+}
+
+/// Calls `body` with a table of n index vectors: lane l of entry v is the row (0..<W) of a block's
+/// element v·W + l (a block is W rows of n values), for picking each lane's row value with one permute.
+/// Computed once per call in Float: (f + ½)/n is a row index below W = 16 plus a fraction at least
+/// ½/n ≥ 1/256 away from an integer, and the roundings move it by less than 16·2⁻²², so rounding it
+/// gives ⌊f/n⌋. The rounding to an integer is fastExp's: adding 1.5·2²³ leaves it in the low bits (a
+/// conversion instruction would do, but Swift's SIMD float-to-integer conversion runs lane by lane
+/// through generic code).
+@inline(__always)
+private func withBlockRowLanes(tokens n: Int, _ body: (UnsafePointer<ElementwiseFloatBits>) -> Void) {
+    typealias V = ElementwiseFloatVector
+    typealias I = ElementwiseFloatBits
+    var laneCenters = V()
+    for lane in 0..<V.scalarCount { laneCenters[lane] = Float(lane) + 0.5 }
+    let inverseTokens = 1 / Float(n), shifter = V(repeating: 12_582_912)
+    withUnsafeTemporaryAllocation(of: I.self, capacity: n) { table in
+        for v in 0..<n {
+            let rounded = (V(repeating: Float(v * V.scalarCount)) + laneCenters) * inverseTokens - 0.5 + shifter
+            table[v] = unsafeBitCast(rounded, to: I.self) &- unsafeBitCast(shifter, to: I.self)
+        }
+        body(UnsafePointer(table.baseAddress!))
+    }
+}
+
 /// Row-wise softmax of `blockCount · W` `Float` rows of n < 8W, W rows at a time (W = the vector
 /// width), with the bits of `softmaxRowsBody`. A block is W·n contiguous values, exactly n vectors;
 /// the exponentials and the final scaling run over those n vectors, each lane shifted (and scaled) by
@@ -262,73 +304,113 @@ private func permuteLanes(_ table: ElementwiseFloatVector, _ indices: Elementwis
 /// The per-row path computes ⌈n/W⌉ vectors of exponentials per row, n/W per row here: on the
 /// regression-size 21-token rows 2 against 1.31 (the second vector of a row is 5/16 full). Row
 /// maxima and sums are read per row exactly as in `softmaxRowsBody` (same vectors, same masks, same
-/// order), and each element's exponential and product are lane-wise, so every bit is the same.
+/// order) and reduced for all W rows at once in the same tree order (`reduceRows`), and each
+/// element's exponential and product are lane-wise, so every bit is the same.
 /// Written for this module's vector type and calling the vector functions directly: passed as
 /// closures (as to `softmaxRowsBody`) they stayed out-of-line calls.
 private func softmaxRowBlocksBody(_ rows: UnsafeMutablePointer<Float>, blockCount: Int, n: Int) {
     typealias V = ElementwiseFloatVector
-    typealias I = ElementwiseFloatBits
     let width = V.scalarCount
     let full = n / width * width, tail = n - full
     let overlap = tail > 0 && n >= width
     let mask = overlap ? tailMask(V.self, tail: tail) : V()
-    // Lane l of a block's vector v holds element f = v·W + l, of row ⌊f/n⌋ = round((f + ½)/n − ½),
-    // computed in Float: (f + ½)/n is a row index below W = 16 plus a fraction at least ½/n ≥ 1/256
-    // away from an integer, and the roundings move it by less than 16·2⁻²². The rounding to an integer
-    // is fastExp's: adding 1.5·2²³ leaves it in the low bits (a conversion instruction would do, but
-    // Swift's SIMD float-to-integer conversion runs lane by lane through generic code).
-    var laneCenters = V()
-    for lane in 0..<width { laneCenters[lane] = Float(lane) + 0.5 }
-    let inverseTokens = 1 / Float(n)
-    let shifter = V(repeating: 12_582_912)
-    @inline(__always) func rowOfLanes(_ v: Int) -> I {
-        let rounded = (V(repeating: Float(v * width)) + laneCenters) * inverseTokens - 0.5 + shifter
-        return unsafeBitCast(rounded, to: I.self) &- unsafeBitCast(shifter, to: I.self)
-    }
-    for block in 0..<blockCount {
-        let base = rows + block * width * n
-        var shifts = V(), scales = V()
-        for r in 0..<width {
-            let row = base + r * n
-            var maxima = V(repeating: -Float.infinity)
-            var i = 0
-            while i < full { maxima = vectorMax(maxima, load(V.self, row + i)); i += width }
-            if overlap {
-                maxima = vectorMax(maxima, load(V.self, row + n - width))
-            } else if tail > 0 {
-                maxima = vectorMax(maxima, loadPartial(V.self, row + full, count: tail, padding: -Float.infinity))
+    withBlockRowLanes(tokens: n) { rowOfLanes in withUnsafeTemporaryAllocation(of: V.self, capacity: width) { buffer in
+        let partials = buffer.baseAddress!
+        for block in 0..<blockCount {
+            let base = rows + block * width * n
+            for r in 0..<width {
+                let row = base + r * n
+                var maxima = V(repeating: -Float.infinity)
+                var i = 0
+                while i < full { maxima = vectorMax(maxima, load(V.self, row + i)); i += width }
+                if overlap {
+                    maxima = vectorMax(maxima, load(V.self, row + n - width))
+                } else if tail > 0 {
+                    maxima = vectorMax(maxima, loadPartial(V.self, row + full, count: tail, padding: -Float.infinity))
+                }
+                partials[r] = maxima
             }
-            let maximum = laneMax(maxima)
-            shifts[r] = maximum.isFinite ? maximum : 0
-        }
-        for v in 0..<n {
-            let pointer = base + v * width
-            store(fastExp(load(V.self, pointer) - permuteLanes(shifts, rowOfLanes(v))), pointer)
-        }
-        for r in 0..<width {
-            let row = base + r * n
-            var sums = V()
-            var i = 0
-            while i < full { sums += load(V.self, row + i); i += width }
-            if overlap {
-                sums += load(V.self, row + n - width) * mask
-            } else if tail > 0 {
-                sums += loadPartial(V.self, row + full, count: tail, padding: 0)
+            // A row whose maximum is not finite (all −∞, or +∞) is shifted by 0, as in the per-row path.
+            var shifts = reduceRows(partials, maximum: true)
+            shifts.replace(with: 0, where: .!((shifts .> -Float.infinity) .& (shifts .< Float.infinity)))
+            for v in 0..<n {
+                let pointer = base + v * width
+                store(fastExp(load(V.self, pointer) - permuteLanes(shifts, rowOfLanes[v])), pointer)
             }
-            scales[r] = 1 / laneSum(sums)
+            for r in 0..<width {
+                let row = base + r * n
+                var sums = V()
+                var i = 0
+                while i < full { sums += load(V.self, row + i); i += width }
+                if overlap {
+                    sums += load(V.self, row + n - width) * mask
+                } else if tail > 0 {
+                    sums += loadPartial(V.self, row + full, count: tail, padding: 0)
+                }
+                partials[r] = sums
+            }
+            let scales = 1 / reduceRows(partials, maximum: false)
+            for v in 0..<n {
+                let pointer = base + v * width
+                store(load(V.self, pointer) * permuteLanes(scales, rowOfLanes[v]), pointer)
+            }
         }
-        for v in 0..<n {
-            let pointer = base + v * width
-            store(load(V.self, pointer) * permuteLanes(scales, rowOfLanes(v)), pointer)
+    } }
+}
+
+/// The softmax backward (`softmaxBackwardBody`) of `blockCount · W` `Float` rows of n < 8W, W rows at
+/// a time as `softmaxRowBlocksBody`: each row's Σ dW ⊙ W from the same vectors as the per-row path,
+/// the W totals reduced at once (`reduceRows`), then dS over the block's n vectors with each lane's
+/// total picked by one permute; the same bits as the per-row path.
+private func softmaxBackwardRowBlocksBody(weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>,
+                                          blockCount: Int, n: Int, scale: Float) {
+    typealias V = ElementwiseFloatVector
+    let width = V.scalarCount
+    let full = n / width * width, tail = n - full
+    let overlap = tail > 0 && n >= width
+    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    let scales = V(repeating: scale)
+    withBlockRowLanes(tokens: n) { rowOfLanes in withUnsafeTemporaryAllocation(of: V.self, capacity: width) { buffer in
+        let partials = buffer.baseAddress!
+        for block in 0..<blockCount {
+            let blockWeights = weights + block * width * n, blockGradient = gradient + block * width * n
+            for r in 0..<width {
+                partials[r] = rowProductPartials(V.self, blockWeights + r * n, blockGradient + r * n, n: n, mask: mask)
+            }
+            let totals = reduceRows(partials, maximum: false)
+            for v in 0..<n {
+                let offset = v * width
+                let total = permuteLanes(totals, rowOfLanes[v])
+                store(scales * load(V.self, blockWeights + offset) * (load(V.self, blockGradient + offset) - total), blockGradient + offset)
+            }
         }
+    } }
+}
+
+/// One row's Σ dW ⊙ W as vector partial sums: full vectors in order, then the ragged end as one
+/// overlapping vector (its lanes already covered masked out by `mask`) or a zero-padded one.
+@inline(__always)
+private func rowProductPartials<V: SIMD>(_: V.Type, _ w: UnsafePointer<V.Scalar>, _ g: UnsafePointer<V.Scalar>, n: Int, mask: V) -> V
+where V.Scalar: BinaryFloatingPoint {
+    let width = V.scalarCount
+    let full = n / width * width, tail = n - full
+    var totals = V()
+    var i = 0
+    while i < full { totals += load(V.self, g + i) * load(V.self, w + i); i += width }
+    if tail > 0 && n >= width {
+        totals += load(V.self, g + n - width) * load(V.self, w + n - width) * mask
+    } else if tail > 0 {
+        totals += loadPartial(V.self, g + full, count: tail, padding: 0) * loadPartial(V.self, w + full, count: tail, padding: 0)
     }
+    return totals
 }
 
 /// dS = scale·W ⊙ (dW − Σ_keys dW ⊙ W) per row, in place on `gradient` (holding dW); ragged row
-/// ends as in `softmaxRowsBody`.
+/// ends as in `softmaxRowsBody`; `laneTotal` reduces a row's partial sums.
 @inline(__always)
 private func softmaxBackwardBody<V: SIMD>(_: V.Type, weights: UnsafePointer<V.Scalar>, gradient: UnsafeMutablePointer<V.Scalar>,
-                                          rowCount: Int, n: Int, scale: V.Scalar) where V.Scalar: BinaryFloatingPoint {
+                                          rowCount: Int, n: Int, scale: V.Scalar, laneTotal: (V) -> V.Scalar)
+where V.Scalar: BinaryFloatingPoint {
     let width = V.scalarCount
     let full = n / width * width, tail = n - full
     let overlap = tail > 0 && n >= width
@@ -336,17 +418,9 @@ private func softmaxBackwardBody<V: SIMD>(_: V.Type, weights: UnsafePointer<V.Sc
     let scales = V(repeating: scale)
     for q in 0..<rowCount {
         let w = weights + q * n, g = gradient + q * n
-        var totals = V()
-        var i = 0
-        while i < full { totals += load(V.self, g + i) * load(V.self, w + i); i += width }
         let lastG = overlap ? load(V.self, g + n - width) : V(), lastW = overlap ? load(V.self, w + n - width) : V()
-        if overlap {
-            totals += lastG * lastW * mask
-        } else if tail > 0 {
-            totals += loadPartial(V.self, g + full, count: tail, padding: 0) * loadPartial(V.self, w + full, count: tail, padding: 0)
-        }
-        let total = V(repeating: totals.sum())
-        i = 0
+        let total = V(repeating: laneTotal(rowProductPartials(V.self, w, g, n: n, mask: mask)))
+        var i = 0
         while i < full {
             store(scales * load(V.self, w + i) * (load(V.self, g + i) - total), g + i)
             i += width
@@ -559,13 +633,25 @@ public enum ElementwiseKernels {
         softmaxRowsBody(ElementwiseDoubleVector.self, rows, rowCount: rowCount, n: n, maximum: vectorMax, exponential: fastExp,
                         laneMaximum: laneMax, laneTotal: laneSum)
     }
+    /// Float rows: W at a time where blocks pay (`softmaxBackwardRowBlocksBody`), the rest one by one,
+    /// each row's total by the halving tree (`laneSum`) on both paths, so the same bits either way.
     public static func softmaxBackward(weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, rowCount: Int,
                                        tokens n: Int, scale: Float) {
-        softmaxBackwardBody(ElementwiseFloatVector.self, weights: weights, gradient: gradient, rowCount: rowCount, n: n, scale: scale)
+        typealias V = ElementwiseFloatVector
+        var done = 0
+        if rowBlocksPay(tokens: n, rowCount: rowCount) {
+            let blocks = rowCount / V.scalarCount
+            softmaxBackwardRowBlocksBody(weights: weights, gradient: gradient, blockCount: blocks, n: n, scale: scale)
+            done = blocks * V.scalarCount
+        }
+        softmaxBackwardBody(V.self, weights: weights + done * n, gradient: gradient + done * n, rowCount: rowCount - done, n: n,
+                            scale: scale, laneTotal: laneSum)
     }
+    /// Double rows one by one, each row's total summed lane after lane (`SIMD.sum()`).
     public static func softmaxBackward(weights: UnsafePointer<Double>, gradient: UnsafeMutablePointer<Double>, rowCount: Int,
                                        tokens n: Int, scale: Double) {
-        softmaxBackwardBody(ElementwiseDoubleVector.self, weights: weights, gradient: gradient, rowCount: rowCount, n: n, scale: scale)
+        softmaxBackwardBody(ElementwiseDoubleVector.self, weights: weights, gradient: gradient, rowCount: rowCount, n: n, scale: scale,
+                            laneTotal: { $0.sum() })
     }
     public static func layerNormForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                         inverseStd: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
