@@ -57,10 +57,6 @@ int mf_pool_in_task(void);
 /// `static inline`, so Swift callers compile it to one prefetch instruction.
 static inline void mf_prefetch_for_write(const void *address) { __builtin_prefetch(address, 1, 3); }
 
-/// Asks the CPU to bring the cache line at `address` into the L2 cache for reading (a hint; never
-/// faults): data needed after the current piece of work, which should not evict its L1 lines.
-static inline void mf_prefetch_into_l2(const void *address) { __builtin_prefetch(address, 0, 2); }
-
 /// Returns `pointer` unchanged, hiding from the optimizer that it is (an earlier value plus) another
 /// pointer: an empty `asm` that pins it in a register. The micro-kernels walk A with several base
 /// pointers (rows 0, 4, 8, 12 of a tile) so that each step's 16 loads need no address arithmetic;

@@ -60,7 +60,6 @@ enum FusedAttention {
         let dY = w.projectionGradient.pointer, dV = dY + R * MD, dValues = w.headMajorGradient.pointer
         let Wcat = w.projectionWeights[layer].pointer, dWcat = w.projectionWeightGradients[layer].pointer
         Threading.parallelFor(shape.batch) { b in
-            prefetchKeptWeights(w, layer: layer, sequence: b + 1)
             let weights = w.attentionWeights(layer: layer, sequence: b, head: 0), dWeights = w.weightGradient.pointer + b * n * M * n
             if shape.recomputesAttentionWeights { mergedWeights(w, layer: layer, block: block, sequence: b, into: weights) }
             let Gb = G + b * n * D, Ub = U + b * n * D
@@ -120,7 +119,6 @@ enum FusedAttention {
         FusedKernels.gemm(true, false, D, zWidth, R, step / T(shape.headDivisor), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
         FusedKernels.gemm(false, false, R, zWidth, D, step / T(shape.headDivisor), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
         Threading.parallelFor(shape.batch) { b in
-            prefetchKeptWeights(w, layer: layer, sequence: b + 1)
             let Pb = P + b * n * pw, dPb = dP + b * n * pw, dWeights = dWeightsAll + b * n * n
             for j in 0..<M {
                 let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
@@ -140,16 +138,6 @@ enum FusedAttention {
         // P = U·Wcatᵀ: dWcat = dPᵀ·U (sum over the batch inside one GEMM), dU = dP·Wcat.
         FusedKernels.gemm(true, false, pw, D, R, 1, dP, pw, U, D, 0, w.projectionWeightGradients[layer].pointer, D)
         FusedKernels.gemm(false, false, R, D, pw, 1, dP, pw, w.projectionWeights[layer].pointer, D, 0, dU, D)
-    }
-
-    /// Kept attention weights of sequence b (all heads), into L2 ahead of the backward pass's reads: it
-    /// starts with dV = Aᵀ·G, which walks them across rows, where the hardware prefetchers lag (half
-    /// the samples of that product's tile waited on their first load of each line). Nothing when they
-    /// are recomputed (the slot is in cache) or b is past the batch.
-    static func prefetchKeptWeights<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, sequence b: Int) {
-        guard !w.shape.recomputesAttentionWeights, b < w.shape.batch else { return }
-        let n = w.shape.tokens  // kept: M·n² per sequence in both layouts
-        CachePrefetch.intoL2(w.attentionWeights(layer: layer, sequence: b, head: 0), count: w.shape.heads * n * n)
     }
 
     /// The attention weights of sequence b, all heads (merged): A_b = map(scale·Y_b·U_bᵀ) `[(q, j), i]`,
