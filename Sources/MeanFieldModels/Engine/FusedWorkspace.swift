@@ -70,10 +70,15 @@ final class ScalarBuffer<T: TensorScalar> {
     let pointer: UnsafeMutablePointer<T>
     let count: Int
 
+    /// `count` zeros. Written as bytes (one memset): `initialize(repeating:)` in this generic class ran
+    /// element by element through the scalar type's value witness, 2.6% of a ViT bench's samples for
+    /// the first step's workspace. All-zero bits are +0 in Float and Double.
     init(_ count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: MemoryLayout<T>.alignment)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        pointer = raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
     deinit { pointer.deallocate() }
