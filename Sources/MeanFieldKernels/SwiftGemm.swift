@@ -31,9 +31,10 @@
 // the kernel has a wide edge function (AVX-512: 8 × 3 vectors), its full-height tiles run together
 // with the panel before it, one set of A broadcasts and one call instead of a full tile plus a
 // one-vector pass; same order of terms, same bits.
-// At most half a tile wide with A transposed (the regression-size D = 6 products): where the kernel
-// has a row-pair function (AVX-512 Float), two rows of C per vector (SwiftGemmRowPairs.swift), then
-// the usual path for the last m mod MR rows; same order of terms, same bits.
+// At most half a tile wide with A transposed (the regression-size D = 6 products), at least two row
+// tiles high: where the kernel has a row-pair function (AVX-512 Float), two rows of C per vector
+// (SwiftGemmRowPairs.swift), then the usual path for the last m mod MR rows; same order of terms,
+// same bits.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -58,6 +59,11 @@ enum SwiftGemmTuning {
     /// (below it the prefetches cost more than the stalls they hide: 16 per 16×16 tile against
     /// 16·depth FMAs, e.g. depth 6 in the regression-size attention scores).
     static let prefetchCMinimumDepth = 32
+    /// Row-pair products (SwiftGemmRowPairs.swift) need at least this many row tiles: packing B's row-pair
+    /// panel costs about as many instructions per depth step (n loads, 2n stores) as one tile saves (8 FMAs
+    /// and 8 broadcasts of 16), so one tile loses — e.g. dU_b = dTᵀ·Y_b, 21×6 from 336, whose packing
+    /// held most of the driver's 8.6% of the regression-size step.
+    static let rowPairMinimumTiles = 2
 }
 
 /// How the output tiles of one (jc, pc) step are split into tasks.
@@ -165,7 +171,8 @@ func swiftGemm<Scalar: GemmScalar>(
     let tileRows = kernel.rows, tileColumns = kernel.columns
     let flops = 2 * m * n * k
     let threaded = threads > 1 && flops >= SwiftGemmTuning.parallelFlopThreshold && !Threading.isInsideParallelLoop
-    if shortcuts.contains(.rowPairs), transposeA, 2 * n <= tileColumns, m >= tileRows, let rowPairs = kernel.rowPairFunction {
+    if shortcuts.contains(.rowPairs), transposeA, 2 * n <= tileColumns, m >= SwiftGemmTuning.rowPairMinimumTiles * tileRows,
+       let rowPairs = kernel.rowPairFunction {
         let pairedRows = m / tileRows * tileRows
         rowPairProduct(rowPairs, transposeB: transposeB, m: pairedRows, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                        beta: beta, c: c, ldc: ldc, kernel: kernel, threads: threaded ? threads : 1)

@@ -8,7 +8,8 @@
 // the same terms in the same order and is stored by the same expression as on the one-vector tile, so
 // the bits are those of the usual path, on any thread count (GemmShortcutTests).
 
-/// C[m×n] ← alpha·Aᵀ·op(B) + beta·C for m a multiple of `kernel.rows`, n ≤ `kernel.columns / 2`, A
+/// C[m×n] ← alpha·Aᵀ·op(B) + beta·C for m a multiple of `kernel.rows` (at least
+/// `SwiftGemmTuning.rowPairMinimumTiles` tiles, where packing pays), n ≤ `kernel.columns / 2`, A
 /// stored transposed (`[k, m]`, row stride lda), with `rowPairs` (the kernel's `rowPairFunction`) on up
 /// to `threads` threads; each thread takes a contiguous range of row tiles and packs its own B panels.
 func rowPairProduct<Scalar: GemmScalar>(
@@ -23,14 +24,20 @@ func rowPairProduct<Scalar: GemmScalar>(
     forEachIndex(tasks, parallel: tasks > 1) { task in
         let firstTile = tiles * task / tasks, endTile = tiles * (task + 1) / tasks
         let panel = space.pointer + task * depthBlock * panelWidth
+        // The padding lanes (columns n..<8) once: each depth block's packing writes only the 2n others.
+        for p in 0..<min(depthBlock, k) {
+            for lane in (2 * n)..<panelWidth { panel[p * panelWidth + lane] = 0 }
+        }
         for depthStart in stride(from: 0, to: k, by: depthBlock) {
             let depth = min(depthBlock, k - depthStart)
             for p in 0..<depth {
                 let row = panel + p * panelWidth
-                for j in 0..<(panelWidth / 2) {
-                    let value = j >= n ? 0 : transposeB ? b[j * ldb + depthStart + p] : b[(depthStart + p) * ldb + j]
-                    row[2 * j] = value
-                    row[2 * j + 1] = value
+                if transposeB {
+                    let source = b + depthStart + p
+                    for j in 0..<n { (row[2 * j], row[2 * j + 1]) = (source[j * ldb], source[j * ldb]) }
+                } else {
+                    let source = b + (depthStart + p) * ldb
+                    for j in 0..<n { (row[2 * j], row[2 * j + 1]) = (source[j], source[j]) }
                 }
             }
             let stepBeta: Scalar = depthStart == 0 ? beta : 1

@@ -29,9 +29,11 @@ struct GemmShortcutTests {
                         // At most 8 columns with A transposed: two rows per vector on the AVX-512 narrow tile
                         // (the regression-size dV_b = A_bᵀ·G_b, 336×6 from 21; weight gradients over many
                         // rows, threaded and over three depth blocks: 128×6 from 700), with ragged rows after
-                        // the paired tiles (37 = 32 + 5), one column, NaN in C.
+                        // the paired tiles (37 = 32 + 5), one column, NaN in C, and one tile (the usual path:
+                        // packing would not pay).
                         GemmCase(m: 336, n: 6, k: 21), GemmCase(m: 128, n: 6, k: 700, beta: 1, padding: 1),
-                        GemmCase(m: 37, n: 8, k: 5, alpha: 0.5, beta: -1, padding: 2), GemmCase(m: 16, n: 1, k: 3, nanInC: true),
+                        GemmCase(m: 37, n: 8, k: 5, alpha: 0.5, beta: -1, padding: 2), GemmCase(m: 32, n: 1, k: 3, nanInC: true),
+                        GemmCase(m: 21, n: 6, k: 336),
                         GemmCase(m: 48, n: 7, k: 300, alpha: 2)].flatMap { $0.allTransposes() }
 
     func expectSameBits<Scalar: GemmScalar & Sendable>(_ kernel: MicroKernel<Scalar>, _: Scalar.Type) {
