@@ -66,11 +66,13 @@ enum FusedAttention {
             let valuesB = values + b * M * n * D, dValuesB = dValues + b * M * n * D
             // out_b = (step/M)·A_b·V_b: dA_b = (step/M)·G_b·V_bᵀ, dV_b = (step/M)·A_bᵀ·G_b.
             FusedKernels.gemm(false, true, n, M * n, D, step / T(shape.headDivisor), Gb, D, valuesB, D, 0, dWeights, M * n)
+            // dWeights becomes ∂R/∂T_raw (T_raw = Y_b·U_bᵀ; the score scale is folded in). Before dV_b: this
+            // reads the kept weights in memory order, which the hardware prefetchers follow, and leaves
+            // them in cache for dV_b's reads across their rows (which had waited on memory).
+            FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n * M, tokens: n, scale: scale)
             FusedKernels.gemm(true, false, M * n, D, n, step / T(shape.headDivisor), weights, M * n, Gb, D, 0, dValuesB, D)
             let dVb = dV + b * n * MD
             FusedKernels.headMajor(dValuesB, dVb, tokens: n, heads: M, width: D, toHeadMajor: false)
-            // dWeights becomes ∂R/∂T_raw (T_raw = Y_b·U_bᵀ; the score scale is folded in).
-            FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n * M, tokens: n, scale: scale)
             // dY_b = dT·U_b; dU_b (key side) = dTᵀ·Y_b.
             FusedKernels.gemm(false, false, n * M, D, n, 1, dWeights, n, Ub, D, 0, dY + b * n * MD, D)
             FusedKernels.gemm(true, false, n, D, n * M, 1, dWeights, n, Y + b * n * MD, D, 0, dU + b * n * D, D)
@@ -127,9 +129,10 @@ enum FusedAttention {
                 let dZbj = dZ + b * n * zWidth + j * width
                 // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
                 FusedKernels.gemm(false, true, n, n, width, 1, dZbj, zWidth, values, pw, 0, dWeights, n)
-                FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
-                // dWeights becomes ∂R/∂T_raw (T_raw = Qv_j·Kv_jᵀ; the score scale is folded in).
+                // dWeights becomes ∂R/∂T_raw (T_raw = Qv_j·Kv_jᵀ; the score scale is folded in); first, to
+                // read the kept weights in memory order (as in the merged layout).
                 FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n, tokens: n, scale: scale)
+                FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
                 // dQv_j = dT·Kv_j, dKv_j = dTᵀ·Qv_j.
                 FusedKernels.gemm(false, false, n, width, n, 1, dWeights, n, keys, pw, 0, dPb + j * width, pw)
                 FusedKernels.gemm(true, false, n, width, n, 1, dWeights, n, queries, pw, 0, dPb + M * width + j * width, pw)
