@@ -62,7 +62,7 @@ enum SwiftGemmTuning {
     /// Row-pair products (SwiftGemmRowPairs.swift) need at least this many row tiles: packing B's row-pair
     /// panel costs about as many instructions per depth step (n loads, 2n stores) as one tile saves (8 FMAs
     /// and 8 broadcasts of 16), so one tile loses — e.g. dU_b = dTᵀ·Y_b, 21×6 from 336, whose packing
-    /// held most of the driver's 8.6% of the regression-size step.
+    /// was most of the driver's own time in the regression-size step (benchmarks/RESULTS.md).
     static let rowPairMinimumTiles = 2
 }
 
