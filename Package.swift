@@ -18,7 +18,7 @@
 import PackageDescription
 
 /// Kernel targets are optimized even in debug builds: `swift test` builds in debug, and an
-/// unoptimized SIMD kernel runs ~500x slower (shared/SWIFT-PERFORMANCE.md, "Traps").
+/// unoptimized SIMD kernel runs ~500x slower (docs/architecture.md, "Kernels and CPU dispatch").
 let kernelOptimization: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-wmo", "-num-threads", "1"]),
 ]
