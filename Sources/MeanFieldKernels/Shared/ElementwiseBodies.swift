@@ -274,7 +274,8 @@ private func reduceRows(_ partials: UnsafePointer<ElementwiseFloatVector>, maxim
     return result
 }
 
-/// Calls `body` with a table of n index vectors: lane l of entry v is the row (0..<W) of a block's
+/// Calls `body` with the scratch of a W-rows-at-a-time pass: room for the block's W partial vectors
+/// (`reduceRows`), and a table of n index vectors: lane l of entry v is the row (0..<W) of a block's
 /// element v·W + l (a block is W rows of n values), for picking each lane's row value with one permute.
 /// Computed once per call in Float: (f + ½)/n is a row index below W = 16 plus a fraction at least
 /// ½/n ≥ 1/256 away from an integer, and the roundings move it by less than 16·2⁻²², so rounding it
@@ -282,7 +283,8 @@ private func reduceRows(_ partials: UnsafePointer<ElementwiseFloatVector>, maxim
 /// conversion instruction would do, but Swift's SIMD float-to-integer conversion runs lane by lane
 /// through generic code).
 @inline(__always)
-private func withBlockRowLanes(tokens n: Int, _ body: (UnsafePointer<ElementwiseFloatBits>) -> Void) {
+private func withBlockScratch(tokens n: Int,
+                              _ body: (_ rowOfLanes: UnsafePointer<ElementwiseFloatBits>, _ partials: UnsafeMutablePointer<ElementwiseFloatVector>) -> Void) {
     typealias V = ElementwiseFloatVector
     typealias I = ElementwiseFloatBits
     var laneCenters = V()
@@ -293,7 +295,9 @@ private func withBlockRowLanes(tokens n: Int, _ body: (UnsafePointer<Elementwise
             let rounded = (V(repeating: Float(v * V.scalarCount)) + laneCenters) * inverseTokens - 0.5 + shifter
             table[v] = unsafeBitCast(rounded, to: I.self) &- unsafeBitCast(shifter, to: I.self)
         }
-        body(UnsafePointer(table.baseAddress!))
+        withUnsafeTemporaryAllocation(of: V.self, capacity: V.scalarCount) { partials in
+            body(UnsafePointer(table.baseAddress!), partials.baseAddress!)
+        }
     }
 }
 
@@ -314,8 +318,7 @@ private func softmaxRowBlocksBody(_ rows: UnsafeMutablePointer<Float>, blockCoun
     let full = n / width * width, tail = n - full
     let overlap = tail > 0 && n >= width
     let mask = overlap ? tailMask(V.self, tail: tail) : V()
-    withBlockRowLanes(tokens: n) { rowOfLanes in withUnsafeTemporaryAllocation(of: V.self, capacity: width) { buffer in
-        let partials = buffer.baseAddress!
+    withBlockScratch(tokens: n) { rowOfLanes, partials in
         for block in 0..<blockCount {
             let base = rows + block * width * n
             for r in 0..<width {
@@ -355,7 +358,7 @@ private func softmaxRowBlocksBody(_ rows: UnsafeMutablePointer<Float>, blockCoun
                 store(load(V.self, pointer) * permuteLanes(scales, rowOfLanes[v]), pointer)
             }
         }
-    } }
+    }
 }
 
 /// The softmax backward (`softmaxBackwardBody`) of `blockCount · W` `Float` rows of n < 8W, W rows at
@@ -370,12 +373,12 @@ private func softmaxBackwardRowBlocksBody(weights: UnsafePointer<Float>, gradien
     let overlap = tail > 0 && n >= width
     let mask = overlap ? tailMask(V.self, tail: tail) : V()
     let scales = V(repeating: scale)
-    withBlockRowLanes(tokens: n) { rowOfLanes in withUnsafeTemporaryAllocation(of: V.self, capacity: width) { buffer in
-        let partials = buffer.baseAddress!
+    withBlockScratch(tokens: n) { rowOfLanes, partials in
         for block in 0..<blockCount {
             let blockWeights = weights + block * width * n, blockGradient = gradient + block * width * n
             for r in 0..<width {
-                partials[r] = rowProductPartials(V.self, blockWeights + r * n, blockGradient + r * n, n: n, mask: mask)
+                partials[r] = rowProductPartials(V.self, blockWeights + r * n, blockGradient + r * n, n: n, full: full, tail: tail,
+                                                 overlap: overlap, mask: mask)
             }
             let totals = reduceRows(partials, maximum: false)
             for v in 0..<n {
@@ -384,20 +387,20 @@ private func softmaxBackwardRowBlocksBody(weights: UnsafePointer<Float>, gradien
                 store(scales * load(V.self, blockWeights + offset) * (load(V.self, blockGradient + offset) - total), blockGradient + offset)
             }
         }
-    } }
+    }
 }
 
-/// One row's Σ dW ⊙ W as vector partial sums: full vectors in order, then the ragged end as one
-/// overlapping vector (its lanes already covered masked out by `mask`) or a zero-padded one.
+/// One row's Σ dW ⊙ W as vector partial sums: the `full` values as whole vectors in order, then the
+/// ragged end of `tail` values as one overlapping vector (`overlap`; its lanes already covered masked
+/// out by `mask`) or a zero-padded one — the ragged-end facts its callers hold.
 @inline(__always)
-private func rowProductPartials<V: SIMD>(_: V.Type, _ w: UnsafePointer<V.Scalar>, _ g: UnsafePointer<V.Scalar>, n: Int, mask: V) -> V
-where V.Scalar: BinaryFloatingPoint {
+private func rowProductPartials<V: SIMD>(_: V.Type, _ w: UnsafePointer<V.Scalar>, _ g: UnsafePointer<V.Scalar>, n: Int,
+                                         full: Int, tail: Int, overlap: Bool, mask: V) -> V where V.Scalar: BinaryFloatingPoint {
     let width = V.scalarCount
-    let full = n / width * width, tail = n - full
     var totals = V()
     var i = 0
     while i < full { totals += load(V.self, g + i) * load(V.self, w + i); i += width }
-    if tail > 0 && n >= width {
+    if overlap {
         totals += load(V.self, g + n - width) * load(V.self, w + n - width) * mask
     } else if tail > 0 {
         totals += loadPartial(V.self, g + full, count: tail, padding: 0) * loadPartial(V.self, w + full, count: tail, padding: 0)
@@ -419,7 +422,7 @@ where V.Scalar: BinaryFloatingPoint {
     for q in 0..<rowCount {
         let w = weights + q * n, g = gradient + q * n
         let lastG = overlap ? load(V.self, g + n - width) : V(), lastW = overlap ? load(V.self, w + n - width) : V()
-        let total = V(repeating: laneTotal(rowProductPartials(V.self, w, g, n: n, mask: mask)))
+        let total = V(repeating: laneTotal(rowProductPartials(V.self, w, g, n: n, full: full, tail: tail, overlap: overlap, mask: mask)))
         var i = 0
         while i < full {
             store(scales * load(V.self, w + i) * (load(V.self, g + i) - total), g + i)
