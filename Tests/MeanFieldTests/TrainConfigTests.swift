@@ -129,6 +129,14 @@ private func message(_ body: () throws -> Void) -> String {
     let listKey = message { _ = try load("heads: 2\n? [a, b]\n: 1\n", .yaml) }
     #expect(listKey == "run.yaml line 2: a YAML key is a map or a list; a config's keys are names (e.g. heads: 8)", "\(listKey)")
     #expect(message { _ = try load(" ?  ? ", .yaml) }.contains("a YAML key is a map or a list"))
+    // YAML 1.1's base-60 integers: Yams multiplied them without an overflow check and trapped (found
+    // by fuzzing). They stay text, so the key's parser refuses them; bases 16 and 8 still resolve.
+    for text in ["examples: 923337203685477580:5\n", "heads: 1:30\n", "lr: 1:30.5\n"] {
+        let base60 = message { _ = try load(text, .yaml) }
+        #expect(base60.hasPrefix("run.yaml: key '") && base60.contains(":") && !base60.contains("\n"), "\(base60)")
+    }
+    #expect(try load("heads: 0x10\ntoken-dim: 010\n", .yaml).heads == 16)
+    #expect(try load("heads: 0x10\ntoken-dim: 010\n", .yaml).tokenDim == 8)
     // toml++ aborts on a table header without a key; a combining mark joined to '[' and a CRLF line
     // end hid the header from the check before toml++ (both found by fuzzing).
     for text in ["[\u{324}T", "heads = 2\r\n[,x]\r\n"] {

@@ -71,6 +71,20 @@ public enum ConfigFile {
         }
     }
 
+    /// How YAML scalars become values: YAML 1.1's resolution (booleans, integers in bases 2, 8, 10 and
+    /// 16, floats, null) without its base-60 numbers, timestamps and binary data, which stay text and
+    /// reach the key's own parser (and its one-line error). Yams multiplies base-60 integers without an
+    /// overflow check and traps ("examples: 923337203685477580:5"; found by fuzzing).
+    static var yamlConstructor: Constructor {
+        var map = Constructor.defaultScalarMap
+        let integer = map[.int]!, float = map[.float]!
+        map[.int] = { $0.string.contains(":") ? nil : integer($0) }
+        map[.float] = { $0.string.contains(":") ? nil : float($0) }
+        map[.timestamp] = nil
+        map[.binary] = nil
+        return Constructor(map)
+    }
+
     /// The 1-based line of `path` that sets `key` (`key =` in TOML, `key:` in YAML, `"key":` in JSON;
     /// `_` and `-` spellings both match), or nil: the parsers do not report positions, so config
     /// errors find the line by its text.
@@ -146,8 +160,14 @@ public enum ConfigFile {
                 // Aliases expand when values are built (a few hundred bytes of nested aliases stand for
                 // billions of values): the composed tree, whose aliases share their nodes, is measured first.
                 var budget = maximumYAMLValues
-                if let node = try Yams.compose(yaml: text) { try checkYAMLSize(node, depth: 0, budget: &budget, name: name) }
-                loaded = try Yams.load(yaml: text)
+                // Nested values are built by the constructor the parser gave their node's tag.
+                let constructor = yamlConstructor
+                if let node = try Yams.compose(yaml: text, .default, constructor) {
+                    try checkYAMLSize(node, depth: 0, budget: &budget, name: name)
+                    loaded = constructor.any(from: node)
+                } else {
+                    loaded = nil
+                }
             } catch let error as RunError { throw error } catch { throw RunError("\(name): not valid YAML (\(firstLine(error)))") }
             guard let loaded else { break }
             guard let map = loaded as? [String: Any] else { throw RunError("\(name): the YAML document must be a map of keys to values") }
