@@ -33,9 +33,8 @@ public enum Elementwise {
                                                                residual: UnsafePointer<S>, dx: UnsafeMutablePointer<S>, rows: Int, width: Int) {
         S.dispatch(level).layerNormBackward(y, inverseStd, dy, residual, dx, rows, width)
     }
-    public static func biasRelu<S: ElementwiseScalar>(pre: UnsafeMutablePointer<S>, bias: UnsafePointer<S>, act: UnsafeMutablePointer<S>,
-                                                      rows: Int, units: Int) {
-        S.dispatch(level).biasRelu(pre, bias, act, rows, units)
+    public static func biasRelu<S: ElementwiseScalar>(_ values: UnsafeMutablePointer<S>, bias: UnsafePointer<S>, rows: Int, units: Int) {
+        S.dispatch(level).biasRelu(values, bias, rows, units)
     }
     public static func reluMask<S: ElementwiseScalar>(_ g: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, count: Int) {
         S.dispatch(level).reluMask(g, x, count)
@@ -56,7 +55,7 @@ public struct ElementwiseTable<S> {
     let softmaxBackward: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int, Int, S) -> Void
     let layerNormForward: (UnsafePointer<S>, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>, Int, Int) -> Void
     let layerNormBackward: (UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>, UnsafePointer<S>, UnsafeMutablePointer<S>, Int, Int) -> Void
-    let biasRelu: (UnsafeMutablePointer<S>, UnsafePointer<S>, UnsafeMutablePointer<S>, Int, Int) -> Void
+    let biasRelu: (UnsafeMutablePointer<S>, UnsafePointer<S>, Int, Int) -> Void
     let reluMask: (UnsafeMutablePointer<S>, UnsafePointer<S>, Int) -> Void
     let columnSums: (UnsafePointer<S>, Int, Int, Int, UnsafeMutablePointer<S>) -> Void
     let headMajor: (UnsafePointer<S>, UnsafeMutablePointer<S>, Int, Int, Int, Bool) -> Void

@@ -524,26 +524,23 @@ where V.Scalar: BinaryFloatingPoint {
     }
 }
 
-/// pre ← pre + bias (per row), act = max(pre, 0) (NaN → 0), for `[rows, units]`.
+/// values ← max(values + bias, 0) in place (bias per column, NaN → 0), for `[rows, units]`.
 @inline(__always)
-private func biasReluBody<V: SIMD>(_: V.Type, pre: UnsafeMutablePointer<V.Scalar>, bias: UnsafePointer<V.Scalar>,
-                                   act: UnsafeMutablePointer<V.Scalar>, rows: Int, units: Int,
-                                   wherePositive: (V, V) -> V) where V.Scalar: BinaryFloatingPoint {
+private func biasReluBody<V: SIMD>(_: V.Type, _ values: UnsafeMutablePointer<V.Scalar>, bias: UnsafePointer<V.Scalar>,
+                                   rows: Int, units: Int, wherePositive: (V, V) -> V) where V.Scalar: BinaryFloatingPoint {
     let lanes = V.scalarCount
     let full = units / lanes * lanes
     for row in 0..<rows {
-        let p = pre + row * units, a = act + row * units
+        let v = values + row * units
         var u = 0
         while u < full {
-            let x = load(V.self, p + u) + load(V.self, bias + u)
-            store(x, p + u)
-            store(wherePositive(x, x), a + u)
+            let x = load(V.self, v + u) + load(V.self, bias + u)
+            store(wherePositive(x, x), v + u)
             u += lanes
         }
         while u < units {
-            let x = p[u] + bias[u]
-            p[u] = x
-            a[u] = x > 0 ? x : 0
+            let x = v[u] + bias[u]
+            v[u] = x > 0 ? x : 0
             u += 1
         }
     }
@@ -674,15 +671,11 @@ public enum ElementwiseKernels {
         layerNormBackwardBody(ElementwiseDoubleVector.self, y: y, inverseStd: inverseStd, dy: dy, residual: residual, dx: dx,
                               rows: rows, width: width)
     }
-    public static func biasRelu(pre: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, act: UnsafeMutablePointer<Float>,
-                                rows: Int, units: Int) {
-        biasReluBody(ElementwiseFloatVector.self, pre: pre, bias: bias, act: act, rows: rows, units: units,
-                     wherePositive: vectorWherePositive)
+    public static func biasRelu(_ values: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, units: Int) {
+        biasReluBody(ElementwiseFloatVector.self, values, bias: bias, rows: rows, units: units, wherePositive: vectorWherePositive)
     }
-    public static func biasRelu(pre: UnsafeMutablePointer<Double>, bias: UnsafePointer<Double>, act: UnsafeMutablePointer<Double>,
-                                rows: Int, units: Int) {
-        biasReluBody(ElementwiseDoubleVector.self, pre: pre, bias: bias, act: act, rows: rows, units: units,
-                     wherePositive: vectorWherePositive)
+    public static func biasRelu(_ values: UnsafeMutablePointer<Double>, bias: UnsafePointer<Double>, rows: Int, units: Int) {
+        biasReluBody(ElementwiseDoubleVector.self, values, bias: bias, rows: rows, units: units, wherePositive: vectorWherePositive)
     }
     public static func reluMask(_ g: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
         reluMaskBody(ElementwiseFloatVector.self, g, x, count: count, wherePositive: vectorWherePositive)

@@ -224,16 +224,18 @@ enum FusedKernels {
 
     // MARK: Feed-forward activations (theory §1.2): the same formulas as MeanFieldCore's UnaryFunction
 
-    /// act = σ(pre + c) row-wise, with pre overwritten by pre + c. `pre`, `act`: `[rows, units]`.
+    /// act = σ(pre + c) row-wise, with pre overwritten by pre + c. `pre`, `act`: `[rows, units]`, the
+    /// same buffer for ReLU (``FusedShape/keepsPreActivations``): act = max(pre + c, 0) in place.
     static func activationForward<T: TensorScalar>(_ activation: Activation, pre: UnsafeMutablePointer<T>, bias: UnsafePointer<T>,
                                                    act: UnsafeMutablePointer<T>, rows: Int, units: Int) {
+        precondition(activation != .relu || pre == act, "ReLU's activations are computed in place")
         forChunks(rows, grain: max(1, 4096 / max(units, 1))) { range in
             if activation == .relu && (T.self == Float.self || T.self == Double.self) {
                 let offset = range.lowerBound * units
                 if T.self == Float.self {
-                    Elementwise.biasRelu(pre: float(pre + offset), bias: float(bias), act: float(act + offset), rows: range.count, units: units)
+                    Elementwise.biasRelu(float(act + offset), bias: float(bias), rows: range.count, units: units)
                 } else {
-                    Elementwise.biasRelu(pre: double(pre + offset), bias: double(bias), act: double(act + offset), rows: range.count, units: units)
+                    Elementwise.biasRelu(double(act + offset), bias: double(bias), rows: range.count, units: units)
                 }
                 return
             }
@@ -255,7 +257,7 @@ enum FusedKernels {
         }
     }
 
-    /// gradient ← gradient ⊙ σ'(pre) (σ' from pre and act = σ(pre)).
+    /// gradient ← gradient ⊙ σ'(pre) (σ' from pre and act = σ(pre); ReLU's mask from act, which is pre's buffer).
     static func activationBackward<T: TensorScalar>(_ activation: Activation, pre: UnsafePointer<T>, act: UnsafePointer<T>,
                                                     gradient: UnsafeMutablePointer<T>, count: Int) {
         forChunks(count, grain: 1 << 13) { range in

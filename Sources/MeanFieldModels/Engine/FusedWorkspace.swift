@@ -61,6 +61,11 @@ package struct FusedShape: Equatable {
     }
     /// Columns of the concatenated head outputs Z (factored only): M·d_h.
     var headOutputWidth: Int { heads * config.headDimension }
+    /// Whether the feed-forward keeps its pre-activations beside the activations: not for ReLU, whose
+    /// backward mask reads the activations (σ(x) > 0 exactly when x > 0, NaN included: both give 0),
+    /// so the first GEMM writes into the activations and bias + ReLU run in place.
+    static func keepsPreActivations(_ config: TransformerConfig) -> Bool { config.ffnUnits > 0 && config.activation != .relu }
+    var keepsPreActivations: Bool { Self.keepsPreActivations(config) }
     /// Half-steps ("blocks") in order: attention of layer ℓ, then its feed-forward if M′ > 0.
     var blockCount: Int { config.layers * (units > 0 ? 2 : 1) }
 }
@@ -106,7 +111,8 @@ final class FusedWorkspace<T: TensorScalar> {
     let headOutputs: [ScalarBuffer<T>]
     /// Per layer (merged only): the values W_OV,j·u head-major, `[B, M, n, D]`.
     let headMajorValues: [ScalarBuffer<T>]
-    /// Per layer with FF: pre-activations (bias included) and activations `[R, M′]`.
+    /// Per layer with FF: pre-activations (bias included; only when ``FusedShape/keepsPreActivations``)
+    /// and activations `[R, M′]`.
     let preActivations: [ScalarBuffer<T>]
     let activations: [ScalarBuffer<T>]
 
@@ -152,7 +158,7 @@ final class FusedWorkspace<T: TensorScalar> {
             ? buffers(1, shape.batch * shape.sequenceWeightScalars) : buffers(layers, shape.batch * M * n * n)
         headOutputs = buffers(factored ? layers : 0, R * shape.headOutputWidth)
         headMajorValues = buffers(factored ? 0 : layers, R * M * D)
-        preActivations = buffers(units > 0 ? layers : 0, R * units)
+        preActivations = buffers(shape.keepsPreActivations ? layers : 0, R * units)
         activations = buffers(units > 0 ? layers : 0, R * units)
 
         streamGradient = ScalarBuffer(R * D)
@@ -224,7 +230,8 @@ extension FusedShape {
         let recomputes = recomputesAutomatically(config, batch: batch, tokens: tokens)
         var perLayer = R * projection + (recomputes ? 0 : B * M * n * n)   // projections, kept weights
         perLayer += factored ? R * headOutput : R * M * D       // head outputs or head-major values
-        perLayer += hasUnits * 2 * R * units                    // pre-activations, activations
+        perLayer += hasUnits * R * units                        // activations
+        perLayer += keepsPreActivations(config) ? R * units : 0 // pre-activations
         var total = (blocks + 1) * R * D + (config.preNorm ? blocks * R * (D + 1) : 0) + layers * perLayer   // streams, normed, 1/σ
         total += recomputes ? B * (factored ? 1 : M) * n * n : 0
         // Backward scratch shared by the layers.
