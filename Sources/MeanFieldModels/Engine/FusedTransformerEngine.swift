@@ -80,7 +80,7 @@ public struct FusedTransformerEngine<Scalar: TensorScalar>: TransformerEngine {
         FusedParameters.load(particles.map { $0.local(store) } ?? store, into: w)
         // [B, D, n] → token-major [B·n, D]: per sequence, [D, n] is the head-major layout of D "heads"
         // of width 1 (a kernel: this generic method copied element by element through the scalar's
-        // value witness, about 1% of a ViT step).
+        // value witness: about 1% of a ViT bench's perf samples).
         let B = shape.batch, D = shape.dimension, n = shape.tokens
         let stream = w.streams[0].pointer
         tokens.withUnsafeBufferPointer { source in
