@@ -175,6 +175,17 @@ private func tailMask<V: SIMD>(_: V.Type, tail: Int) -> V where V.Scalar: Binary
     return mask
 }
 
+/// How a row of `n` values splits into vectors: `full` values as whole vectors, then a ragged end of
+/// `tail` values, read as one overlapping vector loaded at `n − width` (`overlap`, when the row holds
+/// at least one whole vector; `mask` keeps only its lanes the whole vectors did not cover) or else
+/// zero-padded. One declaration for the softmax bodies, forward and backward, per row and per block.
+@inline(__always)
+private func raggedEnd<V: SIMD>(_: V.Type, n: Int) -> (full: Int, tail: Int, overlap: Bool, mask: V) where V.Scalar: BinaryFloatingPoint {
+    let full = n / V.scalarCount * V.scalarCount, tail = n - full
+    let overlap = tail > 0 && n >= V.scalarCount
+    return (full, tail, overlap, overlap ? tailMask(V.self, tail: tail) : V())
+}
+
 /// Row-wise softmax in place on `rows` `[rowCount, n]`. A ragged row end is handled with one
 /// overlapping vector (loaded before any store; its lanes already covered are masked out of the
 /// sum and rewritten with identical values), so short rows such as n = 21 stay vectorized.
@@ -183,9 +194,7 @@ private func softmaxRowsBody<V: SIMD>(_: V.Type, _ rows: UnsafeMutablePointer<V.
                                       maximum maxOp: (V, V) -> V, exponential: (V) -> V,
                                       laneMaximum: (V) -> V.Scalar, laneTotal: (V) -> V.Scalar) where V.Scalar: BinaryFloatingPoint {
     let width = V.scalarCount
-    let full = n / width * width, tail = n - full
-    let overlap = tail > 0 && n >= width
-    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    let (full, tail, overlap, mask) = raggedEnd(V.self, n: n)
     for q in 0..<rowCount {
         let row = rows + q * n
         var maxima = V(repeating: -V.Scalar.infinity)
@@ -315,9 +324,7 @@ private func withBlockScratch(tokens n: Int,
 private func softmaxRowBlocksBody(_ rows: UnsafeMutablePointer<Float>, blockCount: Int, n: Int) {
     typealias V = ElementwiseFloatVector
     let width = V.scalarCount
-    let full = n / width * width, tail = n - full
-    let overlap = tail > 0 && n >= width
-    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    let (full, tail, overlap, mask) = raggedEnd(V.self, n: n)
     withBlockScratch(tokens: n) { rowOfLanes, partials in
         for block in 0..<blockCount {
             let base = rows + block * width * n
@@ -369,9 +376,7 @@ private func softmaxBackwardRowBlocksBody(weights: UnsafePointer<Float>, gradien
                                           blockCount: Int, n: Int, scale: Float) {
     typealias V = ElementwiseFloatVector
     let width = V.scalarCount
-    let full = n / width * width, tail = n - full
-    let overlap = tail > 0 && n >= width
-    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    let (full, tail, overlap, mask) = raggedEnd(V.self, n: n)
     let scales = V(repeating: scale)
     withBlockScratch(tokens: n) { rowOfLanes, partials in
         for block in 0..<blockCount {
@@ -392,7 +397,7 @@ private func softmaxBackwardRowBlocksBody(weights: UnsafePointer<Float>, gradien
 
 /// One row's Σ dW ⊙ W as vector partial sums: the `full` values as whole vectors in order, then the
 /// ragged end of `tail` values as one overlapping vector (`overlap`; its lanes already covered masked
-/// out by `mask`) or a zero-padded one — the ragged-end facts its callers hold.
+/// out by `mask`) or a zero-padded one — the facts of `raggedEnd`, which its callers hold.
 @inline(__always)
 private func rowProductPartials<V: SIMD>(_: V.Type, _ w: UnsafePointer<V.Scalar>, _ g: UnsafePointer<V.Scalar>, n: Int,
                                          full: Int, tail: Int, overlap: Bool, mask: V) -> V where V.Scalar: BinaryFloatingPoint {
@@ -415,9 +420,7 @@ private func softmaxBackwardBody<V: SIMD>(_: V.Type, weights: UnsafePointer<V.Sc
                                           rowCount: Int, n: Int, scale: V.Scalar, laneTotal: (V) -> V.Scalar)
 where V.Scalar: BinaryFloatingPoint {
     let width = V.scalarCount
-    let full = n / width * width, tail = n - full
-    let overlap = tail > 0 && n >= width
-    let mask = overlap ? tailMask(V.self, tail: tail) : V()
+    let (full, tail, overlap, mask) = raggedEnd(V.self, n: n)
     let scales = V(repeating: scale)
     for q in 0..<rowCount {
         let w = weights + q * n, g = gradient + q * n
