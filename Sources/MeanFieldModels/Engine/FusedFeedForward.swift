@@ -1,8 +1,8 @@
 // The feed-forward half-step of one layer (theory §1.2), forward and backward, all M′ units as
 // two GEMMs on token-major tokens U `[R = B·n, D]`:
 //   pre = U·bᵀ + c `[R, M′]`,  act = σ(pre),  next = stream + (step/M′)·act·a
-// ReLU keeps no pre-activations (FusedShape.keepsPreActivations): pre is computed in the activations'
-// buffer and replaced by σ(pre) there; the backward mask reads act.
+// ReLU keeps no pre-activations (FusedShape.keepsPreActivations, FusedWorkspace.preActivations(layer:)):
+// pre is computed in the activations' buffer and replaced by σ(pre) there; the backward mask reads act.
 import MeanFieldCore
 
 enum FusedFeedForward {
@@ -11,7 +11,7 @@ enum FusedFeedForward {
         let shape = w.shape, config = shape.config
         let R = shape.rows, D = shape.dimension, units = shape.units
         let U = w.blockInput(block), next = w.streams[block + 1].pointer
-        let act = w.activations[layer].pointer, pre = shape.keepsPreActivations ? w.preActivations[layer].pointer : act
+        let pre = w.preActivations(layer: layer), act = w.activations[layer].pointer
         FusedKernels.gemm(false, true, R, units, D, 1, U, D, w.ffnIn[layer].pointer, D, 0, pre, units)
         FusedKernels.activationForward(config.activation, pre: pre, bias: w.ffnBias[layer].pointer, act: act, rows: R, units: units)
         w.startBlockOutput(block)
@@ -25,7 +25,7 @@ enum FusedFeedForward {
         let R = shape.rows, D = shape.dimension, units = shape.units
         let factor = T(config.residualStep) / T(shape.unitDivisor)
         let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
-        let act = w.activations[layer].pointer, pre = shape.keepsPreActivations ? w.preActivations[layer].pointer : act
+        let pre = w.preActivations(layer: layer), act = w.activations[layer].pointer
         let dPre = w.unitGradient.pointer
         // out = factor·act·a: da = factor·actᵀ·G, dact = factor·G·aᵀ.
         FusedKernels.gemm(true, false, units, D, R, factor, act, units, G, D, 0, w.ffnOutGradients[layer].pointer, D)

@@ -111,9 +111,9 @@ final class FusedWorkspace<T: TensorScalar> {
     let headOutputs: [ScalarBuffer<T>]
     /// Per layer (merged only): the values W_OV,j·u head-major, `[B, M, n, D]`.
     let headMajorValues: [ScalarBuffer<T>]
-    /// Per layer with FF: pre-activations (bias included; only when ``FusedShape/keepsPreActivations``)
-    /// and activations `[R, M′]`.
-    let preActivations: [ScalarBuffer<T>]
+    /// Per layer with FF: pre-activations (bias included; only when ``FusedShape/keepsPreActivations``,
+    /// read through ``preActivations(layer:)``) and activations `[R, M′]`.
+    let keptPreActivations: [ScalarBuffer<T>]
     let activations: [ScalarBuffer<T>]
 
     // Backward scratch, shared by all layers.
@@ -158,7 +158,7 @@ final class FusedWorkspace<T: TensorScalar> {
             ? buffers(1, shape.batch * shape.sequenceWeightScalars) : buffers(layers, shape.batch * M * n * n)
         headOutputs = buffers(factored ? layers : 0, R * shape.headOutputWidth)
         headMajorValues = buffers(factored ? 0 : layers, R * M * D)
-        preActivations = buffers(shape.keepsPreActivations ? layers : 0, R * units)
+        keptPreActivations = buffers(shape.keepsPreActivations ? layers : 0, R * units)
         activations = buffers(units > 0 ? layers : 0, R * units)
 
         streamGradient = ScalarBuffer(R * D)
@@ -199,6 +199,13 @@ final class FusedWorkspace<T: TensorScalar> {
         } else {
             next.update(from: streams[block].pointer, count: count)
         }
+    }
+
+    /// Where layer `layer`'s feed-forward pre-activations live: their own buffer, or for ReLU
+    /// (``FusedShape/keepsPreActivations``) the activations' buffer, where they are computed and then
+    /// replaced by ReLU(pre).
+    func preActivations(layer: Int) -> UnsafeMutablePointer<T> {
+        shape.keepsPreActivations ? keptPreActivations[layer].pointer : activations[layer].pointer
     }
 
     /// Where the attention weights of sequence `b` (merged: all heads, `head` ignored; factored: head
