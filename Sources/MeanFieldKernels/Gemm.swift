@@ -57,6 +57,8 @@ public enum Gemm {
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, backend: GemmBackend? = nil
     ) {
+        let profileStart = GemmProfile.isRecording ? GemmProfile.now() : nil
+        defer { if let profileStart { GemmProfile.record(.init(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, scalarBytes: 4, insideParallelLoop: Threading.isInsideParallelLoop), since: profileStart) } }
         checkArguments(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
         if m == 0 || n == 0 { return }
         if resolvedBackend(backend ?? self.backend, m: m, n: n, k: k) == .blas, let library = OpenBLAS.library,
@@ -76,6 +78,8 @@ public enum Gemm {
         alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, backend: GemmBackend? = nil
     ) {
+        let profileStart = GemmProfile.isRecording ? GemmProfile.now() : nil
+        defer { if let profileStart { GemmProfile.record(.init(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, scalarBytes: 8, insideParallelLoop: Threading.isInsideParallelLoop), since: profileStart) } }
         checkArguments(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
         if m == 0 || n == 0 { return }
         if resolvedBackend(backend ?? self.backend, m: m, n: n, k: k) == .blas, let library = OpenBLAS.library,

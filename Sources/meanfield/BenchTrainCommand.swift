@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeanField
+import MeanFieldKernels
 
 /// `meanfield bench train`: milliseconds per Transformer training step (risk, gradients, Euler
 /// update), min/median/max, for the sizes compared with PyTorch in benchmarks/pytorch_transformer.py.
@@ -30,6 +31,9 @@ struct TrainBench: ParsableCommand {
 
     @Option(help: "Untimed steps before timing. Default: 3.")
     var warmup: Int = 3
+
+    @Flag(help: "Also time every GEMM of the timed steps and print, per size and thread count, each product shape's calls, share of the GEMM time and GFLOP/s inside the step (two clock reads per GEMM call; with more than one thread, products inside a parallel loop count thread-seconds).")
+    var gemmProfile = false
 
     @Option(help: "Instead of timing: write <dir>/<size>.safetensors (F64 initial weights and batch) and print the risks of 10 Euler steps in Double as JSON.")
     var export: String?
@@ -74,22 +78,26 @@ struct TrainBench: ParsableCommand {
         let (_, host) = HostActivity.measure {
             for benchCase in cases {
                 for count in threadCounts {
-                    let samples = precision == .float32
+                    let (samples, gemms) = precision == .float32
                         ? TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats,
-                                                  attentionWeights: attentionWeights, as: Float.self)
+                                                  attentionWeights: attentionWeights, profileGemms: gemmProfile, as: Float.self)
                         : TrainStepBenchmark.time(benchCase, kind: engine, threads: count, warmup: warmup, repeats: repeats,
-                                                  attentionWeights: attentionWeights, as: Double.self)
+                                                  attentionWeights: attentionWeights, profileGemms: gemmProfile, as: Double.self)
                     let (low, median, high) = (samples.first!, samples[samples.count / 2], samples.last!)
                     let flops = TrainStepBenchmark.stepFLOPs(benchCase), gflops = flops / (median * 1e6)
                     let fraction = gflops / (peakPerCore * Double(min(count, peak.processors)))
-                    rows.append(["size": benchCase.name, "engine": engine.rawValue, "precision": precision.rawValue, "threads": count,
-                                 "attention_weights": attentionWeights.rawValue,
-                                 "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
-                                 "gflops": gflops, "fraction_of_peak": fraction])
+                    var row: [String: Any] = ["size": benchCase.name, "engine": engine.rawValue, "precision": precision.rawValue, "threads": count,
+                                              "attention_weights": attentionWeights.rawValue,
+                                              "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
+                                              "gflops": gflops, "fraction_of_peak": fraction]
+                    let profile = GemmProfileTable(entries: gemms, steps: repeats, threads: min(count, peak.processors), stepMilliseconds: samples.reduce(0, +), peakPerCore: peakPerCore)
+                    if gemmProfile { row["gemm_profile"] = profile.jsonObject }
+                    rows.append(row)
                     if !json {
                         let label = benchCase.name.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + engine.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
                         print(label + String(format: " %7d %8.2f %11.2f %8.2f %12.1f %9.1f %7.1f%%", count, low, median, high,
                                              flops / 1e6, gflops, 100 * fraction))
+                        if gemmProfile { print(profile.text) }
                     }
                 }
             }

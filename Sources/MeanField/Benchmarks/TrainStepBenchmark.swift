@@ -68,9 +68,11 @@ public enum TrainStepBenchmark {
     }
 
     /// Milliseconds per step (risk + gradients + Euler update) in `Scalar` (Float or Double) on
-    /// `threads` threads, one value per repeat, sorted, after `warmup` untimed steps.
+    /// `threads` threads, one value per repeat, sorted, after `warmup` untimed steps; with
+    /// `profileGemms`, also the GEMMs of the timed steps by shape (``GemmProfile``; empty otherwise).
     public static func time<Scalar: TensorScalar>(_ benchCase: Case, kind: EngineKind, threads: Int, warmup: Int, repeats: Int,
-                                                  attentionWeights: AttentionWeightStorage = .automatic, as _: Scalar.Type = Float.self) -> [Double] {
+                                                  attentionWeights: AttentionWeightStorage = .automatic, profileGemms: Bool = false,
+                                                  as _: Scalar.Type = Float.self) -> (milliseconds: [Double], gemms: [GemmProfile.Entry]) {
         let original = Threading.threadCount
         defer { Threading.threadCount = original }
         Threading.threadCount = min(threads, Threading.processorCount)
@@ -80,13 +82,14 @@ public enum TrainStepBenchmark {
         let flow = GradientFlow(learningRate: benchCase.learningRate, weightDecay: benchCase.weightDecay)
         var samples: [Double] = []
         for iteration in 0..<(warmup + repeats) {
+            if profileGemms && iteration == warmup { GemmProfile.start() }
             let start = DispatchTime.now().uptimeNanoseconds
             let (_, gradients) = engine.riskAndGradients(store, tokens: tokens, targets: targets)
             flow.step(&store, gradients: gradients)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             if iteration >= warmup { samples.append(elapsed) }
         }
-        return samples.sorted()
+        return (samples.sorted(), profileGemms ? GemmProfile.stop() : [])
     }
 
     /// Writes `<directory>/<name>.safetensors` (F64 initial parameters under their store names,
