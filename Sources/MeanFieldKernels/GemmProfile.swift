@@ -1,6 +1,6 @@
 // An opt-in record of every GEMM a piece of work makes, by shape: calls, seconds and FLOPs, so that
 // `meanfield bench train --gemm-profile` can say which products a training step spends its time in
-// and at what rate each runs there (docs/architecture.md, "Measured peak"; benchmarks/RESULTS.md).
+// and at what rate each runs there (docs/architecture.md, "GEMM profile"; benchmarks/RESULTS.md).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
