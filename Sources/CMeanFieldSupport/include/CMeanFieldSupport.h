@@ -57,6 +57,9 @@ int mf_pool_in_task(void);
 /// `static inline`, so Swift callers compile it to one prefetch instruction.
 static inline void mf_prefetch_for_write(const void *address) { __builtin_prefetch(address, 1, 3); }
 
+/// Asks the CPU to bring the cache line at `address` into cache for reading (a hint; never faults).
+static inline void mf_prefetch_for_read(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 /// Returns `pointer` unchanged, hiding from the optimizer that it is (an earlier value plus) another
 /// pointer: an empty `asm` that pins it in a register. The micro-kernels walk A with several base
 /// pointers (rows 0, 4, 8, 12 of a tile) so that each step's 16 loads need no address arithmetic;

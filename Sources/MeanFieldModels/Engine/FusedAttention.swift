@@ -11,6 +11,8 @@
 // factored (keys differ per head: small products per (sequence, head)):
 //   P = U·[Q; K; V]ᵀ                      one GEMM [R, D]·[D, 3·M·d_h]
 //   T = scale·Qv_j·Kv_jᵀ,  Z_j = A·Vv_j  per (b, j);   out += (step/M)·Z·Ocatᵀ  one GEMM
+// Factored: each sequence first asks for its block of P (and of Z, or of dZ and dP) in cache at once,
+// so that the small products' misses overlap (MeanFieldKernels Prefetch; a hint, the same bits).
 // Sequences run in parallel (each writes only its own rows); heads run in order inside a sequence,
 // so every sum over heads has a fixed order. Sums over the batch happen inside single GEMMs.
 // The attention weights A come from one function per layout (mergedWeights, factoredWeights); the
@@ -98,6 +100,9 @@ enum FusedAttention {
         w.startBlockOutput(block)
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw
+            // The sequence's projections and head outputs, from memory into cache at once (Prefetch).
+            Prefetch.lines(from: Pb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: false)
+            Prefetch.lines(from: Z + b * n * zWidth, bytes: n * zWidth * MemoryLayout<T>.stride, forWrite: true)
             for j in 0..<M {
                 let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
                 factoredWeights(w, layer: layer, sequence: b, head: j, into: weights)
@@ -122,6 +127,10 @@ enum FusedAttention {
         FusedKernels.gemm(false, false, R, zWidth, D, step / T(shape.headDivisor), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
         Threading.parallelFor(shape.batch) { b in
             let Pb = P + b * n * pw, dPb = dP + b * n * pw, dWeights = dWeightsAll + b * n * n
+            // The sequence's projections, head-output gradients and projection gradients (Prefetch).
+            Prefetch.lines(from: Pb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: false)
+            Prefetch.lines(from: dZ + b * n * zWidth, bytes: n * zWidth * MemoryLayout<T>.stride, forWrite: false)
+            Prefetch.lines(from: dPb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: true)
             for j in 0..<M {
                 let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
                 if shape.recomputesAttentionWeights { factoredWeights(w, layer: layer, sequence: b, head: j, into: weights) }

@@ -1,0 +1,21 @@
+// Software prefetches of a block of memory that the next products will read or write.
+import CMeanFieldSupport
+
+/// Cache hints: they never fault and never change a result.
+///
+/// Why: the per-head attention products of one sequence (theory §1.2; FusedAttention.swift) are a few
+/// hundred thousand FLOPs each and start on operands that the layer's big products left in memory, not
+/// in cache (e.g. the ViT's 65 rows of one sequence's Q/K/V projections, 12 cache lines each). Requesting
+/// the sequence's whole block once lets those misses overlap instead of stalling product after product:
+/// the ViT's per-head products ran 40–60% faster for it (benchmarks/RESULTS.md).
+public enum Prefetch {
+    /// Requests every cache line of the `bytes` bytes from `start` into the first-level cache, for
+    /// writing when `forWrite`, else for reading.
+    @inline(__always)
+    public static func lines(from start: UnsafeRawPointer, bytes: Int, forWrite: Bool) {
+        let lineBytes = 64
+        for offset in stride(from: 0, to: bytes, by: lineBytes) {
+            if forWrite { mf_prefetch_for_write(start + offset) } else { mf_prefetch_for_read(start + offset) }
+        }
+    }
+}
