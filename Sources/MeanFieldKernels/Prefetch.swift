@@ -4,10 +4,11 @@ import CMeanFieldSupport
 /// Cache hints: they never fault and never change a result.
 ///
 /// Why: the per-head attention products of one sequence (theory §1.2; FusedAttention.swift) are about
-/// 135,000 FLOPs each (ViT: 65×65 from 16, 65×16 from 65) and start on operands that the layer's big products left in memory, not
-/// in cache (e.g. the ViT's 65 rows of one sequence's Q/K/V projections, 12 cache lines each). Requesting
-/// the sequence's whole block once lets those misses overlap instead of stalling product after product:
-/// the ViT's per-head products ran 40–60% faster for it (benchmarks/RESULTS.md).
+/// 135,000 FLOPs each (ViT: 65×65 from 16, 65×16 from 65) and start on operands that the layer's big
+/// products left in memory, not in cache (e.g. the ViT's 65 rows of one sequence's Q/K/V projections,
+/// 12 cache lines each). Requesting the sequence's whole block once lets those misses overlap instead
+/// of stalling product after product: the ViT's per-head products ran 40–60% faster for it
+/// (benchmarks/RESULTS.md).
 public enum Prefetch {
     /// Requests every cache line of the `bytes` bytes from `start` into the first-level cache, for
     /// writing when `forWrite`, else for reading.
