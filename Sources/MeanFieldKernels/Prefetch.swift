@@ -10,12 +10,16 @@ import CMeanFieldSupport
 /// of stalling product after product: the ViT's per-head products ran 40–60% faster for it
 /// (benchmarks/RESULTS.md).
 public enum Prefetch {
-    /// Requests every cache line of the `bytes` bytes from `start` into the first-level cache, for
-    /// writing when `forWrite`, else for reading.
+    /// The most bytes one request covers: a block much larger than the first-level cache (32–48 KB)
+    /// would evict its own first lines before they are used. The ViT's blocks are 17–50 KB.
+    public static let maximumBytes = 64 << 10
+
+    /// Requests every cache line of the `bytes` bytes (at most ``maximumBytes``) from `start` into the
+    /// first-level cache, for writing when `forWrite`, else for reading.
     @inline(__always)
     public static func lines(from start: UnsafeRawPointer, bytes: Int, forWrite: Bool) {
         let lineBytes = 64
-        for offset in stride(from: 0, to: bytes, by: lineBytes) {
+        for offset in stride(from: 0, to: min(bytes, maximumBytes), by: lineBytes) {
             if forWrite { mf_prefetch_for_write(start + offset) } else { mf_prefetch_for_read(start + offset) }
         }
     }

@@ -12,7 +12,8 @@
 //   P = U·[Q; K; V]ᵀ                      one GEMM [R, D]·[D, 3·M·d_h]
 //   T = scale·Qv_j·Kv_jᵀ,  Z_j = A·Vv_j  per (b, j);   out += (step/M)·Z·Ocatᵀ  one GEMM
 // Factored: each sequence first asks for its block of P (and of Z, or of dZ and dP) in cache at once,
-// so that the small products' misses overlap (MeanFieldKernels Prefetch; a hint, the same bits).
+// so that the small products' misses overlap; merged backward: the rows of ∂A_b before their first
+// product writes them (MeanFieldKernels Prefetch; hints, the same bits).
 // Sequences run in parallel (each writes only its own rows); heads run in order inside a sequence,
 // so every sum over heads has a fixed order. Sums over the batch happen inside single GEMMs.
 // The attention weights A come from one function per layout (mergedWeights, factoredWeights); the
@@ -64,6 +65,8 @@ enum FusedAttention {
         Threading.parallelFor(shape.batch) { b in
             let weights = w.attentionWeights(layer: layer, sequence: b, head: 0), dWeights = w.weightGradient.pointer + b * n * M * n
             if shape.recomputesAttentionWeights { mergedWeights(w, layer: layer, block: block, sequence: b, into: weights) }
+            // ∂A_b's rows, about to be written by its first product (Prefetch).
+            Prefetch.lines(from: dWeights, bytes: n * M * n * MemoryLayout<T>.stride, forWrite: true)
             let Gb = G + b * n * D, Ub = U + b * n * D
             let valuesB = values + b * M * n * D, dValuesB = dValues + b * M * n * D
             // out_b = (step/M)·A_b·V_b: dA_b = (step/M)·G_b·V_bᵀ, dV_b = (step/M)·A_bᵀ·G_b.
