@@ -90,14 +90,17 @@ struct TrainBench: ParsableCommand {
                                               "attention_weights": attentionWeights.rawValue,
                                               "min_ms": low, "median_ms": median, "max_ms": high, "flops_per_step": flops,
                                               "gflops": gflops, "fraction_of_peak": fraction]
-                    let profile = GemmProfileTable(entries: gemms, steps: repeats, threads: min(count, peak.processors), stepMilliseconds: samples.reduce(0, +), peakPerCore: peakPerCore)
-                    if gemmProfile { row["gemm_profile"] = profile.jsonObject }
+                    let profile = gemmProfile
+                        ? GemmProfileTable(entries: gemms, steps: repeats, threads: min(count, peak.processors),
+                                           stepMilliseconds: samples.reduce(0, +), peakPerCore: peakPerCore)
+                        : nil
+                    if let profile { row["gemm_profile"] = profile.jsonObject }
                     rows.append(row)
                     if !json {
                         let label = benchCase.name.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + engine.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
                         print(label + String(format: " %7d %8.2f %11.2f %8.2f %12.1f %9.1f %7.1f%%", count, low, median, high,
                                              flops / 1e6, gflops, 100 * fraction))
-                        if gemmProfile { print(profile.text) }
+                        if let profile { print(profile.text) }
                     }
                 }
             }
