@@ -1,39 +1,105 @@
 // The feed-forward half-step of one layer (theory §1.2), forward and backward, all M′ units as
-// two GEMMs on token-major tokens U `[R = B·n, D]`:
+// GEMMs on token-major tokens U `[R = B·n, D]`:
 //   pre = U·bᵀ + c `[R, M′]`,  act = σ(pre),  next = stream + (step/M′)·act·a
 // ReLU keeps no pre-activations (FusedShape.keepsPreActivations, FusedWorkspace.preActivations(layer:)):
 // pre is computed in the activations' buffer and replaced by σ(pre) there; the backward mask reads act.
+//
+// Both passes run tile by tile over the rows (FeedForwardTiles): each tile's pre-activations and
+// unit gradients stay in the core's second-level cache between the GEMM that writes them, the
+// activation and the GEMMs that read them, instead of making six passes over `[R, M′]` in memory
+// (benchmarks/RESULTS.md, "The feed-forward tile by tile"). Tiles are cut by rows alone and the
+// weight gradients are summed per fixed group of tiles, then over the groups in order: the same
+// bits on any thread count.
 import MeanFieldCore
+import MeanFieldKernels
 
 enum FusedFeedForward {
     /// next = stream + (step/M′)·Σ_j a_j σ(b_jᵀu + c_j) for layer `layer`, block `block`.
     static func forward<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
-        let shape = w.shape, config = shape.config
-        let R = shape.rows, D = shape.dimension, units = shape.units
+        let shape = w.shape, config = shape.config, tiles = w.feedForwardTiles
+        let D = shape.dimension, units = shape.units
+        let factor = T(config.residualStep) / T(shape.unitDivisor)
         let U = w.blockInput(block), next = w.streams[block + 1].pointer
         let pre = w.preActivations(layer: layer), act = w.activations[layer].pointer
-        FusedKernels.gemm(false, true, R, units, D, 1, U, D, w.ffnIn[layer].pointer, D, 0, pre, units)
-        FusedKernels.activationForward(config.activation, pre: pre, bias: w.ffnBias[layer].pointer, act: act, rows: R, units: units)
-        w.startBlockOutput(block)
-        FusedKernels.gemm(false, false, R, D, units, T(config.residualStep) / T(shape.unitDivisor), act, units, w.ffnOut[layer].pointer, D, 1, next, D)
+        let b = w.ffnIn[layer].pointer, c = w.ffnBias[layer].pointer, a = w.ffnOut[layer].pointer
+        Threading.parallelFor(tiles.count) { tile in
+            let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
+            let tilePre = pre + first * units, tileAct = act + first * units
+            FusedKernels.gemm(false, true, m, units, D, 1, U + first * D, D, b, D, 0, tilePre, units)                 // [m, M′]
+            FusedKernels.activationForward(config.activation, pre: tilePre, bias: c, act: tileAct, rows: m, units: units)
+            w.startBlockOutput(block, rows: rows)
+            FusedKernels.gemm(false, false, m, D, units, factor, tileAct, units, a, D, 1, next + first * D, D)          // [m, D]
+        }
     }
 
     /// Given G = ∂R/∂next in `w.streamGradient`, writes ∂R/∂U into `w.normedGradient` and the
     /// layer's parameter gradients into their buffers.
     static func backward<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
-        let shape = w.shape, config = shape.config
-        let R = shape.rows, D = shape.dimension, units = shape.units
+        let shape = w.shape, config = shape.config, tiles = w.feedForwardTiles
+        let D = shape.dimension, units = shape.units
         let factor = T(config.residualStep) / T(shape.unitDivisor)
         let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
         let pre = w.preActivations(layer: layer), act = w.activations[layer].pointer
-        let dPre = w.unitGradient.pointer
-        // out = factor·act·a: da = factor·actᵀ·G, dact = factor·G·aᵀ.
-        FusedKernels.gemm(true, false, units, D, R, factor, act, units, G, D, 0, w.ffnOutGradients[layer].pointer, D)
-        FusedKernels.gemm(false, true, R, units, D, factor, G, D, w.ffnOut[layer].pointer, D, 0, dPre, units)
-        FusedKernels.activationBackward(config.activation, pre: pre, act: act, gradient: dPre, count: R * units)
-        // pre = U·bᵀ + c: dc = Σ_rows dpre, db = dpreᵀ·U, dU = dpre·b.
-        FusedKernels.columnSums(dPre, rows: R, columns: units, into: w.ffnBiasGradients[layer].pointer)
-        FusedKernels.gemm(true, false, units, D, R, 1, dPre, units, U, D, 0, w.ffnInGradients[layer].pointer, D)
-        FusedKernels.gemm(false, false, R, D, units, 1, dPre, units, w.ffnIn[layer].pointer, D, 0, dU, D)
+        let b = w.ffnIn[layer].pointer, a = w.ffnOut[layer].pointer
+        let gradients = (a: w.ffnOutGradients[layer].pointer, b: w.ffnInGradients[layer].pointer, c: w.ffnBiasGradients[layer].pointer)
+        Threading.parallelFor(tiles.groups) { group in
+            // Group 0 sums into the layer's gradients, the others into their partials (added below).
+            let sums = group == 0 ? gradients : w.feedForwardPartials(group: group)
+            let dPre = w.unitGradientTile(group: group), tileBiasSums = w.unitGradientSums(group: group)
+            for tile in tiles.tiles(group: group) {
+                let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
+                let accumulate: T = tile == tiles.tiles(group: group).lowerBound ? 0 : 1
+                let tileAct = act + first * units, tileG = G + first * D, tileU = U + first * D
+                // out = factor·act·a: da += factor·actᵀ·G, dact = factor·G·aᵀ.
+                FusedKernels.gemm(true, false, units, D, m, factor, tileAct, units, tileG, D, accumulate, sums.a, D)  // [M′, D]
+                FusedKernels.gemm(false, true, m, units, D, factor, tileG, D, a, D, 0, dPre, units)                    // [m, M′]
+                FusedKernels.activationBackward(config.activation, pre: pre + first * units, act: tileAct, gradient: dPre, count: m * units)
+                // pre = U·bᵀ + c: dc += Σ_rows dpre, db += dpreᵀ·U, dU = dpre·b.
+                FusedKernels.columnSums(dPre, rows: m, columns: units, into: accumulate == 0 ? sums.c : tileBiasSums)
+                if accumulate != 0 { for u in 0..<units { sums.c[u] += tileBiasSums[u] } }
+                FusedKernels.gemm(true, false, units, D, m, 1, dPre, units, tileU, D, accumulate, sums.b, D)           // [M′, D]
+                FusedKernels.gemm(false, false, m, D, units, 1, dPre, units, b, D, 0, dU + first * D, D)                // [m, D]
+            }
+        }
+        // The groups' partial sums, added in group order.
+        guard tiles.groups > 1 else { return }
+        let partials = (1..<tiles.groups).map { w.feedForwardPartials(group: $0) }
+        FusedKernels.forChunks(units * D, grain: 4096) { range in
+            for partial in partials {
+                for i in range { gradients.a[i] += partial.a[i]; gradients.b[i] += partial.b[i] }
+            }
+        }
+        for partial in partials { for u in 0..<units { gradients.c[u] += partial.c[u] } }
     }
+}
+
+/// The feed-forward's rows cut into tiles of ``rowsPerTile`` rows (the last one shorter) and the
+/// tiles into ``groups`` contiguous groups whose weight gradients are summed separately. Both depend
+/// on the shape alone, never on the thread count.
+struct FeedForwardTiles: Equatable {
+    /// Scalars of one tile's `[rows, M′]` block: 256 KiB in Float, small enough to stay in a core's
+    /// second-level cache beside the GEMMs' packed operands (benchmarks/RESULTS.md, "The feed-forward
+    /// tile by tile").
+    static let scalarsPerTile = 1 << 16
+    /// At most this many groups: partial weight gradients to keep and add, and parallel tasks.
+    static let maximumGroups = 8
+
+    /// R = B·n.
+    let totalRows: Int
+    let rowsPerTile: Int
+    let count: Int
+    let groups: Int
+
+    init(rows: Int, units: Int) {
+        totalRows = rows
+        rowsPerTile = max(1, Self.scalarsPerTile / max(units, 1))
+        count = max(1, (rows + rowsPerTile - 1) / rowsPerTile)
+        groups = min(Self.maximumGroups, count)
+    }
+
+    /// Rows of tile `tile`.
+    func rows(_ tile: Int) -> Range<Int> { (tile * rowsPerTile)..<min(totalRows, (tile + 1) * rowsPerTile) }
+
+    /// Tiles of group `group`, in the order their gradients are summed.
+    func tiles(group: Int) -> Range<Int> { (group * count / groups)..<((group + 1) * count / groups) }
 }

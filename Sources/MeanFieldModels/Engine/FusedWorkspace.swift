@@ -125,7 +125,13 @@ final class FusedWorkspace<T: TensorScalar> {
     let weightGradient: ScalarBuffer<T>       // [B, M, n, n] (merged) or [B, n, n] (factored: one head at a time)
     let headMajorGradient: ScalarBuffer<T>    // [B, M, n, D] ∂R/∂(head-major values) (merged)
     let headOutputGradient: ScalarBuffer<T>   // [R, M·d_h] (factored)
-    let unitGradient: ScalarBuffer<T>         // [R, M′]
+    /// The feed-forward's tiles (``FeedForwardTiles``) and, per group of tiles, the unit gradients of
+    /// the tile at hand `[rowsPerTile, M′]`, its bias-gradient sums `[M′]`, and (groups after the
+    /// first) the group's partial weight gradients: a `[M′, D]`, b `[M′, D]`, c `[M′]`.
+    let feedForwardTiles: FeedForwardTiles
+    let unitGradientTiles: ScalarBuffer<T>
+    let unitGradientSumsBuffer: ScalarBuffer<T>
+    let feedForwardPartialsBuffer: ScalarBuffer<T>
 
     // Parameters packed per step, and their gradients (same layouts).
     /// Per layer: Wcat `[projectionWidth, D]` = [W_KQ; W_OV] (rows j·D + p) or [Q; K; V] (rows j·d_h + h).
@@ -168,7 +174,11 @@ final class FusedWorkspace<T: TensorScalar> {
         weightGradient = ScalarBuffer(shape.batch * shape.sequenceWeightScalars)
         headMajorGradient = ScalarBuffer(factored ? 0 : R * M * D)
         headOutputGradient = ScalarBuffer(factored ? R * shape.headOutputWidth : 0)
-        unitGradient = ScalarBuffer(R * units)
+        feedForwardTiles = FeedForwardTiles(rows: R, units: units)
+        let groups = units > 0 ? feedForwardTiles.groups : 0
+        unitGradientTiles = ScalarBuffer(groups * feedForwardTiles.rowsPerTile * units)
+        unitGradientSumsBuffer = ScalarBuffer(groups * units)
+        feedForwardPartialsBuffer = ScalarBuffer(max(0, groups - 1) * units * (2 * D + 1))
 
         projectionWeights = buffers(layers, shape.projectionWidth * D)
         outputWeights = buffers(factored ? layers : 0, D * shape.headOutputWidth)
@@ -192,13 +202,32 @@ final class FusedWorkspace<T: TensorScalar> {
 
     /// Readies block `block`'s output `streams[block + 1]` for the block to add its update to: the
     /// stream entering the block, or zeros when the block writes only its particles' part (``FusedShape/partialBlocks``).
-    func startBlockOutput(_ block: Int) {
-        let next = streams[block + 1].pointer, count = shape.rows * shape.dimension
+    func startBlockOutput(_ block: Int) { startBlockOutput(block, rows: 0..<shape.rows) }
+
+    /// The same for the rows `rows` of block `block`'s output.
+    func startBlockOutput(_ block: Int, rows: Range<Int>) {
+        let D = shape.dimension, offset = rows.lowerBound * D, count = rows.count * D
+        let next = streams[block + 1].pointer + offset
         if shape.partialBlocks {
             next.update(repeating: 0, count: count)
         } else {
-            next.update(from: streams[block].pointer, count: count)
+            next.update(from: streams[block].pointer + offset, count: count)
         }
+    }
+
+    /// Group `group`'s unit gradients of one feed-forward tile, `[rowsPerTile, M′]`.
+    func unitGradientTile(group: Int) -> UnsafeMutablePointer<T> {
+        unitGradientTiles.pointer + group * feedForwardTiles.rowsPerTile * shape.units
+    }
+
+    /// Group `group`'s bias-gradient sums of one tile, `[M′]`.
+    func unitGradientSums(group: Int) -> UnsafeMutablePointer<T> { unitGradientSumsBuffer.pointer + group * shape.units }
+
+    /// Group `group`'s (≥ 1) partial feed-forward weight gradients: a and b `[M′, D]`, c `[M′]`.
+    func feedForwardPartials(group: Int) -> (a: UnsafeMutablePointer<T>, b: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>) {
+        let units = shape.units, D = shape.dimension
+        let start = feedForwardPartialsBuffer.pointer + (group - 1) * units * (2 * D + 1)
+        return (start, start + units * D, start + 2 * units * D)
     }
 
     /// Where layer `layer`'s feed-forward pre-activations live: their own buffer, or for ReLU
@@ -242,7 +271,12 @@ extension FusedShape {
         var total = (blocks + 1) * R * D + (config.preNorm ? blocks * R * (D + 1) : 0) + layers * perLayer   // streams, normed, 1/σ
         total += recomputes ? B * (factored ? 1 : M) * n * n : 0
         // Backward scratch shared by the layers.
-        total += 3 * R * D + R * projection + B * (factored ? 1 : M) * n * n + (factored ? R * headOutput : R * M * D) + R * units
+        total += 3 * R * D + R * projection + B * (factored ? 1 : M) * n * n + (factored ? R * headOutput : R * M * D)
+        // The feed-forward's per-group tile of unit gradients, bias sums and partial weight gradients.
+        if config.ffnUnits > 0 {
+            let tiles = FeedForwardTiles(rows: batch * tokens, units: config.ffnUnits), groups = Double(tiles.groups)
+            total += groups * units * (Double(tiles.rowsPerTile) + 1) + (groups - 1) * units * (2 * D + 1)
+        }
         // Packed parameters and their gradients.
         let packed = projection * D + (factored ? D * headOutput : 0) + hasUnits * units * (2 * D + 1)
         total += 2 * layers * packed + 2 * Double(config.classes) * (D + 1) + B * (D + Double(config.classes))
