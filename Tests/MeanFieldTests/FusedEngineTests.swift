@@ -45,10 +45,12 @@ private let engineCases: [EngineCase] = [
                                          initStd: 0.3), batch: 2, tokens: 5),
     // More rows than one GEMM depth block (256): the weight gradients sum R = 300 rows in two blocks.
     EngineCase(config: TransformerConfig(dimension: 6, heads: 2, ffnUnits: 5, layers: 2, activation: .gelu, preNorm: true), batch: 20, tokens: 15),
-    // Wide enough that the feed-forward runs in several row tiles (FeedForwardTiles: 2^16 / 2048 = 32
-    // rows each, R = 300 in 10 tiles, the last of 12 rows) summed in 8 groups, two of two tiles.
+    // Wide enough that the feed-forward runs in several row tiles (RowTiles.feedForward: 2^16 / 2048 = 32
+    // rows each, R = 300 in 10 tiles, the last of 12 rows) summed in 8 groups, two of two tiles; and
+    // the factored attention (RowTiles.attention: 64 heads of width 8, 15·1536 projections per
+    // sequence, 2 sequences per tile, 10 tiles in 8 groups).
     EngineCase(config: TransformerConfig(dimension: 6, heads: 2, ffnUnits: 2048, layers: 2, activation: .relu, preNorm: true), batch: 20, tokens: 15),
-    EngineCase(config: TransformerConfig(dimension: 6, heads: 2, ffnUnits: 2048, layers: 2, attention: .factored, headDimension: 3,
+    EngineCase(config: TransformerConfig(dimension: 6, heads: 64, ffnUnits: 2048, layers: 2, attention: .factored, headDimension: 8,
                                          activation: .gelu, readout: .classification, classes: 3), batch: 20, tokens: 15),
 ]
 
@@ -124,8 +126,10 @@ private let threadCases: [EngineCase] = [
     EngineCase(config: TransformerConfig(dimension: 16, heads: 4, ffnUnits: 64, layers: 2, activation: .gelu), batch: 16, tokens: 17),
     EngineCase(config: TransformerConfig(dimension: 16, heads: 4, ffnUnits: 64, layers: 2, attention: .factored, headDimension: 8,
                                          preNorm: true, readout: .classification, classes: 4), batch: 16, tokens: 17),
-    // The feed-forward in 17 row tiles of 16 rows (FeedForwardTiles), their gradients in 8 groups.
-    EngineCase(config: TransformerConfig(dimension: 16, heads: 2, ffnUnits: 4096, layers: 2, activation: .relu, preNorm: true), batch: 16, tokens: 17),
+    // The feed-forward in 22 row tiles of 16 rows (RowTiles.feedForward), the factored attention in 10
+    // tiles of 2 sequences (RowTiles.attention), the gradients of each in 8 groups.
+    EngineCase(config: TransformerConfig(dimension: 16, heads: 64, ffnUnits: 4096, layers: 2, attention: .factored, headDimension: 8,
+                                         activation: .relu, preNorm: true), batch: 20, tokens: 17),
 ]
 
 @Test(arguments: threadCases)
@@ -207,16 +211,21 @@ private func allocatedScalars<T: TensorScalar>(_ workspace: FusedWorkspace<T>) -
     }
 }
 
-/// The feed-forward's tiles cover every row once, in order, and its groups every tile once: for the
-/// ViT (R = 128·65 = 8,320 rows, M′ = 256: 256-row tiles, 33 of them, the last of 128 rows), the
-/// regression size and shapes with fewer tiles than groups.
-@Test func feedForwardTilesPartitionTheRows() {
-    let vit = FeedForwardTiles(rows: 8320, units: 256)
+/// Row tiles cover every row once, in order, and their groups every tile once: for the ViT
+/// (R = 128·65 = 8,320 rows; the feed-forward's M′ = 256: 256-row tiles, 33 of them, the last of 128
+/// rows; the attention's 192 projections: 5 sequences a tile, 26 tiles, the last of 3 sequences), the
+/// regression size and shapes with fewer tiles than groups; absurd sizes do not overflow.
+@Test func rowTilesPartitionTheRows() {
+    let vit = RowTiles.feedForward(batch: 128, tokens: 65, units: 256)
     #expect(vit.rowsPerTile == 256 && vit.count == 33 && vit.groups == 8 && vit.rows(32) == 8192..<8320)
+    let attention = RowTiles.attention(batch: 128, tokens: 65, width: 192)
+    #expect(attention.rowsPerTile == 325 && attention.count == 26 && attention.rows(25) == 8125..<8320)
+    let absurd = RowTiles.attention(batch: 1 << 40, tokens: 1 << 30, width: 1 << 40)
+    #expect(absurd.totalRows == .max && absurd.rowsPerTile == 1 << 30 && absurd.groups == 8)
     for (rows, units) in [(8320, 256), (5376, 16), (300, 2048), (7, 3), (1, 100_000), (33, 4096)] {
-        let tiles = FeedForwardTiles(rows: rows, units: units)
+        let tiles = RowTiles(rows: rows, rowsPerTile: RowTiles.scalarsPerTile / units)
         #expect((0..<tiles.count).flatMap { Array(tiles.rows($0)) } == Array(0..<rows), "\(rows)×\(units)")
         #expect((0..<tiles.groups).flatMap { Array(tiles.tiles(group: $0)) } == Array(0..<tiles.count), "\(rows)×\(units)")
-        #expect((0..<tiles.groups).allSatisfy { !tiles.tiles(group: $0).isEmpty } && tiles.groups <= FeedForwardTiles.maximumGroups)
+        #expect((0..<tiles.groups).allSatisfy { !tiles.tiles(group: $0).isEmpty } && tiles.groups <= RowTiles.maximumGroups)
     }
 }

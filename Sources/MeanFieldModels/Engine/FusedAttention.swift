@@ -11,11 +11,14 @@
 // factored (keys differ per head: small products per (sequence, head)):
 //   P = U·[Q; K; V]ᵀ                      one GEMM [R, D]·[D, 3·M·d_h]
 //   T = scale·Qv_j·Kv_jᵀ,  Z_j = A·Vv_j  per (b, j);   out += (step/M)·Z·Ocatᵀ  one GEMM
-// Factored: each sequence first asks for its block of P (and of Z, or of dZ and dP) in cache at once,
-// so that the small products' misses overlap; merged backward: the rows of ∂A_b before their first
-// product writes them (MeanFieldKernels Prefetch; hints, the same bits).
-// Sequences run in parallel (each writes only its own rows); heads run in order inside a sequence,
-// so every sum over heads has a fixed order. Sums over the batch happen inside single GEMMs.
+// Factored: tile by tile over whole sequences (RowTiles.attention): a tile's projections, head
+// outputs and their gradients stay in the core's cache from the GEMM that writes them to the small
+// products that read them; Ocat's and Wcat's gradients are summed per fixed group of tiles, then
+// over the groups in order. Merged backward: the rows of ∂A_b are asked for before their first
+// product writes them (MeanFieldKernels Prefetch; a hint, the same bits).
+// Tiles or sequences run in parallel (each writes only its own rows); heads run in order inside a
+// sequence, so every sum over heads has a fixed order. The merged layout sums over the batch
+// inside single GEMMs; every sum is in an order fixed by the shape, never by the thread count.
 // The attention weights A come from one function per layout (mergedWeights, factoredWeights); the
 // backward pass reads them back, or calls it again when they were not kept (AttentionWeightStorage).
 import MeanFieldCore
@@ -89,70 +92,84 @@ enum FusedAttention {
         FusedKernels.gemm(false, false, R, D, MD, 1, dV, MD, Wcat + MD * D, D, 1, dU, D)
     }
 
-    /// next = stream + (step/M)·Σ_j O_j·V_j·U·A_j (factored heads).
+    /// next = stream + (step/M)·Σ_j O_j·V_j·U·A_j (factored heads), tile by tile (``RowTiles``): a
+    /// tile's projections are computed right before its heads read them and its head outputs right
+    /// before the output projection reads them, all in the core's cache.
     static func forwardFactored<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
-        let shape = w.shape, config = shape.config
-        let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens
+        let shape = w.shape, config = shape.config, tiles = w.attentionTiles
+        let D = shape.dimension, M = shape.heads, n = shape.tokens
         let width = shape.headWidth, pw = shape.projectionWidth
-        let step = T(config.residualStep)
+        let factor = T(config.residualStep) / T(shape.headDivisor)
         let U = w.blockInput(block), next = w.streams[block + 1].pointer
-        let P = w.projections[layer].pointer
+        let P = w.projections[layer].pointer, Wcat = w.projectionWeights[layer].pointer, Ocat = w.outputWeights[layer].pointer
         let Z = w.headOutputs[layer].pointer, zWidth = shape.headOutputWidth
-
-        FusedKernels.gemm(false, true, R, pw, D, 1, U, D, w.projectionWeights[layer].pointer, D, 0, P, pw)
-        w.startBlockOutput(block)
-        Threading.parallelFor(shape.batch) { b in
-            let Pb = P + b * n * pw
-            // The sequence's projections and head outputs, from memory into cache at once (Prefetch).
-            Prefetch.lines(from: Pb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: false)
-            Prefetch.lines(from: Z + b * n * zWidth, bytes: n * zWidth * MemoryLayout<T>.stride, forWrite: true)
-            for j in 0..<M {
-                let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
-                factoredWeights(w, layer: layer, sequence: b, head: j, into: weights)
-                let values = Pb + 2 * M * width + j * width
-                FusedKernels.gemm(false, false, n, width, n, 1, weights, n, values, pw, 0, Z + b * n * zWidth + j * width, zWidth)
+        Threading.parallelFor(tiles.count) { tile in
+            let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
+            FusedKernels.gemm(false, true, m, pw, D, 1, U + first * D, D, Wcat, D, 0, P + first * pw, pw)             // [m, 3·M·d_h]
+            for b in (first / n)..<(rows.upperBound / n) {
+                let Pb = P + b * n * pw
+                for j in 0..<M {
+                    let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
+                    factoredWeights(w, layer: layer, sequence: b, head: j, into: weights)
+                    let values = Pb + 2 * M * width + j * width
+                    FusedKernels.gemm(false, false, n, width, n, 1, weights, n, values, pw, 0, Z + b * n * zWidth + j * width, zWidth)
+                }
             }
+            w.startBlockOutput(block, rows: rows)
+            FusedKernels.gemm(false, true, m, D, zWidth, factor, Z + first * zWidth, zWidth, Ocat, zWidth, 1, next + first * D, D)  // [m, D]
         }
-        FusedKernels.gemm(false, true, R, D, zWidth, step / T(shape.headDivisor), Z, zWidth, w.outputWeights[layer].pointer, zWidth, 1, next, D)
     }
 
+    /// The factored backward, tile by tile: per fixed group of tiles (``RowTiles``), the tile's ∂Z
+    /// and ∂P and each head's ∂A live in the group's scratch (cache-warm from tile to tile); the
+    /// Ocat and Wcat gradients are summed per group, then over the groups in order.
     static func backwardFactored<T: TensorScalar>(_ w: FusedWorkspace<T>, layer: Int, block: Int) {
-        let shape = w.shape, config = shape.config
-        let R = shape.rows, D = shape.dimension, M = shape.heads, n = shape.tokens
+        let shape = w.shape, config = shape.config, tiles = w.attentionTiles
+        let D = shape.dimension, M = shape.heads, n = shape.tokens
         let width = shape.headWidth, pw = shape.projectionWidth
-        let step = T(config.residualStep), scale = T(config.scoreScale), map = config.scoreMap
+        let factor = T(config.residualStep) / T(shape.headDivisor), scale = T(config.scoreScale), map = config.scoreMap
         let U = w.blockInput(block), G = w.streamGradient.pointer, dU = w.normedGradient.pointer
-        let P = w.projections[layer].pointer
-        let dP = w.projectionGradient.pointer, dWeightsAll = w.weightGradient.pointer
-        let Z = w.headOutputs[layer].pointer, dZ = w.headOutputGradient.pointer, zWidth = shape.headOutputWidth
-        // out = (step/M)·Z·Ocatᵀ: dOcat = (step/M)·Gᵀ·Z, dZ = (step/M)·G·Ocat.
-        FusedKernels.gemm(true, false, D, zWidth, R, step / T(shape.headDivisor), G, D, Z, zWidth, 0, w.outputWeightGradients[layer].pointer, zWidth)
-        FusedKernels.gemm(false, false, R, zWidth, D, step / T(shape.headDivisor), G, D, w.outputWeights[layer].pointer, zWidth, 0, dZ, zWidth)
-        Threading.parallelFor(shape.batch) { b in
-            let Pb = P + b * n * pw, dPb = dP + b * n * pw, dWeights = dWeightsAll + b * n * n
-            // The sequence's projections, head-output gradients and projection gradients (Prefetch).
-            Prefetch.lines(from: Pb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: false)
-            Prefetch.lines(from: dZ + b * n * zWidth, bytes: n * zWidth * MemoryLayout<T>.stride, forWrite: false)
-            Prefetch.lines(from: dPb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: true)
-            for j in 0..<M {
-                let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
-                if shape.recomputesAttentionWeights { factoredWeights(w, layer: layer, sequence: b, head: j, into: weights) }
-                let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
-                let dZbj = dZ + b * n * zWidth + j * width
-                // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
-                FusedKernels.gemm(false, true, n, n, width, 1, dZbj, zWidth, values, pw, 0, dWeights, n)
-                // dWeights becomes ∂R/∂T_raw (T_raw = Qv_j·Kv_jᵀ; the score scale is folded in); first, to
-                // read the kept weights in memory order (as in the merged layout).
-                FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n, tokens: n, scale: scale)
-                FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
-                // dQv_j = dT·Kv_j, dKv_j = dTᵀ·Qv_j.
-                FusedKernels.gemm(false, false, n, width, n, 1, dWeights, n, keys, pw, 0, dPb + j * width, pw)
-                FusedKernels.gemm(true, false, n, width, n, 1, dWeights, n, queries, pw, 0, dPb + M * width + j * width, pw)
+        let P = w.projections[layer].pointer, Wcat = w.projectionWeights[layer].pointer, Ocat = w.outputWeights[layer].pointer
+        let Z = w.headOutputs[layer].pointer, zWidth = shape.headOutputWidth
+        let gradients = (output: w.outputWeightGradients[layer].pointer, projection: w.projectionWeightGradients[layer].pointer)
+        Threading.parallelFor(tiles.groups) { group in
+            // Group 0 sums into the layer's gradients, the others into their partials (added below).
+            let sums = group == 0 ? gradients : w.attentionPartials(group: group)
+            let (dP, dZ, dWeights) = w.attentionGradientTiles(group: group)
+            for tile in tiles.tiles(group: group) {
+                let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
+                let accumulate: T = tile == tiles.tiles(group: group).lowerBound ? 0 : 1
+                let tileG = G + first * D
+                // out = factor·Z·Ocatᵀ: dOcat += factor·Gᵀ·Z, dZ = factor·G·Ocat.
+                FusedKernels.gemm(true, false, D, zWidth, m, factor, tileG, D, Z + first * zWidth, zWidth, accumulate, sums.output, zWidth)
+                FusedKernels.gemm(false, false, m, zWidth, D, factor, tileG, D, Ocat, zWidth, 0, dZ, zWidth)              // [m, M·d_h]
+                for b in (first / n)..<(rows.upperBound / n) {
+                    let Pb = P + b * n * pw, local = b - first / n, dPb = dP + local * n * pw
+                    for j in 0..<M {
+                        let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
+                        if shape.recomputesAttentionWeights { factoredWeights(w, layer: layer, sequence: b, head: j, into: weights) }
+                        let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
+                        let dZbj = dZ + local * n * zWidth + j * width
+                        // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
+                        FusedKernels.gemm(false, true, n, n, width, 1, dZbj, zWidth, values, pw, 0, dWeights, n)
+                        // dWeights becomes ∂R/∂T_raw (T_raw = Qv_j·Kv_jᵀ; the score scale is folded in); first, to
+                        // read the kept weights in memory order (as in the merged layout).
+                        FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n, tokens: n, scale: scale)
+                        FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
+                        // dQv_j = dT·Kv_j, dKv_j = dTᵀ·Qv_j.
+                        FusedKernels.gemm(false, false, n, width, n, 1, dWeights, n, keys, pw, 0, dPb + j * width, pw)
+                        FusedKernels.gemm(true, false, n, width, n, 1, dWeights, n, queries, pw, 0, dPb + M * width + j * width, pw)
+                    }
+                }
+                // P = U·Wcatᵀ: dWcat += dPᵀ·U, dU = dP·Wcat.
+                FusedKernels.gemm(true, false, pw, D, m, 1, dP, pw, U + first * D, D, accumulate, sums.projection, D)   // [3·M·d_h, D]
+                FusedKernels.gemm(false, false, m, D, pw, 1, dP, pw, Wcat, D, 0, dU + first * D, D)                       // [m, D]
             }
         }
-        // P = U·Wcatᵀ: dWcat = dPᵀ·U (sum over the batch inside one GEMM), dU = dP·Wcat.
-        FusedKernels.gemm(true, false, pw, D, R, 1, dP, pw, U, D, 0, w.projectionWeightGradients[layer].pointer, D)
-        FusedKernels.gemm(false, false, R, D, pw, 1, dP, pw, w.projectionWeights[layer].pointer, D, 0, dU, D)
+        // The groups' partial sums, added in group order.
+        let partials = (1..<tiles.groups).map { w.attentionPartials(group: $0) }
+        FusedKernels.addInOrder(partials.map(\.output), into: gradients.output, count: D * zWidth)
+        FusedKernels.addInOrder(partials.map(\.projection), into: gradients.projection, count: pw * D)
     }
 
     /// The attention weights of sequence b, all heads (merged): A_b = map(scale·Y_b·U_bᵀ) `[(q, j), i]`,

@@ -4,10 +4,10 @@
 // ReLU keeps no pre-activations (FusedShape.keepsPreActivations, FusedWorkspace.preActivations(layer:)):
 // pre is computed in the activations' buffer and replaced by σ(pre) there; the backward mask reads act.
 //
-// Both passes run tile by tile over the rows (FeedForwardTiles): each tile's pre-activations and
+// Both passes run tile by tile over the rows (RowTiles.feedForward): each tile's pre-activations and
 // unit gradients stay in the core's second-level cache between the GEMM that writes them, the
 // activation and the GEMMs that read them, instead of making six passes over `[R, M′]` in memory
-// (benchmarks/RESULTS.md, "The feed-forward tile by tile"). Tiles are cut by rows alone and the
+// (benchmarks/RESULTS.md, "Blocks tile by tile"). Tiles are cut by rows alone and the
 // weight gradients are summed per fixed group of tiles, then over the groups in order: the same
 // bits on any thread count.
 import MeanFieldCore
@@ -62,44 +62,9 @@ enum FusedFeedForward {
             }
         }
         // The groups' partial sums, added in group order.
-        guard tiles.groups > 1 else { return }
         let partials = (1..<tiles.groups).map { w.feedForwardPartials(group: $0) }
-        FusedKernels.forChunks(units * D, grain: 4096) { range in
-            for partial in partials {
-                for i in range { gradients.a[i] += partial.a[i]; gradients.b[i] += partial.b[i] }
-            }
-        }
-        for partial in partials { for u in 0..<units { gradients.c[u] += partial.c[u] } }
+        FusedKernels.addInOrder(partials.map(\.a), into: gradients.a, count: units * D)
+        FusedKernels.addInOrder(partials.map(\.b), into: gradients.b, count: units * D)
+        FusedKernels.addInOrder(partials.map(\.c), into: gradients.c, count: units)
     }
-}
-
-/// The feed-forward's rows cut into tiles of ``rowsPerTile`` rows (the last one shorter) and the
-/// tiles into ``groups`` contiguous groups whose weight gradients are summed separately. Both depend
-/// on the shape alone, never on the thread count.
-struct FeedForwardTiles: Equatable {
-    /// Scalars of one tile's `[rows, M′]` block: 256 KiB in Float, small enough to stay in a core's
-    /// second-level cache beside the GEMMs' packed operands (benchmarks/RESULTS.md, "The feed-forward
-    /// tile by tile").
-    static let scalarsPerTile = 1 << 16
-    /// At most this many groups: partial weight gradients to keep and add, and parallel tasks.
-    static let maximumGroups = 8
-
-    /// R = B·n.
-    let totalRows: Int
-    let rowsPerTile: Int
-    let count: Int
-    let groups: Int
-
-    init(rows: Int, units: Int) {
-        totalRows = rows
-        rowsPerTile = max(1, Self.scalarsPerTile / max(units, 1))
-        count = max(1, (rows + rowsPerTile - 1) / rowsPerTile)
-        groups = min(Self.maximumGroups, count)
-    }
-
-    /// Rows of tile `tile`.
-    func rows(_ tile: Int) -> Range<Int> { (tile * rowsPerTile)..<min(totalRows, (tile + 1) * rowsPerTile) }
-
-    /// Tiles of group `group`, in the order their gradients are summed.
-    func tiles(group: Int) -> Range<Int> { (group * count / groups)..<((group + 1) * count / groups) }
 }

@@ -109,6 +109,17 @@ enum FusedKernels {
         }
     }
 
+    /// target[i] += Σ_k partials[k][i], the partials added in their order (per-group weight
+    /// gradients of tiled blocks, RowTiles: the same bits on any thread count).
+    static func addInOrder<T: TensorScalar>(_ partials: [UnsafeMutablePointer<T>], into target: UnsafeMutablePointer<T>, count: Int) {
+        guard !partials.isEmpty else { return }
+        forChunks(count, grain: 1 << 12) { range in
+            for partial in partials {
+                for i in range { target[i] += partial[i] }
+            }
+        }
+    }
+
     /// Copies `count` elements.
     static func copy<T: TensorScalar>(_ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>, count: Int) {
         target.update(from: source, count: count)

@@ -61,6 +61,9 @@ package struct FusedShape: Equatable {
     }
     /// Columns of the concatenated head outputs Z (factored only): M·d_h.
     var headOutputWidth: Int { heads * config.headDimension }
+    /// Scalars of one group's partial factored-attention weight gradients: Ocat `[D, M·d_h]` and Wcat
+    /// `[projectionWidth, D]`.
+    var attentionPartialScalars: Int { dimension * headOutputWidth + projectionWidth * dimension }
     /// Whether the feed-forward keeps its pre-activations beside the activations: not for ReLU, whose
     /// backward mask reads the activations (σ(x) > 0 exactly when x > 0, NaN included: both give 0),
     /// so the first GEMM writes into the activations and bias + ReLU run in place.
@@ -121,14 +124,21 @@ final class FusedWorkspace<T: TensorScalar> {
     var streamGradient: ScalarBuffer<T>
     var inputGradient: ScalarBuffer<T>
     let normedGradient: ScalarBuffer<T>       // [R, D] ∂R/∂(block input U)
-    let projectionGradient: ScalarBuffer<T>   // [R, projectionWidth]
-    let weightGradient: ScalarBuffer<T>       // [B, M, n, n] (merged) or [B, n, n] (factored: one head at a time)
-    let headMajorGradient: ScalarBuffer<T>    // [B, M, n, D] ∂R/∂(head-major values) (merged)
-    let headOutputGradient: ScalarBuffer<T>   // [R, M·d_h] (factored)
-    /// The feed-forward's tiles (``FeedForwardTiles``) and, per group of tiles, the unit gradients of
+    /// Merged: [R, projectionWidth] ∂R/∂Y|V, [B, M, n, n] ∂R/∂A, [B, M, n, D] ∂R/∂(head-major values).
+    /// Factored (tile by tile, ``attentionTiles``), per group of tiles: ∂R/∂P of the tile at hand
+    /// `[rowsPerTile, projectionWidth]`, ∂R/∂A of the (sequence, head) at hand `[n, n]`, ∂R/∂Z of the tile
+    /// `[rowsPerTile, M·d_h]`; and (groups after the first) the group's partial Ocat and Wcat gradients.
+    let projectionGradient: ScalarBuffer<T>
+    let weightGradient: ScalarBuffer<T>
+    let headMajorGradient: ScalarBuffer<T>
+    let headOutputGradient: ScalarBuffer<T>
+    let attentionPartialsBuffer: ScalarBuffer<T>
+    /// The factored attention's tiles (``RowTiles/attention(batch:tokens:width:)``).
+    let attentionTiles: RowTiles
+    /// The feed-forward's tiles (``RowTiles/feedForward(batch:tokens:units:)``) and, per group of tiles, the unit gradients of
     /// the tile at hand `[rowsPerTile, M′]`, its bias-gradient sums `[M′]`, and (groups after the
     /// first) the group's partial weight gradients: a `[M′, D]`, b `[M′, D]`, c `[M′]`.
-    let feedForwardTiles: FeedForwardTiles
+    let feedForwardTiles: RowTiles
     let unitGradientTiles: ScalarBuffer<T>
     let unitGradientSumsBuffer: ScalarBuffer<T>
     let feedForwardPartialsBuffer: ScalarBuffer<T>
@@ -170,11 +180,14 @@ final class FusedWorkspace<T: TensorScalar> {
         streamGradient = ScalarBuffer(R * D)
         inputGradient = ScalarBuffer(R * D)
         normedGradient = ScalarBuffer(R * D)
-        projectionGradient = ScalarBuffer(R * shape.projectionWidth)
-        weightGradient = ScalarBuffer(shape.batch * shape.sequenceWeightScalars)
+        attentionTiles = RowTiles.attention(batch: shape.batch, tokens: n, width: shape.projectionWidth)
+        let attentionGroups = attentionTiles.groups, tileRows = attentionTiles.rowsPerTile
+        projectionGradient = ScalarBuffer((factored ? attentionGroups * tileRows : R) * shape.projectionWidth)
+        weightGradient = ScalarBuffer(factored ? attentionGroups * n * n : shape.batch * shape.sequenceWeightScalars)
         headMajorGradient = ScalarBuffer(factored ? 0 : R * M * D)
-        headOutputGradient = ScalarBuffer(factored ? R * shape.headOutputWidth : 0)
-        feedForwardTiles = FeedForwardTiles(rows: R, units: units)
+        headOutputGradient = ScalarBuffer(factored ? attentionGroups * tileRows * shape.headOutputWidth : 0)
+        attentionPartialsBuffer = ScalarBuffer(factored ? (attentionGroups - 1) * shape.attentionPartialScalars : 0)
+        feedForwardTiles = RowTiles.feedForward(batch: shape.batch, tokens: n, units: units)
         let groups = units > 0 ? feedForwardTiles.groups : 0
         unitGradientTiles = ScalarBuffer(groups * feedForwardTiles.rowsPerTile * units)
         unitGradientSumsBuffer = ScalarBuffer(groups * units)
@@ -230,6 +243,21 @@ final class FusedWorkspace<T: TensorScalar> {
         return (start, start + units * D, start + 2 * units * D)
     }
 
+    /// Group `group`'s tile of ∂R/∂P `[rowsPerTile, projectionWidth]`, ∂R/∂Z `[rowsPerTile, M·d_h]` and
+    /// ∂R/∂A `[n, n]` (factored attention).
+    func attentionGradientTiles(group: Int) -> (projections: UnsafeMutablePointer<T>, headOutputs: UnsafeMutablePointer<T>,
+                                                weights: UnsafeMutablePointer<T>) {
+        let rows = attentionTiles.rowsPerTile, n = shape.tokens
+        return (projectionGradient.pointer + group * rows * shape.projectionWidth,
+                headOutputGradient.pointer + group * rows * shape.headOutputWidth, weightGradient.pointer + group * n * n)
+    }
+
+    /// Group `group`'s (≥ 1) partial gradients of Ocat `[D, M·d_h]` and Wcat `[projectionWidth, D]` (factored attention).
+    func attentionPartials(group: Int) -> (output: UnsafeMutablePointer<T>, projection: UnsafeMutablePointer<T>) {
+        let start = attentionPartialsBuffer.pointer + (group - 1) * shape.attentionPartialScalars
+        return (start, start + shape.dimension * shape.headOutputWidth)
+    }
+
     /// Where layer `layer`'s feed-forward pre-activations live: their own buffer, or for ReLU
     /// (``FusedShape/keepsPreActivations``) the activations' buffer, where they are computed and then
     /// replaced by ReLU(pre).
@@ -271,10 +299,17 @@ extension FusedShape {
         var total = (blocks + 1) * R * D + (config.preNorm ? blocks * R * (D + 1) : 0) + layers * perLayer   // streams, normed, 1/σ
         total += recomputes ? B * (factored ? 1 : M) * n * n : 0
         // Backward scratch shared by the layers.
-        total += 3 * R * D + R * projection + B * (factored ? 1 : M) * n * n + (factored ? R * headOutput : R * M * D)
+        total += 3 * R * D
+        if factored {
+            // Per group of attention tiles: ∂P and ∂Z of one tile, ∂A of one head; partial Ocat and Wcat gradients.
+            let tiles = RowTiles.attention(batch: batch, tokens: tokens, width: Int(exactly: projection) ?? .max), groups = Double(tiles.groups)
+            total += groups * (Double(tiles.rowsPerTile) * (projection + headOutput) + n * n) + (groups - 1) * (D * headOutput + projection * D)
+        } else {
+            total += R * projection + B * M * n * n + R * M * D
+        }
         // The feed-forward's per-group tile of unit gradients, bias sums and partial weight gradients.
         if config.ffnUnits > 0 {
-            let tiles = FeedForwardTiles(rows: batch * tokens, units: config.ffnUnits), groups = Double(tiles.groups)
+            let tiles = RowTiles.feedForward(batch: batch, tokens: tokens, units: config.ffnUnits), groups = Double(tiles.groups)
             total += groups * units * (Double(tiles.rowsPerTile) + 1) + (groups - 1) * units * (2 * D + 1)
         }
         // Packed parameters and their gradients.
