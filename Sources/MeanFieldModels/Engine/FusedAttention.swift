@@ -14,8 +14,10 @@
 // Factored: tile by tile over whole sequences (RowTiles.attention): a tile's projections, head
 // outputs and their gradients stay in the core's cache from the GEMM that writes them to the small
 // products that read them; Ocat's and Wcat's gradients are summed per fixed group of tiles, then
-// over the groups in order. Merged backward: the rows of ∂A_b are asked for before their first
-// product writes them (MeanFieldKernels Prefetch; a hint, the same bits).
+// over the groups in order. Blocks that the small products would otherwise miss on one by one are
+// asked for at once (MeanFieldKernels Prefetch; hints, the same bits): factored, each sequence's head
+// outputs before they are written and its kept projections before the backward reads them; merged
+// backward, the rows of ∂A_b before their first product writes them.
 // Tiles or sequences run in parallel (each writes only its own rows); heads run in order inside a
 // sequence, so every sum over heads has a fixed order. The merged layout sums over the batch
 // inside single GEMMs; every sum is in an order fixed by the shape, never by the thread count.
@@ -108,6 +110,8 @@ enum FusedAttention {
             FusedKernels.gemm(false, true, m, pw, D, 1, U + first * D, D, Wcat, D, 0, P + first * pw, pw)             // [m, 3·M·d_h]
             for b in (first / n)..<(rows.upperBound / n) {
                 let Pb = P + b * n * pw
+                // The sequence's head outputs, about to be written head by head (Prefetch).
+                Prefetch.lines(from: Z + b * n * zWidth, bytes: n * zWidth * MemoryLayout<T>.stride, forWrite: true)
                 for j in 0..<M {
                     let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
                     factoredWeights(w, layer: layer, sequence: b, head: j, into: weights)
@@ -145,6 +149,8 @@ enum FusedAttention {
                 FusedKernels.gemm(false, false, m, zWidth, D, factor, tileG, D, Ocat, zWidth, 0, dZ, zWidth)              // [m, M·d_h]
                 for b in (first / n)..<(rows.upperBound / n) {
                     let Pb = P + b * n * pw, local = b - first / n, dPb = dP + local * n * pw
+                    // The sequence's projections, kept since the forward pass: from memory at once (Prefetch).
+                    Prefetch.lines(from: Pb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: false)
                     for j in 0..<M {
                         let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
                         if shape.recomputesAttentionWeights { factoredWeights(w, layer: layer, sequence: b, head: j, into: weights) }
