@@ -28,8 +28,9 @@ struct GemmProfileTableTests {
     /// The regression size (merged heads M = 16, n = 21 tokens, D = 6, L = 8 layers, M′ = 16, batch 256):
     /// per step each layer makes one scores product T_b = Y_b·U_bᵀ (NT, (n·M)×n from D) per sequence,
     /// so 256 × 8 = 2,048 calls of "NT 336x21x6" inside the batch loop; the feed-forward's
-    /// pre = U·bᵀ (forward) and ∂act = G·aᵀ (backward) are both NT (B·n)×M′ from D once per layer:
-    /// 16 calls of "NT 5376x16x6".
+    /// pre = U·bᵀ (forward) and ∂act = G·aᵀ (backward) are both NT (rows)×M′ from D once per row tile
+    /// and layer, the B·n = 5,376 rows in tiles of 2¹⁶ / M′ = 4,096 (RowTiles.feedForward): 16 calls each of
+    /// "NT 4096x16x6" and "NT 1280x16x6".
     @Test(.enabled(if: meanfieldBinary != nil, "no meanfield binary"))
     func benchTrainCountsTheStepsProducts() throws {
         let result = try meanfield(["bench", "train", "--sizes", "regression", "--threads", "1", "--repeats", "2", "--warmup", "1",
@@ -42,7 +43,7 @@ struct GemmProfileTableTests {
         let shapes = try #require(profile["shapes"] as? [[String: Any]])
         func calls(_ label: String) -> Double? { shapes.first { $0["shape"] as? String == label }?["calls_per_step"] as? Double }
         #expect(calls("NT 336x21x6") == 2048)
-        #expect(calls("NT 5376x16x6") == 16)
+        #expect(calls("NT 4096x16x6") == 16 && calls("NT 1280x16x6") == 16)
         let shares = shapes.compactMap { $0["share"] as? Double }
         #expect(abs(shares.reduce(0, +) - 1) < 1e-9)
         let gemmMilliseconds = try #require(profile["gemm_ms_per_step"] as? Double), step = try #require(profile["step_ms"] as? Double)
