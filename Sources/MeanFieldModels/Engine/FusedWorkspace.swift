@@ -64,6 +64,8 @@ package struct FusedShape: Equatable {
     /// Scalars of one group's partial factored-attention weight gradients: Ocat `[D, M·d_h]` and Wcat
     /// `[projectionWidth, D]`.
     var attentionPartialScalars: Int { dimension * headOutputWidth + projectionWidth * dimension }
+    /// Scalars of one group's partial feed-forward weight gradients: a and b `[M′, D]`, c `[M′]`.
+    var feedForwardPartialScalars: Int { units * (2 * dimension + 1) }
     /// Whether the feed-forward keeps its pre-activations beside the activations: not for ReLU, whose
     /// backward mask reads the activations (σ(x) > 0 exactly when x > 0, NaN included: both give 0),
     /// so the first GEMM writes into the activations and bias + ReLU run in place.
@@ -191,7 +193,7 @@ final class FusedWorkspace<T: TensorScalar> {
         let groups = units > 0 ? feedForwardTiles.groups : 0
         unitGradientTiles = ScalarBuffer(groups * feedForwardTiles.rowsPerTile * units)
         unitGradientSumsBuffer = ScalarBuffer(groups * units)
-        feedForwardPartialsBuffer = ScalarBuffer(max(0, groups - 1) * units * (2 * D + 1))
+        feedForwardPartialsBuffer = ScalarBuffer(max(0, groups - 1) * shape.feedForwardPartialScalars)
 
         projectionWeights = buffers(layers, shape.projectionWidth * D)
         outputWeights = buffers(factored ? layers : 0, D * shape.headOutputWidth)
@@ -239,7 +241,7 @@ final class FusedWorkspace<T: TensorScalar> {
     /// Group `group`'s (≥ 1) partial feed-forward weight gradients: a and b `[M′, D]`, c `[M′]`.
     func feedForwardPartials(group: Int) -> (a: UnsafeMutablePointer<T>, b: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>) {
         let units = shape.units, D = shape.dimension
-        let start = feedForwardPartialsBuffer.pointer + (group - 1) * units * (2 * D + 1)
+        let start = feedForwardPartialsBuffer.pointer + (group - 1) * shape.feedForwardPartialScalars
         return (start, start + units * D, start + 2 * units * D)
     }
 
