@@ -136,41 +136,39 @@ enum FusedAttention {
         let P = w.projections[layer].pointer, Wcat = w.projectionWeights[layer].pointer, Ocat = w.outputWeights[layer].pointer
         let Z = w.headOutputs[layer].pointer, zWidth = shape.headOutputWidth
         let gradients = (output: w.outputWeightGradients[layer].pointer, projection: w.projectionWeightGradients[layer].pointer)
-        Threading.parallelFor(tiles.groups) { group in
+        tiles.forEachTileByGroup { group, tile, firstOfGroup in
             // Group 0 sums into the layer's gradients, the others into their partials (added below).
             let sums = group == 0 ? gradients : w.attentionPartials(group: group)
             let (dP, dZ, dWeights) = w.attentionGradientTiles(group: group)
-            for tile in tiles.tiles(group: group) {
-                let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
-                let accumulate: T = tile == tiles.tiles(group: group).lowerBound ? 0 : 1
-                let tileG = G + first * D
-                // out = factor·Z·Ocatᵀ: dOcat += factor·Gᵀ·Z, dZ = factor·G·Ocat.
-                FusedKernels.gemm(true, false, D, zWidth, m, factor, tileG, D, Z + first * zWidth, zWidth, accumulate, sums.output, zWidth)
-                FusedKernels.gemm(false, false, m, zWidth, D, factor, tileG, D, Ocat, zWidth, 0, dZ, zWidth)              // [m, M·d_h]
-                for b in (first / n)..<(rows.upperBound / n) {
-                    let Pb = P + b * n * pw, local = b - first / n, dPb = dP + local * n * pw
-                    // The sequence's projections, kept since the forward pass: from memory at once (Prefetch).
-                    Prefetch.lines(from: Pb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: false)
-                    for j in 0..<M {
-                        let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
-                        if shape.recomputesAttentionWeights { factoredWeights(w, layer: layer, sequence: b, head: j, into: weights) }
-                        let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
-                        let dZbj = dZ + local * n * zWidth + j * width
-                        // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
-                        FusedKernels.gemm(false, true, n, n, width, 1, dZbj, zWidth, values, pw, 0, dWeights, n)
-                        // dWeights becomes ∂R/∂T_raw (T_raw = Qv_j·Kv_jᵀ; the score scale is folded in); first, to
-                        // read the kept weights in memory order (as in the merged layout).
-                        FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n, tokens: n, scale: scale)
-                        FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
-                        // dQv_j = dT·Kv_j, dKv_j = dTᵀ·Qv_j.
-                        FusedKernels.gemm(false, false, n, width, n, 1, dWeights, n, keys, pw, 0, dPb + j * width, pw)
-                        FusedKernels.gemm(true, false, n, width, n, 1, dWeights, n, queries, pw, 0, dPb + M * width + j * width, pw)
-                    }
+            let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
+            let accumulate: T = firstOfGroup ? 0 : 1
+            let tileG = G + first * D
+            // out = factor·Z·Ocatᵀ: dOcat += factor·Gᵀ·Z, dZ = factor·G·Ocat.
+            FusedKernels.gemm(true, false, D, zWidth, m, factor, tileG, D, Z + first * zWidth, zWidth, accumulate, sums.output, zWidth)
+            FusedKernels.gemm(false, false, m, zWidth, D, factor, tileG, D, Ocat, zWidth, 0, dZ, zWidth)              // [m, M·d_h]
+            for b in (first / n)..<(rows.upperBound / n) {
+                let Pb = P + b * n * pw, local = b - first / n, dPb = dP + local * n * pw
+                // The sequence's projections, kept since the forward pass: from memory at once (Prefetch).
+                Prefetch.lines(from: Pb, bytes: n * pw * MemoryLayout<T>.stride, forWrite: false)
+                for j in 0..<M {
+                    let weights = w.attentionWeights(layer: layer, sequence: b, head: j)
+                    if shape.recomputesAttentionWeights { factoredWeights(w, layer: layer, sequence: b, head: j, into: weights) }
+                    let queries = Pb + j * width, keys = Pb + M * width + j * width, values = Pb + 2 * M * width + j * width
+                    let dZbj = dZ + local * n * zWidth + j * width
+                    // Z_j = A_j·Vv_j: dA_j = dZ_j·Vv_jᵀ, dVv_j = A_jᵀ·dZ_j.
+                    FusedKernels.gemm(false, true, n, n, width, 1, dZbj, zWidth, values, pw, 0, dWeights, n)
+                    // dWeights becomes ∂R/∂T_raw (T_raw = Qv_j·Kv_jᵀ; the score scale is folded in); first, to
+                    // read the kept weights in memory order (as in the merged layout).
+                    FusedKernels.scoreMapBackward(map, weights: weights, gradient: dWeights, rowCount: n, tokens: n, scale: scale)
+                    FusedKernels.gemm(true, false, n, width, n, 1, weights, n, dZbj, zWidth, 0, dPb + 2 * M * width + j * width, pw)
+                    // dQv_j = dT·Kv_j, dKv_j = dTᵀ·Qv_j.
+                    FusedKernels.gemm(false, false, n, width, n, 1, dWeights, n, keys, pw, 0, dPb + j * width, pw)
+                    FusedKernels.gemm(true, false, n, width, n, 1, dWeights, n, queries, pw, 0, dPb + M * width + j * width, pw)
                 }
-                // P = U·Wcatᵀ: dWcat += dPᵀ·U, dU = dP·Wcat.
-                FusedKernels.gemm(true, false, pw, D, m, 1, dP, pw, U + first * D, D, accumulate, sums.projection, D)   // [3·M·d_h, D]
-                FusedKernels.gemm(false, false, m, D, pw, 1, dP, pw, Wcat, D, 0, dU + first * D, D)                       // [m, D]
             }
+            // P = U·Wcatᵀ: dWcat += dPᵀ·U, dU = dP·Wcat.
+            FusedKernels.gemm(true, false, pw, D, m, 1, dP, pw, U + first * D, D, accumulate, sums.projection, D)   // [3·M·d_h, D]
+            FusedKernels.gemm(false, false, m, D, pw, 1, dP, pw, Wcat, D, 0, dU + first * D, D)                       // [m, D]
         }
         // The groups' partial sums, added in group order.
         let partials = (1..<tiles.groups).map { w.attentionPartials(group: $0) }

@@ -42,24 +42,22 @@ enum FusedFeedForward {
         let pre = w.preActivations(layer: layer), act = w.activations[layer].pointer
         let b = w.ffnIn[layer].pointer, a = w.ffnOut[layer].pointer
         let gradients = (a: w.ffnOutGradients[layer].pointer, b: w.ffnInGradients[layer].pointer, c: w.ffnBiasGradients[layer].pointer)
-        Threading.parallelFor(tiles.groups) { group in
+        tiles.forEachTileByGroup { group, tile, firstOfGroup in
             // Group 0 sums into the layer's gradients, the others into their partials (added below).
             let sums = group == 0 ? gradients : w.feedForwardPartials(group: group)
             let dPre = w.unitGradientTile(group: group), tileBiasSums = w.unitGradientSums(group: group)
-            for tile in tiles.tiles(group: group) {
-                let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
-                let accumulate: T = tile == tiles.tiles(group: group).lowerBound ? 0 : 1
-                let tileAct = act + first * units, tileG = G + first * D, tileU = U + first * D
-                // out = factor·act·a: da += factor·actᵀ·G, dact = factor·G·aᵀ.
-                FusedKernels.gemm(true, false, units, D, m, factor, tileAct, units, tileG, D, accumulate, sums.a, D)  // [M′, D]
-                FusedKernels.gemm(false, true, m, units, D, factor, tileG, D, a, D, 0, dPre, units)                    // [m, M′]
-                FusedKernels.activationBackward(config.activation, pre: pre + first * units, act: tileAct, gradient: dPre, count: m * units)
-                // pre = U·bᵀ + c: dc += Σ_rows dpre, db += dpreᵀ·U, dU = dpre·b.
-                FusedKernels.columnSums(dPre, rows: m, columns: units, into: accumulate == 0 ? sums.c : tileBiasSums)
-                if accumulate != 0 { for u in 0..<units { sums.c[u] += tileBiasSums[u] } }
-                FusedKernels.gemm(true, false, units, D, m, 1, dPre, units, tileU, D, accumulate, sums.b, D)           // [M′, D]
-                FusedKernels.gemm(false, false, m, D, units, 1, dPre, units, b, D, 0, dU + first * D, D)                // [m, D]
-            }
+            let rows = tiles.rows(tile), first = rows.lowerBound, m = rows.count
+            let accumulate: T = firstOfGroup ? 0 : 1
+            let tileAct = act + first * units, tileG = G + first * D, tileU = U + first * D
+            // out = factor·act·a: da += factor·actᵀ·G, dact = factor·G·aᵀ.
+            FusedKernels.gemm(true, false, units, D, m, factor, tileAct, units, tileG, D, accumulate, sums.a, D)  // [M′, D]
+            FusedKernels.gemm(false, true, m, units, D, factor, tileG, D, a, D, 0, dPre, units)                    // [m, M′]
+            FusedKernels.activationBackward(config.activation, pre: pre + first * units, act: tileAct, gradient: dPre, count: m * units)
+            // pre = U·bᵀ + c: dc += Σ_rows dpre, db += dpreᵀ·U, dU = dpre·b.
+            FusedKernels.columnSums(dPre, rows: m, columns: units, into: firstOfGroup ? sums.c : tileBiasSums)
+            if !firstOfGroup { for u in 0..<units { sums.c[u] += tileBiasSums[u] } }
+            FusedKernels.gemm(true, false, units, D, m, 1, dPre, units, tileU, D, accumulate, sums.b, D)           // [M′, D]
+            FusedKernels.gemm(false, false, m, D, units, 1, dPre, units, b, D, 0, dU + first * D, D)                // [m, D]
         }
         // The groups' partial sums, added in group order.
         let partials = (1..<tiles.groups).map { w.feedForwardPartials(group: $0) }

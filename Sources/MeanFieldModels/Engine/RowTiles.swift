@@ -4,6 +4,7 @@
 // are summed apart and then added in group order. Both cuts depend on the shape alone, never on the
 // thread count, so results keep their bits on any thread count (benchmarks/RESULTS.md, "Blocks tile
 // by tile").
+import MeanFieldKernels
 
 /// Tiles of ``rowsPerTile`` rows (the last one shorter) and ``groups`` contiguous groups of tiles.
 struct RowTiles: Equatable {
@@ -51,4 +52,14 @@ struct RowTiles: Equatable {
 
     /// Tiles of group `group`, in the order their gradients are summed.
     func tiles(group: Int) -> Range<Int> { (group * count / groups)..<((group + 1) * count / groups) }
+
+    /// Runs `body(group, tile, firstOfGroup)` for every tile: the groups in parallel, each group's
+    /// tiles in order on one thread (so each group's sums have a fixed order); `firstOfGroup` marks
+    /// the tile whose products start the group's sums instead of adding to them.
+    func forEachTileByGroup(_ body: (_ group: Int, _ tile: Int, _ firstOfGroup: Bool) -> Void) {
+        Threading.parallelFor(groups) { group in
+            let groupTiles = tiles(group: group)
+            for tile in groupTiles { body(group, tile, tile == groupTiles.lowerBound) }
+        }
+    }
 }
