@@ -4,11 +4,11 @@ import CMeanFieldSupport
 /// Cache hints: they never fault and never change a result.
 ///
 /// Why: the per-head attention products of one sequence (theory §1.2; FusedAttention.swift) are about
-/// 135,000 FLOPs each (ViT: 65×65 from 16, 65×16 from 65) and start on operands that the layer's big
-/// products left in memory, not in cache (e.g. the ViT's 65 rows of one sequence's Q/K/V projections,
-/// 12 cache lines each). Requesting the sequence's whole block once lets those misses overlap instead
-/// of stalling product after product: the ViT's per-head products ran 40–60% faster for it
-/// (benchmarks/RESULTS.md).
+/// 135,000 FLOPs each (ViT: 65×65 from 16, 65×16 from 65) and start on memory that is not in cache:
+/// in the backward pass the ViT's 65 rows of one sequence's Q/K/V projections, kept since the forward
+/// pass (12 cache lines each); in the forward pass the head outputs they are about to write.
+/// Requesting the sequence's whole block once lets those misses overlap instead of stalling product
+/// after product: the ViT's per-head products ran 40–60% faster for it (benchmarks/RESULTS.md).
 public enum Prefetch {
     /// The most bytes one request covers: a block much larger than the first-level cache (32–48 KB)
     /// would evict its own first lines before they are used. The ViT's blocks are 17–50 KB.
