@@ -51,6 +51,10 @@ struct MicroKernel<Scalar> {
     typealias RowPairFunction = (Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int,
                                  Scalar, Scalar) -> Void
     var rowPairFunction: RowPairFunction? = nil
+    /// The edge function's arguments with any number of rows: every row of a product more than two
+    /// and at most two and a half tiles wide (`2·columns < n ≤ 5·columns/2`), four rows at a time
+    /// across the whole width (SwiftGemmFullWidth.swift); nil where there is none.
+    var fullWidthFunction: EdgeFunction? = nil
 }
 
 /// The scalar types the GEMM supports (Float, Double).
@@ -66,7 +70,8 @@ extension Float: GemmScalar {
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 32, depthBlock: 256, rowBlock: 192,
                                columnBlock: 4096, function: AVX512Kernels.floatMicroKernel,
-                               edgeFunction: AVX512Kernels.floatEdgeRows, wideEdgeFunction: AVX512Kernels.floatWideEdge)
+                               edgeFunction: AVX512Kernels.floatEdgeRows, wideEdgeFunction: AVX512Kernels.floatWideEdge,
+                               fullWidthFunction: AVX512Kernels.floatFullWidthRows)
             #else
             fallthrough
             #endif

@@ -31,6 +31,10 @@
 // the kernel has a wide edge function (AVX-512: 8 × 3 vectors), its full-height tiles run together
 // with the panel before it, one set of A broadcasts and one call instead of a full tile plus a
 // one-vector pass; same order of terms, same bits.
+// More than two and at most two and a half tiles wide, on one thread (65 columns: the ViT's attention
+// scores, 4·16 + 1 on the 8×32 Float tile): where the kernel has a full-width function (AVX-512 Float),
+// four rows at a time across the whole width, B in place or (transposed) in one scratch panel, one call
+// per product (SwiftGemmFullWidth.swift); a single depth block, so again the same bits.
 // At most half a tile wide with A transposed (the regression-size D = 6 products), at least two row
 // tiles high: where the kernel has a row-pair function (AVX-512 Float), two rows of C per vector
 // (SwiftGemmRowPairs.swift), then the usual path for the last m mod MR rows; same order of terms,
@@ -123,7 +127,10 @@ struct GemmShortcuts: OptionSet {
     /// Products at most half a tile wide with A transposed: two rows of C per vector (the kernel's
     /// `rowPairFunction`, where it has one; SwiftGemmRowPairs.swift).
     static let rowPairs = GemmShortcuts(rawValue: 16)
-    static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs]
+    /// Products more than two and at most two and a half tiles wide, on one thread: four rows at a time
+    /// across the whole width (the kernel's `fullWidthFunction`, where it has one; SwiftGemmFullWidth.swift).
+    static let fullWidthRows = GemmShortcuts(rawValue: 32)
+    static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs, .fullWidthRows]
 }
 
 /// Room for `count` elements of packed operands from the thread's scratch pool (`mf_scratch_acquire`,
@@ -179,6 +186,12 @@ func swiftGemm<Scalar: GemmScalar>(
         // The last m mod MR rows: the usual path (the edge function), the same sums.
         swiftGemm(transposeA: true, transposeB: transposeB, m: m - pairedRows, n: n, k: k, alpha: alpha, a: a + pairedRows, lda: lda,
                   b: b, ldb: ldb, beta: beta, c: c + pairedRows * ldc, ldc: ldc, kernel: kernel, threads: threads, shortcuts: shortcuts)
+        return
+    }
+    if shortcuts.contains(.fullWidthRows), !threaded, k <= kernel.depthBlock, n > 2 * tileColumns, 2 * n <= 5 * tileColumns,
+       let fullWidth = kernel.fullWidthFunction {
+        fullWidthProduct(fullWidth, panelWidth: 5 * tileColumns / 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                         alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
     let taskThreads = threaded ? threads : 1

@@ -57,6 +57,29 @@ public enum AVX512Kernels {
         }
     }
 
+    /// C[rows×columns] ← alpha · A · B + beta · C for `Float` products 64 < `columns` ≤ 80 wide (the
+    /// ViT's 65 × 65 attention scores), all rows in one call: four rows at a time across the whole width
+    /// (`microKernel4RowsFiveVectors`), then the last `rows` mod 4 one by one. Operand layout as for the
+    /// edge function; the same sums as the 8×32 tile, so the same bits.
+    public static func floatFullWidthRows(
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, bDepthStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        var row = 0
+        while row + 4 <= rows {
+            microKernel4RowsFiveVectors(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a + row * aRowStride,
+                                        aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride,
+                                        c: c + row * ldc, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            row += 4
+        }
+        while row < rows {
+            microKernel1RowFiveVectors(SIMD16<Float>.self, FusedMultiplyAdd.self, depth: depth, a: a + row * aRowStride,
+                                       aDepthStride: aDepthStride, b: b, bDepthStride: bDepthStride, c: c + row * ldc,
+                                       alpha: alpha, beta: beta, columns: columns)
+            row += 1
+        }
+    }
+
     /// The same for the 8×16 `Double` tile (`columns` in 17…24).
     public static func doubleWideEdge(
         columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int, b: UnsafePointer<Double>,

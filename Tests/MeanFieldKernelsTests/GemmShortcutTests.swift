@@ -1,7 +1,8 @@
 // The GEMM driver's shortcuts (SwiftGemm.swift): short products read full-width untransposed B panels
 // in place, and the ragged last row and column panels run the kernel's edge function (in place, A
 // unpacked, partial stores), a last column panel at most half a tile wide runs with the one before it
-// as one wide tile, and products at most half a tile wide with A transposed run two rows per vector. The results must be bitwise those of the plain packed path, padding
+// as one wide tile, products at most half a tile wide with A transposed run two rows per vector, and
+// products two to two and a half tiles wide run four full-width rows at a time. The results must be bitwise those of the plain packed path, padding
 // included, for every kernel, transpose and thread count.
 import Testing
 @testable import MeanFieldKernels
@@ -34,7 +35,14 @@ struct GemmShortcutTests {
                         GemmCase(m: 336, n: 6, k: 21), GemmCase(m: 128, n: 6, k: 700, beta: 1, padding: 1),
                         GemmCase(m: 37, n: 8, k: 5, alpha: 0.5, beta: -1, padding: 2), GemmCase(m: 32, n: 1, k: 3, nanInC: true),
                         GemmCase(m: 21, n: 6, k: 336),
-                        GemmCase(m: 48, n: 7, k: 300, alpha: 2)].flatMap { $0.allTransposes() }
+                        GemmCase(m: 48, n: 7, k: 300, alpha: 2),
+                        // More than two and at most two and a half tiles wide (AVX-512 Float: 65…80 columns, the
+                        // ViT's scores 65×65 from 16 above): every row count mod 4, a full last vector (80),
+                        // exactly one depth block (256), one more (257: the usual path), and 2 threads on a
+                        // product big enough to be threaded (the usual path) and on one that is not.
+                        GemmCase(m: 70, n: 80, k: 30, alpha: 0.5, beta: -1, padding: 2), GemmCase(m: 3, n: 66, k: 9, beta: 1),
+                        GemmCase(m: 66, n: 72, k: 256, nanInC: true), GemmCase(m: 9, n: 65, k: 257, beta: 1, padding: 1),
+                        GemmCase(m: 1, n: 79, k: 4, alpha: -2)].flatMap { $0.allTransposes() }
 
     func expectSameBits<Scalar: GemmScalar & Sendable>(_ kernel: MicroKernel<Scalar>, _: Scalar.Type) {
         for problem in Self.cases {
@@ -49,12 +57,42 @@ struct GemmShortcutTests {
             }
             let packed = run([], threads: 1)
             #expect(fixture.worstErrorRatio(packed) <= 1, "\(problem)")
-            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs, .all] {
+            for shortcuts: GemmShortcuts in [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs, .fullWidthRows, .all] {
                 for threads in [1, 2] {
                     let result = run(shortcuts, threads: threads)
                     let sameBits = result.withUnsafeBytes { r in packed.withUnsafeBytes { p in r.elementsEqual(p) } }
                     #expect(sameBits, "\(shortcuts) \(kernel.level) \(kernel.columns) columns, \(problem), \(threads) threads")
                 }
+            }
+        }
+    }
+
+    /// The full-width path called directly (the driver might route a shape elsewhere): bitwise the
+    /// packed path for every transpose, where the kernel has a full-width function.
+    @Test("full-width rows equal the packed path, bitwise")
+    func fullWidthRowsEqualPackedPath() {
+        for level in CPULevel.available {
+            let kernel = Float.microKernel(for: level)
+            guard let fullWidth = kernel.fullWidthFunction else { continue }
+            let widths = (2 * kernel.columns + 1)...(5 * kernel.columns / 2)
+            for problem in [GemmCase(m: 65, n: 65, k: 16, alpha: 0.25), GemmCase(m: 70, n: 80, k: 30, alpha: 0.5, beta: -1, padding: 2),
+                            GemmCase(m: 7, n: 71, k: 256, beta: 1), GemmCase(m: 2, n: 66, k: 1, nanInC: true)].flatMap({ $0.allTransposes() }) {
+                #expect(widths.contains(problem.n))
+                let fixture = GemmFixture<Float>(problem, seed: 5)
+                let packed = runGemm(fixture) { a, b, c in
+                    swiftGemm(transposeA: problem.transposeA, transposeB: problem.transposeB, m: problem.m, n: problem.n, k: problem.k,
+                              alpha: Float(problem.alpha), a: a, lda: problem.lda, b: b, ldb: problem.ldb, beta: Float(problem.beta),
+                              c: c, ldc: problem.ldc, kernel: kernel, threads: 1, shortcuts: [])
+                }
+                let direct = runGemm(fixture) { a, b, c in
+                    fullWidthProduct(fullWidth, panelWidth: 5 * kernel.columns / 2, transposeA: problem.transposeA,
+                                     transposeB: problem.transposeB, m: problem.m, n: problem.n, k: problem.k,
+                                     alpha: Float(problem.alpha), a: a, lda: problem.lda, b: b, ldb: problem.ldb,
+                                     beta: Float(problem.beta), c: c, ldc: problem.ldc)
+                }
+                #expect(fixture.worstErrorRatio(direct) <= 1, "\(problem)")
+                let sameBits = direct.withUnsafeBytes { d in packed.withUnsafeBytes { p in d.elementsEqual(p) } }
+                #expect(sameBits, "\(level) \(problem)")
             }
         }
     }

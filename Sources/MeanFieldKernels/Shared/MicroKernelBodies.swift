@@ -245,6 +245,78 @@ func microKernel8RowsThreeVectors<V: SIMD, M: MultiplyAddStrategy>(
     storeTileVector(c + 7 * ldc + third, c72, alpha: alpha, beta: beta, columns: thirdColumns)
 }
 
+/// 4 × 5W row tile (AVX-512 Float: 4 rows × 80 columns, 20 accumulators) for products 4W < n ≤ 5W
+/// wide — the ViT's 65 × 65 attention scores — every column of four rows in one pass: one set of A
+/// broadcasts for the whole width (the 8×32 and 8×48 tiles broadcast each A element twice, once per
+/// column pass) and C written row after row, full width, the order the hardware prefetchers follow.
+/// The fifth vector holds the last `columns − 4W` columns (masked loads and stores). Each element of C
+/// is the same FMA chain over p = 0, 1, … and the same store expression as in the 8×32 tile: the same
+/// bits. Needs 29 vector registers: AVX-512 only.
+@inline(__always)
+func microKernel4RowsFiveVectors<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar, columns: Int
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c04 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V()
+    var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c24 = V(), c30 = V(), c31 = V(), c32 = V(), c33 = V(), c34 = V()
+    let w = V.scalarCount, lastColumns = columns - 4 * V.scalarCount
+    let s1 = aRowStride, s2 = 2 * aRowStride, s3 = 3 * aRowStride
+    var rows0 = a, bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer), b1 = loadVector(V.self, bPointer + w)
+        let b2 = loadVector(V.self, bPointer + 2 * w), b3 = loadVector(V.self, bPointer + 3 * w)
+        let b4 = loadPanelVector(V.self, bPointer + 4 * w, columns: lastColumns)
+        let a0 = V(repeating: rows0[0])
+        c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01); c02 = M.multiplyAdd(a0, b2, c02)
+        c03 = M.multiplyAdd(a0, b3, c03); c04 = M.multiplyAdd(a0, b4, c04)
+        let a1 = V(repeating: rows0[s1])
+        c10 = M.multiplyAdd(a1, b0, c10); c11 = M.multiplyAdd(a1, b1, c11); c12 = M.multiplyAdd(a1, b2, c12)
+        c13 = M.multiplyAdd(a1, b3, c13); c14 = M.multiplyAdd(a1, b4, c14)
+        let a2 = V(repeating: rows0[s2])
+        c20 = M.multiplyAdd(a2, b0, c20); c21 = M.multiplyAdd(a2, b1, c21); c22 = M.multiplyAdd(a2, b2, c22)
+        c23 = M.multiplyAdd(a2, b3, c23); c24 = M.multiplyAdd(a2, b4, c24)
+        let a3 = V(repeating: rows0[s3])
+        c30 = M.multiplyAdd(a3, b0, c30); c31 = M.multiplyAdd(a3, b1, c31); c32 = M.multiplyAdd(a3, b2, c32)
+        c33 = M.multiplyAdd(a3, b3, c33); c34 = M.multiplyAdd(a3, b4, c34)
+        rows0 = opaque(rows0 + aDepthStride)
+        bPointer += bDepthStride
+    }
+    @inline(__always) func store(_ row: Int, _ v0: V, _ v1: V, _ v2: V, _ v3: V, _ v4: V) {
+        let line = c + row * ldc
+        storeTileRow(line, v0, v1, alpha: alpha, beta: beta)
+        storeTileRow(line + 2 * w, v2, v3, alpha: alpha, beta: beta)
+        storeTileVector(line + 4 * w, v4, alpha: alpha, beta: beta, columns: lastColumns)
+    }
+    store(0, c00, c01, c02, c03, c04); store(1, c10, c11, c12, c13, c14)
+    store(2, c20, c21, c22, c23, c24); store(3, c30, c31, c32, c33, c34)
+}
+
+/// One row of the 4 × 5W tile (`microKernel4RowsFiveVectors`): the last m mod 4 rows, the same sums.
+@inline(__always)
+func microKernel1RowFiveVectors<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, depth: Int, a: UnsafePointer<V.Scalar>, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>,
+    alpha: V.Scalar, beta: V.Scalar, columns: Int
+) where V.Scalar: BinaryFloatingPoint {
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V()
+    let w = V.scalarCount, lastColumns = columns - 4 * V.scalarCount
+    var aPointer = a, bPointer = b
+    for _ in 0..<depth {
+        let a0 = V(repeating: aPointer[0])
+        c0 = M.multiplyAdd(a0, loadVector(V.self, bPointer), c0)
+        c1 = M.multiplyAdd(a0, loadVector(V.self, bPointer + w), c1)
+        c2 = M.multiplyAdd(a0, loadVector(V.self, bPointer + 2 * w), c2)
+        c3 = M.multiplyAdd(a0, loadVector(V.self, bPointer + 3 * w), c3)
+        c4 = M.multiplyAdd(a0, loadPanelVector(V.self, bPointer + 4 * w, columns: lastColumns), c4)
+        aPointer += aDepthStride
+        bPointer += bDepthStride
+    }
+    storeTileRow(c, c0, c1, alpha: alpha, beta: beta)
+    storeTileRow(c + 2 * w, c2, c3, alpha: alpha, beta: beta)
+    storeTileVector(c + 4 * w, c4, alpha: alpha, beta: beta, columns: lastColumns)
+}
+
 /// 16 × W tile, one vector per row (AVX-512 narrow Float: 16×16 with SIMD16): 16 accumulators, one
 /// B load and 16 broadcasts per step. For products W columns wide, where a two-vector tile would
 /// need half-width vectors (half the FLOPs per instruction). B's layout as above with W columns.
