@@ -51,10 +51,13 @@ struct MicroKernel<Scalar> {
     typealias RowPairFunction = (Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int,
                                  Scalar, Scalar) -> Void
     var rowPairFunction: RowPairFunction? = nil
-    /// The edge function's arguments with any number of rows: every row of a product more than two
-    /// and at most two and a half tiles wide (`2·columns < n ≤ 5·columns/2`), four rows at a time
-    /// across the whole width (SwiftGemmFullWidth.swift); nil where there is none.
+    /// The edge function's arguments with any number of rows: every row of a product whose width is in
+    /// `fullWidthColumns`, a few rows at a time across the whole width (SwiftGemmFullWidth.swift); nil
+    /// where there is none.
     var fullWidthFunction: EdgeFunction? = nil
+    /// The product widths `fullWidthFunction` takes (65…80 for the AVX-512 Float kernel, 65…72 for the
+    /// Double one: the ViT's 65 tokens); its transposed-B panel is `upperBound` wide.
+    var fullWidthColumns: ClosedRange<Int> = 0...0
 }
 
 /// The scalar types the GEMM supports (Float, Double).
@@ -71,7 +74,7 @@ extension Float: GemmScalar {
             return MicroKernel(level: .avx512, rows: 8, columns: 32, depthBlock: 256, rowBlock: 192,
                                columnBlock: 4096, function: AVX512Kernels.floatMicroKernel,
                                edgeFunction: AVX512Kernels.floatEdgeRows, wideEdgeFunction: AVX512Kernels.floatWideEdge,
-                               fullWidthFunction: AVX512Kernels.floatFullWidthRows)
+                               fullWidthFunction: AVX512Kernels.floatFullWidthRows, fullWidthColumns: 65...80)
             #else
             fallthrough
             #endif
@@ -119,7 +122,8 @@ extension Double: GemmScalar {
             #if canImport(MeanFieldKernelsAVX512)
             return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 96,
                                columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel,
-                               edgeFunction: AVX512Kernels.doubleEdgeRows, wideEdgeFunction: AVX512Kernels.doubleWideEdge)
+                               edgeFunction: AVX512Kernels.doubleEdgeRows, wideEdgeFunction: AVX512Kernels.doubleWideEdge,
+                               fullWidthFunction: AVX512Kernels.doubleFullWidthRows, fullWidthColumns: 65...72)
             #else
             fallthrough
             #endif

@@ -31,10 +31,10 @@
 // the kernel has a wide edge function (AVX-512: 8 × 3 vectors), its full-height tiles run together
 // with the panel before it, one set of A broadcasts and one call instead of a full tile plus a
 // one-vector pass; same order of terms, same bits.
-// More than two and at most two and a half tiles wide, on one thread (65 columns: the ViT's attention
-// scores, 4·16 + 1 on the 8×32 Float tile): where the kernel has a full-width function (AVX-512 Float),
-// four rows at a time across the whole width, B in place or (transposed) in one scratch panel, one call
-// per product (SwiftGemmFullWidth.swift); a single depth block, so again the same bits.
+// 65 columns (the ViT's attention scores; the kernel's `fullWidthColumns`), on one thread: where the
+// kernel has a full-width function (AVX-512: Float four rows, Double two rows at a time), across the
+// whole width, B in place or (transposed) in one scratch panel, one call per product
+// (SwiftGemmFullWidth.swift); a single depth block, so again the same bits.
 // At most half a tile wide with A transposed (the regression-size D = 6 products), at least two row
 // tiles high: where the kernel has a row-pair function (AVX-512 Float), two rows of C per vector
 // (SwiftGemmRowPairs.swift), then the usual path for the last m mod MR rows; same order of terms,
@@ -127,8 +127,8 @@ struct GemmShortcuts: OptionSet {
     /// Products at most half a tile wide with A transposed: two rows of C per vector (the kernel's
     /// `rowPairFunction`, where it has one; SwiftGemmRowPairs.swift).
     static let rowPairs = GemmShortcuts(rawValue: 16)
-    /// Products more than two and at most two and a half tiles wide, on one thread: four rows at a time
-    /// across the whole width (the kernel's `fullWidthFunction`, where it has one; SwiftGemmFullWidth.swift).
+    /// Products as wide as the kernel's `fullWidthColumns` (65 columns), on one thread: a few rows at a
+    /// time across the whole width (the kernel's `fullWidthFunction`, where it has one; SwiftGemmFullWidth.swift).
     static let fullWidthRows = GemmShortcuts(rawValue: 32)
     static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs, .fullWidthRows]
 }
@@ -188,10 +188,10 @@ func swiftGemm<Scalar: GemmScalar>(
                   b: b, ldb: ldb, beta: beta, c: c + pairedRows * ldc, ldc: ldc, kernel: kernel, threads: threads, shortcuts: shortcuts)
         return
     }
-    if shortcuts.contains(.fullWidthRows), !threaded, k <= kernel.depthBlock, n > 2 * tileColumns, 2 * n <= 5 * tileColumns,
+    if shortcuts.contains(.fullWidthRows), !threaded, k <= kernel.depthBlock, kernel.fullWidthColumns.contains(n),
        let fullWidth = kernel.fullWidthFunction {
-        fullWidthProduct(fullWidth, panelWidth: 5 * tileColumns / 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                         alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        fullWidthProduct(fullWidth, panelWidth: kernel.fullWidthColumns.upperBound, transposeA: transposeA, transposeB: transposeB,
+                         m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
     let taskThreads = threaded ? threads : 1

@@ -1,7 +1,7 @@
-// Products more than two and at most two and a half tiles wide (AVX-512 Float: 64 < n ≤ 80; the ViT's
+// Products as wide as the kernel's `fullWidthColumns` (AVX-512: Float 65…80, Double 65…72; the ViT's
 // attention scores T = Q·Kᵀ and their gradient ∂A = ∂Z·Vᵀ, 65 × 65 from 16, thousands per step), on
-// one thread, within one depth block: the kernel's full-width function computes four rows at a time
-// across all n columns, A read in place, B read in place when stored `[k, n]` and otherwise (Kᵀ from
+// one thread, within one depth block: the kernel's full-width function computes four rows (Double: two)
+// at a time across all n columns, A read in place, B read in place when stored `[k, n]` and otherwise (Kᵀ from
 // the keys `[n, k]`) copied once into an aligned scratch panel `[k, panelWidth]`. On the usual path
 // the same product runs as 17 tile calls in two column passes, each A element broadcast twice and C
 // written in 128-byte pieces on rows 260 bytes apart, through the driver's blocking bookkeeping: the
@@ -9,9 +9,9 @@
 // The sums are the 8×32 tile's (one FMA chain per element over p = 0, 1, …, then alpha, beta), so the
 // bits are those of the packed path (GemmShortcutTests).
 
-/// C[m×n] ← alpha·op(A)·op(B) + beta·C with `fullWidth` (the kernel's `fullWidthFunction`), for
-/// `2·kernel.columns < n ≤ panelWidth = 5·kernel.columns/2` and k at most one depth block. Arguments
-/// as in `Gemm.gemm`.
+/// C[m×n] ← alpha·op(A)·op(B) + beta·C with `fullWidth` (the kernel's `fullWidthFunction`), for n in
+/// the kernel's `fullWidthColumns` (`panelWidth` its upper bound) and k at most one depth block.
+/// Arguments as in `Gemm.gemm`.
 func fullWidthProduct<Scalar: GemmScalar>(
     _ fullWidth: MicroKernel<Scalar>.EdgeFunction, panelWidth: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,

@@ -80,6 +80,22 @@ public enum AVX512Kernels {
         }
     }
 
+    /// The same for `Double` products 64 < `columns` ≤ 72 wide (the ViT's scores in Float64): two rows
+    /// at a time across the whole width (`microKernelRowsNineVectors`), then the last row if `rows` is
+    /// odd. The same sums as the 8×16 tile, so the same bits.
+    public static func doubleFullWidthRows(
+        rows: Int, columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Double>, bDepthStride: Int, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double
+    ) {
+        var row = 0
+        while row < rows {
+            microKernelRowsNineVectors(SIMD8<Double>.self, FusedMultiplyAdd.self, rows: min(2, rows - row), depth: depth,
+                                       a: a + row * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b,
+                                       bDepthStride: bDepthStride, c: c + row * ldc, ldc: ldc, alpha: alpha, beta: beta, columns: columns)
+            row += 2
+        }
+    }
+
     /// The same for the 8×16 `Double` tile (`columns` in 17…24).
     public static func doubleWideEdge(
         columns: Int, depth: Int, a: UnsafePointer<Double>, aRowStride: Int, aDepthStride: Int, b: UnsafePointer<Double>,

@@ -317,6 +317,48 @@ func microKernel1RowFiveVectors<V: SIMD, M: MultiplyAddStrategy>(
     storeTileVector(c + 4 * w, c4, alpha: alpha, beta: beta, columns: lastColumns)
 }
 
+/// 2 × 9W row tile (AVX-512 Double: 2 rows × 72 columns, 18 accumulators) for products 8W < n ≤ 9W
+/// wide — the ViT's 65 × 65 attention scores in Float64 — the Double counterpart of
+/// `microKernel4RowsFiveVectors` (nine vectors of 8 cover 65 columns; four rows would need 36
+/// accumulators). The ninth vector holds the last `columns − 8W` columns. `rows` is 1 or 2. The same
+/// FMA chain per element and store expression as the 8×16 tile: the same bits.
+@inline(__always)
+func microKernelRowsNineVectors<V: SIMD, M: MultiplyAddStrategy>(
+    _: V.Type, _: M.Type, rows: Int, depth: Int, a: UnsafePointer<V.Scalar>, aRowStride: Int, aDepthStride: Int,
+    b: UnsafePointer<V.Scalar>, bDepthStride: Int, c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+    alpha: V.Scalar, beta: V.Scalar, columns: Int
+) where V.Scalar: BinaryFloatingPoint {
+    var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c04 = V(), c05 = V(), c06 = V(), c07 = V(), c08 = V()
+    var c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V(), c15 = V(), c16 = V(), c17 = V(), c18 = V()
+    let w = V.scalarCount, lastColumns = columns - 8 * V.scalarCount
+    let secondRow = rows > 1 ? aRowStride : 0  // one row: the second chain repeats the first, unstored
+    var aPointer = a, bPointer = b
+    for _ in 0..<depth {
+        let b0 = loadVector(V.self, bPointer), b1 = loadVector(V.self, bPointer + w), b2 = loadVector(V.self, bPointer + 2 * w)
+        let b3 = loadVector(V.self, bPointer + 3 * w), b4 = loadVector(V.self, bPointer + 4 * w), b5 = loadVector(V.self, bPointer + 5 * w)
+        let b6 = loadVector(V.self, bPointer + 6 * w), b7 = loadVector(V.self, bPointer + 7 * w)
+        let b8 = loadPanelVector(V.self, bPointer + 8 * w, columns: lastColumns)
+        let a0 = V(repeating: aPointer[0]), a1 = V(repeating: aPointer[secondRow])
+        c00 = M.multiplyAdd(a0, b0, c00); c01 = M.multiplyAdd(a0, b1, c01); c02 = M.multiplyAdd(a0, b2, c02)
+        c03 = M.multiplyAdd(a0, b3, c03); c04 = M.multiplyAdd(a0, b4, c04); c05 = M.multiplyAdd(a0, b5, c05)
+        c06 = M.multiplyAdd(a0, b6, c06); c07 = M.multiplyAdd(a0, b7, c07); c08 = M.multiplyAdd(a0, b8, c08)
+        c10 = M.multiplyAdd(a1, b0, c10); c11 = M.multiplyAdd(a1, b1, c11); c12 = M.multiplyAdd(a1, b2, c12)
+        c13 = M.multiplyAdd(a1, b3, c13); c14 = M.multiplyAdd(a1, b4, c14); c15 = M.multiplyAdd(a1, b5, c15)
+        c16 = M.multiplyAdd(a1, b6, c16); c17 = M.multiplyAdd(a1, b7, c17); c18 = M.multiplyAdd(a1, b8, c18)
+        aPointer = opaque(aPointer + aDepthStride)
+        bPointer += bDepthStride
+    }
+    @inline(__always) func store(_ line: UnsafeMutablePointer<V.Scalar>, _ v: (V, V, V, V, V, V, V, V, V)) {
+        storeTileRow(line, v.0, v.1, alpha: alpha, beta: beta)
+        storeTileRow(line + 2 * w, v.2, v.3, alpha: alpha, beta: beta)
+        storeTileRow(line + 4 * w, v.4, v.5, alpha: alpha, beta: beta)
+        storeTileRow(line + 6 * w, v.6, v.7, alpha: alpha, beta: beta)
+        storeTileVector(line + 8 * w, v.8, alpha: alpha, beta: beta, columns: lastColumns)
+    }
+    store(c, (c00, c01, c02, c03, c04, c05, c06, c07, c08))
+    if rows > 1 { store(c + ldc, (c10, c11, c12, c13, c14, c15, c16, c17, c18)) }
+}
+
 /// 16 × W tile, one vector per row (AVX-512 narrow Float: 16×16 with SIMD16): 16 accumulators, one
 /// B load and 16 broadcasts per step. For products W columns wide, where a two-vector tile would
 /// need half-width vectors (half the FLOPs per instruction). B's layout as above with W columns.
