@@ -5,7 +5,7 @@
 // the keys `[n, k]`) copied once into an aligned scratch panel `[k, panelWidth]`. On the usual path
 // the same product runs as 17 tile calls in two column passes, each A element broadcast twice and C
 // written in 128-byte pieces on rows 260 bytes apart, through the driver's blocking bookkeeping: the
-// ViT's scores product ran at 25% of peak inside the step that way, 44% this way (benchmarks/RESULTS.md).
+// ViT's scores product ran at 25% of peak inside the step that way, 43% this way (benchmarks/RESULTS.md).
 // The sums are the 8×32 tile's (one FMA chain per element over p = 0, 1, …, then alpha, beta), so the
 // bits are those of the packed path (GemmShortcutTests).
 
