@@ -51,13 +51,17 @@ struct MicroKernel<Scalar> {
     typealias RowPairFunction = (Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, UnsafeMutablePointer<Scalar>, Int,
                                  Scalar, Scalar) -> Void
     var rowPairFunction: RowPairFunction? = nil
-    /// The edge function's arguments with any number of rows: every row of a product whose width is in
-    /// `fullWidthColumns`, a few rows at a time across the whole width (SwiftGemmFullWidth.swift); nil
-    /// where there is none.
-    var fullWidthFunction: EdgeFunction? = nil
-    /// The product widths `fullWidthFunction` takes (65…80 for the AVX-512 Float kernel, 65…72 for the
-    /// Double one: the ViT's 65 tokens); its transposed-B panel is `upperBound` wide.
-    var fullWidthColumns: ClosedRange<Int> = 0...0
+    /// A function for whole products of a few widths, a few rows at a time across the whole width
+    /// (SwiftGemmFullWidth.swift).
+    struct FullWidth {
+        /// The edge function's arguments with any number of rows: every row of a product `columns` wide.
+        let function: EdgeFunction
+        /// The product widths `function` takes (65…80 for the AVX-512 Float kernel, 65…72 for the Double
+        /// one: the ViT's 65 tokens); its transposed-B panel is `upperBound` wide.
+        let columns: ClosedRange<Int>
+    }
+    /// nil where the kernel has no full-width function.
+    var fullWidth: FullWidth? = nil
 }
 
 /// The scalar types the GEMM supports (Float, Double).
@@ -74,7 +78,7 @@ extension Float: GemmScalar {
             return MicroKernel(level: .avx512, rows: 8, columns: 32, depthBlock: 256, rowBlock: 192,
                                columnBlock: 4096, function: AVX512Kernels.floatMicroKernel,
                                edgeFunction: AVX512Kernels.floatEdgeRows, wideEdgeFunction: AVX512Kernels.floatWideEdge,
-                               fullWidthFunction: AVX512Kernels.floatFullWidthRows, fullWidthColumns: 65...80)
+                               fullWidth: .init(function: AVX512Kernels.floatFullWidthRows, columns: 65...80))
             #else
             fallthrough
             #endif
@@ -123,7 +127,7 @@ extension Double: GemmScalar {
             return MicroKernel(level: .avx512, rows: 8, columns: 16, depthBlock: 256, rowBlock: 96,
                                columnBlock: 2048, function: AVX512Kernels.doubleMicroKernel,
                                edgeFunction: AVX512Kernels.doubleEdgeRows, wideEdgeFunction: AVX512Kernels.doubleWideEdge,
-                               fullWidthFunction: AVX512Kernels.doubleFullWidthRows, fullWidthColumns: 65...72)
+                               fullWidth: .init(function: AVX512Kernels.doubleFullWidthRows, columns: 65...72))
             #else
             fallthrough
             #endif

@@ -31,7 +31,7 @@
 // the kernel has a wide edge function (AVX-512: 8 × 3 vectors), its full-height tiles run together
 // with the panel before it, one set of A broadcasts and one call instead of a full tile plus a
 // one-vector pass; same order of terms, same bits.
-// 65 columns (the ViT's attention scores; the kernel's `fullWidthColumns`), on one thread: where the
+// 65 columns (the ViT's attention scores; the kernel's `fullWidth.columns`), on one thread: where the
 // kernel has a full-width function (AVX-512: Float four rows, Double two rows at a time), across the
 // whole width, B in place or (transposed) in one scratch panel, one call per product
 // (SwiftGemmFullWidth.swift); a single depth block, so again the same bits.
@@ -127,8 +127,8 @@ struct GemmShortcuts: OptionSet {
     /// Products at most half a tile wide with A transposed: two rows of C per vector (the kernel's
     /// `rowPairFunction`, where it has one; SwiftGemmRowPairs.swift).
     static let rowPairs = GemmShortcuts(rawValue: 16)
-    /// Products as wide as the kernel's `fullWidthColumns` (65 columns), on one thread: a few rows at a
-    /// time across the whole width (the kernel's `fullWidthFunction`, where it has one; SwiftGemmFullWidth.swift).
+    /// Products as wide as the kernel's `fullWidth.columns` (65 columns), on one thread: a few rows at a
+    /// time across the whole width (the kernel's `fullWidth`, where it has one; SwiftGemmFullWidth.swift).
     static let fullWidthRows = GemmShortcuts(rawValue: 32)
     static let all: GemmShortcuts = [.directB, .edgeRows, .edgeColumns, .wideEdgeColumns, .rowPairs, .fullWidthRows]
 }
@@ -188,9 +188,9 @@ func swiftGemm<Scalar: GemmScalar>(
                   b: b, ldb: ldb, beta: beta, c: c + pairedRows * ldc, ldc: ldc, kernel: kernel, threads: threads, shortcuts: shortcuts)
         return
     }
-    if shortcuts.contains(.fullWidthRows), !threaded, k <= kernel.depthBlock, kernel.fullWidthColumns.contains(n),
-       let fullWidth = kernel.fullWidthFunction {
-        fullWidthProduct(fullWidth, panelWidth: kernel.fullWidthColumns.upperBound, transposeA: transposeA, transposeB: transposeB,
+    if shortcuts.contains(.fullWidthRows), !threaded, k <= kernel.depthBlock, let fullWidth = kernel.fullWidth,
+       fullWidth.columns.contains(n) {
+        fullWidthProduct(fullWidth, transposeA: transposeA, transposeB: transposeB,
                          m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }

@@ -1,4 +1,4 @@
-// Products as wide as the kernel's `fullWidthColumns` (AVX-512: Float 65…80, Double 65…72; the ViT's
+// Products as wide as the kernel's `fullWidth.columns` (AVX-512: Float 65…80, Double 65…72; the ViT's
 // attention scores T = Q·Kᵀ and their gradient ∂A = ∂Z·Vᵀ, 65 × 65 from 16, thousands per step), on
 // one thread, within one depth block: the kernel's full-width function computes four rows (Double: two)
 // at a time across all n columns, A read in place, B read in place when stored `[k, n]` and otherwise (Kᵀ from
@@ -9,21 +9,21 @@
 // The sums are the 8×32 tile's (one FMA chain per element over p = 0, 1, …, then alpha, beta), so the
 // bits are those of the packed path (GemmShortcutTests).
 
-/// C[m×n] ← alpha·op(A)·op(B) + beta·C with `fullWidth` (the kernel's `fullWidthFunction`), for n in
-/// the kernel's `fullWidthColumns` (`panelWidth` its upper bound) and k at most one depth block.
-/// Arguments as in `Gemm.gemm`.
+/// C[m×n] ← alpha·op(A)·op(B) + beta·C with the kernel's `fullWidth` function, for n in its `columns`
+/// and k at most one depth block. Arguments as in `Gemm.gemm`.
 func fullWidthProduct<Scalar: GemmScalar>(
-    _ fullWidth: MicroKernel<Scalar>.EdgeFunction, panelWidth: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    _ fullWidth: MicroKernel<Scalar>.FullWidth, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
     beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int
 ) {
     // A(r, p) at a[r·aRowStride + p·aDepthStride].
     let (aRowStride, aDepthStride) = transposeA ? (1, lda) : (lda, 1)
     guard transposeB else {
-        fullWidth(m, n, k, a, aRowStride, aDepthStride, b, ldb, c, ldc, alpha, beta)
+        fullWidth.function(m, n, k, a, aRowStride, aDepthStride, b, ldb, c, ldc, alpha, beta)
         return
     }
     // op(B)(p, j) = b[j·ldb + p]: row p of the panel holds column p of b (lanes past n are never read).
+    let panelWidth = fullWidth.columns.upperBound
     let space = PackingSpace<Scalar>(count: k * panelWidth)
     defer { space.release() }
     let panel = space.pointer
@@ -31,5 +31,5 @@ func fullWidthProduct<Scalar: GemmScalar>(
         let source = b + j * ldb
         for p in 0..<k { panel[p * panelWidth + j] = source[p] }
     }
-    fullWidth(m, n, k, a, aRowStride, aDepthStride, UnsafePointer(panel), panelWidth, c, ldc, alpha, beta)
+    fullWidth.function(m, n, k, a, aRowStride, aDepthStride, UnsafePointer(panel), panelWidth, c, ldc, alpha, beta)
 }

@@ -2,7 +2,7 @@
 // in place, and the ragged last row and column panels run the kernel's edge function (in place, A
 // unpacked, partial stores), a last column panel at most half a tile wide runs with the one before it
 // as one wide tile, products at most half a tile wide with A transposed run two rows per vector, and
-// products two to two and a half tiles wide run four full-width rows at a time. The results must be bitwise those of the plain packed path, padding
+// 65-column products run a few full-width rows at a time. The results must be bitwise those of the plain packed path, padding
 // included, for every kernel, transpose and thread count.
 import Testing
 @testable import MeanFieldKernels
@@ -36,8 +36,8 @@ struct GemmShortcutTests {
                         GemmCase(m: 37, n: 8, k: 5, alpha: 0.5, beta: -1, padding: 2), GemmCase(m: 32, n: 1, k: 3, nanInC: true),
                         GemmCase(m: 21, n: 6, k: 336),
                         GemmCase(m: 48, n: 7, k: 300, alpha: 2),
-                        // More than two and at most two and a half tiles wide (AVX-512 Float: 65…80 columns, the
-                        // ViT's scores 65×65 from 16 above): every row count mod 4, a full last vector (80),
+                        // Full-width rows (AVX-512 Float 65…80 columns, Double 65…72; the ViT's scores 65×65 from
+                        // 16 above): row counts 1–3 mod 4, a full last vector (Float 80, Double 72),
                         // exactly one depth block (256), one more (257: the usual path), and 2 threads on a
                         // product big enough to be threaded (the usual path) and on one that is not.
                         GemmCase(m: 70, n: 80, k: 30, alpha: 0.5, beta: -1, padding: 2), GemmCase(m: 3, n: 66, k: 9, beta: 1),
@@ -78,10 +78,11 @@ struct GemmShortcutTests {
     }
 
     func expectFullWidthSameBits<Scalar: GemmScalar & Sendable>(_ kernel: MicroKernel<Scalar>, _: Scalar.Type) {
-        guard let fullWidth = kernel.fullWidthFunction else { return }
-        let widths = kernel.fullWidthColumns
-        // Every row count mod 4, the narrowest and widest widths, one depth block exactly, NaN in C.
-        for problem in [GemmCase(m: 65, n: 65, k: 16, alpha: 0.25), GemmCase(m: 70, n: widths.upperBound, k: 30, alpha: 0.5, beta: -1, padding: 2),
+        guard let fullWidth = kernel.fullWidth else { return }
+        let widths = fullWidth.columns
+        // Every row count mod 4 (Float's 4-row and Double's 2-row tiles), the narrowest and widest
+        // widths, one depth block exactly, NaN in C.
+        for problem in [GemmCase(m: 65, n: 65, k: 16, alpha: 0.25), GemmCase(m: 8, n: 67, k: 12, beta: 0.5), GemmCase(m: 70, n: widths.upperBound, k: 30, alpha: 0.5, beta: -1, padding: 2),
                         GemmCase(m: 7, n: 71, k: 256, beta: 1), GemmCase(m: 2, n: 66, k: 1, nanInC: true),
                         GemmCase(m: 1, n: 65, k: 5, alpha: -2, padding: 1)].flatMap({ $0.allTransposes() }) {
             #expect(widths.contains(problem.n))
@@ -92,7 +93,7 @@ struct GemmShortcutTests {
                           c: c, ldc: problem.ldc, kernel: kernel, threads: 1, shortcuts: [])
             }
             let direct = runGemm(fixture) { a, b, c in
-                fullWidthProduct(fullWidth, panelWidth: widths.upperBound, transposeA: problem.transposeA,
+                fullWidthProduct(fullWidth, transposeA: problem.transposeA,
                                  transposeB: problem.transposeB, m: problem.m, n: problem.n, k: problem.k,
                                  alpha: Scalar(problem.alpha), a: a, lda: problem.lda, b: b, ldb: problem.ldb,
                                  beta: Scalar(problem.beta), c: c, ldc: problem.ldc)
