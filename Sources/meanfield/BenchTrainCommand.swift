@@ -105,12 +105,17 @@ struct TrainBench: ParsableCommand {
                 }
             }
         }
-        if let host, !json { print(host.summary) }
+        let hugePages = HugePageReport.current()
+        if !json {
+            if let host { print(host.summary) }
+            print(hugePages.summary)
+        }
         if json {
             let machine: [String: Any] = ["cpu_model": peak.cpuModel, "cpu_level": peak.cpuLevel,
                                           "peak_gflops_per_core": peak.peakGFLOPSPerCore, "precision_peak_gflops_per_core": peakPerCore]
             var object: [String: Any] = ["results": rows, "machine": machine]
             if let host { object["host"] = host.jsonObject }
+            object["huge_pages"] = hugePages.jsonObject
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }

@@ -1,0 +1,54 @@
+// LargeBuffers (LargeBuffers.c): zeroed memory, 2 MiB-aligned whole huge pages advised from 2 MiB on,
+// and the count of advised bytes that `bench train` prints.
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import CMeanFieldSupport
+@testable import MeanFieldKernels
+
+@Suite("Large buffers", .serialized)
+struct LargeBuffersTests {
+    @Test("Zeroed, aligned and writable to the last byte, below and above the huge-page size",
+          arguments: [1, 4096 + 3, LargeBuffers.hugePageBytes - 1, LargeBuffers.hugePageBytes, 3 * LargeBuffers.hugePageBytes + 5])
+    func zeroedAndAligned(bytes: Int) {
+        let pointer = LargeBuffers.allocateZeroed(bytes: bytes)
+        defer { LargeBuffers.free(pointer, bytes: bytes) }
+        let address = Int(bitPattern: pointer)
+        #expect(address % 64 == 0)
+        if bytes >= LargeBuffers.hugePageBytes {
+            #expect(address % LargeBuffers.hugePageBytes == 0, "a huge-page buffer starts on a 2 MiB boundary")
+        }
+        let raw = pointer.assumingMemoryBound(to: UInt8.self)
+        #expect((0..<bytes).allSatisfy { raw[$0] == 0 })
+        raw[bytes - 1] = 0xAB
+        #expect(raw[bytes - 1] == 0xAB)
+    }
+
+    #if os(Linux)
+    /// Linux kernels built with transparent huge pages (the sysfs file exists) accept MADV_HUGEPAGE in
+    /// every mode, and the buffer is then whole huge pages.
+    @Test("Buffers from 2 MiB on are advised as huge pages, smaller ones are not")
+    func hugePageAdvice() {
+        let hasTransparentHugePages = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0
+        var accepted: Int32 = -1
+        let large = mf_allocate_zeroed(UInt(LargeBuffers.hugePageBytes + 1), &accepted)
+        #expect(large != nil)
+        #expect(accepted == (hasTransparentHugePages ? 1 : 0))
+        mf_free(large)
+        let small = mf_allocate_zeroed(UInt(LargeBuffers.hugePageBytes - 1), &accepted)
+        #expect(accepted == 0, "below 2 MiB nothing is advised")
+        mf_free(small)
+    }
+    #endif
+
+    /// The count `bench train` prints is in whole huge pages (other suites allocate workspaces at the
+    /// same time, so the live count itself is not compared here).
+    @Test("Advised bytes are counted in whole huge pages")
+    func countInWholeHugePages() {
+        let page = LargeBuffers.hugePageBytes
+        #expect(LargeBuffers.roundedToHugePages(page) == page)
+        #expect(LargeBuffers.roundedToHugePages(page + 1) == 2 * page)
+        #expect(LargeBuffers.roundedToHugePages(3 * page - 1) == 3 * page)
+    }
+}
