@@ -3,7 +3,7 @@ import MeanFieldKernels
 
 /// Whether a benchmark's buffers were on huge pages: the operating system's transparent huge page
 /// mode and the most bytes of the fused engine's workspace it accepted the huge-page advice for
-/// (``LargeBuffers``). The same binary runs 5–20% slower on 4 KiB pages (benchmarks/RESULTS.md,
+/// (``LargeBuffers``). The ViT step runs 4–8% slower on 4 KiB pages (benchmarks/RESULTS.md,
 /// "The workspace on huge pages"), so every `bench train` figure says which it had.
 public struct HugePageReport: Sendable, Equatable {
     /// The bracketed word of /sys/kernel/mm/transparent_hugepage/enabled (always, madvise, never),
@@ -30,5 +30,6 @@ public struct HugePageReport: Sendable, Equatable {
                Double(advisedBytes) / 1_048_576, mode)
     }
 
+    /// The JSON object `bench train --json` records under "huge_pages".
     public var jsonObject: [String: Any] { ["transparent_huge_pages": mode, "huge_page_bytes": advisedBytes] }
 }

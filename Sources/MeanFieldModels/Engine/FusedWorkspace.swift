@@ -80,20 +80,19 @@ package struct FusedShape: Equatable {
 final class ScalarBuffer<T: TensorScalar> {
     let pointer: UnsafeMutablePointer<T>
     let count: Int
+    private let allocation: LargeBuffers.Allocation
 
     /// `count` zeros, written as bytes (`initialize(repeating:)` in this generic class ran element by
     /// element through the scalar type's value witness, 2.6% of a ViT bench's samples for the first
     /// step's workspace; all-zero bits are +0 in Float and Double), on huge pages from 2 MiB on
-    /// (``LargeBuffers``: the ViT step 5–20% faster).
+    /// (``LargeBuffers``: the ViT step 4–8% faster).
     init(_ count: Int) {
         self.count = count
-        let raw = LargeBuffers.allocateZeroed(bytes: max(count, 1) * MemoryLayout<T>.stride)
-        pointer = raw.bindMemory(to: T.self, capacity: max(count, 1))
+        allocation = LargeBuffers.allocateZeroed(bytes: max(count, 1) * MemoryLayout<T>.stride)
+        pointer = allocation.pointer.bindMemory(to: T.self, capacity: max(count, 1))
     }
 
-    private var bytes: Int { max(count, 1) * MemoryLayout<T>.stride }
-
-    deinit { LargeBuffers.free(pointer, bytes: bytes) }
+    deinit { LargeBuffers.free(allocation) }
 }
 
 /// All buffers of one fused forward/backward pass. Shapes use R = B·n rows of token-major tokens.
