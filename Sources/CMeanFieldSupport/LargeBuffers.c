@@ -11,18 +11,16 @@
 #include <sys/mman.h>
 #endif
 
-#define MF_HUGE_PAGE_BYTES (1UL << 21)
-
-void *mf_allocate_zeroed(unsigned long bytes, int *huge_pages_advised) {
-    *huge_pages_advised = 0;
+void *mf_allocate_zeroed(unsigned long bytes, unsigned long *huge_page_bytes) {
+    *huge_page_bytes = 0;
     if (bytes == 0) bytes = 1;
     void *buffer = 0;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (bytes >= MF_HUGE_PAGE_BYTES) {
         // Whole huge pages, aligned to one, advised before the first touch (the memset faults them in).
-        unsigned long rounded = (bytes + MF_HUGE_PAGE_BYTES - 1) & ~(MF_HUGE_PAGE_BYTES - 1);
+        unsigned long rounded = (bytes + MF_HUGE_PAGE_BYTES - 1) & ~(unsigned long)(MF_HUGE_PAGE_BYTES - 1);
         if (posix_memalign(&buffer, MF_HUGE_PAGE_BYTES, rounded) != 0) return 0;
-        *huge_pages_advised = madvise(buffer, rounded, MADV_HUGEPAGE) == 0;
+        if (madvise(buffer, rounded, MADV_HUGEPAGE) == 0) *huge_page_bytes = rounded;
         memset(buffer, 0, rounded);
         return buffer;
     }

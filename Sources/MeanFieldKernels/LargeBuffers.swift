@@ -4,49 +4,44 @@
 // slower (benchmarks/RESULTS.md, "The workspace on huge pages").
 import CMeanFieldSupport
 
-/// Allocation of large zeroed buffers; from 2 MiB on, whole 2 MiB pages advised as huge pages.
+/// Allocation of large zeroed buffers; from ``hugePageBytes`` on, whole huge pages advised as such.
 public enum LargeBuffers {
-    /// Size of one huge page, and the smallest buffer that is advised as huge pages.
-    public static let hugePageBytes = 1 << 21
+    /// Size of one huge page, and the smallest buffer that is advised as huge pages (`MF_HUGE_PAGE_BYTES`).
+    public static let hugePageBytes = Int(MF_HUGE_PAGE_BYTES)
 
     /// One buffer from ``allocateZeroed(bytes:)``.
     public struct Allocation: @unchecked Sendable {
         public let pointer: UnsafeMutableRawPointer
-        public let bytes: Int
-        /// Whether the operating system accepted the huge-page advice for it (whole huge pages).
-        public let onHugePages: Bool
+        /// Bytes the operating system accepted the huge-page advice for (whole huge pages), else 0.
+        public let hugePageBytes: Int
     }
 
-    /// Bytes of the live buffers the operating system accepted the huge-page advice for (for the
+    /// The most bytes of live buffers on huge pages at once since the process started (for the
     /// benchmark headers: whether a figure was measured on huge pages).
-    public static var advisedBytes: Int { advised.value.live }
-    /// The most ``advisedBytes`` has been since the process started.
     public static var mostAdvisedBytes: Int { advised.value.most }
     private static let advised = LockedValue((live: 0, most: 0))
 
-    /// `bytes` zeroed bytes, 64-byte aligned (2 MiB-aligned and advised as huge pages from
+    /// `bytes` zeroed bytes, 64-byte aligned (aligned to and advised as whole huge pages from
     /// ``hugePageBytes`` on); give them back with ``free(_:)``. Stops the process when memory runs
     /// out (callers check their memory plan before allocating).
     public static func allocateZeroed(bytes: Int) -> Allocation {
-        var accepted: Int32 = 0
-        guard let pointer = mf_allocate_zeroed(UInt(max(bytes, 1)), &accepted) else {
+        var hugePageBytes: UInt = 0
+        guard let pointer = mf_allocate_zeroed(UInt(max(bytes, 1)), &hugePageBytes) else {
             fatalError("LargeBuffers: cannot allocate \(bytes) bytes")
         }
-        if accepted != 0 {
+        let allocation = Allocation(pointer: pointer, hugePageBytes: Int(hugePageBytes))
+        if allocation.hugePageBytes > 0 {
             advised.withLock { counts in
-                counts.live += roundedToHugePages(bytes)
+                counts.live += allocation.hugePageBytes
                 counts.most = max(counts.most, counts.live)
             }
         }
-        return Allocation(pointer: pointer, bytes: bytes, onHugePages: accepted != 0)
+        return allocation
     }
 
     /// Frees a buffer from ``allocateZeroed(bytes:)``.
     public static func free(_ allocation: Allocation) {
-        if allocation.onHugePages { advised.withLock { $0.live -= roundedToHugePages(allocation.bytes) } }
+        if allocation.hugePageBytes > 0 { advised.withLock { $0.live -= allocation.hugePageBytes } }
         mf_free(allocation.pointer)
     }
-
-    /// `bytes` rounded up to whole huge pages (what a huge-page buffer of `bytes` occupies).
-    static func roundedToHugePages(_ bytes: Int) -> Int { (bytes + hugePageBytes - 1) / hugePageBytes * hugePageBytes }
 }

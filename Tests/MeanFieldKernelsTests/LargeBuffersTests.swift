@@ -1,5 +1,5 @@
-// LargeBuffers (LargeBuffers.c): zeroed memory, 2 MiB-aligned whole huge pages advised from 2 MiB on,
-// and the count of advised bytes that `bench train` prints.
+// LargeBuffers (LargeBuffers.c): zeroed memory; from 2 MiB on, 2 MiB-aligned and advised as whole huge
+// pages, the bytes `bench train` counts.
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -34,28 +34,23 @@ struct LargeBuffersTests {
 
     #if os(Linux)
     /// Linux kernels built with transparent huge pages (the sysfs file exists) accept MADV_HUGEPAGE in
-    /// every mode, and the buffer is then whole huge pages.
-    @Test("Buffers from 2 MiB on are advised as huge pages, smaller ones are not")
+    /// every mode; the advised bytes are the buffer rounded up to whole huge pages, which is what
+    /// `bench train` counts.
+    @Test("Buffers from 2 MiB on are advised as whole huge pages, smaller ones are not")
     func hugePageAdvice() {
         let hasTransparentHugePages = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0
-        var accepted: Int32 = -1
-        let large = mf_allocate_zeroed(UInt(LargeBuffers.hugePageBytes + 1), &accepted)
-        #expect(large != nil)
-        #expect(accepted == (hasTransparentHugePages ? 1 : 0))
-        mf_free(large)
-        let small = mf_allocate_zeroed(UInt(LargeBuffers.hugePageBytes - 1), &accepted)
-        #expect(accepted == 0, "below 2 MiB nothing is advised")
+        let page = LargeBuffers.hugePageBytes
+        for (bytes, wholePages) in [(page, page), (page + 1, 2 * page), (3 * page - 1, 3 * page)] {
+            var advised: UInt = 1
+            let buffer = mf_allocate_zeroed(UInt(bytes), &advised)
+            #expect(buffer != nil)
+            #expect(Int(advised) == (hasTransparentHugePages ? wholePages : 0))
+            mf_free(buffer)
+        }
+        var advised: UInt = 1
+        let small = mf_allocate_zeroed(UInt(page - 1), &advised)
+        #expect(advised == 0, "below 2 MiB nothing is advised")
         mf_free(small)
     }
     #endif
-
-    /// The count `bench train` prints is in whole huge pages (other suites allocate workspaces at the
-    /// same time, so the live count itself is not compared here).
-    @Test("Advised bytes are counted in whole huge pages")
-    func countInWholeHugePages() {
-        let page = LargeBuffers.hugePageBytes
-        #expect(LargeBuffers.roundedToHugePages(page) == page)
-        #expect(LargeBuffers.roundedToHugePages(page + 1) == 2 * page)
-        #expect(LargeBuffers.roundedToHugePages(3 * page - 1) == 3 * page)
-    }
 }

@@ -75,10 +75,14 @@ static inline const void *mf_opaque_pointer(const void *pointer) {
 /// the buffer's real size, to pass back to `mf_scratch_release`. Thread-safe. NULL if out of memory.
 void *mf_scratch_acquire(unsigned long bytes, unsigned long *capacity);
 
-/// Returns `bytes` zeroed bytes, 64-byte aligned; from 2 MiB on (Linux), whole 2 MiB pages aligned to
-/// one and advised as transparent huge pages before the first touch, `*huge_pages_advised` set to 1
-/// when the kernel accepted the advice (else 0). NULL if out of memory. Free with `mf_free`.
-void *mf_allocate_zeroed(unsigned long bytes, int *huge_pages_advised);
+/// Bytes of one transparent huge page, and the smallest buffer `mf_allocate_zeroed` advises as huge pages.
+enum { MF_HUGE_PAGE_BYTES = 1 << 21 };
+
+/// Returns `bytes` zeroed bytes, 64-byte aligned; from `MF_HUGE_PAGE_BYTES` on (Linux), whole huge
+/// pages aligned to one and advised as transparent huge pages before the first touch.
+/// `*huge_page_bytes` receives the bytes the kernel accepted that advice for (`bytes` rounded up to
+/// whole huge pages), else 0. NULL if out of memory. Free with `mf_free`.
+void *mf_allocate_zeroed(unsigned long bytes, unsigned long *huge_page_bytes);
 
 /// Frees a buffer from `mf_allocate_zeroed`.
 void mf_free(void *buffer);
